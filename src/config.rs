@@ -1,0 +1,145 @@
+//! Settings from command-line flags with environment fallbacks.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about = "Self-hosted OAuth 2.0 / OpenID Connect authorization server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the management API and the issuer endpoints (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Replace the stored admin token with a new one and print it once.
+    RotateAdminToken,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Every setting, as a flag or an environment variable.
+#[derive(Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// Public base URL of this service, used to build issuer URLs [default: http://<listen>].
+    #[arg(long, env = "TESSERA_PUBLIC_URL", global = true)]
+    pub public_url: Option<Url>,
+
+    /// Database: sqlite://PATH?mode=rwc (embedded) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tessera.db?mode=rwc", global = true)]
+    pub database_url: String,
+
+    /// Maximum database connections per node.
+    #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+
+    /// Bearer token for the /v1 management API. Unset: generated once, stored hashed, printed at first start.
+    #[arg(long, env = "TESSERA_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    pub admin_token: Option<String>,
+
+    /// Serve issuers as https://<slug>.<domain>/auth (wildcard DNS) instead of <public url>/<slug>/auth.
+    #[arg(long, env = "TESSERA_ISSUER_DOMAIN", global = true)]
+    pub issuer_domain: Option<String>,
+
+    /// Apply migrations at start.
+    #[arg(long, env = "TESSERA_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub auto_migrate: bool,
+
+    /// Log filter, in tracing's EnvFilter syntax.
+    #[arg(long, env = "TESSERA_LOG", default_value = "info,sqlx=warn", global = true)]
+    pub log: String,
+
+    /// Log line format.
+    #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("database_url", &redact_url(&self.database_url))
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .field("issuer_domain", &self.issuer_domain)
+            .field("auto_migrate", &self.auto_migrate)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("<redacted>"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Settings {
+    /// Settings for an in-process server, as tests use it: port 0, the given database.
+    pub fn for_tests(database_url: String, admin_token: &str) -> Settings {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            database_url,
+            db_max_connections: 5,
+            admin_token: Some(admin_token.to_owned()),
+            issuer_domain: None,
+            auto_migrate: true,
+            log: "warn".to_owned(),
+            log_format: LogFormat::Text,
+        }
+    }
+
+    /// Checks what clap cannot: an admin token long enough, a usable public URL and domain.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(token) = &self.admin_token {
+            if token.len() < 16 {
+                return Err("TESSERA_ADMIN_TOKEN must have at least 16 characters".to_owned());
+            }
+        }
+        if let Some(url) = &self.public_url {
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(format!("TESSERA_PUBLIC_URL {url} must be an http(s) URL with a host"));
+            }
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(format!("TESSERA_PUBLIC_URL {url} must not have a query or fragment"));
+            }
+        }
+        if let Some(domain) = &self.issuer_domain {
+            let valid = !domain.is_empty()
+                && domain.split('.').all(|label| {
+                    !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                });
+            if !valid {
+                return Err(format!("TESSERA_ISSUER_DOMAIN {domain:?} must be a DNS name such as identity.example.com"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_secs(3)
+    }
+}

@@ -1,0 +1,143 @@
+//! Auth servers: one issuer each, with its audience and signing algorithm.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Invalid, Labels, Name, TrustedOrigin, check_length, random};
+
+pub const MAX_TRUSTED_ORIGINS: usize = 16;
+pub const MAX_DESCRIPTION_LENGTH: usize = 4096;
+pub const MAX_AUDIENCE_LENGTH: usize = 2048;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthServer {
+    pub id: Uuid,
+    pub name: Name,
+    pub description: String,
+    pub audience: String,
+    pub signing_algorithm: SigningAlgorithm,
+    pub issuer_slug: IssuerSlug,
+    pub labels: Labels,
+    pub trusted_origins: Vec<TrustedOrigin>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The JWS algorithms Kong Identity offers for signing tokens (RFC 7518 §3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SigningAlgorithm {
+    #[default]
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+}
+
+impl SigningAlgorithm {
+    pub const NAMES: [&'static str; 6] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
+
+    pub fn parse(value: &str) -> Result<SigningAlgorithm, Invalid> {
+        Ok(match value {
+            "RS256" => SigningAlgorithm::RS256,
+            "RS384" => SigningAlgorithm::RS384,
+            "RS512" => SigningAlgorithm::RS512,
+            "PS256" => SigningAlgorithm::PS256,
+            "PS384" => SigningAlgorithm::PS384,
+            "PS512" => SigningAlgorithm::PS512,
+            _ => return Err(Invalid::one_of(&Self::NAMES)),
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlgorithm::RS256 => "RS256",
+            SigningAlgorithm::RS384 => "RS384",
+            SigningAlgorithm::RS512 => "RS512",
+            SigningAlgorithm::PS256 => "PS256",
+            SigningAlgorithm::PS384 => "PS384",
+            SigningAlgorithm::PS512 => "PS512",
+        }
+    }
+}
+
+/// The random, DNS-safe part of an issuer URL: 16 characters of `[a-z0-9]` (82 bits),
+/// usable both as a path segment and as a host label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerSlug(String);
+
+impl IssuerSlug {
+    pub const LENGTH: usize = 16;
+
+    pub fn generate() -> IssuerSlug {
+        IssuerSlug(random::lowercase_alphanumeric(Self::LENGTH))
+    }
+
+    /// Recognizes a slug in a request path or host without touching the database.
+    pub fn parse(value: &str) -> Option<IssuerSlug> {
+        let valid = value.len() == Self::LENGTH && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        valid.then(|| IssuerSlug(value.to_owned()))
+    }
+
+    pub(crate) fn trusted(value: String) -> IssuerSlug {
+        IssuerSlug(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub fn parse_description(value: String) -> Result<String, Invalid> {
+    check_length(&value, 0, MAX_DESCRIPTION_LENGTH)?;
+    Ok(value)
+}
+
+/// The `aud` claim of issued tokens: any non-empty string, usually a URI.
+pub fn parse_audience(value: String) -> Result<String, Invalid> {
+    check_length(&value, 1, MAX_AUDIENCE_LENGTH)?;
+    Ok(value)
+}
+
+pub fn parse_trusted_origins(values: Vec<String>) -> Result<Vec<TrustedOrigin>, Invalid> {
+    if values.len() > MAX_TRUSTED_ORIGINS {
+        return Err(Invalid::max_items(MAX_TRUSTED_ORIGINS));
+    }
+    let origins = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| TrustedOrigin::parse(v).map_err(|e| e.at(format!("[{i}]"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    super::check_unique(&origins)?;
+    Ok(origins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_algorithms_round_trip_and_reject_unknown_names() {
+        for name in SigningAlgorithm::NAMES {
+            assert_eq!(SigningAlgorithm::parse(name).map(SigningAlgorithm::as_str), Ok(name));
+        }
+        assert_eq!(SigningAlgorithm::parse("HS256").unwrap_err().rule, "enum");
+    }
+
+    #[test]
+    fn issuer_slugs_are_sixteen_dns_safe_characters() {
+        let slug = IssuerSlug::generate();
+        assert!(IssuerSlug::parse(slug.as_str()).is_some());
+        assert!(IssuerSlug::parse("UPPERCASE0123456").is_none());
+        assert!(IssuerSlug::parse("short").is_none());
+    }
+
+    #[test]
+    fn trusted_origins_are_limited_and_unique() {
+        let many = (0..17).map(|i| format!("https://a{i}.example.com")).collect();
+        assert_eq!(parse_trusted_origins(many).unwrap_err().rule, "max_items");
+        let twice = vec!["https://a.com".to_owned(), "https://a.com/".to_owned()];
+        assert!(parse_trusted_origins(twice).is_err());
+    }
+}

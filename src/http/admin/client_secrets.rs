@@ -1,0 +1,122 @@
+//! /v1/auth-servers/{authServerId}/clients/{clientId}/secrets
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::ClientId;
+use crate::domain::secret::{ClientSecret, NewSecret, SecretInfo};
+use crate::http::error::ResultExt;
+use crate::http::extract::{ApiJson, PathIds, QueryPairs};
+use crate::http::routes::{CLIENT_SECRET, CLIENT_SECRETS};
+use crate::http::validate::{Body, boolean, present, string};
+use crate::http::{ApiError, AppState, Routes};
+use crate::store;
+
+use super::{Page, hash_secret, list_params, require_auth_server, timestamp};
+
+pub fn routes() -> Routes<AppState> {
+    Routes::default()
+        .get(CLIENT_SECRETS, list)
+        .post(CLIENT_SECRETS, create)
+        .get(CLIENT_SECRET, get)
+        .patch(CLIENT_SECRET, update)
+        .delete(CLIENT_SECRET, delete)
+}
+
+#[derive(Serialize)]
+struct SecretView {
+    id: Uuid,
+    enabled: bool,
+    /// Only in the response that creates the secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn view(info: SecretInfo, secret: Option<&ClientSecret>) -> SecretView {
+    SecretView {
+        id: info.id,
+        enabled: info.enabled,
+        secret: secret.map(|s| s.expose().to_owned()),
+        created_at: timestamp(info.created_at),
+        updated_at: timestamp(info.updated_at),
+    }
+}
+
+/// The auth server and the client must exist; answers which one does not.
+async fn require_client(state: &AppState, ids: &PathIds) -> Result<(Uuid, ClientId), ApiError> {
+    let auth_server_id = ids.auth_server()?;
+    let client_id = ids.client()?;
+    require_auth_server(state, auth_server_id).await?;
+    store::clients::get(&state.store, auth_server_id, &client_id)
+        .await
+        .or_not_found(|| format!("Client [{client_id}]"))?;
+    Ok((auth_server_id, client_id))
+}
+
+fn secret_errors(client_id: &ClientId, secret_id: Option<Uuid>) -> impl FnOnce(&store::Error) -> Option<ApiError> + '_ {
+    move |error| match (error, secret_id) {
+        (store::Error::NotFound, Some(id)) => Some(ApiError::not_found(format!("Secret [{id}] not found"))),
+        (store::Error::NotFound, None) => Some(ApiError::not_found(format!("Client [{client_id}] not found"))),
+        _ => None,
+    }
+}
+
+async fn create(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<(StatusCode, Json<SecretView>), ApiError> {
+    let (auth_server_id, client_id) = require_client(&state, &ids).await?;
+    let mut body = Body::new(json, &["secret", "enabled"]);
+    let given = body.optional("secret", |v| ClientSecret::parse(string(v)?));
+    let enabled = body.optional("enabled", boolean);
+    body.finish()?;
+
+    let secret = given.unwrap_or_else(ClientSecret::generate);
+    let now = Utc::now();
+    let info = SecretInfo { id: Uuid::new_v4(), enabled: enabled.unwrap_or(true), created_at: now, updated_at: now };
+    let stored = NewSecret { info: info.clone(), hash: hash_secret(&secret).await? };
+    store::client_secrets::insert(&state.store, auth_server_id, &client_id, &stored)
+        .await
+        .on_store_error(secret_errors(&client_id, None))?;
+    Ok((StatusCode::CREATED, Json(view(info, Some(&secret)))))
+}
+
+async fn list(State(state): State<AppState>, ids: PathIds, query: QueryPairs) -> Result<Json<Page<SecretView>>, ApiError> {
+    let params = list_params(&query, &store::client_secrets::LIST)?;
+    let (auth_server_id, client_id) = require_client(&state, &ids).await?;
+    let page = store::client_secrets::list(&state.store, auth_server_id, &client_id, &params).await?;
+    Ok(Json(Page::new(page, &params, |info| view(info, None))))
+}
+
+async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<SecretView>, ApiError> {
+    let (auth_server_id, client_id) = require_client(&state, &ids).await?;
+    let id = ids.secret()?;
+    let info = store::client_secrets::get(&state.store, auth_server_id, &client_id, id)
+        .await
+        .on_store_error(secret_errors(&client_id, Some(id)))?;
+    Ok(Json(view(info, None)))
+}
+
+async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<SecretView>, ApiError> {
+    let (auth_server_id, client_id) = require_client(&state, &ids).await?;
+    let id = ids.secret()?;
+    let mut body = Body::new(json, &["enabled"]);
+    let enabled = body.required("enabled", boolean);
+    body.finish()?;
+    let info = store::client_secrets::set_enabled(&state.store, auth_server_id, &client_id, id, present(enabled)?, Utc::now())
+        .await
+        .on_store_error(secret_errors(&client_id, Some(id)))?;
+    Ok(Json(view(info, None)))
+}
+
+async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+    let (auth_server_id, client_id) = require_client(&state, &ids).await?;
+    let id = ids.secret()?;
+    store::client_secrets::delete(&state.store, auth_server_id, &client_id, id)
+        .await
+        .on_store_error(secret_errors(&client_id, Some(id)))?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,153 @@
+//! /v1/auth-servers and everything below it, shaped like Kong Identity's management API.
+
+mod auth_servers;
+mod claims;
+mod client_secrets;
+mod clients;
+mod scopes;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::list::{ListParams, ListSchema};
+use crate::domain::secret::ClientSecret;
+use crate::store::{self, ListPage};
+use crate::telemetry::spawn_blocking_with_tracing;
+
+use super::error::InvalidParameter;
+use super::extract::QueryPairs;
+use super::{ApiError, AppState, Routes};
+
+pub fn routes() -> Routes<AppState> {
+    auth_servers::routes()
+        .merge(scopes::routes())
+        .merge(claims::routes())
+        .merge(clients::routes())
+        .merge(client_secrets::routes())
+}
+
+/// RFC 3339 with microseconds, as Kong prints it: `2025-09-19T20:59:43.302149Z`.
+pub(crate) fn timestamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[derive(Serialize)]
+pub(crate) struct PageMeta {
+    number: u32,
+    size: u32,
+    total: i64,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Meta {
+    page: PageMeta,
+}
+
+/// `{ "data": [...], "meta": { "page": { "number", "size", "total" } } }`
+#[derive(Serialize)]
+pub(crate) struct Page<T> {
+    data: Vec<T>,
+    meta: Meta,
+}
+
+impl<T> Page<T> {
+    pub(crate) fn new<U>(page: ListPage<U>, params: &ListParams, view: impl FnMut(U) -> T) -> Page<T> {
+        Page {
+            data: page.items.into_iter().map(view).collect(),
+            meta: Meta { page: PageMeta { number: params.page_number, size: params.page_size, total: page.total } },
+        }
+    }
+}
+
+pub(crate) fn list_params(QueryPairs(pairs): &QueryPairs, schema: &ListSchema) -> Result<ListParams, ApiError> {
+    ListParams::parse(pairs, schema).map_err(|errors| {
+        ApiError::invalid(errors.into_iter().map(|(field, invalid)| InvalidParameter::new(&field, "query", invalid)).collect())
+    })
+}
+
+/// 404 unless the auth server exists; nested resources answer this before anything else.
+pub(crate) async fn require_auth_server(state: &AppState, id: Uuid) -> Result<(), ApiError> {
+    if store::auth_servers::exists(&state.store, id).await? {
+        Ok(())
+    } else {
+        Err(auth_server_not_found(id))
+    }
+}
+
+pub(crate) fn auth_server_not_found(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("Auth server [{id}] not found"))
+}
+
+/// A store error for a write below an auth server: a vanished parent is a 404.
+pub(crate) fn parent_gone(auth_server_id: Uuid) -> impl FnOnce(&store::Error) -> Option<ApiError> {
+    move |error| matches!(error, store::Error::ForeignKey).then(|| auth_server_not_found(auth_server_id))
+}
+
+/// Argon2id off the async runtime.
+pub(crate) async fn hash_secret(secret: &ClientSecret) -> Result<String, ApiError> {
+    let secret = secret.clone();
+    spawn_blocking_with_tracing(move || secret.hash())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// Whether `secret` matches any of `hashes`, off the async runtime.
+pub(crate) async fn matches_any(secret: &ClientSecret, hashes: Vec<String>) -> Result<bool, ApiError> {
+    let secret = secret.clone();
+    spawn_blocking_with_tracing(move || hashes.iter().any(|hash| secret.verify(hash)))
+        .await
+        .map_err(ApiError::internal)
+}
+
+/// Scope ids that do not belong to the auth server, reported against `field`.
+pub(crate) fn missing_scopes(field: &'static str) -> impl FnOnce(&store::Error) -> Option<ApiError> {
+    move |error| match error {
+        store::Error::MissingScopes(ids) => Some(ApiError::invalid(
+            ids.iter()
+                .map(|id| {
+                    InvalidParameter::new(
+                        field,
+                        "body",
+                        crate::domain::Invalid::new("missing_reference", format!("scope [{id}] does not exist in this auth server")),
+                    )
+                })
+                .collect(),
+        )),
+        store::Error::ForeignKey => Some(ApiError::invalid_field(
+            field,
+            crate::domain::Invalid::new("missing_reference", "a referenced scope was deleted concurrently"),
+        )),
+        _ => None,
+    }
+}
+
+
+/// An error inside a read-modify-write: the store's, kept for the call site to map, or a
+/// validation problem found against the current state.
+pub(crate) enum WriteError {
+    Store(store::Error),
+    Api(ApiError),
+}
+
+impl From<store::Error> for WriteError {
+    fn from(error: store::Error) -> Self {
+        WriteError::Store(error)
+    }
+}
+
+impl From<ApiError> for WriteError {
+    fn from(error: ApiError) -> Self {
+        WriteError::Api(error)
+    }
+}
+
+impl WriteError {
+    pub(crate) fn resolve(self, handle: impl FnOnce(&store::Error) -> Option<ApiError>) -> ApiError {
+        match self {
+            WriteError::Store(error) => handle(&error).unwrap_or_else(|| ApiError::from(error)),
+            WriteError::Api(error) => error,
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! `ApiError`: the Kong problem shape for every /v1 and operational response that fails.
+//! Internal causes are logged here and never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::Invalid;
+use crate::store;
+
+use super::request_id;
+
+/// One entry of `invalid_parameters`.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct InvalidParameter {
+    pub field: String,
+    pub rule: &'static str,
+    pub source: &'static str,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<String>>,
+}
+
+impl InvalidParameter {
+    pub fn new(field: &str, source: &'static str, invalid: Invalid) -> Self {
+        InvalidParameter {
+            field: format!("{field}{}", invalid.suffix),
+            rule: invalid.rule,
+            source,
+            reason: invalid.reason,
+            minimum: invalid.minimum,
+            maximum: invalid.maximum,
+            choices: invalid.choices,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    detail: String,
+    invalid_parameters: Vec<InvalidParameter>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    status: u16,
+    title: &'a str,
+    #[serde(rename = "type")]
+    kind: String,
+    instance: String,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    invalid_parameters: &'a [InvalidParameter],
+}
+
+impl ApiError {
+    fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        ApiError { status, detail: detail.into(), invalid_parameters: Vec::new() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn invalid(parameters: Vec<InvalidParameter>) -> Self {
+        let detail = match parameters.as_slice() {
+            [one] => format!("Invalid parameter [{}]: {}", one.field, one.reason),
+            _ => format!("{} invalid parameters", parameters.len()),
+        };
+        ApiError { status: StatusCode::BAD_REQUEST, detail, invalid_parameters: parameters }
+    }
+
+    /// A 400 about one field of the JSON body.
+    pub fn invalid_field(field: &str, invalid: Invalid) -> Self {
+        Self::invalid(vec![InvalidParameter::new(field, "body", invalid)])
+    }
+
+    /// A 400 about one parameter outside the body (path or query).
+    pub fn invalid_at(source: &'static str, field: &str, invalid: Invalid) -> Self {
+        Self::invalid(vec![InvalidParameter::new(field, source, invalid)])
+    }
+
+    /// A 400 about the request as a whole (its body cannot be read as JSON, say).
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let parameter = InvalidParameter::new("body", "body", Invalid::new("invalid", detail.clone()));
+        ApiError { status: StatusCode::BAD_REQUEST, detail, invalid_parameters: vec![parameter] }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Invalid or missing admin token: send Authorization: Bearer <token>")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed on this resource")
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, format!("Request body is larger than {limit} bytes"))
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "The database is unavailable; retry shortly")
+    }
+
+    pub fn timeout() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "The request took too long; retry shortly")
+    }
+
+    /// Logs the cause; the caller sees only a generic 500 and the trace id.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    }
+}
+
+impl From<store::Error> for ApiError {
+    fn from(error: store::Error) -> Self {
+        match error {
+            store::Error::NotFound => ApiError::not_found("Not found"),
+            store::Error::Conflict { constraint } => ApiError::conflict(format!("Conflicts with an existing resource ({constraint})")),
+            store::Error::MissingScopes(ids) => ApiError::invalid(
+                ids.iter()
+                    .map(|id| {
+                        let invalid = Invalid::new("missing_reference", format!("scope [{id}] does not exist in this auth server"));
+                        InvalidParameter::new("scopes", "body", invalid)
+                    })
+                    .collect(),
+            ),
+            store::Error::SecretLimit => ApiError::forbidden(
+                "A client can have at most 2 enabled secrets: disable or delete one before adding another",
+            ),
+            store::Error::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                ApiError::unavailable()
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let problem = Problem {
+            status: self.status.as_u16(),
+            title,
+            kind: format!("https://httpstatuses.com/{}", self.status.as_u16()),
+            instance: format!("tessera:trace:{}", request_id::current()),
+            detail: &self.detail,
+            invalid_parameters: &self.invalid_parameters,
+        };
+        let mut response = (self.status, axum::Json(problem)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        match self.status {
+            StatusCode::UNAUTHORIZED => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera-admin\""));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// Maps store errors to specific answers at the call site.
+pub trait ResultExt<T> {
+    /// `handle` picks a specific answer for some store errors; the rest convert as usual.
+    fn on_store_error(self, handle: impl FnOnce(&store::Error) -> Option<ApiError>) -> Result<T, ApiError>;
+    /// A unique-key violation on `constraint` becomes `error`.
+    fn on_constraint(self, constraint: &str, error: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
+    /// A missing row becomes a 404 naming what was looked for.
+    fn or_not_found(self, what: impl FnOnce() -> String) -> Result<T, ApiError>;
+}
+
+impl<T> ResultExt<T> for Result<T, store::Error> {
+    fn on_store_error(self, handle: impl FnOnce(&store::Error) -> Option<ApiError>) -> Result<T, ApiError> {
+        self.map_err(|error| handle(&error).unwrap_or_else(|| ApiError::from(error)))
+    }
+
+    fn on_constraint(self, constraint: &str, error: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
+        match self {
+            Err(store::Error::Conflict { constraint: violated }) if violated == constraint => Err(error()),
+            other => other.map_err(ApiError::from),
+        }
+    }
+
+    fn or_not_found(self, what: impl FnOnce() -> String) -> Result<T, ApiError> {
+        match self {
+            Err(store::Error::NotFound) => Err(ApiError::not_found(format!("{} not found", what()))),
+            other => other.map_err(ApiError::from),
+        }
+    }
+}

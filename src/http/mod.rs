@@ -1,0 +1,98 @@
+//! HTTP: the /v1 management API and operational endpoints. Only this module knows axum.
+
+pub mod admin;
+pub mod error;
+pub mod extract;
+mod health;
+pub mod request_id;
+pub mod routes;
+pub mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::trace::TraceLayer;
+
+use crate::store::Store;
+
+pub use error::ApiError;
+pub use routes::{Routes, Urls};
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 256 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How /v1 requests are authenticated.
+#[derive(Clone, Debug)]
+pub enum AdminAuth {
+    /// SHA-256 digest of `TESSERA_ADMIN_TOKEN`.
+    Configured(String),
+    /// The digest in the database, read per request so a rotation reaches every node.
+    Stored,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub urls: Arc<Urls>,
+    pub admin: Arc<AdminAuth>,
+}
+
+impl AppState {
+    pub fn new(store: Store, urls: Urls, admin: AdminAuth) -> AppState {
+        AppState { store, urls: Arc::new(urls), admin: Arc::new(admin) }
+    }
+}
+
+fn admin_routes() -> Routes<AppState> {
+    admin::routes()
+}
+
+/// Every (method, path) served, for the OpenAPI coverage test.
+pub fn route_table() -> Vec<(String, String)> {
+    let mut table = admin_routes().table();
+    table.extend(health::routes().table());
+    table
+}
+
+pub fn router(state: AppState) -> Router {
+    let admin = admin_routes()
+        .into_router()
+        .layer(middleware::from_fn_with_state(state.clone(), extract::require_admin));
+    Router::new()
+        .merge(admin)
+        .merge(health::routes().into_router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(timeout))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let id = request.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                // The path only: query strings may carry credentials on issuer endpoints.
+                tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .layer(middleware::from_fn(request_id::middleware))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("No such resource")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// Answers 503 instead of hanging when a request takes longer than 30 seconds.
+async fn timeout(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout().into_response(),
+    }
+}

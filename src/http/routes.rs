@@ -1,0 +1,129 @@
+//! Every path we serve is spelled here, and routers are built through [`Routes`], which
+//! records each (method, path) so tests can compare the routes with `openapi.yaml`.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter};
+use url::Url;
+
+use crate::domain::IssuerSlug;
+
+pub const AUTH_SERVERS: &str = "/v1/auth-servers";
+pub const AUTH_SERVER: &str = "/v1/auth-servers/{authServerId}";
+pub const SCOPES: &str = "/v1/auth-servers/{authServerId}/scopes";
+pub const SCOPE: &str = "/v1/auth-servers/{authServerId}/scopes/{scopeId}";
+pub const CLAIMS: &str = "/v1/auth-servers/{authServerId}/claims";
+pub const CLAIM: &str = "/v1/auth-servers/{authServerId}/claims/{claimId}";
+pub const CLIENTS: &str = "/v1/auth-servers/{authServerId}/clients";
+pub const CLIENT: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}";
+pub const CLIENT_SECRETS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets";
+pub const CLIENT_SECRET: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}";
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
+pub const OPENAPI: &str = "/openapi.yaml";
+
+/// Path of the discovery document and the JWKS below an issuer.
+pub const METADATA_SUFFIX: &str = "/.well-known/openid-configuration";
+pub const JWKS_SUFFIX: &str = "/.well-known/jwks";
+
+/// A router under construction that remembers what it routes.
+pub struct Routes<S> {
+    table: Vec<(Method, &'static str)>,
+    methods: Vec<(&'static str, MethodRouter<S>)>,
+}
+
+impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
+    fn default() -> Self {
+        Routes { table: Vec::new(), methods: Vec::new() }
+    }
+}
+
+macro_rules! verb {
+    ($name:ident, $method:ident) => {
+        pub fn $name<H: Handler<T, S>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+            self.on(Method::$method, MethodFilter::$method, path, handler)
+        }
+    };
+}
+
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
+    verb!(get, GET);
+    verb!(post, POST);
+    verb!(put, PUT);
+    verb!(patch, PATCH);
+    verb!(delete, DELETE);
+
+    fn on<H: Handler<T, S>, T: 'static>(mut self, method: Method, filter: MethodFilter, path: &'static str, handler: H) -> Self {
+        self.table.push((method, path));
+        match self.methods.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, router)) => {
+                let existing = std::mem::take(router);
+                *router = existing.on(filter, handler);
+            }
+            None => self.methods.push((path, MethodRouter::new().on(filter, handler))),
+        }
+        self
+    }
+
+    pub fn merge(mut self, other: Routes<S>) -> Self {
+        self.table.extend(other.table);
+        self.methods.extend(other.methods);
+        self
+    }
+
+    /// (method, path template) of every route, e.g. `("GET", "/v1/auth-servers/{authServerId}")`.
+    pub fn table(&self) -> Vec<(String, String)> {
+        self.table.iter().map(|(m, p)| (m.to_string(), (*p).to_owned())).collect()
+    }
+
+    pub fn into_router(self) -> Router<S> {
+        self.methods.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods))
+    }
+}
+
+/// Builds issuer URLs from the public URL, or from a wildcard domain for host-based issuers.
+#[derive(Clone, Debug)]
+pub struct Urls {
+    public_url: Url,
+    issuer_domain: Option<String>,
+}
+
+impl Urls {
+    pub fn new(public_url: Url, issuer_domain: Option<String>) -> Urls {
+        Urls { public_url, issuer_domain }
+    }
+
+    /// `<public url>/<slug>/auth`, or `<scheme>://<slug>.<domain>[:port]/auth` with a domain.
+    pub fn issuer(&self, slug: &IssuerSlug) -> String {
+        match &self.issuer_domain {
+            Some(domain) => {
+                let port = self.public_url.port().map(|p| format!(":{p}")).unwrap_or_default();
+                format!("{}://{}.{domain}{port}/auth", self.public_url.scheme(), slug.as_str())
+            }
+            None => format!("{}/{}/auth", self.public_url.as_str().trim_end_matches('/'), slug.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slug() -> IssuerSlug {
+        IssuerSlug::parse("dhafxmmgz56rlw6b").unwrap_or_else(IssuerSlug::generate)
+    }
+
+    #[test]
+    fn path_based_issuers_hang_below_the_public_url() {
+        let urls = Urls::new(Url::parse("https://id.example.com/base/").unwrap_or_else(|_| unreachable!()), None);
+        assert_eq!(urls.issuer(&slug()), "https://id.example.com/base/dhafxmmgz56rlw6b/auth");
+    }
+
+    #[test]
+    fn host_based_issuers_put_the_slug_in_the_host() {
+        let public = Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable!());
+        let urls = Urls::new(public, Some("identity.example.com".to_owned()));
+        assert_eq!(urls.issuer(&slug()), "http://dhafxmmgz56rlw6b.identity.example.com:8080/auth");
+    }
+}

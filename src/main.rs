@@ -1,0 +1,28 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use tessera::config::{Cli, Command};
+use tessera::startup::{self, Application};
+use tessera::telemetry;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(&cli.settings.log, cli.settings.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => match Application::build(cli.settings).await {
+            Ok(app) => app.run_until_stopped(startup::shutdown_signal()).await,
+            Err(e) => Err(e),
+        },
+        Command::Migrate => startup::migrate(&cli.settings).await,
+        Command::RotateAdminToken => startup::rotate_admin_token(&cli.settings).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("tessera: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Builds the application: binds first (so tests can use port 0), connects the store,
+//! migrates, prepares admin authentication, then serves until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::config::Settings;
+use crate::domain::secret::{AdminToken, token_digest};
+use crate::http::{self, AdminAuth, AppState, Urls};
+use crate::store::{self, ConnectOptions, Store};
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    address: SocketAddr,
+    store: Store,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, String> {
+        settings.validate()?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let address = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{address}")).map_err(|e| format!("bad listen address: {e}"))?,
+        };
+        let store = connect(&settings)?;
+        if settings.auto_migrate {
+            migrate_with_retry(&store).await?;
+        }
+        let admin = admin_auth(&settings, &store).await?;
+        let state = AppState::new(store.clone(), Urls::new(public_url.clone(), settings.issuer_domain.clone()), admin);
+        tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
+        Ok(Application { listener, router: http::router(state), address, store })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until `signal` resolves, then finishes in-flight requests and closes the pools.
+    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal).await;
+        self.store.close().await;
+        served.map_err(|e| format!("server error: {e}"))
+    }
+}
+
+fn connect(settings: &Settings) -> Result<Store, String> {
+    Store::connect(&ConnectOptions {
+        url: settings.database_url.clone(),
+        max_connections: settings.db_max_connections,
+        acquire_timeout: settings.acquire_timeout(),
+    })
+}
+
+/// A database that is still starting gets 30 seconds before we give up.
+async fn migrate_with_retry(store: &Store) -> Result<(), String> {
+    let mut attempt = 0;
+    loop {
+        match store.migrate().await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 10 => {
+                attempt += 1;
+                tracing::warn!(attempt, "migrations failed, retrying: {e}");
+                tokio::time::sleep(Duration::from_secs(3)).await;
+            }
+            Err(e) => return Err(format!("migrations failed: {e}")),
+        }
+    }
+}
+
+/// The configured token, or the stored one; a first start generates and prints one.
+async fn admin_auth(settings: &Settings, store: &Store) -> Result<AdminAuth, String> {
+    if let Some(token) = &settings.admin_token {
+        return Ok(AdminAuth::Configured(token_digest(token)));
+    }
+    let token = AdminToken::generate();
+    let stored = store::admin_tokens::initialize(store, &token_digest(token.expose()), chrono::Utc::now())
+        .await
+        .map_err(|e| format!("cannot initialize the admin token: {e}"))?;
+    if stored {
+        print_admin_token("generated the admin token for /v1", &token);
+    }
+    Ok(AdminAuth::Stored)
+}
+
+/// Printed to the terminal once, never through the log pipeline.
+fn print_admin_token(what: &str, token: &AdminToken) {
+    eprintln!(
+        "\n  Tessera {what}; it is stored only as a hash and will not be shown again:\n\n    {}\n\n  \
+         Use it as: Authorization: Bearer <token>. Lost it? Run `tessera rotate-admin-token`.\n",
+        token.expose()
+    );
+}
+
+pub async fn migrate(settings: &Settings) -> Result<(), String> {
+    let store = connect(settings)?;
+    let result = store.migrate().await.map_err(|e| format!("migrations failed: {e}"));
+    store.close().await;
+    result?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+pub async fn rotate_admin_token(settings: &Settings) -> Result<(), String> {
+    if settings.admin_token.is_some() {
+        return Err("TESSERA_ADMIN_TOKEN is set; change it there instead".to_owned());
+    }
+    let store = connect(settings)?;
+    migrate_with_retry(&store).await?;
+    let token = AdminToken::generate();
+    let result = store::admin_tokens::replace(&store, &token_digest(token.expose()), chrono::Utc::now()).await;
+    store.close().await;
+    result.map_err(|e| format!("cannot store the admin token: {e}"))?;
+    print_admin_token("rotated the admin token", &token);
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, finishing in-flight requests");
+}

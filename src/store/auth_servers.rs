@@ -1,0 +1,189 @@
+//! Auth servers.
+
+use uuid::Uuid;
+
+use crate::domain::auth_server::{AuthServer, IssuerSlug, SigningAlgorithm};
+use crate::domain::list::{FilterKind, ListParams, ListSchema};
+use crate::domain::{Labels, Name, TrustedOrigin};
+
+use super::{Dialect, Error, ListPage, Result, Store, Tx, args, from_json, from_micros, list, micros, parse_uuid, to_json};
+
+pub const LIST: ListSchema = ListSchema {
+    sortable: &["created_at", "updated_at", "name", "audience"],
+    filters: &[
+        ("name", FilterKind::Text),
+        ("description", FilterKind::Text),
+        ("audience", FilterKind::Text),
+        ("id", FilterKind::Exact),
+        ("labels", FilterKind::Labels),
+    ],
+};
+
+const COLUMNS: &str =
+    "id, name, description, audience, signing_algorithm, issuer_slug, labels, trusted_origins, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    name: String,
+    description: String,
+    audience: String,
+    signing_algorithm: String,
+    issuer_slug: String,
+    labels: String,
+    trusted_origins: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<Row> for AuthServer {
+    type Error = Error;
+
+    fn try_from(row: Row) -> Result<AuthServer> {
+        let origins: Vec<String> = from_json("trusted_origins", &row.trusted_origins)?;
+        Ok(AuthServer {
+            id: parse_uuid(&row.id)?,
+            name: Name::trusted(row.name),
+            description: row.description,
+            audience: row.audience,
+            signing_algorithm: SigningAlgorithm::parse(&row.signing_algorithm)
+                .map_err(|_| Error::Corrupt(format!("signing_algorithm {:?}", row.signing_algorithm)))?,
+            issuer_slug: IssuerSlug::trusted(row.issuer_slug),
+            labels: from_json::<Labels>("labels", &row.labels)?,
+            trusted_origins: origins.into_iter().map(TrustedOrigin::trusted).collect(),
+            created_at: from_micros(row.created_at)?,
+            updated_at: from_micros(row.updated_at)?,
+        })
+    }
+}
+
+fn origins_json(server: &AuthServer) -> String {
+    to_json(&server.trusted_origins.iter().map(TrustedOrigin::as_str).collect::<Vec<_>>())
+}
+
+pub async fn insert(store: &Store, server: &AuthServer) -> Result<()> {
+    store
+        .db()
+        .execute(
+            "INSERT INTO auth_servers (id, name, description, audience, signing_algorithm, issuer_slug, labels, \
+             trusted_origins, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            args![
+                server.id,
+                server.name.as_str(),
+                &server.description,
+                &server.audience,
+                server.signing_algorithm.as_str(),
+                server.issuer_slug.as_str(),
+                to_json(&server.labels),
+                origins_json(server),
+                micros(server.created_at),
+                micros(server.updated_at),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn get(store: &Store, id: Uuid) -> Result<AuthServer> {
+    let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE id = $1");
+    store.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()
+}
+
+pub async fn get_by_slug(store: &Store, slug: &IssuerSlug) -> Result<AuthServer> {
+    let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE issuer_slug = $1");
+    store.db().fetch_one::<Row>(&sql, args![slug.as_str()]).await?.try_into()
+}
+
+pub async fn exists(store: &Store, id: Uuid) -> Result<bool> {
+    let found = store.db().fetch_optional::<(i64,)>("SELECT 1 FROM auth_servers WHERE id = $1", args![id]).await?;
+    Ok(found.is_some())
+}
+
+pub async fn list(store: &Store, params: &ListParams) -> Result<ListPage<AuthServer>> {
+    list::fetch_page::<Row>(store, COLUMNS, "auth_servers", Vec::new(), args![], params)
+        .await?
+        .try_map(AuthServer::try_from)
+}
+
+/// Row lock for read-modify-write; SQLite's `BEGIN IMMEDIATE` already holds the write lock.
+pub(crate) fn for_update(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    }
+}
+
+/// Applies `change` to the stored auth server atomically and returns the result.
+pub async fn modify<E: From<Error>>(
+    store: &Store,
+    id: Uuid,
+    change: impl FnOnce(AuthServer) -> Result<AuthServer, E>,
+) -> Result<AuthServer, E> {
+    let mut tx = store.begin().await?;
+    let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE id = $1{}", for_update(store.dialect()));
+    let current: AuthServer = tx.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()?;
+    let updated = change(current)?;
+    write(&mut tx, &updated).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+async fn write(tx: &mut Tx, server: &AuthServer) -> Result<()> {
+    tx.db()
+        .execute(
+            "UPDATE auth_servers SET name = $2, description = $3, audience = $4, signing_algorithm = $5, \
+             labels = $6, trusted_origins = $7, updated_at = $8 WHERE id = $1",
+            args![
+                server.id,
+                server.name.as_str(),
+                &server.description,
+                &server.audience,
+                server.signing_algorithm.as_str(),
+                to_json(&server.labels),
+                origins_json(server),
+                micros(server.updated_at),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// What still belongs to an auth server.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Dependents {
+    pub scopes: i64,
+    pub claims: i64,
+    pub clients: i64,
+}
+
+impl Dependents {
+    pub fn is_empty(&self) -> bool {
+        self.scopes == 0 && self.claims == 0 && self.clients == 0
+    }
+}
+
+/// Deletes an auth server. Without `force`, refuses while scopes, claims or clients exist
+/// and returns them; with it, the database cascades to everything below.
+pub async fn delete(store: &Store, id: Uuid, force: bool) -> Result<Result<(), Dependents>> {
+    let mut tx = store.begin().await?;
+    let sql = format!("SELECT id FROM auth_servers WHERE id = $1{}", for_update(store.dialect()));
+    tx.db().fetch_one::<(String,)>(&sql, args![id]).await?;
+    if !force {
+        let (scopes, claims, clients) = tx
+            .db()
+            .fetch_one::<(i64, i64, i64)>(
+                "SELECT (SELECT COUNT(*) FROM scopes WHERE auth_server_id = $1), \
+                 (SELECT COUNT(*) FROM claims WHERE auth_server_id = $1), \
+                 (SELECT COUNT(*) FROM clients WHERE auth_server_id = $1)",
+                args![id],
+            )
+            .await?;
+        let dependents = Dependents { scopes, claims, clients };
+        if !dependents.is_empty() {
+            return Ok(Err(dependents));
+        }
+    }
+    tx.db().execute("DELETE FROM auth_servers WHERE id = $1", args![id]).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}

@@ -1,0 +1,254 @@
+//! Clients of an auth server and the scopes they may request.
+
+use uuid::Uuid;
+
+use crate::domain::client::{Client, ClientId, GrantType, ResponseType, TokenDuration, TokenEndpointAuthMethod};
+use crate::domain::list::{FilterKind, ListParams, ListSchema};
+use crate::domain::secret::NewSecret;
+use crate::domain::{Labels, LoginUri, Name, RedirectUri};
+
+use super::auth_servers::for_update;
+use super::{Db, Error, ListPage, Result, Store, Tx, args, client_secrets, from_json, from_micros, list, micros, placeholders, scopes, to_json};
+
+pub const LIST: ListSchema = ListSchema {
+    sortable: &["created_at", "updated_at", "name"],
+    filters: &[("name", FilterKind::Text), ("id", FilterKind::Exact), ("labels", FilterKind::Labels)],
+};
+
+const COLUMNS: &str = "auth_server_id, id, name, grant_types, response_types, redirect_uris, login_uri, \
+    access_token_duration, id_token_duration, allow_all_scopes, labels, token_endpoint_auth_method, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    auth_server_id: String,
+    id: String,
+    name: String,
+    grant_types: String,
+    response_types: String,
+    redirect_uris: String,
+    login_uri: Option<String>,
+    access_token_duration: i64,
+    id_token_duration: i64,
+    allow_all_scopes: bool,
+    labels: String,
+    token_endpoint_auth_method: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn corrupt<T>(column: &str, value: &str) -> impl FnOnce(T) -> Error {
+    let message = format!("{column} {value:?}");
+    move |_| Error::Corrupt(message)
+}
+
+impl Row {
+    fn into_client(self, allow_scopes: Vec<Uuid>) -> Result<Client> {
+        let grant_types: Vec<String> = from_json("grant_types", &self.grant_types)?;
+        let response_types: Vec<String> = from_json("response_types", &self.response_types)?;
+        let redirect_uris: Vec<String> = from_json("redirect_uris", &self.redirect_uris)?;
+        Ok(Client {
+            id: ClientId::trusted(self.id),
+            auth_server_id: super::parse_uuid(&self.auth_server_id)?,
+            name: Name::trusted(self.name),
+            grant_types: grant_types
+                .iter()
+                .map(|g| GrantType::parse(g).map_err(corrupt("grant_types", g)))
+                .collect::<Result<_>>()?,
+            response_types: response_types
+                .iter()
+                .map(|r| ResponseType::parse(r).map_err(corrupt("response_types", r)))
+                .collect::<Result<_>>()?,
+            redirect_uris: redirect_uris.into_iter().map(RedirectUri::trusted).collect(),
+            login_uri: self.login_uri.map(LoginUri::trusted),
+            access_token_duration: TokenDuration::trusted(self.access_token_duration),
+            id_token_duration: TokenDuration::trusted(self.id_token_duration),
+            allow_all_scopes: self.allow_all_scopes,
+            allow_scopes,
+            labels: from_json::<Labels>("labels", &self.labels)?,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::parse(&self.token_endpoint_auth_method)
+                .map_err(corrupt("token_endpoint_auth_method", &self.token_endpoint_auth_method))?,
+            created_at: from_micros(self.created_at)?,
+            updated_at: from_micros(self.updated_at)?,
+        })
+    }
+}
+
+/// Allowed scope ids per client, in their stored order.
+async fn scope_ids(db: Db<'_>, auth_server_id: Uuid, client_ids: &[String]) -> Result<Vec<(String, Uuid)>> {
+    if client_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT client_id, scope_id FROM client_scopes WHERE auth_server_id = $1 AND client_id IN ({}) \
+         ORDER BY client_id, position",
+        placeholders(2, client_ids.len())
+    );
+    let mut bound = args![auth_server_id];
+    for id in client_ids {
+        bound.push(id);
+    }
+    let rows: Vec<(String, String)> = db.fetch_all(&sql, bound).await?;
+    rows.into_iter().map(|(client, scope)| Ok((client, super::parse_uuid(&scope)?))).collect()
+}
+
+fn attach(rows: Vec<Row>, links: &[(String, Uuid)]) -> Result<Vec<Client>> {
+    rows.into_iter()
+        .map(|row| {
+            let scopes = links.iter().filter(|(client, _)| *client == row.id).map(|(_, scope)| *scope).collect();
+            row.into_client(scopes)
+        })
+        .collect()
+}
+
+fn client_args(client: &Client) -> super::Args {
+    let strings = |items: Vec<&str>| to_json(&items);
+    args![
+        client.auth_server_id,
+        client.id.as_str(),
+        client.name.as_str(),
+        strings(client.grant_types.iter().map(|g| g.as_str()).collect()),
+        strings(client.response_types.iter().map(|r| r.as_str()).collect()),
+        strings(client.redirect_uris.iter().map(RedirectUri::as_str).collect()),
+        client.login_uri.as_ref().map(|u| u.as_str().to_owned()),
+        client.access_token_duration.seconds(),
+        client.id_token_duration.seconds(),
+        client.allow_all_scopes,
+        to_json(&client.labels),
+        client.token_endpoint_auth_method.as_str(),
+        micros(client.created_at),
+        micros(client.updated_at),
+    ]
+}
+
+const INSERT: &str = "INSERT INTO clients (auth_server_id, id, name, grant_types, response_types, redirect_uris, \
+    login_uri, access_token_duration, id_token_duration, allow_all_scopes, labels, token_endpoint_auth_method, \
+    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+const UPDATE: &str = "UPDATE clients SET name = $3, grant_types = $4, response_types = $5, redirect_uris = $6, \
+    login_uri = $7, access_token_duration = $8, id_token_duration = $9, allow_all_scopes = $10, labels = $11, \
+    token_endpoint_auth_method = $12, created_at = $13, updated_at = $14 WHERE auth_server_id = $1 AND id = $2";
+
+async fn write_scopes(tx: &mut Tx, client: &Client) -> Result<()> {
+    let missing = scopes::missing(tx.db(), client.auth_server_id, &client.allow_scopes).await?;
+    if !missing.is_empty() {
+        return Err(Error::MissingScopes(missing));
+    }
+    tx.db()
+        .execute(
+            "DELETE FROM client_scopes WHERE auth_server_id = $1 AND client_id = $2",
+            args![client.auth_server_id, client.id.as_str()],
+        )
+        .await?;
+    for (position, scope_id) in client.allow_scopes.iter().enumerate() {
+        tx.db()
+            .execute(
+                "INSERT INTO client_scopes (auth_server_id, client_id, scope_id, position) VALUES ($1, $2, $3, $4)",
+                args![client.auth_server_id, client.id.as_str(), scope_id, position as i64],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Replaces all of the client's secrets with one.
+async fn replace_secrets(tx: &mut Tx, client: &Client, secret: &NewSecret) -> Result<()> {
+    tx.db()
+        .execute(
+            "DELETE FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2",
+            args![client.auth_server_id, client.id.as_str()],
+        )
+        .await?;
+    client_secrets::insert_in(tx, client.auth_server_id, &client.id, secret).await
+}
+
+/// Creates a client with its first secret.
+pub async fn insert(store: &Store, client: &Client, secret: &NewSecret) -> Result<()> {
+    let mut tx = store.begin().await?;
+    tx.db().execute(INSERT, client_args(client)).await?;
+    write_scopes(&mut tx, client).await?;
+    client_secrets::insert_in(&mut tx, client.auth_server_id, &client.id, secret).await?;
+    tx.commit().await
+}
+
+async fn load(db: Db<'_>, auth_server_id: Uuid, id: &ClientId, lock: &str) -> Result<Option<Row>> {
+    let sql = format!("SELECT {COLUMNS} FROM clients WHERE auth_server_id = $1 AND id = $2{lock}");
+    db.fetch_optional(&sql, args![auth_server_id, id.as_str()]).await
+}
+
+pub async fn get(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<Client> {
+    let row = load(store.db(), auth_server_id, id, "").await?.ok_or(Error::NotFound)?;
+    let links = scope_ids(store.db(), auth_server_id, std::slice::from_ref(&row.id)).await?;
+    attach(vec![row], &links)?.pop().ok_or(Error::NotFound)
+}
+
+pub async fn list(store: &Store, auth_server_id: Uuid, params: &ListParams) -> Result<ListPage<Client>> {
+    let conditions = vec!["auth_server_id = $1".to_owned()];
+    let page = list::fetch_page::<Row>(store, COLUMNS, "clients", conditions, args![auth_server_id], params).await?;
+    let ids: Vec<String> = page.items.iter().map(|row| row.id.clone()).collect();
+    let links = scope_ids(store.db(), auth_server_id, &ids).await?;
+    Ok(ListPage { items: attach(page.items, &links)?, total: page.total })
+}
+
+/// Applies `change` to the stored client atomically; `secret`, when given, replaces all secrets.
+pub async fn modify<E: From<Error>>(
+    store: &Store,
+    auth_server_id: Uuid,
+    id: &ClientId,
+    secret: Option<&NewSecret>,
+    change: impl FnOnce(Client) -> Result<Client, E>,
+) -> Result<Client, E> {
+    let mut tx = store.begin().await?;
+    let row = load(tx.db(), auth_server_id, id, for_update(store.dialect())).await?.ok_or(Error::NotFound)?;
+    let links = scope_ids(tx.db(), auth_server_id, std::slice::from_ref(&row.id)).await?;
+    let current = attach(vec![row], &links)?.pop().ok_or(Error::NotFound)?;
+    let client = change(current)?;
+    tx.db().execute(UPDATE, client_args(&client)).await?;
+    write_scopes(&mut tx, &client).await?;
+    if let Some(secret) = secret {
+        replace_secrets(&mut tx, &client, secret).await?;
+    }
+    tx.commit().await?;
+    Ok(client)
+}
+
+/// Whether a PUT created the client or replaced an existing one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    Replaced,
+}
+
+/// PUT: replaces the client if it exists (keeping its creation time), creates it otherwise.
+/// `secret`, when given, becomes the client's only secret; a new client always needs one.
+pub async fn put(store: &Store, client: &Client, secret: Option<&NewSecret>) -> Result<(Client, Put)> {
+    let mut tx = store.begin().await?;
+    let existing = load(tx.db(), client.auth_server_id, &client.id, for_update(store.dialect())).await?;
+    let (client, outcome) = match existing {
+        Some(row) => {
+            let created_at = from_micros(row.created_at)?;
+            let client = Client { created_at, ..client.clone() };
+            tx.db().execute(UPDATE, client_args(&client)).await?;
+            (client, Put::Replaced)
+        }
+        None => {
+            tx.db().execute(INSERT, client_args(client)).await?;
+            (client.clone(), Put::Created)
+        }
+    };
+    write_scopes(&mut tx, &client).await?;
+    match (secret, outcome) {
+        (Some(secret), _) => replace_secrets(&mut tx, &client, secret).await?,
+        (None, Put::Created) => return Err(Error::Corrupt("a new client needs a secret".to_owned())),
+        (None, Put::Replaced) => {}
+    }
+    tx.commit().await?;
+    Ok((client, outcome))
+}
+
+pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<()> {
+    let deleted = store
+        .db()
+        .execute("DELETE FROM clients WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, id.as_str()])
+        .await?;
+    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+}

@@ -1,0 +1,410 @@
+//! Persistence on Postgres or SQLite through one code path.
+//!
+//! Every repository function holds one SQL text with `$N` placeholders; [`Db`] binds the same
+//! text and arguments against whichever backend is active. Rows use types that map the same
+//! way in both databases: TEXT ids and JSON, BIGINT microseconds, BOOLEAN flags.
+
+pub mod admin_tokens;
+pub mod auth_servers;
+pub mod claims;
+pub mod client_secrets;
+pub mod clients;
+mod list;
+pub mod scopes;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+pub use list::ListPage;
+
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Storage failures, classified so callers can answer precisely.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("row not found")]
+    NotFound,
+    /// A unique key was violated; `constraint` is `<table>_<columns>_key` on both backends.
+    #[error("unique constraint {constraint} violated")]
+    Conflict { constraint: String },
+    #[error("foreign key violated")]
+    ForeignKey,
+    /// Scope ids that are not scopes of the auth server in question.
+    #[error("unknown scopes {0:?}")]
+    MissingScopes(Vec<uuid::Uuid>),
+    /// A client may have at most [`client_secrets::MAX_ENABLED`] enabled secrets.
+    #[error("too many enabled secrets")]
+    SecretLimit,
+    /// The database cannot be reached or is overloaded; worth retrying later.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Other(#[source] sqlx::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        match error {
+            sqlx::Error::RowNotFound => Error::NotFound,
+            sqlx::Error::Database(ref db) => match db.kind() {
+                ErrorKind::UniqueViolation => Error::Conflict {
+                    constraint: normalized_constraint(db.constraint(), db.message()),
+                },
+                ErrorKind::ForeignKeyViolation => Error::ForeignKey,
+                _ if is_transient_code(db.code().as_deref()) => Error::Unavailable(error),
+                _ => Error::Other(error),
+            },
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Error::Unavailable(error),
+            other => Error::Other(other),
+        }
+    }
+}
+
+/// Postgres serialization failure, deadlock, shutdown and connection limits; SQLite BUSY/LOCKED.
+fn is_transient_code(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" | "08006" | "08001" | "5" | "6" | "261" | "517")
+    )
+}
+
+/// Postgres names the constraint; SQLite lists `table.column, table.column` in its message.
+fn normalized_constraint(constraint: Option<&str>, message: &str) -> String {
+    if let Some(name) = constraint {
+        return name.to_owned();
+    }
+    let columns = message.rsplit(": ").next().unwrap_or_default();
+    let mut table = "";
+    let mut names = Vec::new();
+    for qualified in columns.split(", ") {
+        if let Some((t, column)) = qualified.split_once('.') {
+            table = t;
+            names.push(column);
+        }
+    }
+    format!("{table}_{}_key", names.join("_"))
+}
+
+/// Which SQL dialect is active, for the few expressions that differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+/// Connection pools for the configured database; cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Store {
+    /// Opens pools lazily: the service starts even while the database is down, and
+    /// answers 503 until it is reachable.
+    pub fn connect(options: &ConnectOptions) -> Result<Store, String> {
+        let url = options.url.as_str();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let connect = PgConnectOptions::from_str(url).map_err(|e| format!("invalid DATABASE_URL: {e}"))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_lazy_with(connect);
+            Ok(Store::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)
+                .map_err(|e| format!("invalid DATABASE_URL: {e}"))?
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: an acknowledged write survives power loss, not only a crash.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_lazy_with(connect);
+            Ok(Store::Sqlite(pool))
+        } else {
+            Err(format!(
+                "unsupported DATABASE_URL {url:?}: use postgres://… or sqlite://…"
+            ))
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Store::Postgres(_) => Dialect::Postgres,
+            Store::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+        }
+    }
+
+    /// Round trip to the database, for readiness.
+    pub async fn ping(&self) -> Result<()> {
+        self.db().fetch_one::<(i64,)>("SELECT 1", Args::new()).await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Postgres(pool) => pool.close().await,
+            Store::Sqlite(pool) => pool.close().await,
+        }
+    }
+
+    pub(crate) fn db(&self) -> Db<'_> {
+        match self {
+            Store::Postgres(pool) => Db::PgPool(pool),
+            Store::Sqlite(pool) => Db::SqlitePool(pool),
+        }
+    }
+
+    /// A write transaction. SQLite takes its write lock up front (`BEGIN IMMEDIATE`), so a
+    /// transaction that reads before it writes cannot fail on a stale snapshot.
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+}
+
+pub(crate) enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Tx {
+    pub(crate) fn db(&mut self) -> Db<'_> {
+        match self {
+            Tx::Postgres(tx) => Db::PgConn(tx),
+            Tx::Sqlite(tx) => Db::SqliteConn(tx),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// One bound SQL argument, in a type both backends encode the same way.
+#[derive(Clone, Debug)]
+pub(crate) enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    Bool(bool),
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<uuid::Uuid> for Arg {
+    fn from(v: uuid::Uuid) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<&uuid::Uuid> for Arg {
+    fn from(v: &uuid::Uuid) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Args(pub(crate) Vec<Arg>);
+
+impl Args {
+    pub(crate) fn new() -> Self {
+        Args(Vec::new())
+    }
+    pub(crate) fn push(&mut self, arg: impl Into<Arg>) -> usize {
+        self.0.push(arg.into());
+        self.0.len()
+    }
+}
+
+/// `args![a, b, c]` builds [`Args`] from values convertible into [`Arg`].
+macro_rules! args {
+    ($($arg:expr),* $(,)?) => {
+        $crate::store::Args(vec![$($crate::store::Arg::from($arg)),*])
+    };
+}
+pub(crate) use args;
+
+/// A place to run one statement: a pool or an open transaction, on either backend.
+pub(crate) enum Db<'c> {
+    PgPool(&'c PgPool),
+    SqlitePool(&'c SqlitePool),
+    PgConn(&'c mut PgConnection),
+    SqliteConn(&'c mut SqliteConnection),
+}
+
+/// A row type readable from both backends.
+pub(crate) trait Row: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(v) => query.bind(v),
+                Arg::OptText(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
+                Arg::Bool(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+impl Db<'_> {
+    pub(crate) async fn fetch_all<T: Row>(self, sql: &str, args: Args) -> Result<Vec<T>> {
+        Ok(match self {
+            Db::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_all(pool).await?,
+            Db::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_all(pool).await?,
+            Db::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_all(conn).await?,
+            Db::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_all(conn).await?,
+        })
+    }
+
+    pub(crate) async fn fetch_optional<T: Row>(self, sql: &str, args: Args) -> Result<Option<T>> {
+        Ok(match self {
+            Db::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(pool).await?,
+            Db::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(pool).await?,
+            Db::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(conn).await?,
+            Db::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(conn).await?,
+        })
+    }
+
+    pub(crate) async fn fetch_one<T: Row>(self, sql: &str, args: Args) -> Result<T> {
+        self.fetch_optional(sql, args).await?.ok_or(Error::NotFound)
+    }
+
+    /// Runs a statement and returns how many rows it touched.
+    pub(crate) async fn execute(self, sql: &str, args: Args) -> Result<u64> {
+        Ok(match self {
+            Db::PgPool(pool) => bind_all!(sqlx::query::<Postgres>(sql), args.0).execute(pool).await?.rows_affected(),
+            Db::SqlitePool(pool) => bind_all!(sqlx::query::<Sqlite>(sql), args.0).execute(pool).await?.rows_affected(),
+            Db::PgConn(conn) => bind_all!(sqlx::query::<Postgres>(sql), args.0).execute(conn).await?.rows_affected(),
+            Db::SqliteConn(conn) => bind_all!(sqlx::query::<Sqlite>(sql), args.0).execute(conn).await?.rows_affected(),
+        })
+    }
+}
+
+/// `$first, $first+1, …` placeholders for an IN list of `count` values.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Timestamps are stored as microseconds since the Unix epoch.
+pub(crate) fn micros(time: chrono::DateTime<chrono::Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+pub(crate) fn from_micros(value: i64) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp_micros(value).ok_or_else(|| Error::Corrupt(format!("timestamp {value}")))
+}
+
+pub(crate) fn parse_uuid(value: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(value).map_err(|_| Error::Corrupt(format!("uuid {value:?}")))
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(column: &str, value: &str) -> Result<T> {
+    serde_json::from_str(value).map_err(|e| Error::Corrupt(format!("{column}: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Serializing plain maps and vectors of strings cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_unique_messages_normalize_to_postgres_constraint_names() {
+        assert_eq!(
+            normalized_constraint(None, "UNIQUE constraint failed: scopes.auth_server_id, scopes.name"),
+            "scopes_auth_server_id_name_key"
+        );
+        assert_eq!(normalized_constraint(None, "UNIQUE constraint failed: auth_servers.name"), "auth_servers_name_key");
+        assert_eq!(normalized_constraint(Some("clients_auth_server_id_name_key"), "x"), "clients_auth_server_id_name_key");
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |dir: &str| {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let postgres = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
+        assert!(!postgres.is_empty());
+        assert_eq!(postgres, names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")));
+    }
+}

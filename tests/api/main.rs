@@ -1,1 +1,16 @@
+//! One integration-test binary. Every test runs against the real router over HTTP with a
+//! fresh database, once on SQLite and once on Postgres (see `helpers::backend_tests!`), and
+//! every response is checked against `openapi.yaml`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod helpers;
+mod spec;
+
+mod admin_auth;
+mod admin_auth_servers;
+mod admin_claims;
+mod admin_client_secrets;
+mod admin_clients;
+mod admin_scopes;
+mod operations;
+mod openapi;

@@ -1,0 +1,271 @@
+//! `TestApp`: the real application on port 0 with its own database, and request helpers
+//! that check every response against `openapi.yaml`.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tessera::config::Settings;
+use tessera::startup::Application;
+use tokio::sync::oneshot;
+
+use crate::spec;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares each test twice: `<name>::sqlite` and `<name>::postgres`.
+macro_rules! backend_tests {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: TestApp) $body
+
+                #[tokio::test]
+                async fn sqlite() {
+                    run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+                }
+
+                #[tokio::test]
+                #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
+                async fn postgres() {
+                    run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+                }
+            }
+        )*
+    };
+}
+pub(crate) use backend_tests;
+
+/// A database that lives as long as the test.
+pub enum TestDb {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { server_url: String, name: String },
+}
+
+impl TestDb {
+    async fn create(backend: Backend) -> (TestDb, String) {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("tessera.db").display());
+                (TestDb::Sqlite { _dir: dir }, url)
+            }
+            Backend::Postgres => {
+                let server_url = std::env::var("TESSERA_TEST_POSTGRES_URL")
+                    .ok()
+                    .filter(|url| !url.is_empty())
+                    .unwrap_or_else(|| panic!("Postgres tests are enabled (CI=true) but TESSERA_TEST_POSTGRES_URL is not set"));
+                let name = format!("tessera_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&server_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot reach TESSERA_TEST_POSTGRES_URL: {e}"));
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+                let mut url = url::Url::parse(&server_url).expect("TESSERA_TEST_POSTGRES_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                (TestDb::Postgres { server_url, name }, url.to_string())
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { server_url, name } = self {
+            let (server_url, name) = (server_url.clone(), name.clone());
+            // Drop runs inside the test's runtime; a thread with its own runtime can block.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                runtime.block_on(async {
+                    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&server_url).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    // Declared last: the database outlives the server's connections.
+    _db: TestDb,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    /// The body as JSON, or `Null` when empty or not JSON.
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `field`s of `invalid_parameters`, for asserting which ones a 400 names.
+    pub fn invalid_fields(&self) -> Vec<String> {
+        self.body["invalid_parameters"]
+            .as_array()
+            .map(|items| items.iter().map(|p| p["field"].as_str().unwrap_or_default().to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The `rule` given for `field` in `invalid_parameters`.
+    pub fn rule_for(&self, field: &str) -> Option<String> {
+        self.body["invalid_parameters"]
+            .as_array()?
+            .iter()
+            .find(|p| p["field"] == field)
+            .and_then(|p| p["rule"].as_str().map(str::to_owned))
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with adjusted settings (no configured admin token, say).
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let (db, database_url) = TestDb::create(backend).await;
+        let mut settings = Settings::for_tests(database_url.clone(), ADMIN_TOKEN);
+        adjust(&mut settings);
+        let app = Application::build(settings).await.expect("application builds");
+        let address = format!("http://{}", app.address());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            address,
+            database_url,
+            http: reqwest::Client::new(),
+            shutdown: Some(tx),
+            server: Some(server),
+            _db: db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Sends a request built by the caller and checks the response against the spec.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> TestResponse {
+        let request = request.build().expect("request builds");
+        let method = request.method().as_str().to_owned();
+        let path = request.url().path().to_owned();
+        let response = self.http.execute(request).await.expect("request is answered");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body is read");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if let Err(problem) = spec::SPEC.check(&method, &path, status, content_type, &bytes) {
+            panic!("{method} {path} -> {status} does not match openapi.yaml: {problem}\nbody: {text}");
+        }
+        assert!(headers.contains_key("x-request-id"), "{method} {path}: no x-request-id header");
+        TestResponse { status, headers, text, body }
+    }
+
+    fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(ADMIN_TOKEN)
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(self.admin(Method::GET, path)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.send(self.admin(Method::DELETE, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.send(self.admin(Method::POST, path).json(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> TestResponse {
+        self.send(self.admin(Method::PATCH, path).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> TestResponse {
+        self.send(self.admin(Method::PUT, path).json(&body)).await
+    }
+
+    /// Sends a raw body with the given content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> TestResponse {
+        self.send(self.admin(Method::POST, path).header("content-type", content_type).body(body)).await
+    }
+
+    // Fixtures: each asserts its own success, so a test reads as its scenario.
+
+    pub async fn create_auth_server(&self, name: &str) -> Value {
+        let response = self
+            .post("/v1/auth-servers", json!({ "name": name, "audience": "http://myhttpbin.dev", "description": format!("{name} description") }))
+            .await;
+        assert_eq!(response.status, 201, "create auth server: {}", response.text);
+        response.body
+    }
+
+    pub async fn create_scope(&self, auth_server: &str, name: &str) -> Value {
+        let response = self.post(&format!("/v1/auth-servers/{auth_server}/scopes"), json!({ "name": name })).await;
+        assert_eq!(response.status, 201, "create scope: {}", response.text);
+        response.body
+    }
+
+    pub async fn create_claim(&self, auth_server: &str, body: Value) -> Value {
+        let response = self.post(&format!("/v1/auth-servers/{auth_server}/claims"), body).await;
+        assert_eq!(response.status, 201, "create claim: {}", response.text);
+        response.body
+    }
+
+    pub async fn create_client(&self, auth_server: &str, name: &str, scopes: &[&str]) -> Value {
+        let response = self.post(&format!("/v1/auth-servers/{auth_server}/clients"), client_body(name, scopes)).await;
+        assert_eq!(response.status, 201, "create client: {}", response.text);
+        response.body
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stops cleanly");
+        }
+    }
+}
+
+/// Seed 002's client: client_credentials, the given scopes, one-hour tokens.
+pub fn client_body(name: &str, scopes: &[&str]) -> Value {
+    json!({
+        "name": name,
+        "grant_types": ["client_credentials"],
+        "allow_all_scopes": false,
+        "allow_scopes": scopes,
+        "access_token_duration": 3600,
+        "id_token_duration": 3600,
+        "response_types": ["id_token", "token"],
+    })
+}
+
+pub fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_else(|| panic!("no string {key} in {value}"))
+}

@@ -14,7 +14,7 @@
 
 FROM rust:1-bookworm AS builder
 WORKDIR /build
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 # The test target is declared in Cargo.toml; cargo expects its file to exist.
 COPY tests ./tests

@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
 #[derive(Debug, Parser)]
-#[command(name = "tessera", version, about = "Self-hosted OAuth 2.0 / OpenID Connect authorization server")]
+#[command(
+    name = "tessera",
+    version,
+    about = "Self-hosted OAuth 2.0 / OpenID Connect authorization server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -36,7 +40,12 @@ pub enum LogFormat {
 #[derive(Clone, Args)]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "TESSERA_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Public base URL of this service, used to build issuer URLs [default: http://<listen>].
@@ -44,15 +53,30 @@ pub struct Settings {
     pub public_url: Option<Url>,
 
     /// Database: sqlite://PATH?mode=rwc (embedded) or postgres://USER@HOST/DB.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tessera.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://tessera.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
 
     /// Maximum database connections per node.
-    #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "TESSERA_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     pub db_max_connections: u32,
 
     /// Bearer token for the /v1 management API. Unset: generated once, stored hashed, printed at first start.
-    #[arg(long, env = "TESSERA_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "TESSERA_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
     pub admin_token: Option<String>,
 
     /// Serve issuers as https://<slug>.<domain>/auth (wildcard DNS) instead of <public url>/<slug>/auth.
@@ -64,7 +88,12 @@ pub struct Settings {
     pub auto_migrate: bool,
 
     /// Log filter, in tracing's EnvFilter syntax.
-    #[arg(long, env = "TESSERA_LOG", default_value = "info,sqlx=warn", global = true)]
+    #[arg(
+        long,
+        env = "TESSERA_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
     pub log: String,
 
     /// Log line format.
@@ -78,7 +107,10 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("database_url", &redact_url(&self.database_url))
-            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("issuer_domain", &self.issuer_domain)
             .field("auto_migrate", &self.auto_migrate)
             .finish_non_exhaustive()
@@ -121,19 +153,29 @@ impl Settings {
         }
         if let Some(url) = &self.public_url {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-                return Err(format!("TESSERA_PUBLIC_URL {url} must be an http(s) URL with a host"));
+                return Err(format!(
+                    "TESSERA_PUBLIC_URL {url} must be an http(s) URL with a host"
+                ));
             }
             if url.query().is_some() || url.fragment().is_some() {
-                return Err(format!("TESSERA_PUBLIC_URL {url} must not have a query or fragment"));
+                return Err(format!(
+                    "TESSERA_PUBLIC_URL {url} must not have a query or fragment"
+                ));
             }
         }
         if let Some(domain) = &self.issuer_domain {
             let valid = !domain.is_empty()
                 && domain.split('.').all(|label| {
-                    !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 });
             if !valid {
-                return Err(format!("TESSERA_ISSUER_DOMAIN {domain:?} must be a DNS name such as identity.example.com"));
+                return Err(format!(
+                    "TESSERA_ISSUER_DOMAIN {domain:?} must be a DNS name such as identity.example.com"
+                ));
             }
         }
         Ok(())

@@ -26,19 +26,31 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-        let address = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address: {e}"))?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
-            None => Url::parse(&format!("http://{address}")).map_err(|e| format!("bad listen address: {e}"))?,
+            None => Url::parse(&format!("http://{address}"))
+                .map_err(|e| format!("bad listen address: {e}"))?,
         };
         let store = connect(&settings)?;
         if settings.auto_migrate {
             migrate_with_retry(&store).await?;
         }
         let admin = admin_auth(&settings, &store).await?;
-        let state = AppState::new(store.clone(), Urls::new(public_url.clone(), settings.issuer_domain.clone()), admin);
+        let state = AppState::new(
+            store.clone(),
+            Urls::new(public_url.clone(), settings.issuer_domain.clone()),
+            admin,
+        );
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
-        Ok(Application { listener, router: http::router(state), address, store })
+        Ok(Application {
+            listener,
+            router: http::router(state),
+            address,
+            store,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -46,8 +58,13 @@ impl Application {
     }
 
     /// Serves until `signal` resolves, then finishes in-flight requests and closes the pools.
-    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal).await;
+    pub async fn run_until_stopped(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .await;
         self.store.close().await;
         served.map_err(|e| format!("server error: {e}"))
     }
@@ -83,9 +100,10 @@ async fn admin_auth(settings: &Settings, store: &Store) -> Result<AdminAuth, Str
         return Ok(AdminAuth::Configured(token_digest(token)));
     }
     let token = AdminToken::generate();
-    let stored = store::admin_tokens::initialize(store, &token_digest(token.expose()), chrono::Utc::now())
-        .await
-        .map_err(|e| format!("cannot initialize the admin token: {e}"))?;
+    let stored =
+        store::admin_tokens::initialize(store, &token_digest(token.expose()), chrono::Utc::now())
+            .await
+            .map_err(|e| format!("cannot initialize the admin token: {e}"))?;
     if stored {
         print_admin_token("generated the admin token for /v1", &token);
     }
@@ -103,7 +121,10 @@ fn print_admin_token(what: &str, token: &AdminToken) {
 
 pub async fn migrate(settings: &Settings) -> Result<(), String> {
     let store = connect(settings)?;
-    let result = store.migrate().await.map_err(|e| format!("migrations failed: {e}"));
+    let result = store
+        .migrate()
+        .await
+        .map_err(|e| format!("migrations failed: {e}"));
     store.close().await;
     result?;
     tracing::info!("migrations applied");
@@ -117,7 +138,9 @@ pub async fn rotate_admin_token(settings: &Settings) -> Result<(), String> {
     let store = connect(settings)?;
     migrate_with_retry(&store).await?;
     let token = AdminToken::generate();
-    let result = store::admin_tokens::replace(&store, &token_digest(token.expose()), chrono::Utc::now()).await;
+    let result =
+        store::admin_tokens::replace(&store, &token_digest(token.expose()), chrono::Utc::now())
+            .await;
     store.close().await;
     result.map_err(|e| format!("cannot store the admin token: {e}"))?;
     print_admin_token("rotated the admin token", &token);

@@ -76,7 +76,10 @@ impl IssuerSlug {
 
     /// Recognizes a slug in a request path or host without touching the database.
     pub fn parse(value: &str) -> Option<IssuerSlug> {
-        let valid = value.len() == Self::LENGTH && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let valid = value.len() == Self::LENGTH
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         valid.then(|| IssuerSlug(value.to_owned()))
     }
 
@@ -120,7 +123,10 @@ mod tests {
     #[test]
     fn signing_algorithms_round_trip_and_reject_unknown_names() {
         for name in SigningAlgorithm::NAMES {
-            assert_eq!(SigningAlgorithm::parse(name).map(SigningAlgorithm::as_str), Ok(name));
+            assert_eq!(
+                SigningAlgorithm::parse(name).map(SigningAlgorithm::as_str),
+                Ok(name)
+            );
         }
         assert_eq!(SigningAlgorithm::parse("HS256").unwrap_err().rule, "enum");
     }
@@ -135,7 +141,9 @@ mod tests {
 
     #[test]
     fn trusted_origins_are_limited_and_unique() {
-        let many = (0..17).map(|i| format!("https://a{i}.example.com")).collect();
+        let many = (0..17)
+            .map(|i| format!("https://a{i}.example.com"))
+            .collect();
         assert_eq!(parse_trusted_origins(many).unwrap_err().rule, "max_items");
         let twice = vec!["https://a.com".to_owned(), "https://a.com/".to_owned()];
         assert!(parse_trusted_origins(twice).is_err());

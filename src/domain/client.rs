@@ -40,7 +40,10 @@ impl ClientId {
 
     pub fn parse(value: &str) -> Result<ClientId, Invalid> {
         super::check_length(value, 1, Self::MAX_LENGTH)?;
-        if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(Invalid::new("matches_regex", "must match [-_A-Za-z0-9]+"));
         }
         Ok(ClientId(value.to_owned()))
@@ -63,10 +66,10 @@ impl std::fmt::Display for ClientId {
 
 /// Declares a string enum with its wire names, parse and display.
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$variant_meta])* $variant),+ }
 
         impl $name {
             pub const NAMES: &'static [&'static str] = &[$($wire),+];
@@ -113,16 +116,12 @@ wire_enum! {
 
 wire_enum! {
     /// How the client authenticates at the token endpoint (RFC 7591 §2).
+    #[derive(Default)]
     TokenEndpointAuthMethod {
+        #[default]
         ClientSecretPost => "client_secret_post",
         ClientSecretBasic => "client_secret_basic",
         None => "none",
-    }
-}
-
-impl Default for TokenEndpointAuthMethod {
-    fn default() -> Self {
-        TokenEndpointAuthMethod::ClientSecretPost
     }
 }
 
@@ -161,7 +160,10 @@ impl Default for TokenDuration {
 }
 
 /// Parses a list of wire names, rejecting duplicates (`uniqueItems`).
-pub fn parse_list<T: PartialEq + std::fmt::Display>(values: Vec<String>, parse: impl Fn(&str) -> Result<T, Invalid>) -> Result<Vec<T>, Invalid> {
+pub fn parse_list<T: PartialEq + std::fmt::Display>(
+    values: Vec<String>,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Result<Vec<T>, Invalid> {
     let items = values
         .iter()
         .enumerate()
@@ -183,8 +185,14 @@ mod tests {
         assert!(ClientId::parse("324939us3jgatrdc").is_ok());
         assert!(ClientId::parse("with-dash_and_underscore").is_ok());
         assert_eq!(ClientId::parse("").unwrap_err().rule, "min_length");
-        assert_eq!(ClientId::parse(&"a".repeat(37)).unwrap_err().rule, "max_length");
-        assert_eq!(ClientId::parse("no spaces").unwrap_err().rule, "matches_regex");
+        assert_eq!(
+            ClientId::parse(&"a".repeat(37)).unwrap_err().rule,
+            "max_length"
+        );
+        assert_eq!(
+            ClientId::parse("no spaces").unwrap_err().rule,
+            "matches_regex"
+        );
     }
 
     #[test]
@@ -197,11 +205,18 @@ mod tests {
 
     #[test]
     fn grant_type_lists_reject_unknown_and_duplicate_items() {
-        let ok = parse_list(vec!["client_credentials".into(), "implicit".into()], GrantType::parse);
-        assert_eq!(ok, Ok(vec![GrantType::ClientCredentials, GrantType::Implicit]));
+        let ok = parse_list(
+            vec!["client_credentials".into(), "implicit".into()],
+            GrantType::parse,
+        );
+        assert_eq!(
+            ok,
+            Ok(vec![GrantType::ClientCredentials, GrantType::Implicit])
+        );
         let unknown = parse_list(vec!["password".into()], GrantType::parse).unwrap_err();
         assert_eq!((unknown.rule, unknown.suffix.as_str()), ("enum", "[0]"));
-        let twice = parse_list(vec!["token".into(), "token".into()], ResponseType::parse).unwrap_err();
+        let twice =
+            parse_list(vec!["token".into(), "token".into()], ResponseType::parse).unwrap_err();
         assert_eq!(twice.suffix, "[1]");
     }
 }

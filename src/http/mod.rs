@@ -44,7 +44,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, urls: Urls, admin: AdminAuth) -> AppState {
-        AppState { store, urls: Arc::new(urls), admin: Arc::new(admin) }
+        AppState {
+            store,
+            urls: Arc::new(urls),
+            admin: Arc::new(admin),
+        }
     }
 }
 
@@ -62,7 +66,10 @@ pub fn route_table() -> Vec<(String, String)> {
 pub fn router(state: AppState) -> Router {
     let admin = admin_routes()
         .into_router()
-        .layer(middleware::from_fn_with_state(state.clone(), extract::require_admin));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            extract::require_admin,
+        ));
     Router::new()
         .merge(admin)
         .merge(health::routes().into_router())

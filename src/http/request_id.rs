@@ -14,7 +14,9 @@ tokio::task_local! {
 
 /// The id of the request being handled, or `-` outside one.
 pub fn current() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned())
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".to_owned())
 }
 
 /// A caller's id is kept when it is short and printable; otherwise we make one.

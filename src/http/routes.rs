@@ -18,7 +18,8 @@ pub const CLAIM: &str = "/v1/auth-servers/{authServerId}/claims/{claimId}";
 pub const CLIENTS: &str = "/v1/auth-servers/{authServerId}/clients";
 pub const CLIENT: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}";
 pub const CLIENT_SECRETS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets";
-pub const CLIENT_SECRET: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}";
+pub const CLIENT_SECRET: &str =
+    "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const OPENAPI: &str = "/openapi.yaml";
@@ -35,7 +36,10 @@ pub struct Routes<S> {
 
 impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
     fn default() -> Self {
-        Routes { table: Vec::new(), methods: Vec::new() }
+        Routes {
+            table: Vec::new(),
+            methods: Vec::new(),
+        }
     }
 }
 
@@ -54,14 +58,22 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     verb!(patch, PATCH);
     verb!(delete, DELETE);
 
-    fn on<H: Handler<T, S>, T: 'static>(mut self, method: Method, filter: MethodFilter, path: &'static str, handler: H) -> Self {
+    fn on<H: Handler<T, S>, T: 'static>(
+        mut self,
+        method: Method,
+        filter: MethodFilter,
+        path: &'static str,
+        handler: H,
+    ) -> Self {
         self.table.push((method, path));
         match self.methods.iter_mut().find(|(p, _)| *p == path) {
             Some((_, router)) => {
                 let existing = std::mem::take(router);
                 *router = existing.on(filter, handler);
             }
-            None => self.methods.push((path, MethodRouter::new().on(filter, handler))),
+            None => self
+                .methods
+                .push((path, MethodRouter::new().on(filter, handler))),
         }
         self
     }
@@ -74,11 +86,18 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
     /// (method, path template) of every route, e.g. `("GET", "/v1/auth-servers/{authServerId}")`.
     pub fn table(&self) -> Vec<(String, String)> {
-        self.table.iter().map(|(m, p)| (m.to_string(), (*p).to_owned())).collect()
+        self.table
+            .iter()
+            .map(|(m, p)| (m.to_string(), (*p).to_owned()))
+            .collect()
     }
 
     pub fn into_router(self) -> Router<S> {
-        self.methods.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods))
+        self.methods
+            .into_iter()
+            .fold(Router::new(), |router, (path, methods)| {
+                router.route(path, methods)
+            })
     }
 }
 
@@ -91,17 +110,32 @@ pub struct Urls {
 
 impl Urls {
     pub fn new(public_url: Url, issuer_domain: Option<String>) -> Urls {
-        Urls { public_url, issuer_domain }
+        Urls {
+            public_url,
+            issuer_domain,
+        }
     }
 
     /// `<public url>/<slug>/auth`, or `<scheme>://<slug>.<domain>[:port]/auth` with a domain.
     pub fn issuer(&self, slug: &IssuerSlug) -> String {
         match &self.issuer_domain {
             Some(domain) => {
-                let port = self.public_url.port().map(|p| format!(":{p}")).unwrap_or_default();
-                format!("{}://{}.{domain}{port}/auth", self.public_url.scheme(), slug.as_str())
+                let port = self
+                    .public_url
+                    .port()
+                    .map(|p| format!(":{p}"))
+                    .unwrap_or_default();
+                format!(
+                    "{}://{}.{domain}{port}/auth",
+                    self.public_url.scheme(),
+                    slug.as_str()
+                )
             }
-            None => format!("{}/{}/auth", self.public_url.as_str().trim_end_matches('/'), slug.as_str()),
+            None => format!(
+                "{}/{}/auth",
+                self.public_url.as_str().trim_end_matches('/'),
+                slug.as_str()
+            ),
         }
     }
 }
@@ -116,14 +150,23 @@ mod tests {
 
     #[test]
     fn path_based_issuers_hang_below_the_public_url() {
-        let urls = Urls::new(Url::parse("https://id.example.com/base/").unwrap_or_else(|_| unreachable!()), None);
-        assert_eq!(urls.issuer(&slug()), "https://id.example.com/base/dhafxmmgz56rlw6b/auth");
+        let urls = Urls::new(
+            Url::parse("https://id.example.com/base/").unwrap_or_else(|_| unreachable!()),
+            None,
+        );
+        assert_eq!(
+            urls.issuer(&slug()),
+            "https://id.example.com/base/dhafxmmgz56rlw6b/auth"
+        );
     }
 
     #[test]
     fn host_based_issuers_put_the_slug_in_the_host() {
         let public = Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable!());
         let urls = Urls::new(public, Some("identity.example.com".to_owned()));
-        assert_eq!(urls.issuer(&slug()), "http://dhafxmmgz56rlw6b.identity.example.com:8080/auth");
+        assert_eq!(
+            urls.issuer(&slug()),
+            "http://dhafxmmgz56rlw6b.identity.example.com:8080/auth"
+        );
     }
 }

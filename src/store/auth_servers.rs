@@ -6,7 +6,10 @@ use crate::domain::auth_server::{AuthServer, IssuerSlug, SigningAlgorithm};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::{Labels, Name, TrustedOrigin};
 
-use super::{Dialect, Error, ListPage, Result, Store, Tx, args, from_json, from_micros, list, micros, parse_uuid, to_json};
+use super::{
+    Dialect, Error, ListPage, Result, Store, Tx, args, from_json, from_micros, list, micros,
+    parse_uuid, to_json,
+};
 
 pub const LIST: ListSchema = ListSchema {
     sortable: &["created_at", "updated_at", "name", "audience"],
@@ -19,8 +22,7 @@ pub const LIST: ListSchema = ListSchema {
     ],
 };
 
-const COLUMNS: &str =
-    "id, name, description, audience, signing_algorithm, issuer_slug, labels, trusted_origins, created_at, updated_at";
+const COLUMNS: &str = "id, name, description, audience, signing_algorithm, issuer_slug, labels, trusted_origins, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -46,8 +48,9 @@ impl TryFrom<Row> for AuthServer {
             name: Name::trusted(row.name),
             description: row.description,
             audience: row.audience,
-            signing_algorithm: SigningAlgorithm::parse(&row.signing_algorithm)
-                .map_err(|_| Error::Corrupt(format!("signing_algorithm {:?}", row.signing_algorithm)))?,
+            signing_algorithm: SigningAlgorithm::parse(&row.signing_algorithm).map_err(|_| {
+                Error::Corrupt(format!("signing_algorithm {:?}", row.signing_algorithm))
+            })?,
             issuer_slug: IssuerSlug::trusted(row.issuer_slug),
             labels: from_json::<Labels>("labels", &row.labels)?,
             trusted_origins: origins.into_iter().map(TrustedOrigin::trusted).collect(),
@@ -58,7 +61,13 @@ impl TryFrom<Row> for AuthServer {
 }
 
 fn origins_json(server: &AuthServer) -> String {
-    to_json(&server.trusted_origins.iter().map(TrustedOrigin::as_str).collect::<Vec<_>>())
+    to_json(
+        &server
+            .trusted_origins
+            .iter()
+            .map(TrustedOrigin::as_str)
+            .collect::<Vec<_>>(),
+    )
 }
 
 pub async fn insert(store: &Store, server: &AuthServer) -> Result<()> {
@@ -86,17 +95,28 @@ pub async fn insert(store: &Store, server: &AuthServer) -> Result<()> {
 
 pub async fn get(store: &Store, id: Uuid) -> Result<AuthServer> {
     let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE id = $1");
-    store.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()
+    store
+        .db()
+        .fetch_one::<Row>(&sql, args![id])
+        .await?
+        .try_into()
 }
 
 pub async fn get_by_slug(store: &Store, slug: &IssuerSlug) -> Result<AuthServer> {
     let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE issuer_slug = $1");
-    store.db().fetch_one::<Row>(&sql, args![slug.as_str()]).await?.try_into()
+    store
+        .db()
+        .fetch_one::<Row>(&sql, args![slug.as_str()])
+        .await?
+        .try_into()
 }
 
 pub async fn exists(store: &Store, id: Uuid) -> Result<bool> {
-    let found = store.db().fetch_optional::<(i64,)>("SELECT 1 FROM auth_servers WHERE id = $1", args![id]).await?;
-    Ok(found.is_some())
+    let (count,) = store
+        .db()
+        .fetch_one::<(i64,)>("SELECT COUNT(*) FROM auth_servers WHERE id = $1", args![id])
+        .await?;
+    Ok(count > 0)
 }
 
 pub async fn list(store: &Store, params: &ListParams) -> Result<ListPage<AuthServer>> {
@@ -120,8 +140,15 @@ pub async fn modify<E: From<Error>>(
     change: impl FnOnce(AuthServer) -> Result<AuthServer, E>,
 ) -> Result<AuthServer, E> {
     let mut tx = store.begin().await?;
-    let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE id = $1{}", for_update(store.dialect()));
-    let current: AuthServer = tx.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM auth_servers WHERE id = $1{}",
+        for_update(store.dialect())
+    );
+    let current: AuthServer = tx
+        .db()
+        .fetch_one::<Row>(&sql, args![id])
+        .await?
+        .try_into()?;
     let updated = change(current)?;
     write(&mut tx, &updated).await?;
     tx.commit().await?;
@@ -166,7 +193,10 @@ impl Dependents {
 /// and returns them; with it, the database cascades to everything below.
 pub async fn delete(store: &Store, id: Uuid, force: bool) -> Result<Result<(), Dependents>> {
     let mut tx = store.begin().await?;
-    let sql = format!("SELECT id FROM auth_servers WHERE id = $1{}", for_update(store.dialect()));
+    let sql = format!(
+        "SELECT id FROM auth_servers WHERE id = $1{}",
+        for_update(store.dialect())
+    );
     tx.db().fetch_one::<(String,)>(&sql, args![id]).await?;
     if !force {
         let (scopes, claims, clients) = tx
@@ -178,12 +208,18 @@ pub async fn delete(store: &Store, id: Uuid, force: bool) -> Result<Result<(), D
                 args![id],
             )
             .await?;
-        let dependents = Dependents { scopes, claims, clients };
+        let dependents = Dependents {
+            scopes,
+            claims,
+            clients,
+        };
         if !dependents.is_empty() {
             return Ok(Err(dependents));
         }
     }
-    tx.db().execute("DELETE FROM auth_servers WHERE id = $1", args![id]).await?;
+    tx.db()
+        .execute("DELETE FROM auth_servers WHERE id = $1", args![id])
+        .await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

@@ -49,7 +49,11 @@ async fn lock_client(tx: &mut Tx, auth_server_id: Uuid, client_id: &ClientId) ->
             args![auth_server_id, client_id.as_str()],
         )
         .await?;
-    if touched == 0 { Err(Error::NotFound) } else { Ok(()) }
+    if touched == 0 {
+        Err(Error::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 async fn enabled_count(tx: &mut Tx, auth_server_id: Uuid, client_id: &ClientId) -> Result<i64> {
@@ -63,7 +67,12 @@ async fn enabled_count(tx: &mut Tx, auth_server_id: Uuid, client_id: &ClientId) 
     Ok(count)
 }
 
-pub(crate) async fn insert_in(tx: &mut Tx, auth_server_id: Uuid, client_id: &ClientId, secret: &NewSecret) -> Result<()> {
+pub(crate) async fn insert_in(
+    tx: &mut Tx,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    secret: &NewSecret,
+) -> Result<()> {
     tx.db()
         .execute(
             "INSERT INTO client_secrets (id, auth_server_id, client_id, secret_hash, enabled, created_at, updated_at) \
@@ -83,26 +92,59 @@ pub(crate) async fn insert_in(tx: &mut Tx, auth_server_id: Uuid, client_id: &Cli
 }
 
 /// Adds a secret to a client, refusing a third enabled one.
-pub async fn insert(store: &Store, auth_server_id: Uuid, client_id: &ClientId, secret: &NewSecret) -> Result<()> {
+pub async fn insert(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    secret: &NewSecret,
+) -> Result<()> {
     let mut tx = store.begin().await?;
     lock_client(&mut tx, auth_server_id, client_id).await?;
-    if secret.info.enabled && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED {
+    if secret.info.enabled
+        && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED
+    {
         return Err(Error::SecretLimit);
     }
     insert_in(&mut tx, auth_server_id, client_id, secret).await?;
     tx.commit().await
 }
 
-pub async fn get(store: &Store, auth_server_id: Uuid, client_id: &ClientId, id: Uuid) -> Result<SecretInfo> {
-    let sql = format!("SELECT {COLUMNS} FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3");
-    store.db().fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id]).await?.try_into()
+pub async fn get(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    id: Uuid,
+) -> Result<SecretInfo> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3"
+    );
+    store
+        .db()
+        .fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id])
+        .await?
+        .try_into()
 }
 
-pub async fn list(store: &Store, auth_server_id: Uuid, client_id: &ClientId, params: &ListParams) -> Result<ListPage<SecretInfo>> {
-    let conditions = vec!["auth_server_id = $1".to_owned(), "client_id = $2".to_owned()];
-    list::fetch_page::<Row>(store, COLUMNS, "client_secrets", conditions, args![auth_server_id, client_id.as_str()], params)
-        .await?
-        .try_map(SecretInfo::try_from)
+pub async fn list(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    params: &ListParams,
+) -> Result<ListPage<SecretInfo>> {
+    let conditions = vec![
+        "auth_server_id = $1".to_owned(),
+        "client_id = $2".to_owned(),
+    ];
+    list::fetch_page::<Row>(
+        store,
+        COLUMNS,
+        "client_secrets",
+        conditions,
+        args![auth_server_id, client_id.as_str()],
+        params,
+    )
+    .await?
+    .try_map(SecretInfo::try_from)
 }
 
 /// Enables or disables a secret, refusing a third enabled one.
@@ -116,9 +158,18 @@ pub async fn set_enabled(
 ) -> Result<SecretInfo> {
     let mut tx = store.begin().await?;
     lock_client(&mut tx, auth_server_id, client_id).await?;
-    let sql = format!("SELECT {COLUMNS} FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3");
-    let current: SecretInfo = tx.db().fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id]).await?.try_into()?;
-    if enabled && !current.enabled && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3"
+    );
+    let current: SecretInfo = tx
+        .db()
+        .fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id])
+        .await?
+        .try_into()?;
+    if enabled
+        && !current.enabled
+        && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED
+    {
         return Err(Error::SecretLimit);
     }
     tx.db()
@@ -128,10 +179,19 @@ pub async fn set_enabled(
         )
         .await?;
     tx.commit().await?;
-    Ok(SecretInfo { enabled, updated_at: now, ..current })
+    Ok(SecretInfo {
+        enabled,
+        updated_at: now,
+        ..current
+    })
 }
 
-pub async fn delete(store: &Store, auth_server_id: Uuid, client_id: &ClientId, id: Uuid) -> Result<()> {
+pub async fn delete(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    id: Uuid,
+) -> Result<()> {
     let deleted = store
         .db()
         .execute(
@@ -139,11 +199,19 @@ pub async fn delete(store: &Store, auth_server_id: Uuid, client_id: &ClientId, i
             args![auth_server_id, client_id.as_str(), id],
         )
         .await?;
-    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+    if deleted == 0 {
+        Err(Error::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Hashes of the client's enabled secrets, the ones that authenticate it.
-pub async fn enabled_hashes(store: &Store, auth_server_id: Uuid, client_id: &ClientId) -> Result<Vec<String>> {
+pub async fn enabled_hashes(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = store
         .db()
         .fetch_all(

@@ -16,8 +16,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{
+    FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+};
 
 pub use list::ListPage;
 
@@ -78,7 +82,20 @@ impl From<sqlx::Error> for Error {
 fn is_transient_code(code: Option<&str>) -> bool {
     matches!(
         code,
-        Some("40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" | "08006" | "08001" | "5" | "6" | "261" | "517")
+        Some(
+            "40001"
+                | "40P01"
+                | "57P01"
+                | "57P02"
+                | "57P03"
+                | "53300"
+                | "08006"
+                | "08001"
+                | "5"
+                | "6"
+                | "261"
+                | "517"
+        )
     )
 }
 
@@ -127,7 +144,8 @@ impl Store {
     pub fn connect(options: &ConnectOptions) -> Result<Store, String> {
         let url = options.url.as_str();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let connect = PgConnectOptions::from_str(url).map_err(|e| format!("invalid DATABASE_URL: {e}"))?;
+            let connect = PgConnectOptions::from_str(url)
+                .map_err(|e| format!("invalid DATABASE_URL: {e}"))?;
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
@@ -169,7 +187,10 @@ impl Store {
 
     /// Round trip to the database, for readiness.
     pub async fn ping(&self) -> Result<()> {
-        self.db().fetch_one::<(i64,)>("SELECT 1", Args::new()).await.map(|_| ())
+        self.db()
+            .fetch_one::<(i64,)>("SELECT CAST(1 AS BIGINT)", Args::new())
+            .await
+            .map(|_| ())
     }
 
     pub async fn close(&self) {
@@ -298,8 +319,12 @@ pub(crate) enum Db<'c> {
 }
 
 /// A row type readable from both backends.
-pub(crate) trait Row: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+pub(crate) trait Row:
+    for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{
+}
+impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{}
 
 macro_rules! bind_all {
     ($query:expr, $args:expr) => {{
@@ -319,19 +344,51 @@ macro_rules! bind_all {
 impl Db<'_> {
     pub(crate) async fn fetch_all<T: Row>(self, sql: &str, args: Args) -> Result<Vec<T>> {
         Ok(match self {
-            Db::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_all(pool).await?,
-            Db::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_all(pool).await?,
-            Db::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_all(conn).await?,
-            Db::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_all(conn).await?,
+            Db::PgPool(pool) => {
+                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::SqlitePool(pool) => {
+                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::PgConn(conn) => {
+                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0)
+                    .fetch_all(conn)
+                    .await?
+            }
+            Db::SqliteConn(conn) => {
+                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0)
+                    .fetch_all(conn)
+                    .await?
+            }
         })
     }
 
     pub(crate) async fn fetch_optional<T: Row>(self, sql: &str, args: Args) -> Result<Option<T>> {
         Ok(match self {
-            Db::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(pool).await?,
-            Db::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(pool).await?,
-            Db::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(conn).await?,
-            Db::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(conn).await?,
+            Db::PgPool(pool) => {
+                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Db::SqlitePool(pool) => {
+                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Db::PgConn(conn) => {
+                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0)
+                    .fetch_optional(conn)
+                    .await?
+            }
+            Db::SqliteConn(conn) => {
+                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0)
+                    .fetch_optional(conn)
+                    .await?
+            }
         })
     }
 
@@ -342,17 +399,32 @@ impl Db<'_> {
     /// Runs a statement and returns how many rows it touched.
     pub(crate) async fn execute(self, sql: &str, args: Args) -> Result<u64> {
         Ok(match self {
-            Db::PgPool(pool) => bind_all!(sqlx::query::<Postgres>(sql), args.0).execute(pool).await?.rows_affected(),
-            Db::SqlitePool(pool) => bind_all!(sqlx::query::<Sqlite>(sql), args.0).execute(pool).await?.rows_affected(),
-            Db::PgConn(conn) => bind_all!(sqlx::query::<Postgres>(sql), args.0).execute(conn).await?.rows_affected(),
-            Db::SqliteConn(conn) => bind_all!(sqlx::query::<Sqlite>(sql), args.0).execute(conn).await?.rows_affected(),
+            Db::PgPool(pool) => bind_all!(sqlx::query::<Postgres>(sql), args.0)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Db::SqlitePool(pool) => bind_all!(sqlx::query::<Sqlite>(sql), args.0)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Db::PgConn(conn) => bind_all!(sqlx::query::<Postgres>(sql), args.0)
+                .execute(conn)
+                .await?
+                .rows_affected(),
+            Db::SqliteConn(conn) => bind_all!(sqlx::query::<Sqlite>(sql), args.0)
+                .execute(conn)
+                .await?
+                .rows_affected(),
         })
     }
 }
 
 /// `$first, $first+1, …` placeholders for an IN list of `count` values.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Timestamps are stored as microseconds since the Unix epoch.
@@ -361,7 +433,8 @@ pub(crate) fn micros(time: chrono::DateTime<chrono::Utc>) -> i64 {
 }
 
 pub(crate) fn from_micros(value: i64) -> Result<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::from_timestamp_micros(value).ok_or_else(|| Error::Corrupt(format!("timestamp {value}")))
+    chrono::DateTime::from_timestamp_micros(value)
+        .ok_or_else(|| Error::Corrupt(format!("timestamp {value}")))
 }
 
 pub(crate) fn parse_uuid(value: &str) -> Result<uuid::Uuid> {
@@ -384,11 +457,20 @@ mod tests {
     #[test]
     fn sqlite_unique_messages_normalize_to_postgres_constraint_names() {
         assert_eq!(
-            normalized_constraint(None, "UNIQUE constraint failed: scopes.auth_server_id, scopes.name"),
+            normalized_constraint(
+                None,
+                "UNIQUE constraint failed: scopes.auth_server_id, scopes.name"
+            ),
             "scopes_auth_server_id_name_key"
         );
-        assert_eq!(normalized_constraint(None, "UNIQUE constraint failed: auth_servers.name"), "auth_servers_name_key");
-        assert_eq!(normalized_constraint(Some("clients_auth_server_id_name_key"), "x"), "clients_auth_server_id_name_key");
+        assert_eq!(
+            normalized_constraint(None, "UNIQUE constraint failed: auth_servers.name"),
+            "auth_servers_name_key"
+        );
+        assert_eq!(
+            normalized_constraint(Some("clients_auth_server_id_name_key"), "x"),
+            "clients_auth_server_id_name_key"
+        );
     }
 
     #[test]
@@ -405,6 +487,9 @@ mod tests {
         };
         let postgres = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
         assert!(!postgres.is_empty());
-        assert_eq!(postgres, names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")));
+        assert_eq!(
+            postgres,
+            names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        );
     }
 }

@@ -6,7 +6,9 @@ use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::{Scope, ScopeName};
 
 use super::auth_servers::for_update;
-use super::{Db, Error, ListPage, Result, Store, args, from_micros, list, micros, parse_uuid, placeholders};
+use super::{
+    Db, Error, ListPage, Result, Store, args, from_micros, list, micros, parse_uuid, placeholders,
+};
 
 pub const LIST: ListSchema = ListSchema {
     sortable: &["created_at", "updated_at", "name"],
@@ -71,14 +73,29 @@ pub async fn insert(store: &Store, scope: &Scope) -> Result<()> {
 
 pub async fn get(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<Scope> {
     let sql = format!("SELECT {COLUMNS} FROM scopes WHERE auth_server_id = $1 AND id = $2");
-    store.db().fetch_one::<Row>(&sql, args![auth_server_id, id]).await?.try_into()
+    store
+        .db()
+        .fetch_one::<Row>(&sql, args![auth_server_id, id])
+        .await?
+        .try_into()
 }
 
-pub async fn list(store: &Store, auth_server_id: Uuid, params: &ListParams) -> Result<ListPage<Scope>> {
+pub async fn list(
+    store: &Store,
+    auth_server_id: Uuid,
+    params: &ListParams,
+) -> Result<ListPage<Scope>> {
     let conditions = vec!["auth_server_id = $1".to_owned()];
-    list::fetch_page::<Row>(store, COLUMNS, "scopes", conditions, args![auth_server_id], params)
-        .await?
-        .try_map(Scope::try_from)
+    list::fetch_page::<Row>(
+        store,
+        COLUMNS,
+        "scopes",
+        conditions,
+        args![auth_server_id],
+        params,
+    )
+    .await?
+    .try_map(Scope::try_from)
 }
 
 pub async fn modify<E: From<Error>>(
@@ -88,8 +105,15 @@ pub async fn modify<E: From<Error>>(
     change: impl FnOnce(Scope) -> Result<Scope, E>,
 ) -> Result<Scope, E> {
     let mut tx = store.begin().await?;
-    let sql = format!("SELECT {COLUMNS} FROM scopes WHERE auth_server_id = $1 AND id = $2{}", for_update(store.dialect()));
-    let current: Scope = tx.db().fetch_one::<Row>(&sql, args![auth_server_id, id]).await?.try_into()?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM scopes WHERE auth_server_id = $1 AND id = $2{}",
+        for_update(store.dialect())
+    );
+    let current: Scope = tx
+        .db()
+        .fetch_one::<Row>(&sql, args![auth_server_id, id])
+        .await?
+        .try_into()?;
     let scope = change(current)?;
     tx.db()
         .execute(
@@ -115,9 +139,16 @@ pub async fn modify<E: From<Error>>(
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<()> {
     let deleted = store
         .db()
-        .execute("DELETE FROM scopes WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, id])
+        .execute(
+            "DELETE FROM scopes WHERE auth_server_id = $1 AND id = $2",
+            args![auth_server_id, id],
+        )
         .await?;
-    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+    if deleted == 0 {
+        Err(Error::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// The ids among `ids` that are not scopes of this auth server.
@@ -125,11 +156,18 @@ pub(crate) async fn missing(db: Db<'_>, auth_server_id: Uuid, ids: &[Uuid]) -> R
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("SELECT id FROM scopes WHERE auth_server_id = $1 AND id IN ({})", placeholders(2, ids.len()));
+    let sql = format!(
+        "SELECT id FROM scopes WHERE auth_server_id = $1 AND id IN ({})",
+        placeholders(2, ids.len())
+    );
     let mut bound = args![auth_server_id];
     for id in ids {
         bound.push(id);
     }
     let found: Vec<(String,)> = db.fetch_all(&sql, bound).await?;
-    Ok(ids.iter().filter(|id| !found.iter().any(|(f,)| *f == id.to_string())).copied().collect())
+    Ok(ids
+        .iter()
+        .filter(|id| !found.iter().any(|(f,)| *f == id.to_string()))
+        .copied()
+        .collect())
 }

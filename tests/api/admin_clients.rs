@@ -14,9 +14,13 @@ async fn stored_hashes(app: &TestApp, auth_server: &str, client: &str) -> Vec<St
         acquire_timeout: std::time::Duration::from_secs(5),
     })
     .unwrap();
-    let hashes = tessera::store::client_secrets::enabled_hashes(&store, auth_server.parse().unwrap(), &ClientId::parse(client).unwrap())
-        .await
-        .unwrap();
+    let hashes = tessera::store::client_secrets::enabled_hashes(
+        &store,
+        auth_server.parse().unwrap(),
+        &ClientId::parse(client).unwrap(),
+    )
+    .await
+    .unwrap();
     store.close().await;
     hashes
 }

@@ -12,5 +12,5 @@ mod admin_claims;
 mod admin_client_secrets;
 mod admin_clients;
 mod admin_scopes;
-mod operations;
 mod openapi;
+mod operations;

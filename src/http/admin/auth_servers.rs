@@ -13,7 +13,9 @@ use crate::domain::{Invalid, Labels, Name};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
 use crate::http::routes::{AUTH_SERVER, AUTH_SERVERS, JWKS_SUFFIX, METADATA_SUFFIX, Urls};
-use crate::http::validate::{Body, nullable, nullable_string_map, present, string, string_map, strings};
+use crate::http::validate::{
+    Body, nullable, nullable_string_map, present, string, string_map, strings,
+};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
@@ -56,7 +58,11 @@ fn view(server: AuthServer, urls: &Urls) -> AuthServerView {
         jwks_uri: format!("{issuer}{JWKS_SUFFIX}"),
         issuer,
         labels: server.labels,
-        trusted_origins: server.trusted_origins.iter().map(|o| o.as_str().to_owned()).collect(),
+        trusted_origins: server
+            .trusted_origins
+            .iter()
+            .map(|o| o.as_str().to_owned())
+            .collect(),
         created_at: timestamp(server.created_at),
         updated_at: timestamp(server.updated_at),
     }
@@ -66,14 +72,33 @@ fn name_taken(name: &str) -> impl FnOnce() -> ApiError + '_ {
     move || ApiError::conflict(format!("An auth server named [{name}] already exists"))
 }
 
-async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusCode, Json<AuthServerView>), ApiError> {
-    let mut body = Body::new(json, &["name", "description", "audience", "signing_algorithm", "labels", "trusted_origins"]);
+async fn create(
+    State(state): State<AppState>,
+    json: ApiJson,
+) -> Result<(StatusCode, Json<AuthServerView>), ApiError> {
+    let mut body = Body::new(
+        json,
+        &[
+            "name",
+            "description",
+            "audience",
+            "signing_algorithm",
+            "labels",
+            "trusted_origins",
+        ],
+    );
     let name = body.required("name", |v| Name::parse(string(v)?));
-    let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
+    let description = body.optional("description", |v| {
+        auth_server::parse_description(string(v)?)
+    });
     let audience = body.required("audience", |v| auth_server::parse_audience(string(v)?));
-    let signing_algorithm = body.optional("signing_algorithm", |v| SigningAlgorithm::parse(&string(v)?));
+    let signing_algorithm = body.optional("signing_algorithm", |v| {
+        SigningAlgorithm::parse(&string(v)?)
+    });
     let labels = body.optional("labels", |v| Labels::parse(string_map(v)?));
-    let trusted_origins = body.optional("trusted_origins", |v| auth_server::parse_trusted_origins(strings(v)?));
+    let trusted_origins = body.optional("trusted_origins", |v| {
+        auth_server::parse_trusted_origins(strings(v)?)
+    });
     body.finish()?;
 
     let now = Utc::now();
@@ -95,30 +120,64 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
     Ok((StatusCode::CREATED, Json(view(server, &state.urls))))
 }
 
-async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Json<Page<AuthServerView>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> Result<Json<Page<AuthServerView>>, ApiError> {
     let params = list_params(&query, &store::auth_servers::LIST)?;
     let page = store::auth_servers::list(&state.store, &params).await?;
-    Ok(Json(Page::new(page, &params, |server| view(server, &state.urls))))
+    Ok(Json(Page::new(page, &params, |server| {
+        view(server, &state.urls)
+    })))
 }
 
-async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<AuthServerView>, ApiError> {
+async fn get(
+    State(state): State<AppState>,
+    ids: PathIds,
+) -> Result<Json<AuthServerView>, ApiError> {
     let id = ids.auth_server()?;
-    let server = store::auth_servers::get(&state.store, id).await.or_not_found(|| format!("Auth server [{id}]"))?;
+    let server = store::auth_servers::get(&state.store, id)
+        .await
+        .or_not_found(|| format!("Auth server [{id}]"))?;
     Ok(Json(view(server, &state.urls)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<AuthServerView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<AuthServerView>, ApiError> {
     let id = ids.auth_server()?;
-    let mut body = Body::new(json, &["name", "description", "audience", "signing_algorithm", "labels", "trusted_origins"]);
+    let mut body = Body::new(
+        json,
+        &[
+            "name",
+            "description",
+            "audience",
+            "signing_algorithm",
+            "labels",
+            "trusted_origins",
+        ],
+    );
     let name = body.optional("name", |v| Name::parse(string(v)?));
-    let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
+    let description = body.optional("description", |v| {
+        auth_server::parse_description(string(v)?)
+    });
     let audience = body.optional("audience", |v| auth_server::parse_audience(string(v)?));
-    let signing_algorithm = body.optional("signing_algorithm", |v| SigningAlgorithm::parse(&string(v)?));
-    let labels: Option<Option<BTreeMap<String, Option<String>>>> = body.optional("labels", |v| nullable(v, nullable_string_map));
-    let trusted_origins = body.optional("trusted_origins", |v| auth_server::parse_trusted_origins(strings(v)?));
+    let signing_algorithm = body.optional("signing_algorithm", |v| {
+        SigningAlgorithm::parse(&string(v)?)
+    });
+    let labels: Option<Option<BTreeMap<String, Option<String>>>> =
+        body.optional("labels", |v| nullable(v, nullable_string_map));
+    let trusted_origins = body.optional("trusted_origins", |v| {
+        auth_server::parse_trusted_origins(strings(v)?)
+    });
     body.finish()?;
 
-    let new_name = name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
+    let new_name = name
+        .as_ref()
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_default();
     let server = store::auth_servers::modify(&state.store, id, |mut server| {
         if let Some(name) = name {
             server.name = name;
@@ -134,7 +193,10 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         }
         match labels {
             Some(Some(changes)) => {
-                server.labels = server.labels.merged(changes).map_err(|e| ApiError::invalid_field("labels", e))?;
+                server.labels = server
+                    .labels
+                    .merged(changes)
+                    .map_err(|e| ApiError::invalid_field("labels", e))?;
             }
             Some(None) => server.labels = Labels::default(),
             None => {}
@@ -149,25 +211,46 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     .map_err(|e| {
         e.resolve(|e| match e {
             store::Error::NotFound => Some(auth_server_not_found(id)),
-            store::Error::Conflict { constraint } if constraint == "auth_servers_name_key" => Some(name_taken(&new_name)()),
+            store::Error::Conflict { constraint } if constraint == "auth_servers_name_key" => {
+                Some(name_taken(&new_name)())
+            }
             _ => None,
         })
     })?;
     Ok(Json(view(server, &state.urls)))
 }
 
-async fn delete(State(state): State<AppState>, ids: PathIds, QueryPairs(query): QueryPairs) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(state): State<AppState>,
+    ids: PathIds,
+    QueryPairs(query): QueryPairs,
+) -> Result<StatusCode, ApiError> {
     let id = ids.auth_server()?;
     let mut force = false;
     for (name, value) in &query {
         match (name.as_str(), value.as_str()) {
             ("force", "true") => force = true,
             ("force", "false") => force = false,
-            ("force", _) => return Err(ApiError::invalid_at("query", "force", Invalid::one_of(&["true", "false"]))),
-            _ => return Err(ApiError::invalid_at("query", name, Invalid::new("unknown_property", "is not a supported query parameter"))),
+            ("force", _) => {
+                return Err(ApiError::invalid_at(
+                    "query",
+                    "force",
+                    Invalid::one_of(&["true", "false"]),
+                ));
+            }
+            _ => {
+                return Err(ApiError::invalid_at(
+                    "query",
+                    name,
+                    Invalid::new("unknown_property", "is not a supported query parameter"),
+                ));
+            }
         }
     }
-    match store::auth_servers::delete(&state.store, id, force).await.or_not_found(|| format!("Auth server [{id}]"))? {
+    match store::auth_servers::delete(&state.store, id, force)
+        .await
+        .or_not_found(|| format!("Auth server [{id}]"))?
+    {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(dependents) => Err(ApiError::invalid_at(
             "query",

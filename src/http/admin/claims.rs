@@ -15,7 +15,7 @@ use crate::http::validate::{Body, boolean, dedup_uuids, present, string};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
-use super::{Page, list_params, missing_scopes, parent_gone, require_auth_server, timestamp};
+use super::{Page, list_params, missing_scopes, require_auth_server, timestamp};
 
 pub fn routes() -> Routes<AppState> {
     Routes::default()
@@ -53,13 +53,24 @@ fn view(claim: Claim) -> ClaimView {
     }
 }
 
-const FIELDS: [&str; 6] = ["name", "value", "include_in_token", "include_in_all_scopes", "include_in_scopes", "enabled"];
+const FIELDS: [&str; 6] = [
+    "name",
+    "value",
+    "include_in_token",
+    "include_in_all_scopes",
+    "include_in_scopes",
+    "enabled",
+];
 
 fn not_found(id: Uuid) -> String {
     format!("Claim [{id}]")
 }
 
-async fn create(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<(StatusCode, Json<ClaimView>), ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<(StatusCode, Json<ClaimView>), ApiError> {
     let auth_server_id = ids.auth_server()?;
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
@@ -84,13 +95,17 @@ async fn create(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         created_at: now,
         updated_at: now,
     };
-    store::claims::insert(&state.store, &claim).await.on_store_error(|e| {
-        missing_scopes("include_in_scopes")(e).or_else(|| parent_gone(auth_server_id)(e))
-    })?;
+    store::claims::insert(&state.store, &claim)
+        .await
+        .on_store_error(missing_scopes("include_in_scopes"))?;
     Ok((StatusCode::CREATED, Json(view(claim))))
 }
 
-async fn list(State(state): State<AppState>, ids: PathIds, query: QueryPairs) -> Result<Json<Page<ClaimView>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    ids: PathIds,
+    query: QueryPairs,
+) -> Result<Json<Page<ClaimView>>, ApiError> {
     let auth_server_id = ids.auth_server()?;
     let params = list_params(&query, &store::claims::LIST)?;
     require_auth_server(&state, auth_server_id).await?;
@@ -101,11 +116,17 @@ async fn list(State(state): State<AppState>, ids: PathIds, query: QueryPairs) ->
 async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<ClaimView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.claim()?);
     require_auth_server(&state, auth_server_id).await?;
-    let claim = store::claims::get(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
+    let claim = store::claims::get(&state.store, auth_server_id, id)
+        .await
+        .or_not_found(|| not_found(id))?;
     Ok(Json(view(claim)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<ClaimView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<ClaimView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.claim()?);
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
@@ -138,6 +159,8 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
 async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.claim()?);
     require_auth_server(&state, auth_server_id).await?;
-    store::claims::delete(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
+    store::claims::delete(&state.store, auth_server_id, id)
+        .await
+        .or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

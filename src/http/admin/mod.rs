@@ -52,17 +52,35 @@ pub(crate) struct Page<T> {
 }
 
 impl<T> Page<T> {
-    pub(crate) fn new<U>(page: ListPage<U>, params: &ListParams, view: impl FnMut(U) -> T) -> Page<T> {
+    pub(crate) fn new<U>(
+        page: ListPage<U>,
+        params: &ListParams,
+        view: impl FnMut(U) -> T,
+    ) -> Page<T> {
         Page {
             data: page.items.into_iter().map(view).collect(),
-            meta: Meta { page: PageMeta { number: params.page_number, size: params.page_size, total: page.total } },
+            meta: Meta {
+                page: PageMeta {
+                    number: params.page_number,
+                    size: params.page_size,
+                    total: page.total,
+                },
+            },
         }
     }
 }
 
-pub(crate) fn list_params(QueryPairs(pairs): &QueryPairs, schema: &ListSchema) -> Result<ListParams, ApiError> {
+pub(crate) fn list_params(
+    QueryPairs(pairs): &QueryPairs,
+    schema: &ListSchema,
+) -> Result<ListParams, ApiError> {
     ListParams::parse(pairs, schema).map_err(|errors| {
-        ApiError::invalid(errors.into_iter().map(|(field, invalid)| InvalidParameter::new(&field, "query", invalid)).collect())
+        ApiError::invalid(
+            errors
+                .into_iter()
+                .map(|(field, invalid)| InvalidParameter::new(&field, "query", invalid))
+                .collect(),
+        )
     })
 }
 
@@ -81,7 +99,9 @@ pub(crate) fn auth_server_not_found(id: Uuid) -> ApiError {
 
 /// A store error for a write below an auth server: a vanished parent is a 404.
 pub(crate) fn parent_gone(auth_server_id: Uuid) -> impl FnOnce(&store::Error) -> Option<ApiError> {
-    move |error| matches!(error, store::Error::ForeignKey).then(|| auth_server_not_found(auth_server_id))
+    move |error| {
+        matches!(error, store::Error::ForeignKey).then(|| auth_server_not_found(auth_server_id))
+    }
 }
 
 /// Argon2id off the async runtime.
@@ -94,35 +114,30 @@ pub(crate) async fn hash_secret(secret: &ClientSecret) -> Result<String, ApiErro
 }
 
 /// Whether `secret` matches any of `hashes`, off the async runtime.
-pub(crate) async fn matches_any(secret: &ClientSecret, hashes: Vec<String>) -> Result<bool, ApiError> {
+pub(crate) async fn matches_any(
+    secret: &ClientSecret,
+    hashes: Vec<String>,
+) -> Result<bool, ApiError> {
     let secret = secret.clone();
     spawn_blocking_with_tracing(move || hashes.iter().any(|hash| secret.verify(hash)))
         .await
         .map_err(ApiError::internal)
 }
 
-/// Scope ids that do not belong to the auth server, reported against `field`.
-pub(crate) fn missing_scopes(field: &'static str) -> impl FnOnce(&store::Error) -> Option<ApiError> {
+/// Scope ids that do not belong to the auth server, reported against `field`; a reference
+/// that vanished mid-request is a conflict.
+pub(crate) fn missing_scopes(
+    field: &'static str,
+) -> impl FnOnce(&store::Error) -> Option<ApiError> {
     move |error| match error {
-        store::Error::MissingScopes(ids) => Some(ApiError::invalid(
-            ids.iter()
-                .map(|id| {
-                    InvalidParameter::new(
-                        field,
-                        "body",
-                        crate::domain::Invalid::new("missing_reference", format!("scope [{id}] does not exist in this auth server")),
-                    )
-                })
-                .collect(),
-        )),
-        store::Error::ForeignKey => Some(ApiError::invalid_field(
-            field,
-            crate::domain::Invalid::new("missing_reference", "a referenced scope was deleted concurrently"),
+        store::Error::MissingScopes(ids) => Some(ApiError::missing_scopes(field, ids)),
+        // The auth server or a scope vanished between our checks and the write.
+        store::Error::ForeignKey => Some(ApiError::conflict(
+            "The auth server or a referenced scope was deleted while this request ran; retry",
         )),
         _ => None,
     }
 }
-
 
 /// An error inside a read-modify-write: the store's, kept for the call site to map, or a
 /// validation problem found against the current state.
@@ -144,7 +159,10 @@ impl From<ApiError> for WriteError {
 }
 
 impl WriteError {
-    pub(crate) fn resolve(self, handle: impl FnOnce(&store::Error) -> Option<ApiError>) -> ApiError {
+    pub(crate) fn resolve(
+        self,
+        handle: impl FnOnce(&store::Error) -> Option<ApiError>,
+    ) -> ApiError {
         match self {
             WriteError::Store(error) => handle(&error).unwrap_or_else(|| ApiError::from(error)),
             WriteError::Api(error) => error,

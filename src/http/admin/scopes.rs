@@ -51,23 +51,37 @@ fn view(scope: Scope) -> ScopeView {
     }
 }
 
-const FIELDS: [&str; 5] = ["name", "description", "default", "include_in_metadata", "enabled"];
+const FIELDS: [&str; 5] = [
+    "name",
+    "description",
+    "default",
+    "include_in_metadata",
+    "enabled",
+];
 const NAME_KEY: &str = "scopes_auth_server_id_name_key";
 
 fn name_taken(name: &str) -> ApiError {
-    ApiError::conflict(format!("A scope named [{name}] already exists in this auth server"))
+    ApiError::conflict(format!(
+        "A scope named [{name}] already exists in this auth server"
+    ))
 }
 
 fn not_found(id: Uuid) -> String {
     format!("Scope [{id}]")
 }
 
-async fn create(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<(StatusCode, Json<ScopeView>), ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<(StatusCode, Json<ScopeView>), ApiError> {
     let auth_server_id = ids.auth_server()?;
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
     let name = body.required("name", |v| ScopeName::parse(string(v)?));
-    let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
+    let description = body.optional("description", |v| {
+        auth_server::parse_description(string(v)?)
+    });
     let is_default = body.optional("default", boolean);
     let include_in_metadata = body.optional("include_in_metadata", boolean);
     let enabled = body.optional("enabled", boolean);
@@ -88,13 +102,19 @@ async fn create(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     store::scopes::insert(&state.store, &scope)
         .await
         .on_store_error(|e| match e {
-            store::Error::Conflict { constraint } if constraint == NAME_KEY => Some(name_taken(scope.name.as_str())),
+            store::Error::Conflict { constraint } if constraint == NAME_KEY => {
+                Some(name_taken(scope.name.as_str()))
+            }
             other => parent_gone(auth_server_id)(other),
         })?;
     Ok((StatusCode::CREATED, Json(view(scope))))
 }
 
-async fn list(State(state): State<AppState>, ids: PathIds, query: QueryPairs) -> Result<Json<Page<ScopeView>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    ids: PathIds,
+    query: QueryPairs,
+) -> Result<Json<Page<ScopeView>>, ApiError> {
     let auth_server_id = ids.auth_server()?;
     let params = list_params(&query, &store::scopes::LIST)?;
     require_auth_server(&state, auth_server_id).await?;
@@ -105,22 +125,33 @@ async fn list(State(state): State<AppState>, ids: PathIds, query: QueryPairs) ->
 async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<ScopeView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.scope()?);
     require_auth_server(&state, auth_server_id).await?;
-    let scope = store::scopes::get(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
+    let scope = store::scopes::get(&state.store, auth_server_id, id)
+        .await
+        .or_not_found(|| not_found(id))?;
     Ok(Json(view(scope)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<ScopeView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<ScopeView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.scope()?);
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
     let name = body.optional("name", |v| ScopeName::parse(string(v)?));
-    let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
+    let description = body.optional("description", |v| {
+        auth_server::parse_description(string(v)?)
+    });
     let is_default = body.optional("default", boolean);
     let include_in_metadata = body.optional("include_in_metadata", boolean);
     let enabled = body.optional("enabled", boolean);
     body.finish()?;
 
-    let new_name = name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
+    let new_name = name
+        .as_ref()
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_default();
     let scope = store::scopes::modify(&state.store, auth_server_id, id, |mut scope| {
         scope.name = name.unwrap_or(scope.name);
         scope.description = description.unwrap_or(scope.description);
@@ -133,7 +164,9 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     .await
     .on_store_error(|e| match e {
         store::Error::NotFound => Some(ApiError::not_found(format!("{} not found", not_found(id)))),
-        store::Error::Conflict { constraint } if constraint == NAME_KEY => Some(name_taken(&new_name)),
+        store::Error::Conflict { constraint } if constraint == NAME_KEY => {
+            Some(name_taken(&new_name))
+        }
         _ => None,
     })?;
     Ok(Json(view(scope)))
@@ -142,6 +175,8 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
 async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.scope()?);
     require_auth_server(&state, auth_server_id).await?;
-    store::scopes::delete(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
+    store::scopes::delete(&state.store, auth_server_id, id)
+        .await
+        .or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,11 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "tessera",
-    version,
-    about = "Self-hosted OAuth 2.0 / OpenID Connect authorization server"
-)]
+#[command(name = "tessera", version, about = "Self-hosted OAuth 2.0 / OpenID Connect authorization server")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -40,12 +36,7 @@ pub enum LogFormat {
 #[derive(Clone, Args)]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "TESSERA_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: SocketAddr,
 
     /// Public base URL of this service, used to build issuer URLs [default: http://<listen>].
@@ -53,31 +44,24 @@ pub struct Settings {
     pub public_url: Option<Url>,
 
     /// Database: sqlite://PATH?mode=rwc (embedded) or postgres://USER@HOST/DB.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://tessera.db?mode=rwc",
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tessera.db?mode=rwc", global = true)]
     pub database_url: String,
 
     /// Maximum database connections per node.
-    #[arg(
-        long,
-        env = "TESSERA_DB_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
 
     /// Bearer token for the /v1 management API. Unset: generated once, stored hashed, printed at first start.
-    #[arg(
-        long,
-        env = "TESSERA_ADMIN_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "TESSERA_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
+
+    /// 32-byte key (64 hex digits or base64) that encrypts signing keys at rest (AES-256-GCM).
+    #[arg(long, env = "TESSERA_ENCRYPTION_KEY", hide_env_values = true, global = true)]
+    pub encryption_key: Option<String>,
+
+    /// Give each auth server a new signing key when its key is this many days old; 0 turns it off.
+    #[arg(long, env = "TESSERA_KEY_ROTATION_DAYS", default_value_t = 90, global = true)]
+    pub key_rotation_days: u32,
 
     /// Serve issuers as https://<slug>.<domain>/auth (wildcard DNS) instead of <public url>/<slug>/auth.
     #[arg(long, env = "TESSERA_ISSUER_DOMAIN", global = true)]
@@ -88,12 +72,7 @@ pub struct Settings {
     pub auto_migrate: bool,
 
     /// Log filter, in tracing's EnvFilter syntax.
-    #[arg(
-        long,
-        env = "TESSERA_LOG",
-        default_value = "info,sqlx=warn",
-        global = true
-    )]
+    #[arg(long, env = "TESSERA_LOG", default_value = "info,sqlx=warn", global = true)]
     pub log: String,
 
     /// Log line format.
@@ -107,10 +86,9 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("database_url", &redact_url(&self.database_url))
-            .field(
-                "admin_token",
-                &self.admin_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .field("encryption_key", &self.encryption_key.as_ref().map(|_| "<redacted>"))
+            .field("key_rotation_days", &self.key_rotation_days)
             .field("issuer_domain", &self.issuer_domain)
             .field("auto_migrate", &self.auto_migrate)
             .finish_non_exhaustive()
@@ -137,6 +115,8 @@ impl Settings {
             database_url,
             db_max_connections: 5,
             admin_token: Some(admin_token.to_owned()),
+            encryption_key: None,
+            key_rotation_days: 90,
             issuer_domain: None,
             auto_migrate: true,
             log: "warn".to_owned(),
@@ -151,16 +131,15 @@ impl Settings {
                 return Err("TESSERA_ADMIN_TOKEN must have at least 16 characters".to_owned());
             }
         }
+        if let Some(key) = &self.encryption_key {
+            crate::keys::parse_encryption_key(key)?;
+        }
         if let Some(url) = &self.public_url {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-                return Err(format!(
-                    "TESSERA_PUBLIC_URL {url} must be an http(s) URL with a host"
-                ));
+                return Err(format!("TESSERA_PUBLIC_URL {url} must be an http(s) URL with a host"));
             }
             if url.query().is_some() || url.fragment().is_some() {
-                return Err(format!(
-                    "TESSERA_PUBLIC_URL {url} must not have a query or fragment"
-                ));
+                return Err(format!("TESSERA_PUBLIC_URL {url} must not have a query or fragment"));
             }
         }
         if let Some(domain) = &self.issuer_domain {
@@ -168,9 +147,7 @@ impl Settings {
                 && domain.split('.').all(|label| {
                     !label.is_empty()
                         && label.len() <= 63
-                        && label
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 });
             if !valid {
                 return Err(format!(

@@ -10,14 +10,20 @@ use url::Url;
 
 use crate::config::Settings;
 use crate::domain::secret::{AdminToken, token_digest};
+use std::sync::Arc;
+
+use crate::cache::Cache;
 use crate::http::{self, AdminAuth, AppState, Urls};
+use crate::keys::Sealer;
 use crate::store::{self, ConnectOptions, Store};
+use crate::tasks::{self, TokenLog};
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     address: SocketAddr,
     store: Store,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -26,31 +32,36 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let address = listener.local_addr().map_err(|e| format!("cannot read the bound address: {e}"))?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
-            None => Url::parse(&format!("http://{address}"))
-                .map_err(|e| format!("bad listen address: {e}"))?,
+            None => Url::parse(&format!("http://{address}")).map_err(|e| format!("bad listen address: {e}"))?,
         };
         let store = connect(&settings)?;
         if settings.auto_migrate {
             migrate_with_retry(&store).await?;
         }
         let admin = admin_auth(&settings, &store).await?;
-        let state = AppState::new(
-            store.clone(),
-            Urls::new(public_url.clone(), settings.issuer_domain.clone()),
-            admin,
-        );
+        let sealer = sealer(&settings)?;
+        let cache = Arc::new(Cache::new(store.clone(), Arc::new(sealer)));
+        let (token_log, writer) = TokenLog::start(store.clone());
+        let mut tasks = vec![
+            writer,
+            tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
+            tokio::spawn(tasks::cleanup(store.clone(), cache.clone())),
+        ];
+        if settings.key_rotation_days > 0 {
+            tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_rotation_days)));
+        }
+        let state = AppState {
+            store: store.clone(),
+            urls: Arc::new(Urls::new(public_url.clone(), settings.issuer_domain.clone())),
+            admin: Arc::new(admin),
+            cache,
+            token_log,
+        };
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
-        Ok(Application {
-            listener,
-            router: http::router(state),
-            address,
-            store,
-        })
+        Ok(Application { listener, router: http::router(state), address, store, tasks })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -58,13 +69,12 @@ impl Application {
     }
 
     /// Serves until `signal` resolves, then finishes in-flight requests and closes the pools.
-    pub async fn run_until_stopped(
-        self,
-        signal: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), String> {
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(signal)
-            .await;
+    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal).await;
+        // Every response has been sent, so every token record it acknowledged is committed.
+        for task in &self.tasks {
+            task.abort();
+        }
         self.store.close().await;
         served.map_err(|e| format!("server error: {e}"))
     }
@@ -76,6 +86,18 @@ fn connect(settings: &Settings) -> Result<Store, String> {
         max_connections: settings.db_max_connections,
         acquire_timeout: settings.acquire_timeout(),
     })
+}
+
+/// The sealer for private keys; without `TESSERA_ENCRYPTION_KEY`, says loudly that keys are stored in clear.
+fn sealer(settings: &Settings) -> Result<Sealer, String> {
+    let key = settings.encryption_key.as_deref().map(crate::keys::parse_encryption_key).transpose()?;
+    if key.is_none() {
+        tracing::warn!(
+            "TESSERA_ENCRYPTION_KEY is not set: signing keys are stored UNENCRYPTED in the database. \
+             Set a 32-byte key (e.g. `openssl rand -hex 32`) to encrypt new keys at rest."
+        );
+    }
+    Sealer::new(key).map_err(|e| e.to_string())
 }
 
 /// A database that is still starting gets 30 seconds before we give up.
@@ -100,10 +122,9 @@ async fn admin_auth(settings: &Settings, store: &Store) -> Result<AdminAuth, Str
         return Ok(AdminAuth::Configured(token_digest(token)));
     }
     let token = AdminToken::generate();
-    let stored =
-        store::admin_tokens::initialize(store, &token_digest(token.expose()), chrono::Utc::now())
-            .await
-            .map_err(|e| format!("cannot initialize the admin token: {e}"))?;
+    let stored = store::admin_tokens::initialize(store, &token_digest(token.expose()), chrono::Utc::now())
+        .await
+        .map_err(|e| format!("cannot initialize the admin token: {e}"))?;
     if stored {
         print_admin_token("generated the admin token for /v1", &token);
     }
@@ -121,10 +142,7 @@ fn print_admin_token(what: &str, token: &AdminToken) {
 
 pub async fn migrate(settings: &Settings) -> Result<(), String> {
     let store = connect(settings)?;
-    let result = store
-        .migrate()
-        .await
-        .map_err(|e| format!("migrations failed: {e}"));
+    let result = store.migrate().await.map_err(|e| format!("migrations failed: {e}"));
     store.close().await;
     result?;
     tracing::info!("migrations applied");
@@ -138,9 +156,7 @@ pub async fn rotate_admin_token(settings: &Settings) -> Result<(), String> {
     let store = connect(settings)?;
     migrate_with_retry(&store).await?;
     let token = AdminToken::generate();
-    let result =
-        store::admin_tokens::replace(&store, &token_digest(token.expose()), chrono::Utc::now())
-            .await;
+    let result = store::admin_tokens::replace(&store, &token_digest(token.expose()), chrono::Utc::now()).await;
     store.close().await;
     result.map_err(|e| format!("cannot store the admin token: {e}"))?;
     print_admin_token("rotated the admin token", &token);

@@ -23,8 +23,9 @@ pub struct AuthServer {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The JWS algorithms Kong Identity offers for signing tokens (RFC 7518 §3.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// JWS algorithms for signing tokens (RFC 7518 §3.1): Kong Identity's RSA family, plus
+/// ES256 and EdDSA (RFC 8037) as Tessera extensions, which sign an order of magnitude faster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
 pub enum SigningAlgorithm {
     #[default]
     RS256,
@@ -33,10 +34,12 @@ pub enum SigningAlgorithm {
     PS256,
     PS384,
     PS512,
+    ES256,
+    EdDSA,
 }
 
 impl SigningAlgorithm {
-    pub const NAMES: [&'static str; 6] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
+    pub const NAMES: [&'static str; 8] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "EdDSA"];
 
     pub fn parse(value: &str) -> Result<SigningAlgorithm, Invalid> {
         Ok(match value {
@@ -46,6 +49,8 @@ impl SigningAlgorithm {
             "PS256" => SigningAlgorithm::PS256,
             "PS384" => SigningAlgorithm::PS384,
             "PS512" => SigningAlgorithm::PS512,
+            "ES256" => SigningAlgorithm::ES256,
+            "EdDSA" => SigningAlgorithm::EdDSA,
             _ => return Err(Invalid::one_of(&Self::NAMES)),
         })
     }
@@ -58,6 +63,8 @@ impl SigningAlgorithm {
             SigningAlgorithm::PS256 => "PS256",
             SigningAlgorithm::PS384 => "PS384",
             SigningAlgorithm::PS512 => "PS512",
+            SigningAlgorithm::ES256 => "ES256",
+            SigningAlgorithm::EdDSA => "EdDSA",
         }
     }
 }
@@ -76,10 +83,7 @@ impl IssuerSlug {
 
     /// Recognizes a slug in a request path or host without touching the database.
     pub fn parse(value: &str) -> Option<IssuerSlug> {
-        let valid = value.len() == Self::LENGTH
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let valid = value.len() == Self::LENGTH && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         valid.then(|| IssuerSlug(value.to_owned()))
     }
 
@@ -123,10 +127,7 @@ mod tests {
     #[test]
     fn signing_algorithms_round_trip_and_reject_unknown_names() {
         for name in SigningAlgorithm::NAMES {
-            assert_eq!(
-                SigningAlgorithm::parse(name).map(SigningAlgorithm::as_str),
-                Ok(name)
-            );
+            assert_eq!(SigningAlgorithm::parse(name).map(SigningAlgorithm::as_str), Ok(name));
         }
         assert_eq!(SigningAlgorithm::parse("HS256").unwrap_err().rule, "enum");
     }
@@ -141,9 +142,7 @@ mod tests {
 
     #[test]
     fn trusted_origins_are_limited_and_unique() {
-        let many = (0..17)
-            .map(|i| format!("https://a{i}.example.com"))
-            .collect();
+        let many = (0..17).map(|i| format!("https://a{i}.example.com")).collect();
         assert_eq!(parse_trusted_origins(many).unwrap_err().rule, "max_items");
         let twice = vec!["https://a.com".to_owned(), "https://a.com/".to_owned()];
         assert!(parse_trusted_origins(twice).is_err());

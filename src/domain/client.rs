@@ -40,10 +40,7 @@ impl ClientId {
 
     pub fn parse(value: &str) -> Result<ClientId, Invalid> {
         super::check_length(value, 1, Self::MAX_LENGTH)?;
-        if !value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err(Invalid::new("matches_regex", "must match [-_A-Za-z0-9]+"));
         }
         Ok(ClientId(value.to_owned()))
@@ -185,14 +182,8 @@ mod tests {
         assert!(ClientId::parse("324939us3jgatrdc").is_ok());
         assert!(ClientId::parse("with-dash_and_underscore").is_ok());
         assert_eq!(ClientId::parse("").unwrap_err().rule, "min_length");
-        assert_eq!(
-            ClientId::parse(&"a".repeat(37)).unwrap_err().rule,
-            "max_length"
-        );
-        assert_eq!(
-            ClientId::parse("no spaces").unwrap_err().rule,
-            "matches_regex"
-        );
+        assert_eq!(ClientId::parse(&"a".repeat(37)).unwrap_err().rule, "max_length");
+        assert_eq!(ClientId::parse("no spaces").unwrap_err().rule, "matches_regex");
     }
 
     #[test]
@@ -205,18 +196,11 @@ mod tests {
 
     #[test]
     fn grant_type_lists_reject_unknown_and_duplicate_items() {
-        let ok = parse_list(
-            vec!["client_credentials".into(), "implicit".into()],
-            GrantType::parse,
-        );
-        assert_eq!(
-            ok,
-            Ok(vec![GrantType::ClientCredentials, GrantType::Implicit])
-        );
+        let ok = parse_list(vec!["client_credentials".into(), "implicit".into()], GrantType::parse);
+        assert_eq!(ok, Ok(vec![GrantType::ClientCredentials, GrantType::Implicit]));
         let unknown = parse_list(vec!["password".into()], GrantType::parse).unwrap_err();
         assert_eq!((unknown.rule, unknown.suffix.as_str()), ("enum", "[0]"));
-        let twice =
-            parse_list(vec!["token".into(), "token".into()], ResponseType::parse).unwrap_err();
+        let twice = parse_list(vec!["token".into(), "token".into()], ResponseType::parse).unwrap_err();
         assert_eq!(twice.suffix, "[1]");
     }
 }

@@ -56,12 +56,7 @@ pub struct ListParams {
 
 impl Default for ListParams {
     fn default() -> Self {
-        ListParams {
-            page_size: DEFAULT_PAGE_SIZE,
-            page_number: 1,
-            sort: Vec::new(),
-            filters: Vec::new(),
-        }
+        ListParams { page_size: DEFAULT_PAGE_SIZE, page_number: 1, sort: Vec::new(), filters: Vec::new() }
     }
 }
 
@@ -71,37 +66,22 @@ impl ListParams {
     }
 
     /// Parses query pairs; every problem is reported with the parameter it concerns.
-    pub fn parse(
-        pairs: &[(String, String)],
-        schema: &ListSchema,
-    ) -> Result<ListParams, Vec<(String, Invalid)>> {
+    pub fn parse(pairs: &[(String, String)], schema: &ListSchema) -> Result<ListParams, Vec<(String, Invalid)>> {
         let mut params = ListParams::default();
         let mut errors = Vec::new();
         for (name, value) in pairs {
             let result = match name.as_str() {
-                "page[size]" => parse_page(value, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-                    .map(|n| params.page_size = n),
-                "page[number]" => {
-                    parse_page(value, 1, u32::MAX / MAX_PAGE_SIZE).map(|n| params.page_number = n)
-                }
+                "page[size]" => parse_page(value, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE).map(|n| params.page_size = n),
+                "page[number]" => parse_page(value, 1, u32::MAX / MAX_PAGE_SIZE).map(|n| params.page_number = n),
                 "sort" => parse_sort(value, schema).map(|keys| params.sort = keys),
-                _ if name.starts_with("filter[") => {
-                    parse_filter(name, value, schema).map(|f| params.filters.push(f))
-                }
-                _ => Err(Invalid::new(
-                    "unknown_property",
-                    "is not a supported query parameter",
-                )),
+                _ if name.starts_with("filter[") => parse_filter(name, value, schema).map(|f| params.filters.push(f)),
+                _ => Err(Invalid::new("unknown_property", "is not a supported query parameter")),
             };
             if let Err(invalid) = result {
                 errors.push((name.clone(), invalid));
             }
         }
-        if errors.is_empty() {
-            Ok(params)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(params) } else { Err(errors) }
     }
 }
 
@@ -109,9 +89,7 @@ fn parse_page(value: &str, default: u32, max: u32) -> Result<u32, Invalid> {
     if value.is_empty() {
         return Ok(default);
     }
-    let number: i64 = value
-        .parse()
-        .map_err(|_| Invalid::new("is_integer", "must be an integer"))?;
+    let number: i64 = value.parse().map_err(|_| Invalid::new("is_integer", "must be an integer"))?;
     if number < 1 {
         return Err(Invalid::min(1));
     }
@@ -130,25 +108,16 @@ fn parse_sort(value: &str, schema: &ListSchema) -> Result<Vec<SortKey>, Invalid>
             None | Some("asc") => false,
             Some("desc") => true,
             Some(other) => {
-                return Err(Invalid::new(
-                    "invalid",
-                    format!("unknown sort order {other:?}: use asc or desc"),
-                ));
+                return Err(Invalid::new("invalid", format!("unknown sort order {other:?}: use asc or desc")));
             }
         };
         if words.next().is_some() {
-            return Err(Invalid::new(
-                "invalid",
-                format!("cannot parse sort key {part:?}"),
-            ));
+            return Err(Invalid::new("invalid", format!("cannot parse sort key {part:?}")));
         }
         let Some(field) = schema.sortable.iter().find(|f| **f == field) else {
             return Err(Invalid::new(
                 "invalid",
-                format!(
-                    "cannot sort by {field:?}; supported: {}",
-                    schema.sortable.join(", ")
-                ),
+                format!("cannot sort by {field:?}; supported: {}", schema.sortable.join(", ")),
             ));
         };
         keys.push(SortKey { field, descending });
@@ -159,9 +128,7 @@ fn parse_sort(value: &str, schema: &ListSchema) -> Result<Vec<SortKey>, Invalid>
 /// `filter[field]` (shorthand for eq) or `filter[field][op]`.
 fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, Invalid> {
     let inner = name.strip_prefix("filter[").unwrap_or_default();
-    let (field, rest) = inner
-        .split_once(']')
-        .ok_or_else(|| Invalid::new("invalid", "malformed filter parameter"))?;
+    let (field, rest) = inner.split_once(']').ok_or_else(|| Invalid::new("invalid", "malformed filter parameter"))?;
     let op = match rest {
         "" => "eq",
         _ => rest
@@ -169,14 +136,7 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
             .and_then(|r| r.strip_suffix(']'))
             .ok_or_else(|| Invalid::new("invalid", "malformed filter parameter"))?,
     };
-    let supported = || {
-        schema
-            .filters
-            .iter()
-            .map(|(f, _)| *f)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let supported = || schema.filters.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ");
     let Some((field, kind)) = schema.filters.iter().find(|(f, _)| *f == field) else {
         return Err(Invalid::new(
             "unknown_property",
@@ -187,14 +147,8 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
         (FilterKind::Text | FilterKind::Exact, "eq") => FilterOp::Eq(value.to_owned()),
         (FilterKind::Text, "contains") => FilterOp::Contains(value.to_owned()),
         (FilterKind::Labels, "eq") => match value.split_once(':') {
-            Some((key, label_value)) => FilterOp::Label {
-                key: key.to_owned(),
-                value: Some(label_value.to_owned()),
-            },
-            None => FilterOp::Label {
-                key: value.to_owned(),
-                value: None,
-            },
+            Some((key, label_value)) => FilterOp::Label { key: key.to_owned(), value: Some(label_value.to_owned()) },
+            None => FilterOp::Label { key: value.to_owned(), value: None },
         },
         (FilterKind::Bool, "eq") => match value {
             "true" => FilterOp::Bool(true),
@@ -202,16 +156,10 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
             _ => return Err(Invalid::new("is_boolean", "must be true or false")),
         },
         (FilterKind::Text, _) => {
-            return Err(Invalid::new(
-                "invalid",
-                format!("unknown operator {op:?}: use eq or contains"),
-            ));
+            return Err(Invalid::new("invalid", format!("unknown operator {op:?}: use eq or contains")));
         }
         _ => {
-            return Err(Invalid::new(
-                "invalid",
-                format!("unknown operator {op:?}: use eq"),
-            ));
+            return Err(Invalid::new("invalid", format!("unknown operator {op:?}: use eq")));
         }
     };
     Ok(Filter { field, op })
@@ -232,9 +180,7 @@ mod tests {
     };
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -252,31 +198,13 @@ mod tests {
             &SCHEMA,
         );
         let params = params.unwrap_or_default();
-        assert_eq!(
-            (params.page_size, params.page_number, params.offset()),
-            (10, 3, 20)
-        );
+        assert_eq!((params.page_size, params.page_number, params.offset()), (10, 3, 20));
         assert_eq!(
             params.sort,
-            vec![
-                SortKey {
-                    field: "name",
-                    descending: true
-                },
-                SortKey {
-                    field: "created_at",
-                    descending: false
-                }
-            ]
+            vec![SortKey { field: "name", descending: true }, SortKey { field: "created_at", descending: false }]
         );
         assert_eq!(params.filters.len(), 4);
-        assert_eq!(
-            params.filters[2].op,
-            FilterOp::Label {
-                key: "env".into(),
-                value: Some("prod".into())
-            }
-        );
+        assert_eq!(params.filters[2].op, FilterOp::Label { key: "env".into(), value: Some("prod".into()) });
     }
 
     #[test]
@@ -300,11 +228,7 @@ mod tests {
     #[test]
     fn empty_page_parameters_fall_back_to_defaults() {
         let params =
-            ListParams::parse(&pairs(&[("page[size]", ""), ("page[number]", "")]), &SCHEMA)
-                .unwrap_or_default();
-        assert_eq!(
-            (params.page_size, params.page_number),
-            (DEFAULT_PAGE_SIZE, 1)
-        );
+            ListParams::parse(&pairs(&[("page[size]", ""), ("page[number]", "")]), &SCHEMA).unwrap_or_default();
+        assert_eq!((params.page_size, params.page_number), (DEFAULT_PAGE_SIZE, 1));
     }
 }

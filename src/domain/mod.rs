@@ -9,13 +9,12 @@ pub mod names;
 pub mod random;
 pub mod scope;
 pub mod secret;
+pub mod token;
 pub mod uris;
 
 pub use auth_server::{AuthServer, IssuerSlug, SigningAlgorithm};
 pub use claim::Claim;
-pub use client::{
-    Client, ClientId, GrantType, ResponseType, TokenDuration, TokenEndpointAuthMethod,
-};
+pub use client::{Client, ClientId, GrantType, ResponseType, TokenDuration, TokenEndpointAuthMethod};
 pub use labels::Labels;
 pub use names::{Name, ScopeName};
 pub use scope::Scope;
@@ -36,14 +35,7 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(rule: &'static str, reason: impl Into<String>) -> Self {
-        Invalid {
-            rule,
-            reason: reason.into(),
-            suffix: String::new(),
-            minimum: None,
-            maximum: None,
-            choices: None,
-        }
+        Invalid { rule, reason: reason.into(), suffix: String::new(), minimum: None, maximum: None, choices: None }
     }
 
     /// Locates the problem inside the field (`[2]`, `.key`).
@@ -53,28 +45,19 @@ impl Invalid {
     }
 
     pub fn min_length(minimum: usize) -> Self {
-        let mut invalid = Invalid::new(
-            "min_length",
-            format!("must have at least {minimum} characters"),
-        );
+        let mut invalid = Invalid::new("min_length", format!("must have at least {minimum} characters"));
         invalid.minimum = Some(minimum as i64);
         invalid
     }
 
     pub fn max_length(maximum: usize) -> Self {
-        let mut invalid = Invalid::new(
-            "max_length",
-            format!("must not have more than {maximum} characters"),
-        );
+        let mut invalid = Invalid::new("max_length", format!("must not have more than {maximum} characters"));
         invalid.maximum = Some(maximum as i64);
         invalid
     }
 
     pub fn max_items(maximum: usize) -> Self {
-        let mut invalid = Invalid::new(
-            "max_items",
-            format!("must not have more than {maximum} items"),
-        );
+        let mut invalid = Invalid::new("max_items", format!("must not have more than {maximum} items"));
         invalid.maximum = Some(maximum as i64);
         invalid
     }
@@ -114,9 +97,7 @@ pub(crate) fn check_length(value: &str, min: usize, max: usize) -> Result<(), In
 pub(crate) fn check_unique<T: PartialEq + std::fmt::Display>(items: &[T]) -> Result<(), Invalid> {
     for (index, item) in items.iter().enumerate() {
         if items[..index].contains(item) {
-            return Err(
-                Invalid::new("invalid", format!("duplicate item {item}")).at(format!("[{index}]"))
-            );
+            return Err(Invalid::new("invalid", format!("duplicate item {item}")).at(format!("[{index}]")));
         }
     }
     Ok(())

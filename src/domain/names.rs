@@ -13,10 +13,7 @@ impl Name {
     pub fn parse(value: String) -> Result<Name, Invalid> {
         check_length(&value, 1, MAX_NAME_LENGTH)?;
         if value.chars().any(char::is_control) {
-            return Err(Invalid::new(
-                "invalid",
-                "must not contain control characters",
-            ));
+            return Err(Invalid::new("invalid", "must not contain control characters"));
         }
         Ok(Name(value))
     }
@@ -38,9 +35,7 @@ impl ScopeName {
     pub fn parse(value: String) -> Result<ScopeName, Invalid> {
         check_length(&value, 1, MAX_NAME_LENGTH)?;
         // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-        let valid = value
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+        let valid = value.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
         if !valid {
             return Err(Invalid::new(
                 "matches_regex",
@@ -68,10 +63,7 @@ mod tests {
         assert!(ScopeName::parse("scope1".into()).is_ok());
         assert!(ScopeName::parse("read:orders".into()).is_ok());
         for bad in ["", "two words", "quote\"", "back\\slash", "tab\t", "naïve"] {
-            assert!(
-                ScopeName::parse(bad.into()).is_err(),
-                "{bad:?} should be rejected"
-            );
+            assert!(ScopeName::parse(bad.into()).is_err(), "{bad:?} should be rejected");
         }
     }
 

@@ -1,9 +1,7 @@
 //! Client secrets and the admin token: generated from the CSPRNG, stored only as hashes.
 
 use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -32,10 +30,7 @@ impl ClientSecret {
     pub fn parse(value: String) -> Result<ClientSecret, Invalid> {
         check_length(&value, 1, Self::MAX_LENGTH)?;
         if value.chars().any(char::is_control) {
-            return Err(Invalid::new(
-                "invalid",
-                "must not contain control characters",
-            ));
+            return Err(Invalid::new("invalid", "must not contain control characters"));
         }
         Ok(ClientSecret(value))
     }
@@ -56,11 +51,7 @@ impl ClientSecret {
     /// Whether this secret matches a stored Argon2 hash. CPU-heavy: call off the async runtime.
     pub fn verify(&self, stored_hash: &str) -> bool {
         PasswordHash::new(stored_hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(self.0.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(self.0.as_bytes(), &parsed).is_ok())
             .unwrap_or(false)
     }
 }
@@ -87,10 +78,7 @@ pub fn token_digest(token: &str) -> String {
 
 /// Compares a presented token with a stored digest in constant time.
 pub fn token_matches(presented: &str, stored_digest: &str) -> bool {
-    token_digest(presented)
-        .as_bytes()
-        .ct_eq(stored_digest.as_bytes())
-        .into()
+    token_digest(presented).as_bytes().ct_eq(stored_digest.as_bytes()).into()
 }
 
 #[cfg(test)]
@@ -111,8 +99,7 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug_output() {
-        let secret = ClientSecret::parse("SecretPassword".into())
-            .unwrap_or_else(|_| ClientSecret::generate());
+        let secret = ClientSecret::parse("SecretPassword".into()).unwrap_or_else(|_| ClientSecret::generate());
         assert!(!format!("{secret:?}").contains("SecretPassword"));
     }
 

@@ -18,9 +18,7 @@ fn is_loopback(url: &Url) -> bool {
 
 /// RFC 3986 §2: unreserved, reserved and percent signs only; no spaces or controls.
 fn has_only_uri_characters(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
+    value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
 }
 
 fn parse_secure_url(value: &str) -> Result<Url, Invalid> {
@@ -33,22 +31,15 @@ fn parse_secure_url(value: &str) -> Result<Url, Invalid> {
             "must be a URI: percent-encode spaces and other characters outside RFC 3986",
         ));
     }
-    let url = Url::parse(value)
-        .map_err(|e| Invalid::new("invalid", format!("must be an absolute URI ({e})")))?;
+    let url = Url::parse(value).map_err(|e| Invalid::new("invalid", format!("must be an absolute URI ({e})")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
-            return Err(Invalid::new(
-                "invalid",
-                "must use https (http is allowed only for localhost and 127.0.0.1)",
-            ));
+            return Err(Invalid::new("invalid", "must use https (http is allowed only for localhost and 127.0.0.1)"));
         }
         other => {
-            return Err(Invalid::new(
-                "invalid",
-                format!("must use https, not {other}"),
-            ));
+            return Err(Invalid::new("invalid", format!("must use https, not {other}")));
         }
     }
     if url.host().is_none() {
@@ -65,10 +56,7 @@ impl RedirectUri {
     pub fn parse(value: String) -> Result<RedirectUri, Invalid> {
         let url = parse_secure_url(&value)?;
         if url.fragment().is_some() {
-            return Err(Invalid::new(
-                "invalid",
-                "must not include a fragment (RFC 6749 §3.1.2)",
-            ));
+            return Err(Invalid::new("invalid", "must not include a fragment (RFC 6749 §3.1.2)"));
         }
         // Stored as given: redirect URIs are compared by exact string match (RFC 9700 §4.1.3).
         Ok(RedirectUri(value))
@@ -120,27 +108,13 @@ impl TrustedOrigin {
         if value.len() > MAX_URI_LENGTH {
             return Err(Invalid::max_length(MAX_URI_LENGTH));
         }
-        let url = Url::parse(&value).map_err(|e| {
-            Invalid::new(
-                "invalid",
-                format!("must be an origin such as https://example.com ({e})"),
-            )
-        })?;
+        let url = Url::parse(&value)
+            .map_err(|e| Invalid::new("invalid", format!("must be an origin such as https://example.com ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(Invalid::new(
-                "invalid",
-                "must be an http or https origin such as https://example.com",
-            ));
+            return Err(Invalid::new("invalid", "must be an http or https origin such as https://example.com"));
         }
-        if url.path() != "/"
-            || url.query().is_some()
-            || url.fragment().is_some()
-            || !url.username().is_empty()
-        {
-            return Err(Invalid::new(
-                "invalid",
-                "must be an origin only: scheme, host and optional port, no path",
-            ));
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err(Invalid::new("invalid", "must be an origin only: scheme, host and optional port, no path"));
         }
         // The browser's Origin header never ends in '/', so compare against the serialized origin.
         Ok(TrustedOrigin(url.origin().ascii_serialization()))
@@ -199,24 +173,13 @@ mod tests {
 
     #[test]
     fn trusted_origins_are_bare_origins() {
-        assert_eq!(
-            TrustedOrigin::parse("https://example.com".into()).map(|o| o.0),
-            Ok("https://example.com".into())
-        );
-        assert_eq!(
-            TrustedOrigin::parse("https://example.com/".into()).map(|o| o.0),
-            Ok("https://example.com".into())
-        );
+        assert_eq!(TrustedOrigin::parse("https://example.com".into()).map(|o| o.0), Ok("https://example.com".into()));
+        assert_eq!(TrustedOrigin::parse("https://example.com/".into()).map(|o| o.0), Ok("https://example.com".into()));
         assert_eq!(
             TrustedOrigin::parse("http://localhost:3000".into()).map(|o| o.0),
             Ok("http://localhost:3000".into())
         );
-        for bad in [
-            "https://example.com/path",
-            "example.com",
-            "https://example.com?x",
-            "ftp://example.com",
-        ] {
+        for bad in ["https://example.com/path", "example.com", "https://example.com?x", "ftp://example.com"] {
             assert!(TrustedOrigin::parse(bad.into()).is_err(), "{bad}");
         }
     }

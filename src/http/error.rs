@@ -60,11 +60,7 @@ struct Problem<'a> {
 
 impl ApiError {
     fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            detail: detail.into(),
-            invalid_parameters: Vec::new(),
-        }
+        ApiError { status, detail: detail.into(), invalid_parameters: Vec::new() }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -76,11 +72,7 @@ impl ApiError {
             [one] => format!("Invalid parameter [{}]: {}", one.field, one.reason),
             _ => format!("{} invalid parameters", parameters.len()),
         };
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            detail,
-            invalid_parameters: parameters,
-        }
+        ApiError { status: StatusCode::BAD_REQUEST, detail, invalid_parameters: parameters }
     }
 
     /// A 400 about one field of the JSON body.
@@ -101,13 +93,8 @@ impl ApiError {
     /// A 400 about a whole part of the request that cannot be read: `body`, `query` or `path`.
     pub fn unreadable(source: &'static str, detail: impl Into<String>) -> Self {
         let detail = detail.into();
-        let parameter =
-            InvalidParameter::new(source, source, Invalid::new("invalid", detail.clone()));
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            detail,
-            invalid_parameters: vec![parameter],
-        }
+        let parameter = InvalidParameter::new(source, source, Invalid::new("invalid", detail.clone()));
+        ApiError { status: StatusCode::BAD_REQUEST, detail, invalid_parameters: vec![parameter] }
     }
 
     /// A 400 `missing_reference` for each scope id that is not in the auth server.
@@ -115,13 +102,7 @@ impl ApiError {
         let reason = |id: &uuid::Uuid| format!("scope [{id}] does not exist in this auth server");
         Self::invalid(
             ids.iter()
-                .map(|id| {
-                    InvalidParameter::new(
-                        field,
-                        "body",
-                        Invalid::new("missing_reference", reason(id)),
-                    )
-                })
+                .map(|id| InvalidParameter::new(field, "body", Invalid::new("missing_reference", reason(id))))
                 .collect(),
         )
     }
@@ -139,45 +120,27 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "Invalid or missing admin token: send Authorization: Bearer <token>",
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "Invalid or missing admin token: send Authorization: Bearer <token>")
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Method not allowed on this resource",
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed on this resource")
     }
 
     pub fn unsupported_media_type() -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json",
-        )
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("Request body is larger than {limit} bytes"),
-        )
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, format!("Request body is larger than {limit} bytes"))
     }
 
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The database is unavailable; retry shortly",
-        )
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "The database is unavailable; retry shortly")
     }
 
     pub fn timeout() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The request took too long; retry shortly",
-        )
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "The request took too long; retry shortly")
     }
 
     /// Logs the cause; the caller sees only a generic 500 and the trace id.
@@ -191,9 +154,9 @@ impl From<store::Error> for ApiError {
     fn from(error: store::Error) -> Self {
         match error {
             store::Error::NotFound => ApiError::not_found("Not found"),
-            store::Error::Conflict { constraint } => ApiError::conflict(format!(
-                "Conflicts with an existing resource ({constraint})"
-            )),
+            store::Error::Conflict { constraint } => {
+                ApiError::conflict(format!("Conflicts with an existing resource ({constraint})"))
+            }
             store::Error::MissingScopes(ids) => ApiError::missing_scopes("scopes", &ids),
             store::Error::SecretLimit => ApiError::forbidden(
                 "A client can have at most 2 enabled secrets: disable or delete one before adding another",
@@ -220,16 +183,10 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         match self.status {
             StatusCode::UNAUTHORIZED => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"tessera-admin\""),
-                );
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera-admin\""));
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -243,46 +200,28 @@ impl IntoResponse for ApiError {
 /// Maps store errors to specific answers at the call site.
 pub trait ResultExt<T> {
     /// `handle` picks a specific answer for some store errors; the rest convert as usual.
-    fn on_store_error(
-        self,
-        handle: impl FnOnce(&store::Error) -> Option<ApiError>,
-    ) -> Result<T, ApiError>;
+    fn on_store_error(self, handle: impl FnOnce(&store::Error) -> Option<ApiError>) -> Result<T, ApiError>;
     /// A unique-key violation on `constraint` becomes `error`.
-    fn on_constraint(
-        self,
-        constraint: &str,
-        error: impl FnOnce() -> ApiError,
-    ) -> Result<T, ApiError>;
+    fn on_constraint(self, constraint: &str, error: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
     /// A missing row becomes a 404 naming what was looked for.
     fn or_not_found(self, what: impl FnOnce() -> String) -> Result<T, ApiError>;
 }
 
 impl<T> ResultExt<T> for Result<T, store::Error> {
-    fn on_store_error(
-        self,
-        handle: impl FnOnce(&store::Error) -> Option<ApiError>,
-    ) -> Result<T, ApiError> {
+    fn on_store_error(self, handle: impl FnOnce(&store::Error) -> Option<ApiError>) -> Result<T, ApiError> {
         self.map_err(|error| handle(&error).unwrap_or_else(|| ApiError::from(error)))
     }
 
-    fn on_constraint(
-        self,
-        constraint: &str,
-        error: impl FnOnce() -> ApiError,
-    ) -> Result<T, ApiError> {
+    fn on_constraint(self, constraint: &str, error: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
         match self {
-            Err(store::Error::Conflict {
-                constraint: violated,
-            }) if violated == constraint => Err(error()),
+            Err(store::Error::Conflict { constraint: violated }) if violated == constraint => Err(error()),
             other => other.map_err(ApiError::from),
         }
     }
 
     fn or_not_found(self, what: impl FnOnce() -> String) -> Result<T, ApiError> {
         match self {
-            Err(store::Error::NotFound) => {
-                Err(ApiError::not_found(format!("{} not found", what())))
-            }
+            Err(store::Error::NotFound) => Err(ApiError::not_found(format!("{} not found", what()))),
             other => other.map_err(ApiError::from),
         }
     }

@@ -22,46 +22,27 @@ use super::{AdminAuth, AppState, BODY_LIMIT};
 pub struct ApiJson(pub Map<String, Value>);
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl<S: Send + Sync> FromRequest<S> for ApiJson {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !is_json(content_type) {
             return Err(ApiError::unsupported_media_type());
         }
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection| match rejection {
-                    BytesRejection::FailedToBufferBody(e)
-                        if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-                    {
-                        ApiError::payload_too_large(BODY_LIMIT)
-                    }
-                    other => {
-                        ApiError::bad_request(format!("Cannot read the request body: {other}"))
-                    }
-                })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection {
+            BytesRejection::FailedToBufferBody(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::payload_too_large(BODY_LIMIT)
+            }
+            other => ApiError::bad_request(format!("Cannot read the request body: {other}")),
+        })?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(ApiJson(map)),
-            Ok(_) => Err(ApiError::bad_request(
-                "The request body must be a JSON object",
-            )),
+            Ok(_) => Err(ApiError::bad_request("The request body must be a JSON object")),
             Err(e) => Err(ApiError::bad_request(format!("Malformed JSON: {e}"))),
         }
     }
@@ -84,20 +65,13 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
 
 impl PathIds {
     fn raw(&self, name: &str) -> Result<&str, ApiError> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .ok_or_else(|| ApiError::internal(format!("route has no {name} parameter")))
+        self.0.get(name).map(String::as_str).ok_or_else(|| ApiError::internal(format!("route has no {name} parameter")))
     }
 
     fn uuid(&self, name: &str) -> Result<Uuid, ApiError> {
         let raw = self.raw(name)?;
         Uuid::parse_str(raw).map_err(|_| {
-            ApiError::invalid_at(
-                "path",
-                name,
-                Invalid::new("is_uuid", format!("must be a UUID, not {raw:?}")),
-            )
+            ApiError::invalid_at("path", name, Invalid::new("is_uuid", format!("must be a UUID, not {raw:?}")))
         })
     }
 
@@ -110,12 +84,14 @@ impl PathIds {
     pub fn claim(&self) -> Result<Uuid, ApiError> {
         self.uuid("claimId")
     }
+    pub fn token(&self) -> Result<Uuid, ApiError> {
+        self.uuid("tokenId")
+    }
     pub fn secret(&self) -> Result<Uuid, ApiError> {
         self.uuid("clientSecretId")
     }
     pub fn client(&self) -> Result<ClientId, ApiError> {
-        ClientId::parse(self.raw("clientId")?)
-            .map_err(|invalid| ApiError::invalid_at("path", "clientId", invalid))
+        ClientId::parse(self.raw("clientId")?).map_err(|invalid| ApiError::invalid_at("path", "clientId", invalid))
     }
 }
 
@@ -126,24 +102,15 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let RawQuery(query) = RawQuery::from_request_parts(parts, state)
-            .await
-            .unwrap_or(RawQuery(None));
-        let pairs =
-            serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or(""))
-                .map_err(|e| {
-                    ApiError::unreadable("query", format!("Malformed query string: {e}"))
-                })?;
+        let RawQuery(query) = RawQuery::from_request_parts(parts, state).await.unwrap_or(RawQuery(None));
+        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or(""))
+            .map_err(|e| ApiError::unreadable("query", format!("Malformed query string: {e}")))?;
         Ok(QueryPairs(pairs))
     }
 }
 
 /// Requires `Authorization: Bearer <admin token>` on every /v1 request.
-pub async fn require_admin(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -162,9 +129,7 @@ pub async fn require_admin(
         },
     };
     match digest {
-        Some(digest) if crate::domain::secret::token_matches(&presented, &digest) => {
-            next.run(request).await
-        }
+        Some(digest) if crate::domain::secret::token_matches(&presented, &digest) => next.run(request).await,
         _ => ApiError::unauthorized().into_response(),
     }
 }

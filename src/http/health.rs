@@ -10,10 +10,7 @@ use super::routes::{HEALTHZ, OPENAPI, READYZ};
 use super::{ApiError, AppState, Routes};
 
 pub fn routes() -> Routes<AppState> {
-    Routes::default()
-        .get(HEALTHZ, healthz)
-        .get(READYZ, readyz)
-        .get(OPENAPI, openapi)
+    Routes::default().get(HEALTHZ, healthz).get(READYZ, readyz).get(OPENAPI, openapi)
 }
 
 /// The process is up.
@@ -28,8 +25,5 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
 }
 
 async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/yaml")],
-        include_str!("../../openapi.yaml"),
-    )
+    ([(header::CONTENT_TYPE, "application/yaml")], include_str!("../../openapi.yaml"))
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod issuer;
 pub mod request_id;
 pub mod routes;
 pub mod validate;
@@ -17,7 +18,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::trace::TraceLayer;
 
+use crate::cache::Cache;
 use crate::store::Store;
+use crate::tasks::TokenLog;
 
 pub use error::ApiError;
 pub use routes::{Routes, Urls};
@@ -40,16 +43,8 @@ pub struct AppState {
     pub store: Store,
     pub urls: Arc<Urls>,
     pub admin: Arc<AdminAuth>,
-}
-
-impl AppState {
-    pub fn new(store: Store, urls: Urls, admin: AdminAuth) -> AppState {
-        AppState {
-            store,
-            urls: Arc::new(urls),
-            admin: Arc::new(admin),
-        }
-    }
+    pub cache: Arc<Cache>,
+    pub token_log: TokenLog,
 }
 
 fn admin_routes() -> Routes<AppState> {
@@ -59,6 +54,7 @@ fn admin_routes() -> Routes<AppState> {
 /// Every (method, path) served, for the OpenAPI coverage test.
 pub fn route_table() -> Vec<(String, String)> {
     let mut table = admin_routes().table();
+    table.extend(issuer::routes().table());
     table.extend(health::routes().table());
     table
 }
@@ -66,24 +62,24 @@ pub fn route_table() -> Vec<(String, String)> {
 pub fn router(state: AppState) -> Router {
     let admin = admin_routes()
         .into_router()
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            extract::require_admin,
-        ));
+        .layer(middleware::from_fn_with_state(state.clone(), admin::invalidate_after_writes))
+        .layer(middleware::from_fn_with_state(state.clone(), extract::require_admin));
+    let issuer = issuer::routes()
+        .into_router()
+        .route_layer(middleware::from_fn_with_state(state.clone(), issuer::cors::middleware));
     Router::new()
         .merge(admin)
+        .merge(issuer)
         .merge(health::routes().into_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(timeout))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                let id = request.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                // The path only: query strings may carry credentials on issuer endpoints.
-                tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            // The path only: query strings may carry credentials on issuer endpoints.
+            tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+        }))
         .layer(middleware::from_fn(request_id::middleware))
         .with_state(state)
 }

@@ -14,9 +14,7 @@ tokio::task_local! {
 
 /// The id of the request being handled, or `-` outside one.
 pub fn current() -> String {
-    REQUEST_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| "-".to_owned())
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned())
 }
 
 /// A caller's id is kept when it is short and printable; otherwise we make one.
@@ -27,11 +25,7 @@ fn acceptable(value: &HeaderValue) -> Option<String> {
 }
 
 pub async fn middleware(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(HEADER)
-        .and_then(acceptable)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = request.headers().get(HEADER).and_then(acceptable).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     if let Ok(value) = HeaderValue::from_str(&id) {
         request.headers_mut().insert(HEADER, value);
     }

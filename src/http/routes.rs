@@ -18,15 +18,27 @@ pub const CLAIM: &str = "/v1/auth-servers/{authServerId}/claims/{claimId}";
 pub const CLIENTS: &str = "/v1/auth-servers/{authServerId}/clients";
 pub const CLIENT: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}";
 pub const CLIENT_SECRETS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets";
-pub const CLIENT_SECRET: &str =
-    "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}";
+pub const CLIENT_SECRET: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}";
+pub const SIGNING_KEYS: &str = "/v1/auth-servers/{authServerId}/keys";
+pub const ROTATE_SIGNING_KEY: &str = "/v1/auth-servers/{authServerId}/keys/rotate";
+pub const CLIENT_TOKENS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens";
+pub const CLIENT_TOKEN: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens/{tokenId}";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const OPENAPI: &str = "/openapi.yaml";
 
-/// Path of the discovery document and the JWKS below an issuer.
+/// Endpoints below an issuer, relative to it.
 pub const METADATA_SUFFIX: &str = "/.well-known/openid-configuration";
+pub const OAUTH_METADATA_SUFFIX: &str = "/.well-known/oauth-authorization-server";
 pub const JWKS_SUFFIX: &str = "/.well-known/jwks";
+pub const TOKEN_SUFFIX: &str = "/oauth/token";
+pub const INTROSPECT_SUFFIX: &str = "/introspect";
+pub const REVOKE_SUFFIX: &str = "/oauth/revoke";
+
+/// Issuers as routes: path-based below `/{issuerSlug}/auth`, host-based below `/auth` (the
+/// slug then comes from the Host header).
+pub const PATH_ISSUER_PREFIX: &str = "/{issuerSlug}/auth";
+pub const HOST_ISSUER_PREFIX: &str = "/auth";
 
 /// A router under construction that remembers what it routes.
 pub struct Routes<S> {
@@ -36,10 +48,7 @@ pub struct Routes<S> {
 
 impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
     fn default() -> Self {
-        Routes {
-            table: Vec::new(),
-            methods: Vec::new(),
-        }
+        Routes { table: Vec::new(), methods: Vec::new() }
     }
 }
 
@@ -57,6 +66,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     verb!(put, PUT);
     verb!(patch, PATCH);
     verb!(delete, DELETE);
+    verb!(options, OPTIONS);
 
     fn on<H: Handler<T, S>, T: 'static>(
         mut self,
@@ -71,9 +81,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
                 let existing = std::mem::take(router);
                 *router = existing.on(filter, handler);
             }
-            None => self
-                .methods
-                .push((path, MethodRouter::new().on(filter, handler))),
+            None => self.methods.push((path, MethodRouter::new().on(filter, handler))),
         }
         self
     }
@@ -86,18 +94,11 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
     /// (method, path template) of every route, e.g. `("GET", "/v1/auth-servers/{authServerId}")`.
     pub fn table(&self) -> Vec<(String, String)> {
-        self.table
-            .iter()
-            .map(|(m, p)| (m.to_string(), (*p).to_owned()))
-            .collect()
+        self.table.iter().map(|(m, p)| (m.to_string(), (*p).to_owned())).collect()
     }
 
     pub fn into_router(self) -> Router<S> {
-        self.methods
-            .into_iter()
-            .fold(Router::new(), |router, (path, methods)| {
-                router.route(path, methods)
-            })
+        self.methods.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods))
     }
 }
 
@@ -110,32 +111,26 @@ pub struct Urls {
 
 impl Urls {
     pub fn new(public_url: Url, issuer_domain: Option<String>) -> Urls {
-        Urls {
-            public_url,
-            issuer_domain,
-        }
+        Urls { public_url, issuer_domain }
+    }
+
+    /// The slug of a host-based issuer from a Host header, when issuers are host-based.
+    pub fn slug_from_host(&self, host: &str) -> Option<IssuerSlug> {
+        let domain = self.issuer_domain.as_deref()?;
+        let host =
+            host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+        let label = host.strip_suffix(domain)?.strip_suffix('.')?;
+        IssuerSlug::parse(label)
     }
 
     /// `<public url>/<slug>/auth`, or `<scheme>://<slug>.<domain>[:port]/auth` with a domain.
     pub fn issuer(&self, slug: &IssuerSlug) -> String {
         match &self.issuer_domain {
             Some(domain) => {
-                let port = self
-                    .public_url
-                    .port()
-                    .map(|p| format!(":{p}"))
-                    .unwrap_or_default();
-                format!(
-                    "{}://{}.{domain}{port}/auth",
-                    self.public_url.scheme(),
-                    slug.as_str()
-                )
+                let port = self.public_url.port().map(|p| format!(":{p}")).unwrap_or_default();
+                format!("{}://{}.{domain}{port}/auth", self.public_url.scheme(), slug.as_str())
             }
-            None => format!(
-                "{}/{}/auth",
-                self.public_url.as_str().trim_end_matches('/'),
-                slug.as_str()
-            ),
+            None => format!("{}/{}/auth", self.public_url.as_str().trim_end_matches('/'), slug.as_str()),
         }
     }
 }
@@ -150,23 +145,18 @@ mod tests {
 
     #[test]
     fn path_based_issuers_hang_below_the_public_url() {
-        let urls = Urls::new(
-            Url::parse("https://id.example.com/base/").unwrap_or_else(|_| unreachable!()),
-            None,
-        );
-        assert_eq!(
-            urls.issuer(&slug()),
-            "https://id.example.com/base/dhafxmmgz56rlw6b/auth"
-        );
+        let urls = Urls::new(Url::parse("https://id.example.com/base/").unwrap_or_else(|_| unreachable!()), None);
+        assert_eq!(urls.issuer(&slug()), "https://id.example.com/base/dhafxmmgz56rlw6b/auth");
     }
 
     #[test]
     fn host_based_issuers_put_the_slug_in_the_host() {
         let public = Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable!());
         let urls = Urls::new(public, Some("identity.example.com".to_owned()));
-        assert_eq!(
-            urls.issuer(&slug()),
-            "http://dhafxmmgz56rlw6b.identity.example.com:8080/auth"
-        );
+        assert_eq!(urls.issuer(&slug()), "http://dhafxmmgz56rlw6b.identity.example.com:8080/auth");
+        assert_eq!(urls.slug_from_host("dhafxmmgz56rlw6b.identity.example.com:8080"), Some(slug()));
+        assert_eq!(urls.slug_from_host("dhafxmmgz56rlw6b.identity.example.com"), Some(slug()));
+        assert_eq!(urls.slug_from_host("dhafxmmgz56rlw6b.evil.com"), None);
+        assert_eq!(urls.slug_from_host("identity.example.com"), None);
     }
 }

@@ -22,32 +22,17 @@ impl Body {
         let errors = map
             .keys()
             .filter(|key| !allowed.contains(&key.as_str()))
-            .map(|key| {
-                InvalidParameter::new(
-                    key,
-                    "body",
-                    Invalid::new("unknown_property", "is not a known property"),
-                )
-            })
+            .map(|key| InvalidParameter::new(key, "body", Invalid::new("unknown_property", "is not a known property")))
             .collect();
         Body { map, errors }
     }
 
     fn record<T>(&mut self, field: &str, result: Result<T, Invalid>) -> Option<T> {
-        result
-            .map_err(|invalid| {
-                self.errors
-                    .push(InvalidParameter::new(field, "body", invalid))
-            })
-            .ok()
+        result.map_err(|invalid| self.errors.push(InvalidParameter::new(field, "body", invalid))).ok()
     }
 
     /// A field that must be present.
-    pub fn required<T>(
-        &mut self,
-        field: &str,
-        parse: impl FnOnce(Value) -> Result<T, Invalid>,
-    ) -> Option<T> {
+    pub fn required<T>(&mut self, field: &str, parse: impl FnOnce(Value) -> Result<T, Invalid>) -> Option<T> {
         match self.map.remove(field) {
             Some(value) => {
                 let result = parse(value);
@@ -58,11 +43,7 @@ impl Body {
     }
 
     /// A field that may be absent: `None` when absent or invalid.
-    pub fn optional<T>(
-        &mut self,
-        field: &str,
-        parse: impl FnOnce(Value) -> Result<T, Invalid>,
-    ) -> Option<T> {
+    pub fn optional<T>(&mut self, field: &str, parse: impl FnOnce(Value) -> Result<T, Invalid>) -> Option<T> {
         let value = self.map.remove(field)?;
         let result = parse(value);
         self.record(field, result)
@@ -70,17 +51,12 @@ impl Body {
 
     /// Adds a problem found by a check across fields.
     pub fn reject(&mut self, field: &str, invalid: Invalid) {
-        self.errors
-            .push(InvalidParameter::new(field, "body", invalid));
+        self.errors.push(InvalidParameter::new(field, "body", invalid));
     }
 
     /// A 400 listing every problem, if there was any.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.errors)) }
     }
 }
 
@@ -103,51 +79,33 @@ fn type_name(value: &Value) -> &'static str {
 pub fn string(value: Value) -> Result<String, Invalid> {
     match value {
         Value::String(s) => Ok(s),
-        other => Err(Invalid::new(
-            "is_string",
-            format!("must be a string, not {}", type_name(&other)),
-        )),
+        other => Err(Invalid::new("is_string", format!("must be a string, not {}", type_name(&other)))),
     }
 }
 
 pub fn boolean(value: Value) -> Result<bool, Invalid> {
     match value {
         Value::Bool(b) => Ok(b),
-        other => Err(Invalid::new(
-            "is_boolean",
-            format!("must be a boolean, not {}", type_name(&other)),
-        )),
+        other => Err(Invalid::new("is_boolean", format!("must be a boolean, not {}", type_name(&other)))),
     }
 }
 
 pub fn integer(value: Value) -> Result<i64, Invalid> {
     match &value {
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| Invalid::new("is_integer", "must be an integer")),
-        other => Err(Invalid::new(
-            "is_integer",
-            format!("must be an integer, not {}", type_name(other)),
-        )),
+        Value::Number(n) => n.as_i64().ok_or_else(|| Invalid::new("is_integer", "must be an integer")),
+        other => Err(Invalid::new("is_integer", format!("must be an integer, not {}", type_name(other)))),
     }
 }
 
 pub fn array(value: Value) -> Result<Vec<Value>, Invalid> {
     match value {
         Value::Array(items) => Ok(items),
-        other => Err(Invalid::new(
-            "is_array",
-            format!("must be an array, not {}", type_name(&other)),
-        )),
+        other => Err(Invalid::new("is_array", format!("must be an array, not {}", type_name(&other)))),
     }
 }
 
 pub fn strings(value: Value) -> Result<Vec<String>, Invalid> {
-    array(value)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| string(item).map_err(|e| e.at(format!("[{i}]"))))
-        .collect()
+    array(value)?.into_iter().enumerate().map(|(i, item)| string(item).map_err(|e| e.at(format!("[{i}]")))).collect()
 }
 
 pub fn uuids(value: Value) -> Result<Vec<Uuid>, Invalid> {
@@ -156,10 +114,8 @@ pub fn uuids(value: Value) -> Result<Vec<Uuid>, Invalid> {
         .enumerate()
         .map(|(i, item)| {
             let text = string(item).map_err(|e| e.at(format!("[{i}]")))?;
-            Uuid::parse_str(&text).map_err(|_| {
-                Invalid::new("is_uuid", format!("must be a UUID, not {text:?}"))
-                    .at(format!("[{i}]"))
-            })
+            Uuid::parse_str(&text)
+                .map_err(|_| Invalid::new("is_uuid", format!("must be a UUID, not {text:?}")).at(format!("[{i}]")))
         })
         .collect()
 }
@@ -167,10 +123,7 @@ pub fn uuids(value: Value) -> Result<Vec<Uuid>, Invalid> {
 pub fn object(value: Value) -> Result<Map<String, Value>, Invalid> {
     match value {
         Value::Object(map) => Ok(map),
-        other => Err(Invalid::new(
-            "is_object",
-            format!("must be an object, not {}", type_name(&other)),
-        )),
+        other => Err(Invalid::new("is_object", format!("must be an object, not {}", type_name(&other)))),
     }
 }
 
@@ -191,19 +144,13 @@ pub fn nullable_string_map(value: Value) -> Result<BTreeMap<String, Option<Strin
         .into_iter()
         .map(|(key, item)| match item {
             Value::Null => Ok((key, None)),
-            other => Ok((
-                key.clone(),
-                Some(string(other).map_err(|e| e.at(format!(".{key}")))?),
-            )),
+            other => Ok((key.clone(), Some(string(other).map_err(|e| e.at(format!(".{key}")))?))),
         })
         .collect()
 }
 
 /// `null` or whatever `parse` accepts.
-pub fn nullable<T>(
-    value: Value,
-    parse: impl FnOnce(Value) -> Result<T, Invalid>,
-) -> Result<Option<T>, Invalid> {
+pub fn nullable<T>(value: Value, parse: impl FnOnce(Value) -> Result<T, Invalid>) -> Result<Option<T>, Invalid> {
     match value {
         Value::Null => Ok(None),
         other => parse(other).map(Some),

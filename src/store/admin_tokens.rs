@@ -34,12 +34,7 @@ pub async fn replace(store: &Store, digest: &str, now: DateTime<Utc>) -> Result<
 }
 
 pub async fn digest(store: &Store) -> Result<Option<String>> {
-    let row: Option<(String,)> = store
-        .db()
-        .fetch_optional(
-            "SELECT token_hash FROM admin_tokens WHERE id = $1",
-            args![ADMIN],
-        )
-        .await?;
+    let row: Option<(String,)> =
+        store.db().fetch_optional("SELECT token_hash FROM admin_tokens WHERE id = $1", args![ADMIN]).await?;
     Ok(row.map(|(digest,)| digest))
 }

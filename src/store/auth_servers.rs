@@ -1,5 +1,7 @@
 //! Auth servers.
 
+use super::changes::{self, Change};
+use super::signing_keys::{self, StoredKey};
 use uuid::Uuid;
 
 use crate::domain::auth_server::{AuthServer, IssuerSlug, SigningAlgorithm};
@@ -7,8 +9,7 @@ use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::{Labels, Name, TrustedOrigin};
 
 use super::{
-    Dialect, Error, ListPage, Result, Store, Tx, args, from_json, from_micros, list, micros,
-    parse_uuid, to_json,
+    Dialect, Error, ListPage, Result, Store, Tx, args, from_json, from_micros, list, micros, parse_uuid, to_json,
 };
 
 pub const LIST: ListSchema = ListSchema {
@@ -22,7 +23,8 @@ pub const LIST: ListSchema = ListSchema {
     ],
 };
 
-const COLUMNS: &str = "id, name, description, audience, signing_algorithm, issuer_slug, labels, trusted_origins, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, description, audience, signing_algorithm, issuer_slug, labels, trusted_origins, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -48,9 +50,8 @@ impl TryFrom<Row> for AuthServer {
             name: Name::trusted(row.name),
             description: row.description,
             audience: row.audience,
-            signing_algorithm: SigningAlgorithm::parse(&row.signing_algorithm).map_err(|_| {
-                Error::Corrupt(format!("signing_algorithm {:?}", row.signing_algorithm))
-            })?,
+            signing_algorithm: SigningAlgorithm::parse(&row.signing_algorithm)
+                .map_err(|_| Error::Corrupt(format!("signing_algorithm {:?}", row.signing_algorithm)))?,
             issuer_slug: IssuerSlug::trusted(row.issuer_slug),
             labels: from_json::<Labels>("labels", &row.labels)?,
             trusted_origins: origins.into_iter().map(TrustedOrigin::trusted).collect(),
@@ -61,18 +62,13 @@ impl TryFrom<Row> for AuthServer {
 }
 
 fn origins_json(server: &AuthServer) -> String {
-    to_json(
-        &server
-            .trusted_origins
-            .iter()
-            .map(TrustedOrigin::as_str)
-            .collect::<Vec<_>>(),
-    )
+    to_json(&server.trusted_origins.iter().map(TrustedOrigin::as_str).collect::<Vec<_>>())
 }
 
-pub async fn insert(store: &Store, server: &AuthServer) -> Result<()> {
-    store
-        .db()
+/// Creates an auth server with its first signing key.
+pub async fn insert(store: &Store, server: &AuthServer, key: &StoredKey) -> Result<()> {
+    let mut tx = store.begin().await?;
+    tx.db()
         .execute(
             "INSERT INTO auth_servers (id, name, description, audience, signing_algorithm, issuer_slug, labels, \
              trusted_origins, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -90,32 +86,23 @@ pub async fn insert(store: &Store, server: &AuthServer) -> Result<()> {
             ],
         )
         .await?;
-    Ok(())
+    signing_keys::insert_in(&mut tx, key).await?;
+    changes::record(&mut tx, &Change::Server(server.id)).await?;
+    tx.commit().await
 }
 
 pub async fn get(store: &Store, id: Uuid) -> Result<AuthServer> {
     let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE id = $1");
-    store
-        .db()
-        .fetch_one::<Row>(&sql, args![id])
-        .await?
-        .try_into()
+    store.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()
 }
 
 pub async fn get_by_slug(store: &Store, slug: &IssuerSlug) -> Result<AuthServer> {
     let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE issuer_slug = $1");
-    store
-        .db()
-        .fetch_one::<Row>(&sql, args![slug.as_str()])
-        .await?
-        .try_into()
+    store.db().fetch_one::<Row>(&sql, args![slug.as_str()]).await?.try_into()
 }
 
 pub async fn exists(store: &Store, id: Uuid) -> Result<bool> {
-    let (count,) = store
-        .db()
-        .fetch_one::<(i64,)>("SELECT COUNT(*) FROM auth_servers WHERE id = $1", args![id])
-        .await?;
+    let (count,) = store.db().fetch_one::<(i64,)>("SELECT COUNT(*) FROM auth_servers WHERE id = $1", args![id]).await?;
     Ok(count > 0)
 }
 
@@ -133,24 +120,27 @@ pub(crate) fn for_update(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Applies `change` to the stored auth server atomically and returns the result.
+/// Applies `change` to the stored auth server atomically and returns the result. When the
+/// signing algorithm changes, `new_key` (made for the new algorithm) replaces the active key.
 pub async fn modify<E: From<Error>>(
     store: &Store,
     id: Uuid,
+    new_key: Option<&StoredKey>,
     change: impl FnOnce(AuthServer) -> Result<AuthServer, E>,
 ) -> Result<AuthServer, E> {
     let mut tx = store.begin().await?;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM auth_servers WHERE id = $1{}",
-        for_update(store.dialect())
-    );
-    let current: AuthServer = tx
-        .db()
-        .fetch_one::<Row>(&sql, args![id])
-        .await?
-        .try_into()?;
+    let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE id = $1{}", for_update(store.dialect()));
+    let current: AuthServer = tx.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()?;
+    let previous_algorithm = current.signing_algorithm;
     let updated = change(current)?;
     write(&mut tx, &updated).await?;
+    if let Some(key) =
+        new_key.filter(|key| key.algorithm == updated.signing_algorithm && key.algorithm != previous_algorithm)
+    {
+        signing_keys::retire_in(&mut tx, id, updated.updated_at).await?;
+        signing_keys::insert_in(&mut tx, key).await?;
+    }
+    changes::record(&mut tx, &Change::Server(id)).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -193,10 +183,7 @@ impl Dependents {
 /// and returns them; with it, the database cascades to everything below.
 pub async fn delete(store: &Store, id: Uuid, force: bool) -> Result<Result<(), Dependents>> {
     let mut tx = store.begin().await?;
-    let sql = format!(
-        "SELECT id FROM auth_servers WHERE id = $1{}",
-        for_update(store.dialect())
-    );
+    let sql = format!("SELECT id FROM auth_servers WHERE id = $1{}", for_update(store.dialect()));
     tx.db().fetch_one::<(String,)>(&sql, args![id]).await?;
     if !force {
         let (scopes, claims, clients) = tx
@@ -208,18 +195,13 @@ pub async fn delete(store: &Store, id: Uuid, force: bool) -> Result<Result<(), D
                 args![id],
             )
             .await?;
-        let dependents = Dependents {
-            scopes,
-            claims,
-            clients,
-        };
+        let dependents = Dependents { scopes, claims, clients };
         if !dependents.is_empty() {
             return Ok(Err(dependents));
         }
     }
-    tx.db()
-        .execute("DELETE FROM auth_servers WHERE id = $1", args![id])
-        .await?;
+    tx.db().execute("DELETE FROM auth_servers WHERE id = $1", args![id]).await?;
+    changes::record(&mut tx, &Change::Server(id)).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

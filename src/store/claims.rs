@@ -1,22 +1,21 @@
 //! Custom claims and the scopes they are included in.
 
+use super::changes::{self, Change};
 use uuid::Uuid;
 
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::{Claim, Name};
 
 use super::auth_servers::for_update;
-use super::{
-    Db, Error, ListPage, Result, Store, args, from_micros, list, micros, parse_uuid, placeholders,
-    scopes,
-};
+use super::{Db, Error, ListPage, Result, Store, args, from_micros, list, micros, parse_uuid, placeholders, scopes};
 
 pub const LIST: ListSchema = ListSchema {
     sortable: &["created_at", "updated_at", "name"],
     filters: &[("name", FilterKind::Text), ("id", FilterKind::Exact)],
 };
 
-const COLUMNS: &str = "id, auth_server_id, name, value, include_in_token, include_in_all_scopes, enabled, created_at, updated_at";
+const COLUMNS: &str =
+    "id, auth_server_id, name, value, include_in_token, include_in_all_scopes, enabled, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -62,31 +61,20 @@ async fn scope_ids(db: Db<'_>, claim_ids: &[String]) -> Result<Vec<(String, Uuid
         bound.push(id);
     }
     let rows: Vec<(String, String)> = db.fetch_all(&sql, bound).await?;
-    rows.into_iter()
-        .map(|(claim, scope)| Ok((claim, parse_uuid(&scope)?)))
-        .collect()
+    rows.into_iter().map(|(claim, scope)| Ok((claim, parse_uuid(&scope)?))).collect()
 }
 
 fn attach(rows: Vec<Row>, links: &[(String, Uuid)]) -> Result<Vec<Claim>> {
     rows.into_iter()
         .map(|row| {
-            let scopes = links
-                .iter()
-                .filter(|(claim, _)| *claim == row.id)
-                .map(|(_, scope)| *scope)
-                .collect();
+            let scopes = links.iter().filter(|(claim, _)| *claim == row.id).map(|(_, scope)| *scope).collect();
             row.into_claim(scopes)
         })
         .collect()
 }
 
 async fn write_scopes(db: &mut super::Tx, claim: &Claim) -> Result<()> {
-    db.db()
-        .execute(
-            "DELETE FROM claim_scopes WHERE claim_id = $1",
-            args![claim.id],
-        )
-        .await?;
+    db.db().execute("DELETE FROM claim_scopes WHERE claim_id = $1", args![claim.id]).await?;
     for (position, scope_id) in claim.include_in_scopes.iter().enumerate() {
         db.db()
             .execute(
@@ -101,11 +89,7 @@ async fn write_scopes(db: &mut super::Tx, claim: &Claim) -> Result<()> {
 /// Checks the scope references inside the transaction, so they cannot vanish before commit.
 async fn check_scopes(tx: &mut super::Tx, claim: &Claim) -> Result<()> {
     let missing = scopes::missing(tx.db(), claim.auth_server_id, &claim.include_in_scopes).await?;
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::MissingScopes(missing))
-    }
+    if missing.is_empty() { Ok(()) } else { Err(Error::MissingScopes(missing)) }
 }
 
 pub async fn insert(store: &Store, claim: &Claim) -> Result<()> {
@@ -129,40 +113,23 @@ pub async fn insert(store: &Store, claim: &Claim) -> Result<()> {
         )
         .await?;
     write_scopes(&mut tx, claim).await?;
+    changes::record(&mut tx, &Change::Server(claim.auth_server_id)).await?;
     tx.commit().await
 }
 
 pub async fn get(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<Claim> {
     let sql = format!("SELECT {COLUMNS} FROM claims WHERE auth_server_id = $1 AND id = $2");
-    let row: Row = store
-        .db()
-        .fetch_one(&sql, args![auth_server_id, id])
-        .await?;
+    let row: Row = store.db().fetch_one(&sql, args![auth_server_id, id]).await?;
     let links = scope_ids(store.db(), std::slice::from_ref(&row.id)).await?;
     attach(vec![row], &links)?.pop().ok_or(Error::NotFound)
 }
 
-pub async fn list(
-    store: &Store,
-    auth_server_id: Uuid,
-    params: &ListParams,
-) -> Result<ListPage<Claim>> {
+pub async fn list(store: &Store, auth_server_id: Uuid, params: &ListParams) -> Result<ListPage<Claim>> {
     let conditions = vec!["auth_server_id = $1".to_owned()];
-    let page = list::fetch_page::<Row>(
-        store,
-        COLUMNS,
-        "claims",
-        conditions,
-        args![auth_server_id],
-        params,
-    )
-    .await?;
+    let page = list::fetch_page::<Row>(store, COLUMNS, "claims", conditions, args![auth_server_id], params).await?;
     let ids: Vec<String> = page.items.iter().map(|row| row.id.clone()).collect();
     let links = scope_ids(store.db(), &ids).await?;
-    Ok(ListPage {
-        items: attach(page.items, &links)?,
-        total: page.total,
-    })
+    Ok(ListPage { items: attach(page.items, &links)?, total: page.total })
 }
 
 pub async fn modify<E: From<Error>>(
@@ -172,10 +139,8 @@ pub async fn modify<E: From<Error>>(
     change: impl FnOnce(Claim) -> Result<Claim, E>,
 ) -> Result<Claim, E> {
     let mut tx = store.begin().await?;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM claims WHERE auth_server_id = $1 AND id = $2{}",
-        for_update(store.dialect())
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM claims WHERE auth_server_id = $1 AND id = $2{}", for_update(store.dialect()));
     let row: Row = tx.db().fetch_one(&sql, args![auth_server_id, id]).await?;
     let links = scope_ids(tx.db(), std::slice::from_ref(&row.id)).await?;
     let current = attach(vec![row], &links)?.pop().ok_or(Error::NotFound)?;
@@ -198,21 +163,30 @@ pub async fn modify<E: From<Error>>(
         )
         .await?;
     write_scopes(&mut tx, &claim).await?;
+    changes::record(&mut tx, &Change::Server(auth_server_id)).await?;
     tx.commit().await?;
     Ok(claim)
 }
 
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<()> {
-    let deleted = store
-        .db()
-        .execute(
-            "DELETE FROM claims WHERE auth_server_id = $1 AND id = $2",
-            args![auth_server_id, id],
-        )
-        .await?;
-    if deleted == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
+    let deleted = super::execute_with_change(
+        store,
+        "DELETE FROM claims WHERE auth_server_id = $1 AND id = $2",
+        args![auth_server_id, id],
+        &Change::Server(auth_server_id),
+    )
+    .await?;
+    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+}
+
+/// Every claim of an auth server, for the issuer's configuration cache.
+pub async fn all(store: &Store, auth_server_id: Uuid) -> Result<Vec<Claim>> {
+    let sql = format!("SELECT {COLUMNS} FROM claims WHERE auth_server_id = $1 ORDER BY created_at, id");
+    let rows: Vec<Row> = store.db().fetch_all(&sql, args![auth_server_id]).await?;
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let mut links = Vec::new();
+    for chunk in ids.chunks(500) {
+        links.extend(scope_ids(store.db(), chunk).await?);
     }
+    attach(rows, &links)
 }

@@ -1,5 +1,6 @@
 //! Client secrets, stored as Argon2id hashes only.
 
+use super::changes::{self, Change};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -49,11 +50,7 @@ async fn lock_client(tx: &mut Tx, auth_server_id: Uuid, client_id: &ClientId) ->
             args![auth_server_id, client_id.as_str()],
         )
         .await?;
-    if touched == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+    if touched == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
 async fn enabled_count(tx: &mut Tx, auth_server_id: Uuid, client_id: &ClientId) -> Result<i64> {
@@ -92,37 +89,20 @@ pub(crate) async fn insert_in(
 }
 
 /// Adds a secret to a client, refusing a third enabled one.
-pub async fn insert(
-    store: &Store,
-    auth_server_id: Uuid,
-    client_id: &ClientId,
-    secret: &NewSecret,
-) -> Result<()> {
+pub async fn insert(store: &Store, auth_server_id: Uuid, client_id: &ClientId, secret: &NewSecret) -> Result<()> {
     let mut tx = store.begin().await?;
     lock_client(&mut tx, auth_server_id, client_id).await?;
-    if secret.info.enabled
-        && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED
-    {
+    if secret.info.enabled && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED {
         return Err(Error::SecretLimit);
     }
     insert_in(&mut tx, auth_server_id, client_id, secret).await?;
+    changes::record(&mut tx, &Change::Client(auth_server_id, client_id.as_str().to_owned())).await?;
     tx.commit().await
 }
 
-pub async fn get(
-    store: &Store,
-    auth_server_id: Uuid,
-    client_id: &ClientId,
-    id: Uuid,
-) -> Result<SecretInfo> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3"
-    );
-    store
-        .db()
-        .fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id])
-        .await?
-        .try_into()
+pub async fn get(store: &Store, auth_server_id: Uuid, client_id: &ClientId, id: Uuid) -> Result<SecretInfo> {
+    let sql = format!("SELECT {COLUMNS} FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3");
+    store.db().fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id]).await?.try_into()
 }
 
 pub async fn list(
@@ -131,10 +111,7 @@ pub async fn list(
     client_id: &ClientId,
     params: &ListParams,
 ) -> Result<ListPage<SecretInfo>> {
-    let conditions = vec![
-        "auth_server_id = $1".to_owned(),
-        "client_id = $2".to_owned(),
-    ];
+    let conditions = vec!["auth_server_id = $1".to_owned(), "client_id = $2".to_owned()];
     list::fetch_page::<Row>(
         store,
         COLUMNS,
@@ -158,18 +135,10 @@ pub async fn set_enabled(
 ) -> Result<SecretInfo> {
     let mut tx = store.begin().await?;
     lock_client(&mut tx, auth_server_id, client_id).await?;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3"
-    );
-    let current: SecretInfo = tx
-        .db()
-        .fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id])
-        .await?
-        .try_into()?;
-    if enabled
-        && !current.enabled
-        && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED
-    {
+    let sql = format!("SELECT {COLUMNS} FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3");
+    let current: SecretInfo =
+        tx.db().fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id]).await?.try_into()?;
+    if enabled && !current.enabled && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED {
         return Err(Error::SecretLimit);
     }
     tx.db()
@@ -178,40 +147,24 @@ pub async fn set_enabled(
             args![auth_server_id, client_id.as_str(), id, enabled, micros(now)],
         )
         .await?;
+    changes::record(&mut tx, &Change::Client(auth_server_id, client_id.as_str().to_owned())).await?;
     tx.commit().await?;
-    Ok(SecretInfo {
-        enabled,
-        updated_at: now,
-        ..current
-    })
+    Ok(SecretInfo { enabled, updated_at: now, ..current })
 }
 
-pub async fn delete(
-    store: &Store,
-    auth_server_id: Uuid,
-    client_id: &ClientId,
-    id: Uuid,
-) -> Result<()> {
-    let deleted = store
-        .db()
-        .execute(
-            "DELETE FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3",
-            args![auth_server_id, client_id.as_str(), id],
-        )
-        .await?;
-    if deleted == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+pub async fn delete(store: &Store, auth_server_id: Uuid, client_id: &ClientId, id: Uuid) -> Result<()> {
+    let deleted = super::execute_with_change(
+        store,
+        "DELETE FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3",
+        args![auth_server_id, client_id.as_str(), id],
+        &Change::Client(auth_server_id, client_id.as_str().to_owned()),
+    )
+    .await?;
+    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
 /// Hashes of the client's enabled secrets, the ones that authenticate it.
-pub async fn enabled_hashes(
-    store: &Store,
-    auth_server_id: Uuid,
-    client_id: &ClientId,
-) -> Result<Vec<String>> {
+pub async fn enabled_hashes(store: &Store, auth_server_id: Uuid, client_id: &ClientId) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = store
         .db()
         .fetch_all(

@@ -1,27 +1,22 @@
 //! Clients of an auth server and the scopes they may request.
 
+use super::changes::{self, Change};
 use uuid::Uuid;
 
-use crate::domain::client::{
-    Client, ClientId, GrantType, ResponseType, TokenDuration, TokenEndpointAuthMethod,
-};
+use crate::domain::client::{Client, ClientId, GrantType, ResponseType, TokenDuration, TokenEndpointAuthMethod};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::secret::NewSecret;
 use crate::domain::{Labels, LoginUri, Name, RedirectUri};
 
 use super::auth_servers::for_update;
 use super::{
-    Db, Error, ListPage, Result, Store, Tx, args, client_secrets, from_json, from_micros, list,
-    micros, placeholders, scopes, to_json,
+    Db, Error, ListPage, Result, Store, Tx, args, client_secrets, from_json, from_micros, list, micros, placeholders,
+    scopes, to_json,
 };
 
 pub const LIST: ListSchema = ListSchema {
     sortable: &["created_at", "updated_at", "name"],
-    filters: &[
-        ("name", FilterKind::Text),
-        ("id", FilterKind::Exact),
-        ("labels", FilterKind::Labels),
-    ],
+    filters: &[("name", FilterKind::Text), ("id", FilterKind::Exact), ("labels", FilterKind::Labels)],
 };
 
 const COLUMNS: &str = "auth_server_id, id, name, grant_types, response_types, redirect_uris, login_uri, \
@@ -67,23 +62,15 @@ impl Row {
                 .iter()
                 .map(|r| ResponseType::parse(r).map_err(corrupt("response_types", r)))
                 .collect::<Result<_>>()?,
-            redirect_uris: redirect_uris
-                .into_iter()
-                .map(RedirectUri::trusted)
-                .collect(),
+            redirect_uris: redirect_uris.into_iter().map(RedirectUri::trusted).collect(),
             login_uri: self.login_uri.map(LoginUri::trusted),
             access_token_duration: TokenDuration::trusted(self.access_token_duration),
             id_token_duration: TokenDuration::trusted(self.id_token_duration),
             allow_all_scopes: self.allow_all_scopes,
             allow_scopes,
             labels: from_json::<Labels>("labels", &self.labels)?,
-            token_endpoint_auth_method: TokenEndpointAuthMethod::parse(
-                &self.token_endpoint_auth_method,
-            )
-            .map_err(corrupt(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            ))?,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::parse(&self.token_endpoint_auth_method)
+                .map_err(corrupt("token_endpoint_auth_method", &self.token_endpoint_auth_method))?,
             created_at: from_micros(self.created_at)?,
             updated_at: from_micros(self.updated_at)?,
         })
@@ -91,11 +78,7 @@ impl Row {
 }
 
 /// Allowed scope ids per client, in their stored order.
-async fn scope_ids(
-    db: Db<'_>,
-    auth_server_id: Uuid,
-    client_ids: &[String],
-) -> Result<Vec<(String, Uuid)>> {
+async fn scope_ids(db: Db<'_>, auth_server_id: Uuid, client_ids: &[String]) -> Result<Vec<(String, Uuid)>> {
     if client_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -109,19 +92,13 @@ async fn scope_ids(
         bound.push(id);
     }
     let rows: Vec<(String, String)> = db.fetch_all(&sql, bound).await?;
-    rows.into_iter()
-        .map(|(client, scope)| Ok((client, super::parse_uuid(&scope)?)))
-        .collect()
+    rows.into_iter().map(|(client, scope)| Ok((client, super::parse_uuid(&scope)?))).collect()
 }
 
 fn attach(rows: Vec<Row>, links: &[(String, Uuid)]) -> Result<Vec<Client>> {
     rows.into_iter()
         .map(|row| {
-            let scopes = links
-                .iter()
-                .filter(|(client, _)| *client == row.id)
-                .map(|(_, scope)| *scope)
-                .collect();
+            let scopes = links.iter().filter(|(client, _)| *client == row.id).map(|(_, scope)| *scope).collect();
             row.into_client(scopes)
         })
         .collect()
@@ -135,13 +112,7 @@ fn client_args(client: &Client) -> super::Args {
         client.name.as_str(),
         strings(client.grant_types.iter().map(|g| g.as_str()).collect()),
         strings(client.response_types.iter().map(|r| r.as_str()).collect()),
-        strings(
-            client
-                .redirect_uris
-                .iter()
-                .map(RedirectUri::as_str)
-                .collect()
-        ),
+        strings(client.redirect_uris.iter().map(RedirectUri::as_str).collect()),
         client.login_uri.as_ref().map(|u| u.as_str().to_owned()),
         client.access_token_duration.seconds(),
         client.id_token_duration.seconds(),
@@ -200,44 +171,27 @@ pub async fn insert(store: &Store, client: &Client, secret: &NewSecret) -> Resul
     tx.db().execute(INSERT, client_args(client)).await?;
     write_scopes(&mut tx, client).await?;
     client_secrets::insert_in(&mut tx, client.auth_server_id, &client.id, secret).await?;
+    changes::record(&mut tx, &Change::Client(client.auth_server_id, client.id.as_str().to_owned())).await?;
     tx.commit().await
 }
 
 async fn load(db: Db<'_>, auth_server_id: Uuid, id: &ClientId, lock: &str) -> Result<Option<Row>> {
     let sql = format!("SELECT {COLUMNS} FROM clients WHERE auth_server_id = $1 AND id = $2{lock}");
-    db.fetch_optional(&sql, args![auth_server_id, id.as_str()])
-        .await
+    db.fetch_optional(&sql, args![auth_server_id, id.as_str()]).await
 }
 
 pub async fn get(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<Client> {
-    let row = load(store.db(), auth_server_id, id, "")
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = load(store.db(), auth_server_id, id, "").await?.ok_or(Error::NotFound)?;
     let links = scope_ids(store.db(), auth_server_id, std::slice::from_ref(&row.id)).await?;
     attach(vec![row], &links)?.pop().ok_or(Error::NotFound)
 }
 
-pub async fn list(
-    store: &Store,
-    auth_server_id: Uuid,
-    params: &ListParams,
-) -> Result<ListPage<Client>> {
+pub async fn list(store: &Store, auth_server_id: Uuid, params: &ListParams) -> Result<ListPage<Client>> {
     let conditions = vec!["auth_server_id = $1".to_owned()];
-    let page = list::fetch_page::<Row>(
-        store,
-        COLUMNS,
-        "clients",
-        conditions,
-        args![auth_server_id],
-        params,
-    )
-    .await?;
+    let page = list::fetch_page::<Row>(store, COLUMNS, "clients", conditions, args![auth_server_id], params).await?;
     let ids: Vec<String> = page.items.iter().map(|row| row.id.clone()).collect();
     let links = scope_ids(store.db(), auth_server_id, &ids).await?;
-    Ok(ListPage {
-        items: attach(page.items, &links)?,
-        total: page.total,
-    })
+    Ok(ListPage { items: attach(page.items, &links)?, total: page.total })
 }
 
 /// Applies `change` to the stored client atomically; `secret`, when given, replaces all secrets.
@@ -249,9 +203,7 @@ pub async fn modify<E: From<Error>>(
     change: impl FnOnce(Client) -> Result<Client, E>,
 ) -> Result<Client, E> {
     let mut tx = store.begin().await?;
-    let row = load(tx.db(), auth_server_id, id, for_update(store.dialect()))
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = load(tx.db(), auth_server_id, id, for_update(store.dialect())).await?.ok_or(Error::NotFound)?;
     let links = scope_ids(tx.db(), auth_server_id, std::slice::from_ref(&row.id)).await?;
     let current = attach(vec![row], &links)?.pop().ok_or(Error::NotFound)?;
     let client = change(current)?;
@@ -260,6 +212,7 @@ pub async fn modify<E: From<Error>>(
     if let Some(secret) = secret {
         replace_secrets(&mut tx, &client, secret).await?;
     }
+    changes::record(&mut tx, &Change::Client(auth_server_id, id.as_str().to_owned())).await?;
     tx.commit().await?;
     Ok(client)
 }
@@ -273,26 +226,13 @@ pub enum Put {
 
 /// PUT: replaces the client if it exists (keeping its creation time), creates it otherwise.
 /// `secret`, when given, becomes the client's only secret; a new client always needs one.
-pub async fn put(
-    store: &Store,
-    client: &Client,
-    secret: Option<&NewSecret>,
-) -> Result<(Client, Put)> {
+pub async fn put(store: &Store, client: &Client, secret: Option<&NewSecret>) -> Result<(Client, Put)> {
     let mut tx = store.begin().await?;
-    let existing = load(
-        tx.db(),
-        client.auth_server_id,
-        &client.id,
-        for_update(store.dialect()),
-    )
-    .await?;
+    let existing = load(tx.db(), client.auth_server_id, &client.id, for_update(store.dialect())).await?;
     let (client, outcome) = match existing {
         Some(row) => {
             let created_at = from_micros(row.created_at)?;
-            let client = Client {
-                created_at,
-                ..client.clone()
-            };
+            let client = Client { created_at, ..client.clone() };
             tx.db().execute(UPDATE, client_args(&client)).await?;
             (client, Put::Replaced)
         }
@@ -309,21 +249,18 @@ pub async fn put(
         }
         (None, Put::Replaced) => {}
     }
+    changes::record(&mut tx, &Change::Client(client.auth_server_id, client.id.as_str().to_owned())).await?;
     tx.commit().await?;
     Ok((client, outcome))
 }
 
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<()> {
-    let deleted = store
-        .db()
-        .execute(
-            "DELETE FROM clients WHERE auth_server_id = $1 AND id = $2",
-            args![auth_server_id, id.as_str()],
-        )
-        .await?;
-    if deleted == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+    let deleted = super::execute_with_change(
+        store,
+        "DELETE FROM clients WHERE auth_server_id = $1 AND id = $2",
+        args![auth_server_id, id.as_str()],
+        &Change::Client(auth_server_id, id.as_str().to_owned()),
+    )
+    .await?;
+    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
 }

@@ -13,14 +13,7 @@ pub struct ListPage<T> {
 
 impl<T> ListPage<T> {
     pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<ListPage<U>, E> {
-        Ok(ListPage {
-            items: self
-                .items
-                .into_iter()
-                .map(f)
-                .collect::<Result<Vec<_>, E>>()?,
-            total: self.total,
-        })
+        Ok(ListPage { items: self.items.into_iter().map(f).collect::<Result<Vec<_>, E>>()?, total: self.total })
     }
 }
 
@@ -49,11 +42,7 @@ pub(crate) async fn fetch_page<T: Row>(
         let condition = match &filter.op {
             FilterOp::Eq(value) => format!("{field} = ${}", args.push(value)),
             FilterOp::Contains(value) => {
-                format!(
-                    "{}(lower({field}), lower(${})) > 0",
-                    position(dialect),
-                    args.push(value)
-                )
+                format!("{}(lower({field}), lower(${})) > 0", position(dialect), args.push(value))
             }
             // Labels are a compact JSON object of [A-Za-z0-9-._] strings, so `"key":"value"`
             // can only match that exact pair, and `"key":` only that key.
@@ -68,31 +57,18 @@ pub(crate) async fn fetch_page<T: Row>(
         };
         conditions.push(condition);
     }
-    let where_sql = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
+    let where_sql = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
 
     let mut order: Vec<String> = params
         .sort
         .iter()
-        .map(|key| {
-            format!(
-                "{} {}",
-                key.field,
-                if key.descending { "DESC" } else { "ASC" }
-            )
-        })
+        .map(|key| format!("{} {}", key.field, if key.descending { "DESC" } else { "ASC" }))
         .collect();
     order.push("created_at ASC".to_owned());
     order.push("id ASC".to_owned());
 
     let count_sql = format!("SELECT COUNT(*) FROM {table}{where_sql}");
-    let (total,) = store
-        .db()
-        .fetch_one::<(i64,)>(&count_sql, args.clone())
-        .await?;
+    let (total,) = store.db().fetch_one::<(i64,)>(&count_sql, args.clone()).await?;
 
     let limit = args.push(i64::from(params.page_size));
     let offset = args.push(params.offset());

@@ -6,22 +6,21 @@
 
 pub mod admin_tokens;
 pub mod auth_servers;
+pub mod changes;
 pub mod claims;
 pub mod client_secrets;
 pub mod clients;
 mod list;
 pub mod scopes;
+pub mod signing_keys;
+pub mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{
-    FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 pub use list::ListPage;
 
@@ -61,9 +60,9 @@ impl From<sqlx::Error> for Error {
         match error {
             sqlx::Error::RowNotFound => Error::NotFound,
             sqlx::Error::Database(ref db) => match db.kind() {
-                ErrorKind::UniqueViolation => Error::Conflict {
-                    constraint: normalized_constraint(db.constraint(), db.message()),
-                },
+                ErrorKind::UniqueViolation => {
+                    Error::Conflict { constraint: normalized_constraint(db.constraint(), db.message()) }
+                }
                 ErrorKind::ForeignKeyViolation => Error::ForeignKey,
                 _ if is_transient_code(db.code().as_deref()) => Error::Unavailable(error),
                 _ => Error::Other(error),
@@ -82,20 +81,7 @@ impl From<sqlx::Error> for Error {
 fn is_transient_code(code: Option<&str>) -> bool {
     matches!(
         code,
-        Some(
-            "40001"
-                | "40P01"
-                | "57P01"
-                | "57P02"
-                | "57P03"
-                | "53300"
-                | "08006"
-                | "08001"
-                | "5"
-                | "6"
-                | "261"
-                | "517"
-        )
+        Some("40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" | "08006" | "08001" | "5" | "6" | "261" | "517")
     )
 }
 
@@ -144,8 +130,7 @@ impl Store {
     pub fn connect(options: &ConnectOptions) -> Result<Store, String> {
         let url = options.url.as_str();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let connect = PgConnectOptions::from_str(url)
-                .map_err(|e| format!("invalid DATABASE_URL: {e}"))?;
+            let connect = PgConnectOptions::from_str(url).map_err(|e| format!("invalid DATABASE_URL: {e}"))?;
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
@@ -165,9 +150,7 @@ impl Store {
                 .connect_lazy_with(connect);
             Ok(Store::Sqlite(pool))
         } else {
-            Err(format!(
-                "unsupported DATABASE_URL {url:?}: use postgres://… or sqlite://…"
-            ))
+            Err(format!("unsupported DATABASE_URL {url:?}: use postgres://… or sqlite://…"))
         }
     }
 
@@ -187,10 +170,7 @@ impl Store {
 
     /// Round trip to the database, for readiness.
     pub async fn ping(&self) -> Result<()> {
-        self.db()
-            .fetch_one::<(i64,)>("SELECT CAST(1 AS BIGINT)", Args::new())
-            .await
-            .map(|_| ())
+        self.db().fetch_one::<(i64,)>("SELECT CAST(1 AS BIGINT)", Args::new()).await.map(|_| ())
     }
 
     pub async fn close(&self) {
@@ -319,12 +299,8 @@ pub(crate) enum Db<'c> {
 }
 
 /// A row type readable from both backends.
-pub(crate) trait Row:
-    for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
-{
-}
-impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
-{}
+pub(crate) trait Row: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
 
 macro_rules! bind_all {
     ($query:expr, $args:expr) => {{
@@ -344,51 +320,19 @@ macro_rules! bind_all {
 impl Db<'_> {
     pub(crate) async fn fetch_all<T: Row>(self, sql: &str, args: Args) -> Result<Vec<T>> {
         Ok(match self {
-            Db::PgPool(pool) => {
-                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0)
-                    .fetch_all(pool)
-                    .await?
-            }
-            Db::SqlitePool(pool) => {
-                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0)
-                    .fetch_all(pool)
-                    .await?
-            }
-            Db::PgConn(conn) => {
-                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0)
-                    .fetch_all(conn)
-                    .await?
-            }
-            Db::SqliteConn(conn) => {
-                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0)
-                    .fetch_all(conn)
-                    .await?
-            }
+            Db::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_all(pool).await?,
+            Db::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_all(pool).await?,
+            Db::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_all(conn).await?,
+            Db::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_all(conn).await?,
         })
     }
 
     pub(crate) async fn fetch_optional<T: Row>(self, sql: &str, args: Args) -> Result<Option<T>> {
         Ok(match self {
-            Db::PgPool(pool) => {
-                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Db::SqlitePool(pool) => {
-                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Db::PgConn(conn) => {
-                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0)
-                    .fetch_optional(conn)
-                    .await?
-            }
-            Db::SqliteConn(conn) => {
-                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0)
-                    .fetch_optional(conn)
-                    .await?
-            }
+            Db::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(pool).await?,
+            Db::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(pool).await?,
+            Db::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(conn).await?,
+            Db::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(conn).await?,
         })
     }
 
@@ -399,32 +343,28 @@ impl Db<'_> {
     /// Runs a statement and returns how many rows it touched.
     pub(crate) async fn execute(self, sql: &str, args: Args) -> Result<u64> {
         Ok(match self {
-            Db::PgPool(pool) => bind_all!(sqlx::query::<Postgres>(sql), args.0)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-            Db::SqlitePool(pool) => bind_all!(sqlx::query::<Sqlite>(sql), args.0)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-            Db::PgConn(conn) => bind_all!(sqlx::query::<Postgres>(sql), args.0)
-                .execute(conn)
-                .await?
-                .rows_affected(),
-            Db::SqliteConn(conn) => bind_all!(sqlx::query::<Sqlite>(sql), args.0)
-                .execute(conn)
-                .await?
-                .rows_affected(),
+            Db::PgPool(pool) => bind_all!(sqlx::query::<Postgres>(sql), args.0).execute(pool).await?.rows_affected(),
+            Db::SqlitePool(pool) => bind_all!(sqlx::query::<Sqlite>(sql), args.0).execute(pool).await?.rows_affected(),
+            Db::PgConn(conn) => bind_all!(sqlx::query::<Postgres>(sql), args.0).execute(conn).await?.rows_affected(),
+            Db::SqliteConn(conn) => bind_all!(sqlx::query::<Sqlite>(sql), args.0).execute(conn).await?.rows_affected(),
         })
     }
 }
 
+/// Runs one statement and records `change` in the same transaction; returns rows touched.
+pub(crate) async fn execute_with_change(store: &Store, sql: &str, args: Args, change: &changes::Change) -> Result<u64> {
+    let mut tx = store.begin().await?;
+    let touched = tx.db().execute(sql, args).await?;
+    if touched > 0 {
+        changes::record(&mut tx, change).await?;
+    }
+    tx.commit().await?;
+    Ok(touched)
+}
+
 /// `$first, $first+1, …` placeholders for an IN list of `count` values.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Timestamps are stored as microseconds since the Unix epoch.
@@ -433,8 +373,7 @@ pub(crate) fn micros(time: chrono::DateTime<chrono::Utc>) -> i64 {
 }
 
 pub(crate) fn from_micros(value: i64) -> Result<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::from_timestamp_micros(value)
-        .ok_or_else(|| Error::Corrupt(format!("timestamp {value}")))
+    chrono::DateTime::from_timestamp_micros(value).ok_or_else(|| Error::Corrupt(format!("timestamp {value}")))
 }
 
 pub(crate) fn parse_uuid(value: &str) -> Result<uuid::Uuid> {
@@ -457,16 +396,10 @@ mod tests {
     #[test]
     fn sqlite_unique_messages_normalize_to_postgres_constraint_names() {
         assert_eq!(
-            normalized_constraint(
-                None,
-                "UNIQUE constraint failed: scopes.auth_server_id, scopes.name"
-            ),
+            normalized_constraint(None, "UNIQUE constraint failed: scopes.auth_server_id, scopes.name"),
             "scopes_auth_server_id_name_key"
         );
-        assert_eq!(
-            normalized_constraint(None, "UNIQUE constraint failed: auth_servers.name"),
-            "auth_servers_name_key"
-        );
+        assert_eq!(normalized_constraint(None, "UNIQUE constraint failed: auth_servers.name"), "auth_servers_name_key");
         assert_eq!(
             normalized_constraint(Some("clients_auth_server_id_name_key"), "x"),
             "clients_auth_server_id_name_key"
@@ -487,9 +420,6 @@ mod tests {
         };
         let postgres = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
         assert!(!postgres.is_empty());
-        assert_eq!(
-            postgres,
-            names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
-        );
+        assert_eq!(postgres, names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")));
     }
 }

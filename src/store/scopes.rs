@@ -1,21 +1,21 @@
 //! Scopes of an auth server.
 
+use super::changes::{self, Change};
 use uuid::Uuid;
 
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::{Scope, ScopeName};
 
 use super::auth_servers::for_update;
-use super::{
-    Db, Error, ListPage, Result, Store, args, from_micros, list, micros, parse_uuid, placeholders,
-};
+use super::{Db, Error, ListPage, Result, Store, args, from_micros, list, micros, parse_uuid, placeholders};
 
 pub const LIST: ListSchema = ListSchema {
     sortable: &["created_at", "updated_at", "name"],
     filters: &[("name", FilterKind::Text), ("id", FilterKind::Exact)],
 };
 
-const COLUMNS: &str = "id, auth_server_id, name, description, is_default, include_in_metadata, enabled, created_at, updated_at";
+const COLUMNS: &str =
+    "id, auth_server_id, name, description, is_default, include_in_metadata, enabled, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -50,8 +50,8 @@ impl TryFrom<Row> for Scope {
 
 /// Inserts a scope; a missing auth server surfaces as [`Error::ForeignKey`].
 pub async fn insert(store: &Store, scope: &Scope) -> Result<()> {
-    store
-        .db()
+    let mut tx = store.begin().await?;
+    tx.db()
         .execute(
             "INSERT INTO scopes (id, auth_server_id, name, description, is_default, include_in_metadata, enabled, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -68,34 +68,20 @@ pub async fn insert(store: &Store, scope: &Scope) -> Result<()> {
             ],
         )
         .await?;
-    Ok(())
+    changes::record(&mut tx, &Change::Server(scope.auth_server_id)).await?;
+    tx.commit().await
 }
 
 pub async fn get(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<Scope> {
     let sql = format!("SELECT {COLUMNS} FROM scopes WHERE auth_server_id = $1 AND id = $2");
-    store
-        .db()
-        .fetch_one::<Row>(&sql, args![auth_server_id, id])
-        .await?
-        .try_into()
+    store.db().fetch_one::<Row>(&sql, args![auth_server_id, id]).await?.try_into()
 }
 
-pub async fn list(
-    store: &Store,
-    auth_server_id: Uuid,
-    params: &ListParams,
-) -> Result<ListPage<Scope>> {
+pub async fn list(store: &Store, auth_server_id: Uuid, params: &ListParams) -> Result<ListPage<Scope>> {
     let conditions = vec!["auth_server_id = $1".to_owned()];
-    list::fetch_page::<Row>(
-        store,
-        COLUMNS,
-        "scopes",
-        conditions,
-        args![auth_server_id],
-        params,
-    )
-    .await?
-    .try_map(Scope::try_from)
+    list::fetch_page::<Row>(store, COLUMNS, "scopes", conditions, args![auth_server_id], params)
+        .await?
+        .try_map(Scope::try_from)
 }
 
 pub async fn modify<E: From<Error>>(
@@ -105,15 +91,9 @@ pub async fn modify<E: From<Error>>(
     change: impl FnOnce(Scope) -> Result<Scope, E>,
 ) -> Result<Scope, E> {
     let mut tx = store.begin().await?;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM scopes WHERE auth_server_id = $1 AND id = $2{}",
-        for_update(store.dialect())
-    );
-    let current: Scope = tx
-        .db()
-        .fetch_one::<Row>(&sql, args![auth_server_id, id])
-        .await?
-        .try_into()?;
+    let sql =
+        format!("SELECT {COLUMNS} FROM scopes WHERE auth_server_id = $1 AND id = $2{}", for_update(store.dialect()));
+    let current: Scope = tx.db().fetch_one::<Row>(&sql, args![auth_server_id, id]).await?.try_into()?;
     let scope = change(current)?;
     tx.db()
         .execute(
@@ -131,24 +111,21 @@ pub async fn modify<E: From<Error>>(
             ],
         )
         .await?;
+    changes::record(&mut tx, &Change::Server(auth_server_id)).await?;
     tx.commit().await?;
     Ok(scope)
 }
 
 /// Deletes a scope; the database removes it from clients and claims.
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<()> {
-    let deleted = store
-        .db()
-        .execute(
-            "DELETE FROM scopes WHERE auth_server_id = $1 AND id = $2",
-            args![auth_server_id, id],
-        )
-        .await?;
-    if deleted == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+    let deleted = super::execute_with_change(
+        store,
+        "DELETE FROM scopes WHERE auth_server_id = $1 AND id = $2",
+        args![auth_server_id, id],
+        &Change::Server(auth_server_id),
+    )
+    .await?;
+    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
 /// The ids among `ids` that are not scopes of this auth server.
@@ -156,18 +133,18 @@ pub(crate) async fn missing(db: Db<'_>, auth_server_id: Uuid, ids: &[Uuid]) -> R
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT id FROM scopes WHERE auth_server_id = $1 AND id IN ({})",
-        placeholders(2, ids.len())
-    );
+    let sql = format!("SELECT id FROM scopes WHERE auth_server_id = $1 AND id IN ({})", placeholders(2, ids.len()));
     let mut bound = args![auth_server_id];
     for id in ids {
         bound.push(id);
     }
     let found: Vec<(String,)> = db.fetch_all(&sql, bound).await?;
-    Ok(ids
-        .iter()
-        .filter(|id| !found.iter().any(|(f,)| *f == id.to_string()))
-        .copied()
-        .collect())
+    Ok(ids.iter().filter(|id| !found.iter().any(|(f,)| *f == id.to_string())).copied().collect())
+}
+
+/// Every scope of an auth server, for the issuer's configuration cache.
+pub async fn all(store: &Store, auth_server_id: Uuid) -> Result<Vec<Scope>> {
+    let sql = format!("SELECT {COLUMNS} FROM scopes WHERE auth_server_id = $1 ORDER BY created_at, id");
+    let rows: Vec<Row> = store.db().fetch_all(&sql, args![auth_server_id]).await?;
+    rows.into_iter().map(Scope::try_from).collect()
 }

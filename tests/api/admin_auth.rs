@@ -39,36 +39,13 @@ async fn generated_admin_token_is_stored_only_as_a_digest(backend: Backend) {
         acquire_timeout: std::time::Duration::from_secs(5),
     })
     .unwrap();
-    let stored = tessera::store::admin_tokens::digest(&store)
-        .await
-        .unwrap()
-        .expect("a digest was stored at start");
+    let stored = tessera::store::admin_tokens::digest(&store).await.unwrap().expect("a digest was stored at start");
     assert_eq!(stored.len(), 64, "a SHA-256 hex digest, not the token");
-    assert_eq!(
-        app.send(
-            app.http
-                .get(app.url("/v1/auth-servers"))
-                .bearer_auth(ADMIN_TOKEN)
-        )
-        .await
-        .status,
-        401
-    );
+    assert_eq!(app.send(app.http.get(app.url("/v1/auth-servers")).bearer_auth(ADMIN_TOKEN)).await.status, 401);
 
     let rotated = "tsa_rotated_token_for_the_test_0123456789";
-    tessera::store::admin_tokens::replace(&store, &token_digest(rotated), chrono::Utc::now())
-        .await
-        .unwrap();
-    assert_eq!(
-        app.send(
-            app.http
-                .get(app.url("/v1/auth-servers"))
-                .bearer_auth(rotated)
-        )
-        .await
-        .status,
-        200
-    );
+    tessera::store::admin_tokens::replace(&store, &token_digest(rotated), chrono::Utc::now()).await.unwrap();
+    assert_eq!(app.send(app.http.get(app.url("/v1/auth-servers")).bearer_auth(rotated)).await.status, 200);
     store.close().await;
 }
 
@@ -81,10 +58,7 @@ mod generated_admin_token {
     }
 
     #[tokio::test]
-    #[cfg_attr(
-        not(tessera_pg_tests),
-        ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it"
-    )]
+    #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
     async fn postgres() {
         generated_admin_token_is_stored_only_as_a_digest(Backend::Postgres).await;
     }

@@ -6,11 +6,7 @@ use crate::helpers::{TestApp, backend_tests, str_of};
 async fn client_path(app: &TestApp) -> (String, String) {
     let server = app.create_auth_server("s").await;
     let client = app.create_client(str_of(&server, "id"), "c", &[]).await;
-    let path = format!(
-        "/v1/auth-servers/{}/clients/{}",
-        str_of(&server, "id"),
-        str_of(&client, "id")
-    );
+    let path = format!("/v1/auth-servers/{}/clients/{}", str_of(&server, "id"), str_of(&client, "id"));
     (path, str_of(&client, "client_secret").to_owned())
 }
 

@@ -54,27 +54,20 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("tessera.db").display()
-                );
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("tessera.db").display());
                 (TestDb::Sqlite { _dir: dir }, url)
             }
             Backend::Postgres => {
-                let server_url = std::env::var("TESSERA_TEST_POSTGRES_URL")
-                    .ok()
-                    .filter(|url| !url.is_empty())
-                    .unwrap_or_else(|| panic!("Postgres tests are enabled (CI=true) but TESSERA_TEST_POSTGRES_URL is not set"));
+                let server_url =
+                    std::env::var("TESSERA_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty()).unwrap_or_else(
+                        || panic!("Postgres tests are enabled (CI=true) but TESSERA_TEST_POSTGRES_URL is not set"),
+                    );
                 let name = format!("tessera_test_{}", uuid::Uuid::new_v4().simple());
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&server_url)
                     .await
                     .unwrap_or_else(|e| panic!("cannot reach TESSERA_TEST_POSTGRES_URL: {e}"));
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                let mut url =
-                    url::Url::parse(&server_url).expect("TESSERA_TEST_POSTGRES_URL is a URL");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+                let mut url = url::Url::parse(&server_url).expect("TESSERA_TEST_POSTGRES_URL is a URL");
                 url.set_path(&format!("/{name}"));
                 (TestDb::Postgres { server_url, name }, url.to_string())
             }
@@ -88,18 +81,12 @@ impl Drop for TestDb {
             let (server_url, name) = (server_url.clone(), name.clone());
             // Drop runs inside the test's runtime; a thread with its own runtime can block.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
                 runtime.block_on(async {
-                    if let Ok(mut conn) =
-                        <sqlx::PgConnection as sqlx::Connection>::connect(&server_url).await
-                    {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut conn)
-                                .await;
+                    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&server_url).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                     }
                 });
             })
@@ -137,12 +124,7 @@ impl TestResponse {
     pub fn invalid_fields(&self) -> Vec<String> {
         self.body["invalid_parameters"]
             .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|p| p["field"].as_str().unwrap_or_default().to_owned())
-                    .collect()
-            })
+            .map(|items| items.iter().map(|p| p["field"].as_str().unwrap_or_default().to_owned()).collect())
             .unwrap_or_default()
     }
 
@@ -166,9 +148,7 @@ impl TestApp {
         let (db, database_url) = TestDb::create(backend).await;
         let mut settings = Settings::for_tests(database_url.clone(), ADMIN_TOKEN);
         adjust(&mut settings);
-        let app = Application::build(settings)
-            .await
-            .expect("application builds");
+        let app = Application::build(settings).await.expect("application builds");
         let address = format!("http://{}", app.address());
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async {
@@ -193,41 +173,22 @@ impl TestApp {
         let request = request.build().expect("request builds");
         let method = request.method().as_str().to_owned();
         let path = request.url().path().to_owned();
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .expect("request is answered");
+        let response = self.http.execute(request).await.expect("request is answered");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body is read");
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let content_type = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
         if let Err(problem) = spec::SPEC.check(&method, &path, status, content_type, &bytes) {
-            panic!(
-                "{method} {path} -> {status} does not match openapi.yaml: {problem}\nbody: {text}"
-            );
+            panic!("{method} {path} -> {status} does not match openapi.yaml: {problem}\nbody: {text}");
         }
-        assert!(
-            headers.contains_key("x-request-id"),
-            "{method} {path}: no x-request-id header"
-        );
-        TestResponse {
-            status,
-            headers,
-            text,
-            body,
-        }
+        assert!(headers.contains_key("x-request-id"), "{method} {path}: no x-request-id header");
+        TestResponse { status, headers, text, body }
     }
 
     fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, self.url(path))
-            .bearer_auth(ADMIN_TOKEN)
+        self.http.request(method, self.url(path)).bearer_auth(ADMIN_TOKEN)
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -251,18 +212,8 @@ impl TestApp {
     }
 
     /// Sends a raw body with the given content type.
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: impl Into<reqwest::Body>,
-    ) -> TestResponse {
-        self.send(
-            self.admin(Method::POST, path)
-                .header("content-type", content_type)
-                .body(body),
-        )
-        .await
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> TestResponse {
+        self.send(self.admin(Method::POST, path).header("content-type", content_type).body(body)).await
     }
 
     // Fixtures: each asserts its own success, so a test reads as its scenario.
@@ -271,40 +222,24 @@ impl TestApp {
         let response = self
             .post("/v1/auth-servers", json!({ "name": name, "audience": "http://myhttpbin.dev", "description": format!("{name} description") }))
             .await;
-        assert_eq!(
-            response.status, 201,
-            "create auth server: {}",
-            response.text
-        );
+        assert_eq!(response.status, 201, "create auth server: {}", response.text);
         response.body
     }
 
     pub async fn create_scope(&self, auth_server: &str, name: &str) -> Value {
-        let response = self
-            .post(
-                &format!("/v1/auth-servers/{auth_server}/scopes"),
-                json!({ "name": name }),
-            )
-            .await;
+        let response = self.post(&format!("/v1/auth-servers/{auth_server}/scopes"), json!({ "name": name })).await;
         assert_eq!(response.status, 201, "create scope: {}", response.text);
         response.body
     }
 
     pub async fn create_claim(&self, auth_server: &str, body: Value) -> Value {
-        let response = self
-            .post(&format!("/v1/auth-servers/{auth_server}/claims"), body)
-            .await;
+        let response = self.post(&format!("/v1/auth-servers/{auth_server}/claims"), body).await;
         assert_eq!(response.status, 201, "create claim: {}", response.text);
         response.body
     }
 
     pub async fn create_client(&self, auth_server: &str, name: &str, scopes: &[&str]) -> Value {
-        let response = self
-            .post(
-                &format!("/v1/auth-servers/{auth_server}/clients"),
-                client_body(name, scopes),
-            )
-            .await;
+        let response = self.post(&format!("/v1/auth-servers/{auth_server}/clients"), client_body(name, scopes)).await;
         assert_eq!(response.status, 201, "create client: {}", response.text);
         response.body
     }
@@ -315,10 +250,7 @@ impl TestApp {
             let _ = tx.send(());
         }
         if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("server task")
-                .expect("server stops cleanly");
+            server.await.expect("server task").expect("server stops cleanly");
         }
     }
 }
@@ -337,9 +269,7 @@ pub fn client_body(name: &str, scopes: &[&str]) -> Value {
 }
 
 pub fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string {key} in {value}"))
+    value[key].as_str().unwrap_or_else(|| panic!("no string {key} in {value}"))
 }
 
 /// A TCP proxy in front of the test database that can cut every connection and refuse new
@@ -354,9 +284,7 @@ pub struct FlakyProxy {
 impl FlakyProxy {
     pub async fn start(target: std::net::SocketAddr) -> FlakyProxy {
         use std::sync::atomic::Ordering;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("proxy binds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("proxy binds");
         let port = listener.local_addr().expect("proxy address").port();
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -374,12 +302,7 @@ impl FlakyProxy {
                 accept_links.lock().expect("links").push(link);
             }
         });
-        FlakyProxy {
-            port,
-            up,
-            links,
-            accept,
-        }
+        FlakyProxy { port, up, links, accept }
     }
 
     pub fn cut(&self) {

@@ -8,14 +8,8 @@ fn every_route_is_described_in_openapi_and_every_described_operation_is_routed()
     let described: BTreeSet<(String, String)> = SPEC.operations().into_iter().collect();
     let undocumented: Vec<_> = routed.difference(&described).collect();
     let unrouted: Vec<_> = described.difference(&routed).collect();
-    assert!(
-        undocumented.is_empty(),
-        "routes missing from openapi.yaml: {undocumented:?}"
-    );
-    assert!(
-        unrouted.is_empty(),
-        "openapi.yaml describes operations that are not routed: {unrouted:?}"
-    );
+    assert!(undocumented.is_empty(), "routes missing from openapi.yaml: {undocumented:?}");
+    assert!(unrouted.is_empty(), "openapi.yaml describes operations that are not routed: {unrouted:?}");
 }
 
 #[test]
@@ -25,42 +19,14 @@ fn the_spec_checker_rejects_responses_that_do_not_match() {
     let scope = serde_json::json!({"id": id, "name": "s", "description": "", "default": false, "include_in_metadata": false,
         "enabled": true, "created_at": "2025-09-19T21:05:34.604098Z", "updated_at": "2025-09-19T21:05:34.604098Z"});
     let body = serde_json::to_vec(&scope).unwrap();
-    assert_eq!(
-        SPEC.check("GET", &path, 200, "application/json", &body),
-        Ok(())
-    );
+    assert_eq!(SPEC.check("GET", &path, 200, "application/json", &body), Ok(()));
 
     let mut extra = scope.clone();
     extra["secret"] = "leak".into();
-    assert!(
-        SPEC.check(
-            "GET",
-            &path,
-            200,
-            "application/json",
-            &serde_json::to_vec(&extra).unwrap()
-        )
-        .is_err()
-    );
+    assert!(SPEC.check("GET", &path, 200, "application/json", &serde_json::to_vec(&extra).unwrap()).is_err());
     let mut missing = scope.clone();
     missing.as_object_mut().unwrap().remove("enabled");
-    assert!(
-        SPEC.check(
-            "GET",
-            &path,
-            200,
-            "application/json",
-            &serde_json::to_vec(&missing).unwrap()
-        )
-        .is_err()
-    );
-    assert!(
-        SPEC.check("GET", &path, 418, "application/json", &body)
-            .is_err(),
-        "undocumented status"
-    );
-    assert!(
-        SPEC.check("GET", &path, 200, "text/plain", &body).is_err(),
-        "wrong content type"
-    );
+    assert!(SPEC.check("GET", &path, 200, "application/json", &serde_json::to_vec(&missing).unwrap()).is_err());
+    assert!(SPEC.check("GET", &path, 418, "application/json", &body).is_err(), "undocumented status");
+    assert!(SPEC.check("GET", &path, 200, "text/plain", &body).is_err(), "wrong content type");
 }

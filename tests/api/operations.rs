@@ -49,21 +49,15 @@ async fn an_unreachable_database_gives_503_with_retry_after() {
             crate::helpers::ADMIN_TOKEN,
         )
     };
-    let app = tessera::startup::Application::build(settings)
-        .await
-        .unwrap();
+    let app = tessera::startup::Application::build(settings).await.unwrap();
     let base = format!("http://{}", app.address());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let http = reqwest::Client::new();
     let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.headers()["retry-after"], "5");
-    let list = http
-        .get(format!("{base}/v1/auth-servers"))
-        .bearer_auth(crate::helpers::ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let list =
+        http.get(format!("{base}/v1/auth-servers")).bearer_auth(crate::helpers::ADMIN_TOKEN).send().await.unwrap();
     assert_eq!(list.status(), 503);
     let create = http
         .post(format!("{base}/v1/auth-servers"))
@@ -74,14 +68,7 @@ async fn an_unreachable_database_gives_503_with_retry_after() {
         .unwrap();
     assert_eq!(create.status(), 503);
     assert_eq!(create.headers()["retry-after"], "5");
-    assert_eq!(
-        http.get(format!("{base}/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
 }
 
 /// A Postgres outage mid-flight: requests get 503 with Retry-After while the database is
@@ -94,28 +81,19 @@ mod database_outage {
     use crate::helpers::{ADMIN_TOKEN, FlakyProxy, TestDb};
 
     #[tokio::test]
-    #[cfg_attr(
-        not(tessera_pg_tests),
-        ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it"
-    )]
+    #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
     async fn postgres_outage_gives_503_and_the_service_recovers_by_itself() {
         let (_db, database_url) = TestDb::create(crate::helpers::Backend::Postgres).await;
         let mut url = url::Url::parse(&database_url).unwrap();
         let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-        let target = tokio::net::lookup_host(target)
-            .await
-            .unwrap()
-            .next()
-            .unwrap();
+        let target = tokio::net::lookup_host(target).await.unwrap().next().unwrap();
         let proxy = FlakyProxy::start(target).await;
         url.set_port(Some(proxy.port)).unwrap();
 
-        let app = tessera::startup::Application::build(tessera::config::Settings::for_tests(
-            url.to_string(),
-            ADMIN_TOKEN,
-        ))
-        .await
-        .unwrap();
+        let app =
+            tessera::startup::Application::build(tessera::config::Settings::for_tests(url.to_string(), ADMIN_TOKEN))
+                .await
+                .unwrap();
         let base = format!("http://{}", app.address());
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         let http = reqwest::Client::new();
@@ -131,14 +109,7 @@ mod database_outage {
         let during = create("during").await.unwrap();
         assert_eq!(during.status(), 503);
         assert_eq!(during.headers()["retry-after"], "5");
-        assert_eq!(
-            http.get(format!("{base}/readyz"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            503
-        );
+        assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status(), 503);
 
         proxy.restore();
         let mut status = 0;
@@ -149,16 +120,8 @@ mod database_outage {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        assert_eq!(
-            status, 201,
-            "the node serves again once the database is back"
-        );
-        let list = http
-            .get(format!("{base}/v1/auth-servers?sort=name"))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap();
+        assert_eq!(status, 201, "the node serves again once the database is back");
+        let list = http.get(format!("{base}/v1/auth-servers?sort=name")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
         let names: Vec<String> = list.json::<serde_json::Value>().await.unwrap()["data"]
             .as_array()
             .unwrap()

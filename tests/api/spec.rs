@@ -23,19 +23,14 @@ impl Spec {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
             .expect("openapi.yaml is readable");
         let doc: Value = serde_yaml::from_str(&text).expect("openapi.yaml parses");
-        Spec {
-            doc,
-            validators: Mutex::new(HashMap::new()),
-        }
+        Spec { doc, validators: Mutex::new(HashMap::new()) }
     }
 
     /// Every (METHOD, path template) the spec describes.
     pub fn operations(&self) -> Vec<(String, String)> {
         let mut operations = Vec::new();
         for (path, item) in self.doc["paths"].as_object().expect("paths") {
-            for method in [
-                "get", "put", "post", "delete", "options", "head", "patch", "trace",
-            ] {
+            for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
                 if item.get(method).is_some() {
                     operations.push((method.to_uppercase(), path.clone()));
                 }
@@ -77,11 +72,7 @@ impl Spec {
         match value.get("$ref").and_then(Value::as_str) {
             Some(reference) => {
                 let pointer = reference.trim_start_matches('#');
-                self.resolve(
-                    self.doc
-                        .pointer(pointer)
-                        .unwrap_or_else(|| panic!("unresolved $ref {reference}")),
-                )
+                self.resolve(self.doc.pointer(pointer).unwrap_or_else(|| panic!("unresolved $ref {reference}")))
             }
             None => value,
         }
@@ -108,14 +99,7 @@ impl Spec {
     }
 
     /// Checks one response; `Err` says what does not match.
-    pub fn check(
-        &self,
-        method: &str,
-        path: &str,
-        status: u16,
-        content_type: &str,
-        body: &[u8],
-    ) -> Result<(), String> {
+    pub fn check(&self, method: &str, path: &str, status: u16, content_type: &str, body: &[u8]) -> Result<(), String> {
         let Some(template) = self.template_for(path) else {
             // Not ours: only a problem-shaped 404 is acceptable.
             return if status == 404 {
@@ -132,28 +116,16 @@ impl Spec {
             };
         };
         let responses = &operation["responses"];
-        let Some(response) = responses
-            .get(status.to_string())
-            .or_else(|| responses.get("default"))
-        else {
-            return Err(format!(
-                "status {status} is not documented for {method} {template}"
-            ));
+        let Some(response) = responses.get(status.to_string()).or_else(|| responses.get("default")) else {
+            return Err(format!("status {status} is not documented for {method} {template}"));
         };
         let response = self.resolve(response);
         let Some(content) = response.get("content").and_then(Value::as_object) else {
-            return if body.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("a body was sent, but {status} declares none"))
-            };
+            return if body.is_empty() { Ok(()) } else { Err(format!("a body was sent, but {status} declares none")) };
         };
         let essence = content_type.split(';').next().unwrap_or_default().trim();
         let Some(media) = content.get(essence) else {
-            return Err(format!(
-                "content type {essence:?} is not among {:?}",
-                content.keys().collect::<Vec<_>>()
-            ));
+            return Err(format!("content type {essence:?} is not among {:?}", content.keys().collect::<Vec<_>>()));
         };
         let Some(schema) = media.get("schema") else {
             return Ok(());
@@ -164,33 +136,19 @@ impl Spec {
             Value::String(String::from_utf8_lossy(body).into_owned())
         };
         let validator = self.validator(&format!("{method} {template} {status} {essence}"), schema);
-        let errors: Vec<String> = validator
-            .iter_errors(&instance)
-            .map(|e| format!("{} at {}", e, e.instance_path))
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors.join("; "))
-        }
+        let errors: Vec<String> =
+            validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
     }
 
     fn check_problem(&self, content_type: &str, body: &[u8]) -> Result<(), String> {
         if !content_type.starts_with("application/problem+json") {
             return Err(format!("expected a problem body, got {content_type:?}"));
         }
-        let instance: Value =
-            serde_json::from_slice(body).map_err(|e| format!("problem is not JSON: {e}"))?;
+        let instance: Value = serde_json::from_slice(body).map_err(|e| format!("problem is not JSON: {e}"))?;
         let schema = json!({ "$ref": "#/components/schemas/Problem" });
         let validator = self.validator("problem", &schema);
-        let errors: Vec<String> = validator
-            .iter_errors(&instance)
-            .map(|e| e.to_string())
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors.join("; "))
-        }
+        let errors: Vec<String> = validator.iter_errors(&instance).map(|e| e.to_string()).collect();
+        if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
     }
 }

@@ -13,9 +13,7 @@ use crate::domain::{Invalid, Labels, Name};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
 use crate::http::routes::{AUTH_SERVER, AUTH_SERVERS, JWKS_SUFFIX, METADATA_SUFFIX, Urls};
-use crate::http::validate::{
-    Body, nullable, nullable_string_map, present, string, string_map, strings,
-};
+use crate::http::validate::{Body, nullable, nullable_string_map, present, string, string_map, strings};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
@@ -58,11 +56,7 @@ fn view(server: AuthServer, urls: &Urls) -> AuthServerView {
         jwks_uri: format!("{issuer}{JWKS_SUFFIX}"),
         issuer,
         labels: server.labels,
-        trusted_origins: server
-            .trusted_origins
-            .iter()
-            .map(|o| o.as_str().to_owned())
-            .collect(),
+        trusted_origins: server.trusted_origins.iter().map(|o| o.as_str().to_owned()).collect(),
         created_at: timestamp(server.created_at),
         updated_at: timestamp(server.updated_at),
     }
@@ -72,113 +66,71 @@ fn name_taken(name: &str) -> impl FnOnce() -> ApiError + '_ {
     move || ApiError::conflict(format!("An auth server named [{name}] already exists"))
 }
 
-async fn create(
-    State(state): State<AppState>,
-    json: ApiJson,
-) -> Result<(StatusCode, Json<AuthServerView>), ApiError> {
-    let mut body = Body::new(
-        json,
-        &[
-            "name",
-            "description",
-            "audience",
-            "signing_algorithm",
-            "labels",
-            "trusted_origins",
-        ],
-    );
+async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusCode, Json<AuthServerView>), ApiError> {
+    let mut body =
+        Body::new(json, &["name", "description", "audience", "signing_algorithm", "labels", "trusted_origins"]);
     let name = body.required("name", |v| Name::parse(string(v)?));
-    let description = body.optional("description", |v| {
-        auth_server::parse_description(string(v)?)
-    });
+    let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
     let audience = body.required("audience", |v| auth_server::parse_audience(string(v)?));
-    let signing_algorithm = body.optional("signing_algorithm", |v| {
-        SigningAlgorithm::parse(&string(v)?)
-    });
+    let signing_algorithm = body.optional("signing_algorithm", |v| SigningAlgorithm::parse(&string(v)?));
     let labels = body.optional("labels", |v| Labels::parse(string_map(v)?));
-    let trusted_origins = body.optional("trusted_origins", |v| {
-        auth_server::parse_trusted_origins(strings(v)?)
-    });
+    let trusted_origins = body.optional("trusted_origins", |v| auth_server::parse_trusted_origins(strings(v)?));
     body.finish()?;
 
     let now = Utc::now();
+    let id = Uuid::new_v4();
+    let algorithm = signing_algorithm.unwrap_or_default();
+    let key = crate::tasks::new_key(&state.cache, id, algorithm).await.map_err(ApiError::internal)?;
     let server = AuthServer {
-        id: Uuid::new_v4(),
+        id,
         name: present(name)?,
         description: description.unwrap_or_default(),
         audience: present(audience)?,
-        signing_algorithm: signing_algorithm.unwrap_or_default(),
+        signing_algorithm: algorithm,
         issuer_slug: IssuerSlug::generate(),
         labels: labels.unwrap_or_default(),
         trusted_origins: trusted_origins.unwrap_or_default(),
         created_at: now,
         updated_at: now,
     };
-    store::auth_servers::insert(&state.store, &server)
+    store::auth_servers::insert(&state.store, &server, &key)
         .await
         .on_constraint("auth_servers_name_key", name_taken(server.name.as_str()))?;
     Ok((StatusCode::CREATED, Json(view(server, &state.urls))))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Json<Page<AuthServerView>>, ApiError> {
+async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Json<Page<AuthServerView>>, ApiError> {
     let params = list_params(&query, &store::auth_servers::LIST)?;
     let page = store::auth_servers::list(&state.store, &params).await?;
-    Ok(Json(Page::new(page, &params, |server| {
-        view(server, &state.urls)
-    })))
+    Ok(Json(Page::new(page, &params, |server| view(server, &state.urls))))
 }
 
-async fn get(
-    State(state): State<AppState>,
-    ids: PathIds,
-) -> Result<Json<AuthServerView>, ApiError> {
+async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<AuthServerView>, ApiError> {
     let id = ids.auth_server()?;
-    let server = store::auth_servers::get(&state.store, id)
-        .await
-        .or_not_found(|| format!("Auth server [{id}]"))?;
+    let server = store::auth_servers::get(&state.store, id).await.or_not_found(|| format!("Auth server [{id}]"))?;
     Ok(Json(view(server, &state.urls)))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    ids: PathIds,
-    json: ApiJson,
-) -> Result<Json<AuthServerView>, ApiError> {
+async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<AuthServerView>, ApiError> {
     let id = ids.auth_server()?;
-    let mut body = Body::new(
-        json,
-        &[
-            "name",
-            "description",
-            "audience",
-            "signing_algorithm",
-            "labels",
-            "trusted_origins",
-        ],
-    );
+    let mut body =
+        Body::new(json, &["name", "description", "audience", "signing_algorithm", "labels", "trusted_origins"]);
     let name = body.optional("name", |v| Name::parse(string(v)?));
-    let description = body.optional("description", |v| {
-        auth_server::parse_description(string(v)?)
-    });
+    let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
     let audience = body.optional("audience", |v| auth_server::parse_audience(string(v)?));
-    let signing_algorithm = body.optional("signing_algorithm", |v| {
-        SigningAlgorithm::parse(&string(v)?)
-    });
+    let signing_algorithm = body.optional("signing_algorithm", |v| SigningAlgorithm::parse(&string(v)?));
     let labels: Option<Option<BTreeMap<String, Option<String>>>> =
         body.optional("labels", |v| nullable(v, nullable_string_map));
-    let trusted_origins = body.optional("trusted_origins", |v| {
-        auth_server::parse_trusted_origins(strings(v)?)
-    });
+    let trusted_origins = body.optional("trusted_origins", |v| auth_server::parse_trusted_origins(strings(v)?));
     body.finish()?;
 
-    let new_name = name
-        .as_ref()
-        .map(|n| n.as_str().to_owned())
-        .unwrap_or_default();
-    let server = store::auth_servers::modify(&state.store, id, |mut server| {
+    let new_name = name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
+    // A new algorithm needs a key of its own; the old key stays published (see store).
+    let new_key = match signing_algorithm {
+        Some(algorithm) => Some(crate::tasks::new_key(&state.cache, id, algorithm).await.map_err(ApiError::internal)?),
+        None => None,
+    };
+    let server = store::auth_servers::modify(&state.store, id, new_key.as_ref(), |mut server| {
         if let Some(name) = name {
             server.name = name;
         }
@@ -193,10 +145,7 @@ async fn update(
         }
         match labels {
             Some(Some(changes)) => {
-                server.labels = server
-                    .labels
-                    .merged(changes)
-                    .map_err(|e| ApiError::invalid_field("labels", e))?;
+                server.labels = server.labels.merged(changes).map_err(|e| ApiError::invalid_field("labels", e))?;
             }
             Some(None) => server.labels = Labels::default(),
             None => {}
@@ -232,11 +181,7 @@ async fn delete(
             ("force", "true") => force = true,
             ("force", "false") => force = false,
             ("force", _) => {
-                return Err(ApiError::invalid_at(
-                    "query",
-                    "force",
-                    Invalid::one_of(&["true", "false"]),
-                ));
+                return Err(ApiError::invalid_at("query", "force", Invalid::one_of(&["true", "false"])));
             }
             _ => {
                 return Err(ApiError::invalid_at(
@@ -247,10 +192,7 @@ async fn delete(
             }
         }
     }
-    match store::auth_servers::delete(&state.store, id, force)
-        .await
-        .or_not_found(|| format!("Auth server [{id}]"))?
-    {
+    match store::auth_servers::delete(&state.store, id, force).await.or_not_found(|| format!("Auth server [{id}]"))? {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(dependents) => Err(ApiError::invalid_at(
             "query",

@@ -18,12 +18,7 @@ use crate::store;
 use super::{Page, list_params, missing_scopes, require_auth_server, timestamp};
 
 pub fn routes() -> Routes<AppState> {
-    Routes::default()
-        .get(CLAIMS, list)
-        .post(CLAIMS, create)
-        .get(CLAIM, get)
-        .patch(CLAIM, update)
-        .delete(CLAIM, delete)
+    Routes::default().get(CLAIMS, list).post(CLAIMS, create).get(CLAIM, get).patch(CLAIM, update).delete(CLAIM, delete)
 }
 
 #[derive(Serialize)]
@@ -53,14 +48,20 @@ fn view(claim: Claim) -> ClaimView {
     }
 }
 
-const FIELDS: [&str; 6] = [
-    "name",
-    "value",
-    "include_in_token",
-    "include_in_all_scopes",
-    "include_in_scopes",
-    "enabled",
-];
+const FIELDS: [&str; 6] =
+    ["name", "value", "include_in_token", "include_in_all_scopes", "include_in_scopes", "enabled"];
+
+/// RFC 9068 §2.2: names the issuer sets itself cannot be custom claims.
+fn claim_name(value: serde_json::Value) -> Result<Name, crate::domain::Invalid> {
+    let name = Name::parse(string(value)?)?;
+    if crate::claims::is_registered(name.as_str()) {
+        return Err(crate::domain::Invalid::new(
+            "invalid",
+            format!("{} is a registered claim that Tessera sets itself", name.as_str()),
+        ));
+    }
+    Ok(name)
+}
 
 fn not_found(id: Uuid) -> String {
     format!("Claim [{id}]")
@@ -74,7 +75,7 @@ async fn create(
     let auth_server_id = ids.auth_server()?;
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
-    let name = body.required("name", |v| Name::parse(string(v)?));
+    let name = body.required("name", claim_name);
     let value = body.required("value", |v| claim::parse_value(string(v)?));
     let include_in_token = body.optional("include_in_token", boolean);
     let include_in_all_scopes = body.optional("include_in_all_scopes", boolean);
@@ -95,9 +96,7 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    store::claims::insert(&state.store, &claim)
-        .await
-        .on_store_error(missing_scopes("include_in_scopes"))?;
+    store::claims::insert(&state.store, &claim).await.on_store_error(missing_scopes("include_in_scopes"))?;
     Ok((StatusCode::CREATED, Json(view(claim))))
 }
 
@@ -116,21 +115,15 @@ async fn list(
 async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<ClaimView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.claim()?);
     require_auth_server(&state, auth_server_id).await?;
-    let claim = store::claims::get(&state.store, auth_server_id, id)
-        .await
-        .or_not_found(|| not_found(id))?;
+    let claim = store::claims::get(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
     Ok(Json(view(claim)))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    ids: PathIds,
-    json: ApiJson,
-) -> Result<Json<ClaimView>, ApiError> {
+async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<ClaimView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.claim()?);
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
-    let name = body.optional("name", |v| Name::parse(string(v)?));
+    let name = body.optional("name", claim_name);
     let value = body.optional("value", |v| claim::parse_value(string(v)?));
     let include_in_token = body.optional("include_in_token", boolean);
     let include_in_all_scopes = body.optional("include_in_all_scopes", boolean);
@@ -159,8 +152,6 @@ async fn update(
 async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.claim()?);
     require_auth_server(&state, auth_server_id).await?;
-    store::claims::delete(&state.store, auth_server_id, id)
-        .await
-        .or_not_found(|| not_found(id))?;
+    store::claims::delete(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -59,17 +59,10 @@ async fn require_client(state: &AppState, ids: &PathIds) -> Result<(Uuid, Client
     Ok((auth_server_id, client_id))
 }
 
-fn secret_errors(
-    client_id: &ClientId,
-    secret_id: Option<Uuid>,
-) -> impl FnOnce(&store::Error) -> Option<ApiError> + '_ {
+fn secret_errors(client_id: &ClientId, secret_id: Option<Uuid>) -> impl FnOnce(&store::Error) -> Option<ApiError> + '_ {
     move |error| match (error, secret_id) {
-        (store::Error::NotFound, Some(id)) => {
-            Some(ApiError::not_found(format!("Secret [{id}] not found")))
-        }
-        (store::Error::NotFound, None) => Some(ApiError::not_found(format!(
-            "Client [{client_id}] not found"
-        ))),
+        (store::Error::NotFound, Some(id)) => Some(ApiError::not_found(format!("Secret [{id}] not found"))),
+        (store::Error::NotFound, None) => Some(ApiError::not_found(format!("Client [{client_id}] not found"))),
         _ => None,
     }
 }
@@ -87,16 +80,8 @@ async fn create(
 
     let secret = given.unwrap_or_else(ClientSecret::generate);
     let now = Utc::now();
-    let info = SecretInfo {
-        id: Uuid::new_v4(),
-        enabled: enabled.unwrap_or(true),
-        created_at: now,
-        updated_at: now,
-    };
-    let stored = NewSecret {
-        info: info.clone(),
-        hash: hash_secret(&secret).await?,
-    };
+    let info = SecretInfo { id: Uuid::new_v4(), enabled: enabled.unwrap_or(true), created_at: now, updated_at: now };
+    let stored = NewSecret { info: info.clone(), hash: hash_secret(&secret).await? };
     store::client_secrets::insert(&state.store, auth_server_id, &client_id, &stored)
         .await
         .on_store_error(secret_errors(&client_id, None))?;
@@ -110,8 +95,7 @@ async fn list(
 ) -> Result<Json<Page<SecretView>>, ApiError> {
     let params = list_params(&query, &store::client_secrets::LIST)?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
-    let page =
-        store::client_secrets::list(&state.store, auth_server_id, &client_id, &params).await?;
+    let page = store::client_secrets::list(&state.store, auth_server_id, &client_id, &params).await?;
     Ok(Json(Page::new(page, &params, |info| view(info, None))))
 }
 
@@ -124,26 +108,16 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<SecretV
     Ok(Json(view(info, None)))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    ids: PathIds,
-    json: ApiJson,
-) -> Result<Json<SecretView>, ApiError> {
+async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<SecretView>, ApiError> {
     let id = ids.secret()?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
     let mut body = Body::new(json, &["enabled"]);
     let enabled = body.required("enabled", boolean);
     body.finish()?;
-    let info = store::client_secrets::set_enabled(
-        &state.store,
-        auth_server_id,
-        &client_id,
-        id,
-        present(enabled)?,
-        Utc::now(),
-    )
-    .await
-    .on_store_error(secret_errors(&client_id, Some(id)))?;
+    let info =
+        store::client_secrets::set_enabled(&state.store, auth_server_id, &client_id, id, present(enabled)?, Utc::now())
+            .await
+            .on_store_error(secret_errors(&client_id, Some(id)))?;
     Ok(Json(view(info, None)))
 }
 

@@ -20,16 +20,12 @@ use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
 use crate::http::routes::{CLIENT, CLIENTS};
 use crate::http::validate::{
-    Body, boolean, integer, nullable, nullable_string_map, present, string, string_map, strings,
-    unique_uuids,
+    Body, boolean, integer, nullable, nullable_string_map, present, string, string_map, strings, unique_uuids,
 };
 use crate::http::{ApiError, AppState, Routes};
 use crate::store::{self, clients::Put};
 
-use super::{
-    Page, WriteError, hash_secret, list_params, matches_any, missing_scopes, require_auth_server,
-    timestamp,
-};
+use super::{Page, WriteError, hash_secret, list_params, matches_any, missing_scopes, require_auth_server, timestamp};
 
 pub fn routes() -> Routes<AppState> {
     Routes::default()
@@ -73,11 +69,7 @@ fn view(client: Client) -> ClientView {
         name: client.name.as_str().to_owned(),
         grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
         response_types: client.response_types.iter().map(|r| r.as_str()).collect(),
-        redirect_uris: client
-            .redirect_uris
-            .iter()
-            .map(|u| u.as_str().to_owned())
-            .collect(),
+        redirect_uris: client.redirect_uris.iter().map(|u| u.as_str().to_owned()).collect(),
         login_uri: client.login_uri.map(|u| u.as_str().to_owned()),
         access_token_duration: client.access_token_duration.seconds(),
         id_token_duration: client.id_token_duration.seconds(),
@@ -138,47 +130,25 @@ const FIELDS: [&str; 12] = [
 
 fn read_input(json: ApiJson, mode: Mode) -> Result<ClientInput, ApiError> {
     // Kong's create takes no secret: it is always generated there.
-    let allowed: Vec<&str> = FIELDS
-        .iter()
-        .copied()
-        .filter(|f| mode != Mode::Create || *f != "client_secret")
-        .collect();
+    let allowed: Vec<&str> = FIELDS.iter().copied().filter(|f| mode != Mode::Create || *f != "client_secret").collect();
     let mut body = Body::new(json, &allowed);
     let required = mode != Mode::Update;
     let take = |body: &mut Body, name: &str, must: bool| -> Option<Value> {
-        if must {
-            body.required(name, Ok)
-        } else {
-            body.optional(name, Ok)
-        }
+        if must { body.required(name, Ok) } else { body.optional(name, Ok) }
     };
 
     let mut input = ClientInput::default();
     let name = take(&mut body, "name", required);
     input.name = name.and_then(|v| body_check(&mut body, "name", string(v).and_then(Name::parse)));
     let secret = take(&mut body, "client_secret", mode == Mode::Replace);
-    input.client_secret = secret.and_then(|v| {
-        body_check(
-            &mut body,
-            "client_secret",
-            string(v).and_then(ClientSecret::parse),
-        )
-    });
+    input.client_secret =
+        secret.and_then(|v| body_check(&mut body, "client_secret", string(v).and_then(ClientSecret::parse)));
     let grants = take(&mut body, "grant_types", required);
-    input.grant_types = grants.and_then(|v| {
-        body_check(
-            &mut body,
-            "grant_types",
-            strings(v).and_then(|l| parse_list(l, GrantType::parse)),
-        )
-    });
+    input.grant_types = grants
+        .and_then(|v| body_check(&mut body, "grant_types", strings(v).and_then(|l| parse_list(l, GrantType::parse))));
     let responses = take(&mut body, "response_types", required);
     input.response_types = responses.and_then(|v| {
-        body_check(
-            &mut body,
-            "response_types",
-            strings(v).and_then(|l| parse_list(l, ResponseType::parse)),
-        )
+        body_check(&mut body, "response_types", strings(v).and_then(|l| parse_list(l, ResponseType::parse)))
     });
     input.redirect_uris = body.optional("redirect_uris", |v| {
         strings(v)?
@@ -188,49 +158,30 @@ fn read_input(json: ApiJson, mode: Mode) -> Result<ClientInput, ApiError> {
             .collect::<Result<Vec<_>, _>>()
             .and_then(|uris| crate::domain::check_unique(&uris).map(|()| uris))
     });
-    input.login_uri = body.optional("login_uri", |v| {
-        nullable(v, |v| LoginUri::parse(string(v)?))
-    });
-    input.access_token_duration = body.optional("access_token_duration", |v| {
-        TokenDuration::parse(integer(v)?)
-    });
-    input.id_token_duration =
-        body.optional("id_token_duration", |v| TokenDuration::parse(integer(v)?));
+    input.login_uri = body.optional("login_uri", |v| nullable(v, |v| LoginUri::parse(string(v)?)));
+    input.access_token_duration = body.optional("access_token_duration", |v| TokenDuration::parse(integer(v)?));
+    input.id_token_duration = body.optional("id_token_duration", |v| TokenDuration::parse(integer(v)?));
     input.allow_all_scopes = body.optional("allow_all_scopes", boolean);
     input.allow_scopes = body.optional("allow_scopes", unique_uuids);
     input.labels = match mode {
-        Mode::Update => body
-            .optional("labels", |v| nullable(v, nullable_string_map))
-            .map(|change| match change {
-                Some(changes) => LabelsChange::Merge(changes),
-                None => LabelsChange::Clear,
-            }),
-        _ => body
-            .optional("labels", |v| Labels::parse(string_map(v)?))
-            .map(LabelsChange::Replace),
+        Mode::Update => body.optional("labels", |v| nullable(v, nullable_string_map)).map(|change| match change {
+            Some(changes) => LabelsChange::Merge(changes),
+            None => LabelsChange::Clear,
+        }),
+        _ => body.optional("labels", |v| Labels::parse(string_map(v)?)).map(LabelsChange::Replace),
     };
-    input.token_endpoint_auth_method = body.optional("token_endpoint_auth_method", |v| {
-        TokenEndpointAuthMethod::parse(&string(v)?)
-    });
+    input.token_endpoint_auth_method =
+        body.optional("token_endpoint_auth_method", |v| TokenEndpointAuthMethod::parse(&string(v)?));
     body.finish()?;
     Ok(input)
 }
 
-fn body_check<T>(
-    body: &mut Body,
-    field: &str,
-    result: Result<T, crate::domain::Invalid>,
-) -> Option<T> {
+fn body_check<T>(body: &mut Body, field: &str, result: Result<T, crate::domain::Invalid>) -> Option<T> {
     result.map_err(|invalid| body.reject(field, invalid)).ok()
 }
 
 /// A whole client from a create or replace body, with Kong's defaults for what is absent.
-fn build(
-    input: ClientInput,
-    id: ClientId,
-    auth_server_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Client, ApiError> {
+fn build(input: ClientInput, id: ClientId, auth_server_id: Uuid, now: DateTime<Utc>) -> Result<Client, ApiError> {
     let labels = match input.labels {
         Some(LabelsChange::Replace(labels)) => labels,
         _ => Labels::default(),
@@ -255,15 +206,7 @@ fn build(
 }
 
 fn new_secret(hash: String, now: DateTime<Utc>) -> NewSecret {
-    NewSecret {
-        info: SecretInfo {
-            id: Uuid::new_v4(),
-            enabled: true,
-            created_at: now,
-            updated_at: now,
-        },
-        hash,
-    }
+    NewSecret { info: SecretInfo { id: Uuid::new_v4(), enabled: true, created_at: now, updated_at: now }, hash }
 }
 
 /// A given secret replaces the client's secrets unless it already is one of them, so
@@ -286,9 +229,7 @@ async fn secret_change(
 }
 
 fn name_taken(name: &str) -> ApiError {
-    ApiError::conflict(format!(
-        "A client named [{name}] already exists in this auth server"
-    ))
+    ApiError::conflict(format!("A client named [{name}] already exists in this auth server"))
 }
 
 fn not_found(id: &ClientId) -> ApiError {
@@ -298,15 +239,11 @@ fn not_found(id: &ClientId) -> ApiError {
 /// Maps the store errors of client writes: name conflicts, unknown scopes, vanished parents.
 fn write_errors(id: &ClientId, name: &str) -> impl FnOnce(&store::Error) -> Option<ApiError> {
     move |error| match error {
-        store::Error::Conflict { constraint }
-            if constraint == "clients_auth_server_id_name_key" =>
-        {
+        store::Error::Conflict { constraint } if constraint == "clients_auth_server_id_name_key" => {
             Some(name_taken(name))
         }
         store::Error::Conflict { constraint } if constraint == "clients_auth_server_id_id_key" => {
-            Some(ApiError::conflict(format!(
-                "A client with id [{id}] was created concurrently; retry"
-            )))
+            Some(ApiError::conflict(format!("A client with id [{id}] was created concurrently; retry")))
         }
         store::Error::NotFound => Some(not_found(id)),
         other => missing_scopes("allow_scopes")(other),
@@ -328,10 +265,7 @@ async fn create(
     store::clients::insert(&state.store, &client, &stored_secret)
         .await
         .on_store_error(write_errors(&client.id, client.name.as_str()))?;
-    let created = CreatedClientView {
-        client: view(client),
-        client_secret: secret.expose().to_owned(),
-    };
+    let created = CreatedClientView { client: view(client), client_secret: secret.expose().to_owned() };
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -357,62 +291,37 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<ClientV
     Ok(Json(view(client)))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    ids: PathIds,
-    json: ApiJson,
-) -> Result<Json<ClientView>, ApiError> {
+async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<ClientView>, ApiError> {
     let auth_server_id = ids.auth_server()?;
     let id = ids.client()?;
     require_auth_server(&state, auth_server_id).await?;
     let input = read_input(json, Mode::Update)?;
     let now = Utc::now();
-    let secret = secret_change(
-        &state,
-        auth_server_id,
-        &id,
-        input.client_secret.as_ref(),
-        now,
-    )
-    .await?;
-    let new_name = input
-        .name
-        .as_ref()
-        .map(|n| n.as_str().to_owned())
-        .unwrap_or_default();
-    let client = store::clients::modify(
-        &state.store,
-        auth_server_id,
-        &id,
-        secret.as_ref(),
-        |mut client| {
-            client.name = input.name.unwrap_or(client.name);
-            client.grant_types = input.grant_types.unwrap_or(client.grant_types);
-            client.response_types = input.response_types.unwrap_or(client.response_types);
-            client.redirect_uris = input.redirect_uris.unwrap_or(client.redirect_uris);
-            client.login_uri = input.login_uri.unwrap_or(client.login_uri);
-            client.access_token_duration = input
-                .access_token_duration
-                .unwrap_or(client.access_token_duration);
-            client.id_token_duration = input.id_token_duration.unwrap_or(client.id_token_duration);
-            client.allow_all_scopes = input.allow_all_scopes.unwrap_or(client.allow_all_scopes);
-            client.allow_scopes = input.allow_scopes.unwrap_or(client.allow_scopes);
-            client.token_endpoint_auth_method = input
-                .token_endpoint_auth_method
-                .unwrap_or(client.token_endpoint_auth_method);
-            client.labels = match input.labels {
-                Some(LabelsChange::Merge(changes)) => client
-                    .labels
-                    .merged(changes)
-                    .map_err(|e| ApiError::invalid_field("labels", e))?,
-                Some(LabelsChange::Replace(labels)) => labels,
-                Some(LabelsChange::Clear) => Labels::default(),
-                None => client.labels,
-            };
-            client.updated_at = now;
-            Ok::<_, WriteError>(client)
-        },
-    )
+    let secret = secret_change(&state, auth_server_id, &id, input.client_secret.as_ref(), now).await?;
+    let new_name = input.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
+    let client = store::clients::modify(&state.store, auth_server_id, &id, secret.as_ref(), |mut client| {
+        client.name = input.name.unwrap_or(client.name);
+        client.grant_types = input.grant_types.unwrap_or(client.grant_types);
+        client.response_types = input.response_types.unwrap_or(client.response_types);
+        client.redirect_uris = input.redirect_uris.unwrap_or(client.redirect_uris);
+        client.login_uri = input.login_uri.unwrap_or(client.login_uri);
+        client.access_token_duration = input.access_token_duration.unwrap_or(client.access_token_duration);
+        client.id_token_duration = input.id_token_duration.unwrap_or(client.id_token_duration);
+        client.allow_all_scopes = input.allow_all_scopes.unwrap_or(client.allow_all_scopes);
+        client.allow_scopes = input.allow_scopes.unwrap_or(client.allow_scopes);
+        client.token_endpoint_auth_method =
+            input.token_endpoint_auth_method.unwrap_or(client.token_endpoint_auth_method);
+        client.labels = match input.labels {
+            Some(LabelsChange::Merge(changes)) => {
+                client.labels.merged(changes).map_err(|e| ApiError::invalid_field("labels", e))?
+            }
+            Some(LabelsChange::Replace(labels)) => labels,
+            Some(LabelsChange::Clear) => Labels::default(),
+            None => client.labels,
+        };
+        client.updated_at = now;
+        Ok::<_, WriteError>(client)
+    })
     .await
     .map_err(|e| e.resolve(write_errors(&id, &new_name)))?;
     Ok(Json(view(client)))

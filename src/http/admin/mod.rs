@@ -5,6 +5,8 @@ mod claims;
 mod client_secrets;
 mod clients;
 mod scopes;
+mod signing_keys;
+mod tokens;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -25,6 +27,8 @@ pub fn routes() -> Routes<AppState> {
         .merge(claims::routes())
         .merge(clients::routes())
         .merge(client_secrets::routes())
+        .merge(tokens::routes())
+        .merge(signing_keys::routes())
 }
 
 /// RFC 3339 with microseconds, as Kong prints it: `2025-09-19T20:59:43.302149Z`.
@@ -52,45 +56,25 @@ pub(crate) struct Page<T> {
 }
 
 impl<T> Page<T> {
-    pub(crate) fn new<U>(
-        page: ListPage<U>,
-        params: &ListParams,
-        view: impl FnMut(U) -> T,
-    ) -> Page<T> {
+    pub(crate) fn new<U>(page: ListPage<U>, params: &ListParams, view: impl FnMut(U) -> T) -> Page<T> {
         Page {
             data: page.items.into_iter().map(view).collect(),
-            meta: Meta {
-                page: PageMeta {
-                    number: params.page_number,
-                    size: params.page_size,
-                    total: page.total,
-                },
-            },
+            meta: Meta { page: PageMeta { number: params.page_number, size: params.page_size, total: page.total } },
         }
     }
 }
 
-pub(crate) fn list_params(
-    QueryPairs(pairs): &QueryPairs,
-    schema: &ListSchema,
-) -> Result<ListParams, ApiError> {
+pub(crate) fn list_params(QueryPairs(pairs): &QueryPairs, schema: &ListSchema) -> Result<ListParams, ApiError> {
     ListParams::parse(pairs, schema).map_err(|errors| {
         ApiError::invalid(
-            errors
-                .into_iter()
-                .map(|(field, invalid)| InvalidParameter::new(&field, "query", invalid))
-                .collect(),
+            errors.into_iter().map(|(field, invalid)| InvalidParameter::new(&field, "query", invalid)).collect(),
         )
     })
 }
 
 /// 404 unless the auth server exists; nested resources answer this before anything else.
 pub(crate) async fn require_auth_server(state: &AppState, id: Uuid) -> Result<(), ApiError> {
-    if store::auth_servers::exists(&state.store, id).await? {
-        Ok(())
-    } else {
-        Err(auth_server_not_found(id))
-    }
+    if store::auth_servers::exists(&state.store, id).await? { Ok(()) } else { Err(auth_server_not_found(id)) }
 }
 
 pub(crate) fn auth_server_not_found(id: Uuid) -> ApiError {
@@ -99,42 +83,30 @@ pub(crate) fn auth_server_not_found(id: Uuid) -> ApiError {
 
 /// A store error for a write below an auth server: a vanished parent is a 404.
 pub(crate) fn parent_gone(auth_server_id: Uuid) -> impl FnOnce(&store::Error) -> Option<ApiError> {
-    move |error| {
-        matches!(error, store::Error::ForeignKey).then(|| auth_server_not_found(auth_server_id))
-    }
+    move |error| matches!(error, store::Error::ForeignKey).then(|| auth_server_not_found(auth_server_id))
 }
 
 /// Argon2id off the async runtime.
 pub(crate) async fn hash_secret(secret: &ClientSecret) -> Result<String, ApiError> {
     let secret = secret.clone();
-    spawn_blocking_with_tracing(move || secret.hash())
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+    spawn_blocking_with_tracing(move || secret.hash()).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
 }
 
 /// Whether `secret` matches any of `hashes`, off the async runtime.
-pub(crate) async fn matches_any(
-    secret: &ClientSecret,
-    hashes: Vec<String>,
-) -> Result<bool, ApiError> {
+pub(crate) async fn matches_any(secret: &ClientSecret, hashes: Vec<String>) -> Result<bool, ApiError> {
     let secret = secret.clone();
-    spawn_blocking_with_tracing(move || hashes.iter().any(|hash| secret.verify(hash)))
-        .await
-        .map_err(ApiError::internal)
+    spawn_blocking_with_tracing(move || hashes.iter().any(|hash| secret.verify(hash))).await.map_err(ApiError::internal)
 }
 
 /// Scope ids that do not belong to the auth server, reported against `field`; a reference
 /// that vanished mid-request is a conflict.
-pub(crate) fn missing_scopes(
-    field: &'static str,
-) -> impl FnOnce(&store::Error) -> Option<ApiError> {
+pub(crate) fn missing_scopes(field: &'static str) -> impl FnOnce(&store::Error) -> Option<ApiError> {
     move |error| match error {
         store::Error::MissingScopes(ids) => Some(ApiError::missing_scopes(field, ids)),
         // The auth server or a scope vanished between our checks and the write.
-        store::Error::ForeignKey => Some(ApiError::conflict(
-            "The auth server or a referenced scope was deleted while this request ran; retry",
-        )),
+        store::Error::ForeignKey => {
+            Some(ApiError::conflict("The auth server or a referenced scope was deleted while this request ran; retry"))
+        }
         _ => None,
     }
 }
@@ -159,13 +131,26 @@ impl From<ApiError> for WriteError {
 }
 
 impl WriteError {
-    pub(crate) fn resolve(
-        self,
-        handle: impl FnOnce(&store::Error) -> Option<ApiError>,
-    ) -> ApiError {
+    pub(crate) fn resolve(self, handle: impl FnOnce(&store::Error) -> Option<ApiError>) -> ApiError {
         match self {
             WriteError::Store(error) => handle(&error).unwrap_or_else(|| ApiError::from(error)),
             WriteError::Api(error) => error,
         }
     }
+}
+
+/// After a successful write below an auth server, drops what this node cached about it, so
+/// the next token request here sees the change at once (other nodes follow the change feed).
+pub(crate) async fn invalidate_after_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let write = request.method() != axum::http::Method::GET;
+    let auth_server = request.uri().path().split('/').nth(3).and_then(|id| Uuid::parse_str(id).ok());
+    let response = next.run(request).await;
+    if let (true, Some(id)) = (write && response.status().is_success(), auth_server) {
+        state.cache.invalidate_all_of(id);
+    }
+    response
 }

@@ -18,12 +18,7 @@ use crate::store;
 use super::{Page, list_params, parent_gone, require_auth_server, timestamp};
 
 pub fn routes() -> Routes<AppState> {
-    Routes::default()
-        .get(SCOPES, list)
-        .post(SCOPES, create)
-        .get(SCOPE, get)
-        .patch(SCOPE, update)
-        .delete(SCOPE, delete)
+    Routes::default().get(SCOPES, list).post(SCOPES, create).get(SCOPE, get).patch(SCOPE, update).delete(SCOPE, delete)
 }
 
 #[derive(Serialize)]
@@ -51,19 +46,11 @@ fn view(scope: Scope) -> ScopeView {
     }
 }
 
-const FIELDS: [&str; 5] = [
-    "name",
-    "description",
-    "default",
-    "include_in_metadata",
-    "enabled",
-];
+const FIELDS: [&str; 5] = ["name", "description", "default", "include_in_metadata", "enabled"];
 const NAME_KEY: &str = "scopes_auth_server_id_name_key";
 
 fn name_taken(name: &str) -> ApiError {
-    ApiError::conflict(format!(
-        "A scope named [{name}] already exists in this auth server"
-    ))
+    ApiError::conflict(format!("A scope named [{name}] already exists in this auth server"))
 }
 
 fn not_found(id: Uuid) -> String {
@@ -79,9 +66,7 @@ async fn create(
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
     let name = body.required("name", |v| ScopeName::parse(string(v)?));
-    let description = body.optional("description", |v| {
-        auth_server::parse_description(string(v)?)
-    });
+    let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
     let is_default = body.optional("default", boolean);
     let include_in_metadata = body.optional("include_in_metadata", boolean);
     let enabled = body.optional("enabled", boolean);
@@ -99,14 +84,10 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    store::scopes::insert(&state.store, &scope)
-        .await
-        .on_store_error(|e| match e {
-            store::Error::Conflict { constraint } if constraint == NAME_KEY => {
-                Some(name_taken(scope.name.as_str()))
-            }
-            other => parent_gone(auth_server_id)(other),
-        })?;
+    store::scopes::insert(&state.store, &scope).await.on_store_error(|e| match e {
+        store::Error::Conflict { constraint } if constraint == NAME_KEY => Some(name_taken(scope.name.as_str())),
+        other => parent_gone(auth_server_id)(other),
+    })?;
     Ok((StatusCode::CREATED, Json(view(scope))))
 }
 
@@ -125,33 +106,22 @@ async fn list(
 async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<ScopeView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.scope()?);
     require_auth_server(&state, auth_server_id).await?;
-    let scope = store::scopes::get(&state.store, auth_server_id, id)
-        .await
-        .or_not_found(|| not_found(id))?;
+    let scope = store::scopes::get(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
     Ok(Json(view(scope)))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    ids: PathIds,
-    json: ApiJson,
-) -> Result<Json<ScopeView>, ApiError> {
+async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<ScopeView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.scope()?);
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
     let name = body.optional("name", |v| ScopeName::parse(string(v)?));
-    let description = body.optional("description", |v| {
-        auth_server::parse_description(string(v)?)
-    });
+    let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
     let is_default = body.optional("default", boolean);
     let include_in_metadata = body.optional("include_in_metadata", boolean);
     let enabled = body.optional("enabled", boolean);
     body.finish()?;
 
-    let new_name = name
-        .as_ref()
-        .map(|n| n.as_str().to_owned())
-        .unwrap_or_default();
+    let new_name = name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
     let scope = store::scopes::modify(&state.store, auth_server_id, id, |mut scope| {
         scope.name = name.unwrap_or(scope.name);
         scope.description = description.unwrap_or(scope.description);
@@ -164,9 +134,7 @@ async fn update(
     .await
     .on_store_error(|e| match e {
         store::Error::NotFound => Some(ApiError::not_found(format!("{} not found", not_found(id)))),
-        store::Error::Conflict { constraint } if constraint == NAME_KEY => {
-            Some(name_taken(&new_name))
-        }
+        store::Error::Conflict { constraint } if constraint == NAME_KEY => Some(name_taken(&new_name)),
         _ => None,
     })?;
     Ok(Json(view(scope)))
@@ -175,8 +143,6 @@ async fn update(
 async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.scope()?);
     require_auth_server(&state, auth_server_id).await?;
-    store::scopes::delete(&state.store, auth_server_id, id)
-        .await
-        .or_not_found(|| not_found(id))?;
+    store::scopes::delete(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

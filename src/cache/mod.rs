@@ -1,0 +1,221 @@
+//! What the issuer endpoints read on every request, held in memory: each auth server's
+//! configuration (scopes, claims, signing keys) by issuer slug, each client with its secret
+//! hashes, and the revoked token ids. Writes invalidate locally at once and on other nodes
+//! through the change feed (`sync`), so no request reloads configuration a cache can answer.
+
+pub mod sync;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::secret::ClientSecret;
+use crate::domain::{AuthServer, Claim, Client, ClientId, IssuerSlug, Scope};
+use crate::keys::{self, Sealer, Signer, Verifier};
+use crate::store::{self, Store, changes::Change};
+
+/// Bounds memory: past this many cached clients, the client cache starts over.
+const MAX_CACHED_CLIENTS: usize = 200_000;
+
+/// An auth server as the issuer endpoints need it.
+pub struct ServerEntry {
+    pub server: AuthServer,
+    pub scopes: Vec<Scope>,
+    pub claims: Vec<Claim>,
+    /// The key that signs new tokens: the newest active key of the server's algorithm.
+    pub signer: Option<Arc<Signer>>,
+    /// Every published key by kid, for introspection.
+    pub verifiers: HashMap<String, Verifier>,
+    /// The JWKS document, serialized once.
+    pub jwks: String,
+}
+
+/// A client with what authenticates it.
+pub struct ClientEntry {
+    pub client: Client,
+    secret_hashes: Vec<String>,
+    /// Keyed digests of presented secrets that matched, so Argon2 runs once per secret.
+    verified: Mutex<std::collections::HashSet<[u8; 32]>>,
+}
+
+impl ClientEntry {
+    pub fn has_secrets(&self) -> bool {
+        !self.secret_hashes.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+}
+
+pub struct Cache {
+    store: Store,
+    sealer: Arc<Sealer>,
+    servers: RwLock<HashMap<String, Arc<ServerEntry>>>,
+    clients: RwLock<HashMap<(Uuid, String), Option<Arc<ClientEntry>>>>,
+    /// Revoked jti → expiry (Unix seconds).
+    revoked: RwLock<HashMap<Uuid, i64>>,
+    /// Per-node key for digests of presented secrets; never leaves memory.
+    digest_key: ring::hmac::Key,
+    /// At most this many Argon2 verifications run at once, so bad secrets cannot starve the node.
+    argon2_permits: tokio::sync::Semaphore,
+}
+
+impl Cache {
+    pub fn new(store: Store, sealer: Arc<Sealer>) -> Cache {
+        let rng = ring::rand::SystemRandom::new();
+        let digest_key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
+            .unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, uuid::Uuid::new_v4().as_bytes()));
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        Cache {
+            store,
+            sealer,
+            servers: RwLock::new(HashMap::new()),
+            clients: RwLock::new(HashMap::new()),
+            revoked: RwLock::new(HashMap::new()),
+            digest_key,
+            argon2_permits: tokio::sync::Semaphore::new(cores),
+        }
+    }
+
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// The auth server behind an issuer slug; `None` when there is none.
+    pub async fn server(&self, slug: &IssuerSlug, now: DateTime<Utc>) -> Result<Option<Arc<ServerEntry>>, CacheError> {
+        if let Some(entry) = read(&self.servers).get(slug.as_str()) {
+            return Ok(Some(entry.clone()));
+        }
+        let server = match store::auth_servers::get_by_slug(&self.store, slug).await {
+            Ok(server) => server,
+            Err(store::Error::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let entry = Arc::new(self.load_server(server, now).await?);
+        write(&self.servers).insert(slug.as_str().to_owned(), entry.clone());
+        Ok(Some(entry))
+    }
+
+    async fn load_server(&self, server: AuthServer, now: DateTime<Utc>) -> Result<ServerEntry, CacheError> {
+        let scopes = store::scopes::all(&self.store, server.id).await?;
+        let claims = store::claims::all(&self.store, server.id).await?;
+        let keys =
+            store::signing_keys::published(&self.store, server.id, now, keys::RETIRED_KEY_PUBLISH_SECONDS).await?;
+        let mut verifiers = HashMap::new();
+        let mut jwks = Vec::new();
+        let mut signer = None;
+        for key in &keys {
+            verifiers.insert(key.kid.clone(), Verifier::from_jwk(&key.public_jwk)?);
+            jwks.push(key.public_jwk.clone());
+            if signer.is_none() && key.retired_at.is_none() && key.algorithm == server.signing_algorithm {
+                let der = self.sealer.open(&key.kid, &key.sealed_private_key)?;
+                signer = Some(Arc::new(Signer::from_der(&key.kid, key.algorithm, &der)));
+            }
+        }
+        let jwks = serde_json::json!({ "keys": jwks }).to_string();
+        Ok(ServerEntry { server, scopes, claims, signer, verifiers, jwks })
+    }
+
+    /// A client of an auth server; `None` when there is none (remembered until it changes).
+    pub async fn client(&self, auth_server_id: Uuid, client_id: &str) -> Result<Option<Arc<ClientEntry>>, CacheError> {
+        let key = (auth_server_id, client_id.to_owned());
+        if let Some(entry) = read(&self.clients).get(&key) {
+            return Ok(entry.clone());
+        }
+        let entry = match ClientId::parse(client_id) {
+            Err(_) => None,
+            Ok(id) => match store::clients::get(&self.store, auth_server_id, &id).await {
+                Ok(client) => {
+                    let secret_hashes = store::client_secrets::enabled_hashes(&self.store, auth_server_id, &id).await?;
+                    Some(Arc::new(ClientEntry { client, secret_hashes, verified: Mutex::new(Default::default()) }))
+                }
+                Err(store::Error::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let mut clients = write(&self.clients);
+        if clients.len() >= MAX_CACHED_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(key, entry.clone());
+        Ok(entry)
+    }
+
+    /// Whether `secret` is one of the client's enabled secrets. Argon2 runs only the first
+    /// time a given secret is presented; afterwards a keyed digest answers.
+    pub async fn verify_secret(&self, entry: &Arc<ClientEntry>, secret: &str) -> bool {
+        let digest: [u8; 32] = {
+            let tag = ring::hmac::sign(&self.digest_key, secret.as_bytes());
+            let mut out = [0u8; 32];
+            out.copy_from_slice(tag.as_ref());
+            out
+        };
+        if lock(&entry.verified).contains(&digest) {
+            return true;
+        }
+        let Ok(secret) = ClientSecret::parse(secret.to_owned()) else { return false };
+        let Ok(_permit) = self.argon2_permits.acquire().await else { return false };
+        let hashes = entry.secret_hashes.clone();
+        let matched =
+            crate::telemetry::spawn_blocking_with_tracing(move || hashes.iter().any(|hash| secret.verify(hash)))
+                .await
+                .unwrap_or(false);
+        if matched {
+            lock(&entry.verified).insert(digest);
+        }
+        matched
+    }
+
+    pub fn is_revoked(&self, jti: &Uuid) -> bool {
+        read(&self.revoked).contains_key(jti)
+    }
+
+    pub fn add_revocations(&self, revoked: impl IntoIterator<Item = (Uuid, i64)>) {
+        write(&self.revoked).extend(revoked);
+    }
+
+    /// Forgets revocations of tokens that have expired anyway.
+    pub fn prune_revocations(&self, now: DateTime<Utc>) {
+        let now = now.timestamp();
+        write(&self.revoked).retain(|_, expires| *expires > now);
+    }
+
+    /// Drops whatever a change made stale.
+    pub fn invalidate(&self, change: &Change) {
+        match change {
+            Change::Server(id) => {
+                write(&self.servers).retain(|_, entry| entry.server.id != *id);
+            }
+            Change::Client(server, client) => {
+                write(&self.clients).remove(&(*server, client.clone()));
+            }
+        }
+    }
+
+    /// Drops everything cached about an auth server: its configuration and its clients.
+    pub fn invalidate_all_of(&self, auth_server_id: Uuid) {
+        write(&self.servers).retain(|_, entry| entry.server.id != auth_server_id);
+        write(&self.clients).retain(|(server, _), _| *server != auth_server_id);
+    }
+}
+
+// A poisoned lock only means another request panicked mid-update of a cache; the data is
+// still a valid map, so keep serving.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,162 @@
+//! The endpoints under every issuer: discovery, JWKS, token, introspection, revocation.
+
+pub(crate) mod cors;
+mod discovery;
+mod introspect;
+mod revoke;
+mod token;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+use crate::cache::{ClientEntry, ServerEntry};
+use crate::domain::IssuerSlug;
+use crate::oauth::OAuthError;
+use crate::oauth::client_auth::{self, Method};
+use crate::oauth::form::Form;
+
+use super::routes::{
+    HOST_ISSUER_PREFIX, INTROSPECT_SUFFIX, JWKS_SUFFIX, METADATA_SUFFIX, OAUTH_METADATA_SUFFIX, PATH_ISSUER_PREFIX,
+    REVOKE_SUFFIX, TOKEN_SUFFIX,
+};
+use super::{ApiError, AppState, Routes};
+
+/// Every issuer endpoint, path-based and host-based, with a CORS preflight route each.
+pub fn routes() -> Routes<AppState> {
+    let mut routes = Routes::default();
+    for prefix in [PATH_ISSUER_PREFIX, HOST_ISSUER_PREFIX] {
+        let path = |suffix: &str| -> &'static str { Box::leak(format!("{prefix}{suffix}").into_boxed_str()) };
+        routes = routes
+            .get(path(METADATA_SUFFIX), discovery::openid_configuration)
+            .get(path(OAUTH_METADATA_SUFFIX), discovery::oauth_authorization_server)
+            .get(path(JWKS_SUFFIX), discovery::jwks)
+            .post(path(TOKEN_SUFFIX), token::token)
+            .post(path(INTROSPECT_SUFFIX), introspect::introspect)
+            .post(path(REVOKE_SUFFIX), revoke::revoke);
+        for suffix in
+            [METADATA_SUFFIX, OAUTH_METADATA_SUFFIX, JWKS_SUFFIX, TOKEN_SUFFIX, INTROSPECT_SUFFIX, REVOKE_SUFFIX]
+        {
+            routes = routes.options(path(suffix), cors::preflight);
+        }
+    }
+    routes
+}
+
+/// The auth server a request is addressed to, from the path or, for host-based issuers,
+/// the Host header.
+#[derive(Clone)]
+pub struct Issuer {
+    pub entry: Arc<ServerEntry>,
+    pub issuer: String,
+}
+
+impl FromRequestParts<AppState> for Issuer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The CORS middleware has usually resolved it already.
+        if let Some(issuer) = parts.extensions.get::<Issuer>() {
+            return Ok(issuer.clone());
+        }
+        let from_path = Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|Path(params)| params.get("issuerSlug").cloned());
+        let slug = match from_path {
+            Some(raw) => IssuerSlug::parse(&raw),
+            None => {
+                parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).and_then(|h| state.urls.slug_from_host(h))
+            }
+        };
+        let unknown = || ApiError::not_found("No such issuer");
+        let slug = slug.ok_or_else(unknown)?;
+        let entry = state.cache.server(&slug, Utc::now()).await.map_err(cache_error)?.ok_or_else(unknown)?;
+        Ok(Issuer { issuer: state.urls.issuer(&slug), entry })
+    }
+}
+
+fn cache_error(error: crate::cache::CacheError) -> ApiError {
+    match error {
+        crate::cache::CacheError::Store(e) => ApiError::from(e),
+        crate::cache::CacheError::Key(e) => ApiError::internal(e),
+    }
+}
+
+/// An RFC 6749 §5.2 error response: JSON, never cached, with a Basic challenge when the
+/// client tried Basic.
+pub struct OAuthReply(pub OAuthError);
+
+impl From<OAuthError> for OAuthReply {
+    fn from(error: OAuthError) -> Self {
+        OAuthReply(error)
+    }
+}
+
+impl IntoResponse for OAuthReply {
+    fn into_response(self) -> Response {
+        let error = self.0;
+        if error.status >= 500 {
+            tracing::error!(error = error.error, description = %error.description, "issuer endpoint failed");
+        }
+        let body = serde_json::json!({ "error": error.error, "error_description": error.description });
+        let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut response = (status, no_store(), axum::Json(body)).into_response();
+        if error.basic_challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
+        }
+        if error.status == 503 {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+/// RFC 6749 §5.1: token responses must not be cached.
+pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+/// Reads a form body; RFC 6749 §4.4.2 and RFC 7662 §2.1 require this content type.
+pub fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request("Content-Type must be application/x-www-form-urlencoded"));
+    }
+    Form::parse(body)
+}
+
+/// Authenticates the calling client against its enabled secrets (RFC 6749 §2.3.1).
+pub async fn authenticate(
+    state: &AppState,
+    issuer: &Issuer,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Arc<ClientEntry>, OAuthError> {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let credentials = client_auth::credentials(authorization, form)?;
+    let used_basic = credentials.method == Method::Basic;
+    let entry = state
+        .cache
+        .client(issuer.entry.server.id, &credentials.client_id)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "cannot load client");
+            OAuthError::temporarily_unavailable()
+        })?
+        .ok_or_else(|| OAuthError::invalid_client(used_basic))?;
+    if !entry.has_secrets() || !state.cache.verify_secret(&entry, &credentials.secret).await {
+        return Err(OAuthError::invalid_client(used_basic));
+    }
+    Ok(entry)
+}

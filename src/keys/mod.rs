@@ -1,0 +1,278 @@
+//! Signing keys: generation, encryption at rest, JWKS entries, and the signer and verifier
+//! built from them. RSA keys come from the `rsa` crate; P-256 and Ed25519 keys, AES-GCM and
+//! all signing go through ring (via jsonwebtoken), which is fast enough for the hot path.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
+use serde_json::{Value, json};
+
+use crate::domain::SigningAlgorithm;
+
+/// Retired keys stay published this long: the longest token lifetime a client can have.
+pub const RETIRED_KEY_PUBLISH_SECONDS: i64 = crate::domain::TokenDuration::MAX;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("key generation failed: {0}")]
+    Generate(String),
+    #[error("stored private key cannot be read: {0}")]
+    Stored(String),
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
+/// A freshly generated key pair, before it is sealed and stored.
+pub struct GeneratedKey {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    /// PKCS#1 DER for RSA, PKCS#8 DER for P-256 and Ed25519.
+    pub private_der: Vec<u8>,
+    pub public_jwk: Value,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Generates a key for `algorithm`: RSA 2048 for RS*/PS*, P-256 for ES256, Ed25519 for EdDSA.
+/// RSA generation takes tens of milliseconds or more: call it off the async runtime.
+pub fn generate(algorithm: SigningAlgorithm) -> Result<GeneratedKey, KeyError> {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+
+    let kid = uuid::Uuid::new_v4().to_string();
+    let rng = SystemRandom::new();
+    let (private_der, mut jwk) = match algorithm {
+        SigningAlgorithm::ES256 => {
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
+            let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
+            // Uncompressed SEC1 point: 0x04 || x || y.
+            let point = pair.public_key().as_ref();
+            let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+            (pkcs8.as_ref().to_vec(), jwk)
+        }
+        SigningAlgorithm::EdDSA => {
+            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|e| KeyError::Generate(e.to_string()))?;
+            let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|e| KeyError::Generate(e.to_string()))?;
+            let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
+            (pkcs8.as_ref().to_vec(), jwk)
+        }
+        _ => {
+            let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
+            let der = private.to_pkcs1_der().map_err(|e| KeyError::Generate(e.to_string()))?;
+            let jwk = json!({"kty": "RSA", "n": b64(&private.n().to_bytes_be()), "e": b64(&private.e().to_bytes_be())});
+            (der.as_bytes().to_vec(), jwk)
+        }
+    };
+    if let Some(fields) = jwk.as_object_mut() {
+        fields.insert("kid".into(), json!(kid));
+        fields.insert("use".into(), json!("sig"));
+        fields.insert("alg".into(), json!(algorithm.as_str()));
+    }
+    Ok(GeneratedKey { kid, algorithm, private_der, public_jwk: jwk })
+}
+
+/// Encrypts private keys at rest with AES-256-GCM under `TESSERA_ENCRYPTION_KEY`, bound to
+/// the key id; without an encryption key, stores them in clear (and says so at start).
+pub struct Sealer {
+    key: Option<LessSafeKey>,
+    rng: SystemRandom,
+}
+
+const SEALED: &str = "aes256gcm:";
+const PLAIN: &str = "plain:";
+
+impl Sealer {
+    pub fn new(key: Option<[u8; 32]>) -> Result<Sealer, KeyError> {
+        let key = match key {
+            Some(bytes) => Some(LessSafeKey::new(
+                UnboundKey::new(&AES_256_GCM, &bytes).map_err(|e| KeyError::Generate(e.to_string()))?,
+            )),
+            None => None,
+        };
+        Ok(Sealer { key, rng: SystemRandom::new() })
+    }
+
+    pub fn encrypts(&self) -> bool {
+        self.key.is_some()
+    }
+
+    pub fn seal(&self, kid: &str, der: &[u8]) -> Result<String, KeyError> {
+        let Some(key) = &self.key else {
+            return Ok(format!("{PLAIN}{}", STANDARD.encode(der)));
+        };
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill(&mut nonce).map_err(|e| KeyError::Generate(e.to_string()))?;
+        let mut sealed = der.to_vec();
+        key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(kid.as_bytes()), &mut sealed)
+            .map_err(|e| KeyError::Generate(e.to_string()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(format!("{SEALED}{}", STANDARD.encode(out)))
+    }
+
+    pub fn open(&self, kid: &str, stored: &str) -> Result<Vec<u8>, KeyError> {
+        if let Some(encoded) = stored.strip_prefix(PLAIN) {
+            return STANDARD.decode(encoded).map_err(|e| KeyError::Stored(e.to_string()));
+        }
+        let Some(encoded) = stored.strip_prefix(SEALED) else {
+            return Err(KeyError::Stored("unknown storage format".into()));
+        };
+        let Some(key) = &self.key else {
+            return Err(KeyError::Stored("the key is encrypted but TESSERA_ENCRYPTION_KEY is not set".into()));
+        };
+        let mut bytes = STANDARD.decode(encoded).map_err(|e| KeyError::Stored(e.to_string()))?;
+        if bytes.len() < NONCE_LEN {
+            return Err(KeyError::Stored("sealed key too short".into()));
+        }
+        let mut sealed = bytes.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|e| KeyError::Stored(e.to_string()))?;
+        let plain = key
+            .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut sealed)
+            .map_err(|_| KeyError::Stored("decryption failed: wrong TESSERA_ENCRYPTION_KEY?".into()))?;
+        Ok(plain.to_vec())
+    }
+}
+
+/// Parses `TESSERA_ENCRYPTION_KEY`: 32 bytes as 64 hex digits or base64.
+pub fn parse_encryption_key(text: &str) -> Result<[u8; 32], String> {
+    let text = text.trim();
+    let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(text).map_err(|e| e.to_string())?
+    } else {
+        STANDARD
+            .decode(text)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
+            .map_err(|_| "TESSERA_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64".to_owned())?
+    };
+    bytes.try_into().map_err(|_| "TESSERA_ENCRYPTION_KEY must be exactly 32 bytes (256 bits)".to_owned())
+}
+
+fn jwt_algorithm(algorithm: SigningAlgorithm) -> Algorithm {
+    match algorithm {
+        SigningAlgorithm::RS256 => Algorithm::RS256,
+        SigningAlgorithm::RS384 => Algorithm::RS384,
+        SigningAlgorithm::RS512 => Algorithm::RS512,
+        SigningAlgorithm::PS256 => Algorithm::PS256,
+        SigningAlgorithm::PS384 => Algorithm::PS384,
+        SigningAlgorithm::PS512 => Algorithm::PS512,
+        SigningAlgorithm::ES256 => Algorithm::ES256,
+        SigningAlgorithm::EdDSA => Algorithm::EdDSA,
+    }
+}
+
+/// Signs tokens with one key; built once per key and cached.
+pub struct Signer {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    header: Header,
+    key: EncodingKey,
+}
+
+impl Signer {
+    pub fn from_der(kid: &str, algorithm: SigningAlgorithm, der: &[u8]) -> Signer {
+        let key = match algorithm {
+            SigningAlgorithm::ES256 => EncodingKey::from_ec_der(der),
+            SigningAlgorithm::EdDSA => EncodingKey::from_ed_der(der),
+            _ => EncodingKey::from_rsa_der(der),
+        };
+        let mut header = Header::new(jwt_algorithm(algorithm));
+        header.typ = Some("JWT".to_owned());
+        header.kid = Some(kid.to_owned());
+        Signer { kid: kid.to_owned(), algorithm, header, key }
+    }
+
+    /// A compact JWS with header `typ`, `alg`, `kid` (RFC 7515 §7.1).
+    pub fn sign(&self, claims: &impl serde::Serialize) -> Result<String, KeyError> {
+        jsonwebtoken::encode(&self.header, claims, &self.key).map_err(|e| KeyError::Sign(e.to_string()))
+    }
+}
+
+/// Verifies tokens signed by one key, accepting only that key's algorithm.
+pub struct Verifier {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    key: DecodingKey,
+}
+
+impl Verifier {
+    pub fn from_jwk(jwk: &Value) -> Result<Verifier, KeyError> {
+        let field = |name: &str| jwk[name].as_str().ok_or_else(|| KeyError::Stored(format!("JWK without {name}")));
+        let algorithm =
+            crate::domain::SigningAlgorithm::parse(field("alg")?).map_err(|_| KeyError::Stored("JWK alg".into()))?;
+        let key = match jwk["kty"].as_str() {
+            Some("RSA") => DecodingKey::from_rsa_components(field("n")?, field("e")?),
+            Some("EC") => DecodingKey::from_ec_components(field("x")?, field("y")?),
+            Some("OKP") => DecodingKey::from_ed_components(field("x")?),
+            _ => return Err(KeyError::Stored("unknown kty".into())),
+        }
+        .map_err(|e| KeyError::Stored(e.to_string()))?;
+        Ok(Verifier { kid: field("kid")?.to_owned(), algorithm, key })
+    }
+
+    /// Checks the signature with this key's algorithm only (RFC 8725 §3.1: no algorithm
+    /// switching); claims are checked by the caller.
+    pub fn verify(&self, token: &str) -> Option<serde_json::Map<String, Value>> {
+        let mut validation = jsonwebtoken::Validation::new(jwt_algorithm(self.algorithm));
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &self.key, &validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_algorithm_signs_tokens_its_public_jwk_verifies() {
+        for algorithm in
+            [SigningAlgorithm::RS256, SigningAlgorithm::PS384, SigningAlgorithm::ES256, SigningAlgorithm::EdDSA]
+        {
+            let key = generate(algorithm).unwrap();
+            assert_eq!(key.public_jwk["alg"], algorithm.as_str());
+            assert_eq!(key.public_jwk["use"], "sig");
+            let signer = Signer::from_der(&key.kid, algorithm, &key.private_der);
+            let token = signer.sign(&json!({"sub": "x"})).unwrap();
+            let verifier = Verifier::from_jwk(&key.public_jwk).unwrap();
+            assert_eq!(verifier.verify(&token).unwrap()["sub"], "x", "{algorithm:?}");
+            let other = Verifier::from_jwk(&generate(algorithm).unwrap().public_jwk).unwrap();
+            assert!(other.verify(&token).is_none());
+        }
+    }
+
+    #[test]
+    fn sealed_keys_open_only_with_the_same_key_and_kid() {
+        let sealer = Sealer::new(Some([7u8; 32])).unwrap();
+        let sealed = sealer.seal("kid-1", b"private der").unwrap();
+        assert!(sealed.starts_with(SEALED) && !sealed.contains("private"));
+        assert_eq!(sealer.open("kid-1", &sealed).unwrap(), b"private der");
+        assert!(sealer.open("kid-2", &sealed).is_err(), "bound to the key id");
+        assert!(Sealer::new(Some([8u8; 32])).unwrap().open("kid-1", &sealed).is_err());
+        assert!(Sealer::new(None).unwrap().open("kid-1", &sealed).is_err());
+        let plain = Sealer::new(None).unwrap().seal("kid-1", b"der").unwrap();
+        assert_eq!(
+            sealer.open("kid-1", &plain).unwrap(),
+            b"der",
+            "clear keys stay readable after encryption is enabled"
+        );
+    }
+
+    #[test]
+    fn encryption_keys_parse_from_hex_or_base64() {
+        assert_eq!(parse_encryption_key(&"ab".repeat(32)).unwrap(), [0xab; 32]);
+        assert_eq!(parse_encryption_key(&STANDARD.encode([1u8; 32])).unwrap(), [1; 32]);
+        assert!(parse_encryption_key("short").is_err());
+        assert!(parse_encryption_key(&STANDARD.encode([1u8; 16])).is_err());
+    }
+}

@@ -1,0 +1,51 @@
+//! Error responses of the token, introspection and revocation endpoints (RFC 6749 §5.2).
+
+/// An RFC 6749 §5.2 error: the code and description go on the wire; details go to logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthError {
+    pub error: &'static str,
+    pub description: String,
+    pub status: u16,
+    /// The client tried HTTP Basic: answer 401 with `WWW-Authenticate: Basic` (RFC 6749 §5.2).
+    pub basic_challenge: bool,
+}
+
+impl OAuthError {
+    fn new(error: &'static str, status: u16, description: impl Into<String>) -> Self {
+        OAuthError { error, description: description.into(), status, basic_challenge: false }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new("invalid_request", 400, description)
+    }
+
+    /// RFC 6749 §5.2: client authentication failed.
+    pub fn invalid_client(used_basic: bool) -> Self {
+        OAuthError { basic_challenge: used_basic, ..Self::new("invalid_client", 401, "Client authentication failed") }
+    }
+
+    pub fn unauthorized_client(description: impl Into<String>) -> Self {
+        Self::new("unauthorized_client", 400, description)
+    }
+
+    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
+        Self::new("unsupported_grant_type", 400, description)
+    }
+
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new("invalid_scope", 400, description)
+    }
+
+    /// RFC 7009 §2.2.1.
+    pub fn unsupported_token_type(description: impl Into<String>) -> Self {
+        Self::new("unsupported_token_type", 400, description)
+    }
+
+    pub fn server_error() -> Self {
+        Self::new("server_error", 500, "The server could not complete the request")
+    }
+
+    pub fn temporarily_unavailable() -> Self {
+        Self::new("temporarily_unavailable", 503, "The service is temporarily unavailable; retry shortly")
+    }
+}

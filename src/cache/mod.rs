@@ -19,6 +19,9 @@ use crate::store::{self, Store, changes::Change};
 /// Bounds memory: past this many cached clients, the client cache starts over.
 const MAX_CACHED_CLIENTS: usize = 200_000;
 
+/// (auth server, client id); a `None` entry remembers that no such client exists.
+type ClientKey = (Uuid, String);
+
 /// An auth server as the issuer endpoints need it.
 pub struct ServerEntry {
     pub server: AuthServer,
@@ -58,7 +61,7 @@ pub struct Cache {
     store: Store,
     sealer: Arc<Sealer>,
     servers: RwLock<HashMap<String, Arc<ServerEntry>>>,
-    clients: RwLock<HashMap<(Uuid, String), Option<Arc<ClientEntry>>>>,
+    clients: RwLock<HashMap<ClientKey, Option<Arc<ClientEntry>>>>,
     /// Revoked jti → expiry (Unix seconds).
     revoked: RwLock<HashMap<Uuid, i64>>,
     /// Per-node key for digests of presented secrets; never leaves memory.

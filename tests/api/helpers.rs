@@ -45,8 +45,15 @@ pub(crate) use backend_tests;
 
 /// A database that lives as long as the test.
 pub enum TestDb {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { server_url: String, name: String },
+    /// Another node's database: owned (and dropped) by that node's test app.
+    Shared,
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        server_url: String,
+        name: String,
+    },
 }
 
 impl TestDb {
@@ -146,6 +153,17 @@ impl TestApp {
     /// Spawns with adjusted settings (no configured admin token, say).
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let (db, database_url) = TestDb::create(backend).await;
+        Self::spawn_on(db, database_url, adjust).await
+    }
+
+    /// A second node on this node's database with the same public URL, as in a multi-node
+    /// deployment behind one load balancer.
+    pub async fn spawn_second_node(&self) -> TestApp {
+        let public_url = url::Url::parse(&self.address).expect("address is a URL");
+        Self::spawn_on(TestDb::Shared, self.database_url.clone(), |s| s.public_url = Some(public_url)).await
+    }
+
+    async fn spawn_on(db: TestDb, database_url: String, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings::for_tests(database_url.clone(), ADMIN_TOKEN);
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("application builds");
@@ -322,4 +340,96 @@ impl Drop for FlakyProxy {
         self.cut();
         self.accept.abort();
     }
+}
+
+/// Seed 002's setup: an auth server, `scope1`, `claim1` included with it, and `client1`.
+#[derive(Clone)]
+pub struct Seed {
+    pub server_id: String,
+    pub issuer: String,
+    pub scope_id: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl TestApp {
+    pub async fn seed_002(&self) -> Seed {
+        self.seed_with_algorithm("RS256").await
+    }
+
+    pub async fn seed_with_algorithm(&self, algorithm: &str) -> Seed {
+        let server = self
+            .post(
+                "/v1/auth-servers",
+                json!({"name": format!("AuthN_Server_{algorithm}"), "audience": "http://myhttpbin.dev", "signing_algorithm": algorithm}),
+            )
+            .await;
+        assert_eq!(server.status, 201, "{}", server.text);
+        let server_id = str_of(&server.body, "id").to_owned();
+        let scope = self
+            .post(
+                &format!("/v1/auth-servers/{server_id}/scopes"),
+                json!({"name": "scope1", "include_in_metadata": true}),
+            )
+            .await;
+        let scope_id = str_of(&scope.body, "id").to_owned();
+        self.create_claim(
+            &server_id,
+            json!({"name": "claim1", "value": "claim1", "include_in_token": true, "include_in_scopes": [scope_id]}),
+        )
+        .await;
+        let client = self.create_client(&server_id, "client1", &[&scope_id]).await;
+        Seed {
+            issuer: str_of(&server.body, "issuer").to_owned(),
+            server_id,
+            scope_id,
+            client_id: str_of(&client, "id").to_owned(),
+            secret: str_of(&client, "client_secret").to_owned(),
+        }
+    }
+
+    /// POSTs a form to an issuer endpoint, e.g. `{issuer}/oauth/token`.
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> TestResponse {
+        self.send(self.http.post(url).form(form)).await
+    }
+
+    /// A client_credentials token with client_secret_post, as the seeds request it.
+    pub async fn token(&self, seed: &Seed, scope: Option<&str>) -> TestResponse {
+        let mut form =
+            vec![("grant_type", "client_credentials"), ("client_id", &seed.client_id), ("client_secret", &seed.secret)];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.post_form(&format!("{}/oauth/token", seed.issuer), &form).await
+    }
+
+    /// The access token of a successful token request.
+    pub async fn access_token(&self, seed: &Seed) -> String {
+        let response = self.token(seed, Some("scope1")).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        str_of(&response.body, "access_token").to_owned()
+    }
+
+    /// Introspects with the seed client's credentials over HTTP Basic, as Kong's gateway does.
+    pub async fn introspect(&self, seed: &Seed, token: &str) -> TestResponse {
+        let request = self
+            .http
+            .post(format!("{}/introspect", seed.issuer))
+            .basic_auth(&seed.client_id, Some(&seed.secret))
+            .form(&[("token", token)]);
+        self.send(request).await
+    }
+}
+
+/// The decoded (unverified) header and payload of a compact JWS.
+pub fn jwt_parts(token: &str) -> (Value, Value) {
+    use base64::Engine;
+    let decode = |part: &str| -> Value {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("base64url");
+        serde_json::from_slice(&bytes).expect("JSON")
+    };
+    let mut parts = token.split('.');
+    let header = decode(parts.next().expect("header"));
+    let payload = decode(parts.next().expect("payload"));
+    (header, payload)
 }

@@ -43,7 +43,8 @@ impl Application {
         }
         let admin = admin_auth(&settings, &store).await?;
         let sealer = sealer(&settings)?;
-        let cache = Arc::new(Cache::new(store.clone(), Arc::new(sealer)));
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let cache = Arc::new(Cache::new(store.clone(), Arc::new(sealer), metrics.clone()));
         let (token_log, writer) = TokenLog::start(store.clone());
         let mut tasks = vec![
             writer,
@@ -59,6 +60,7 @@ impl Application {
             admin: Arc::new(admin),
             cache,
             token_log,
+            metrics,
         };
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
         Ok(Application { listener, router: http::router(state), address, store, tasks })

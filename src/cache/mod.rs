@@ -59,6 +59,7 @@ pub enum CacheError {
 
 pub struct Cache {
     store: Store,
+    metrics: Arc<crate::metrics::Metrics>,
     sealer: Arc<Sealer>,
     servers: RwLock<HashMap<String, Arc<ServerEntry>>>,
     clients: RwLock<HashMap<ClientKey, Option<Arc<ClientEntry>>>>,
@@ -71,13 +72,14 @@ pub struct Cache {
 }
 
 impl Cache {
-    pub fn new(store: Store, sealer: Arc<Sealer>) -> Cache {
+    pub fn new(store: Store, sealer: Arc<Sealer>, metrics: Arc<crate::metrics::Metrics>) -> Cache {
         let rng = ring::rand::SystemRandom::new();
         let digest_key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
             .unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, uuid::Uuid::new_v4().as_bytes()));
         let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
         Cache {
             store,
+            metrics,
             sealer,
             servers: RwLock::new(HashMap::new()),
             clients: RwLock::new(HashMap::new()),
@@ -94,8 +96,10 @@ impl Cache {
     /// The auth server behind an issuer slug; `None` when there is none.
     pub async fn server(&self, slug: &IssuerSlug, now: DateTime<Utc>) -> Result<Option<Arc<ServerEntry>>, CacheError> {
         if let Some(entry) = read(&self.servers).get(slug.as_str()) {
+            self.metrics.server_cache.hit();
             return Ok(Some(entry.clone()));
         }
+        self.metrics.server_cache.miss();
         let server = match store::auth_servers::get_by_slug(&self.store, slug).await {
             Ok(server) => server,
             Err(store::Error::NotFound) => return Ok(None),
@@ -130,8 +134,10 @@ impl Cache {
     pub async fn client(&self, auth_server_id: Uuid, client_id: &str) -> Result<Option<Arc<ClientEntry>>, CacheError> {
         let key = (auth_server_id, client_id.to_owned());
         if let Some(entry) = read(&self.clients).get(&key) {
+            self.metrics.client_cache.hit();
             return Ok(entry.clone());
         }
+        self.metrics.client_cache.miss();
         let entry = match ClientId::parse(client_id) {
             Err(_) => None,
             Ok(id) => match store::clients::get(&self.store, auth_server_id, &id).await {
@@ -161,8 +167,10 @@ impl Cache {
             out
         };
         if lock(&entry.verified).contains(&digest) {
+            self.metrics.secret_cache.hit();
             return true;
         }
+        self.metrics.secret_cache.miss();
         let Ok(secret) = ClientSecret::parse(secret.to_owned()) else { return false };
         let Ok(_permit) = self.argon2_permits.acquire().await else { return false };
         let hashes = entry.secret_hashes.clone();

@@ -6,11 +6,11 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::routes::{HEALTHZ, OPENAPI, READYZ};
+use super::routes::{HEALTHZ, METRICS, OPENAPI, READYZ};
 use super::{ApiError, AppState, Routes};
 
 pub fn routes() -> Routes<AppState> {
-    Routes::default().get(HEALTHZ, healthz).get(READYZ, readyz).get(OPENAPI, openapi)
+    Routes::default().get(HEALTHZ, healthz).get(READYZ, readyz).get(OPENAPI, openapi).get(METRICS, metrics)
 }
 
 /// The process is up.
@@ -26,4 +26,9 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/yaml")], include_str!("../../openapi.yaml"))
+}
+
+/// Prometheus text exposition; holds no secrets (auth server ids at most).
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

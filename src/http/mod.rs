@@ -45,6 +45,7 @@ pub struct AppState {
     pub admin: Arc<AdminAuth>,
     pub cache: Arc<Cache>,
     pub token_log: TokenLog,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 fn admin_routes() -> Routes<AppState> {
@@ -62,15 +63,17 @@ pub fn route_table() -> Vec<(String, String)> {
 pub fn router(state: AppState) -> Router {
     let admin = admin_routes()
         .into_router()
+        .route_layer(middleware::from_fn_with_state(state.clone(), track_latency))
         .layer(middleware::from_fn_with_state(state.clone(), admin::invalidate_after_writes))
         .layer(middleware::from_fn_with_state(state.clone(), extract::require_admin));
     let issuer = issuer::routes()
         .into_router()
-        .route_layer(middleware::from_fn_with_state(state.clone(), issuer::cors::middleware));
+        .route_layer(middleware::from_fn_with_state(state.clone(), issuer::cors::middleware))
+        .route_layer(middleware::from_fn_with_state(state.clone(), track_latency));
     Router::new()
         .merge(admin)
         .merge(issuer)
-        .merge(health::routes().into_router())
+        .merge(health::routes().into_router().route_layer(middleware::from_fn_with_state(state.clone(), track_latency)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -98,4 +101,19 @@ async fn timeout(request: Request, next: Next) -> Response {
         Ok(response) => response,
         Err(_) => ApiError::timeout().into_response(),
     }
+}
+
+/// Records each routed request's latency under its route template.
+async fn track_latency(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().to_string();
+    let route =
+        request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let response = next.run(request).await;
+    state.metrics.request(&method, &route, response.status().as_u16(), started.elapsed());
+    response
 }

@@ -26,6 +26,7 @@ pub const CLIENT_TOKEN: &str = "/v1/auth-servers/{authServerId}/clients/{clientI
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const OPENAPI: &str = "/openapi.yaml";
+pub const METRICS: &str = "/metrics";
 
 /// Endpoints below an issuer, relative to it.
 pub const METADATA_SUFFIX: &str = "/.well-known/openid-configuration";

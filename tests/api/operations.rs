@@ -135,3 +135,31 @@ mod database_outage {
         );
     }
 }
+
+mod metrics {
+    use crate::helpers::{Backend, TestApp};
+
+    /// Token outcomes, latency per route and cache hits show up in Prometheus text format.
+    #[tokio::test]
+    async fn metrics_count_tokens_latency_and_cache_hits() {
+        let app = TestApp::spawn(Backend::Sqlite).await;
+        let seed = app.seed_002().await;
+        // Let the change feed apply the setup's writes once, so the steady state is measured.
+        tokio::time::sleep(tessera::cache::sync::POLL_INTERVAL * 2).await;
+        app.access_token(&seed).await;
+        app.access_token(&seed).await;
+        let _ = app.token(&crate::helpers::Seed { secret: "wrong".into(), ..seed.clone() }, None).await;
+        let response = app.send(app.http.get(app.url("/metrics"))).await;
+        assert_eq!(response.status, 200);
+        assert!(response.header("content-type").unwrap().starts_with("text/plain"));
+        let text = &response.text;
+        let server = &seed.server_id;
+        assert!(text.contains(&format!("tessera_tokens_total{{auth_server=\"{server}\",grant_type=\"client_credentials\",outcome=\"issued\"}} 2")), "{text}");
+        assert!(text.contains(&format!("tessera_tokens_total{{auth_server=\"{server}\",grant_type=\"client_credentials\",outcome=\"invalid_client\"}} 1")));
+        assert!(text.contains("tessera_request_duration_seconds_count{method=\"POST\",route=\"/{issuerSlug}/auth/oauth/token\",status=\"2xx\"} 2"));
+        assert!(
+            text.contains("tessera_cache_lookups_total{cache=\"client_secret\",result=\"hit\"} 1"),
+            "the second token reused the verified secret"
+        );
+    }
+}

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::claims;
 use crate::domain::{GrantType, TokenEndpointAuthMethod};
 use crate::http::AppState;
+use crate::oauth::form::Form;
 use crate::oauth::{OAuthError, issue, scope};
 
 use super::{Issuer, OAuthReply, authenticate, no_store, read_form};
@@ -21,9 +22,23 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthReply> {
-    let form = read_form(&headers, &body)?;
+    let form = read_form(&headers, &body);
+    let grant_type = form.as_ref().ok().and_then(|f| f.get("grant_type")).unwrap_or_default().to_owned();
+    let result = match form {
+        Ok(form) => exchange(&state, &issuer, &headers, &form).await,
+        Err(error) => Err(error.into()),
+    };
+    let outcome = match &result {
+        Ok(_) => "issued",
+        Err(OAuthReply(error)) => error.error,
+    };
+    state.metrics.token(&issuer.entry.server.id.to_string(), &grant_type, outcome);
+    result
+}
+
+async fn exchange(state: &AppState, issuer: &Issuer, headers: &HeaderMap, form: &Form) -> Result<Response, OAuthReply> {
     let grant_type = form.require("grant_type")?;
-    let client = authenticate(&state, &issuer, &headers, &form).await?;
+    let client = authenticate(state, issuer, headers, form).await?;
     let client = &client.client;
     // RFC 6749 §5.2: a grant type we know but the client may not use is unauthorized_client.
     let wanted = GrantType::parse(grant_type)
@@ -32,7 +47,7 @@ pub async fn token(
         return Err(OAuthError::unauthorized_client(format!("The client may not use grant_type {grant_type}")).into());
     }
     match wanted {
-        GrantType::ClientCredentials => client_credentials(&state, &issuer, client, form.get("scope")).await,
+        GrantType::ClientCredentials => client_credentials(state, issuer, client, form.get("scope")).await,
         // RFC 6749 §4.2: implicit tokens come from the authorization endpoint, not this one.
         GrantType::Implicit | GrantType::AuthorizationCode | GrantType::RefreshToken => Err(
             OAuthError::unsupported_grant_type(format!("grant_type {grant_type} is not supported at this endpoint"))

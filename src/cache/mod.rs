@@ -66,16 +66,17 @@ pub struct Cache {
     /// Revoked jti → expiry (Unix seconds).
     revoked: RwLock<HashMap<Uuid, i64>>,
     /// Per-node key for digests of presented secrets; never leaves memory.
-    digest_key: ring::hmac::Key,
+    digest_key: aws_lc_rs::hmac::Key,
     /// At most this many Argon2 verifications run at once, so bad secrets cannot starve the node.
     argon2_permits: tokio::sync::Semaphore,
 }
 
 impl Cache {
     pub fn new(store: Store, sealer: Arc<Sealer>, metrics: Arc<crate::metrics::Metrics>) -> Cache {
-        let rng = ring::rand::SystemRandom::new();
-        let digest_key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
-            .unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, uuid::Uuid::new_v4().as_bytes()));
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let digest_key = aws_lc_rs::hmac::Key::generate(aws_lc_rs::hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| {
+            aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, uuid::Uuid::new_v4().as_bytes())
+        });
         let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
         Cache {
             store,
@@ -123,7 +124,7 @@ impl Cache {
             jwks.push(key.public_jwk.clone());
             if signer.is_none() && key.retired_at.is_none() && key.algorithm == server.signing_algorithm {
                 let der = self.sealer.open(&key.kid, &key.sealed_private_key)?;
-                signer = Some(Arc::new(Signer::from_der(&key.kid, key.algorithm, &der)));
+                signer = Some(Arc::new(Signer::from_der(&key.kid, key.algorithm, &der)?));
             }
         }
         let jwks = serde_json::json!({ "keys": jwks }).to_string();
@@ -161,7 +162,7 @@ impl Cache {
     /// time a given secret is presented; afterwards a keyed digest answers.
     pub async fn verify_secret(&self, entry: &Arc<ClientEntry>, secret: &str) -> bool {
         let digest: [u8; 32] = {
-            let tag = ring::hmac::sign(&self.digest_key, secret.as_bytes());
+            let tag = aws_lc_rs::hmac::sign(&self.digest_key, secret.as_bytes());
             let mut out = [0u8; 32];
             out.copy_from_slice(tag.as_ref());
             out

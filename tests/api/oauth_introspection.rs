@@ -65,8 +65,8 @@ backend_tests! {
         let public = jwks["keys"][0]["n"].as_str().unwrap().to_owned();
         let hs_header = json!({"alg": "HS256", "typ": "JWT", "kid": header["kid"]});
         let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(hs_header.to_string()), parts[1]);
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, public.as_bytes());
-        let hs256 = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, signing_input.as_bytes()).as_ref()));
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, public.as_bytes());
+        let hs256 = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(aws_lc_rs::hmac::sign(&key, signing_input.as_bytes()).as_ref()));
 
         for (what, candidate) in [
             ("garbage", "not a token".to_owned()),

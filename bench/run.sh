@@ -87,6 +87,22 @@ for backend in $BACKENDS; do
     echo "$backend $alg introspect c=32 $line"
     report+=("$backend $alg introspect c=32 $line")
   done
+  # The same client's throughput once the auth server has 100,000 more clients.
+  if [[ "${BENCH_MANY_CLIENTS:-100000}" -gt 0 ]]; then
+    many=${BENCH_MANY_CLIENTS:-100000}
+    bulk="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $many)
+      INSERT INTO clients (auth_server_id, id, name, grant_types, response_types, redirect_uris, login_uri,
+        access_token_duration, id_token_duration, allow_all_scopes, labels, token_endpoint_auth_method, created_at, updated_at)
+      SELECT '$SERVER_ID', 'bulk' || i, 'bulk-' || i, '[\"client_credentials\"]', '[]', '[]', NULL, 300, 300, false, '{}',
+        'client_secret_post', 0, 0 FROM n"
+    case $backend in
+      sqlite) sqlite3 "$WORK/bench.db" "$bulk" ;;
+      postgres) psql -q "${PG_URL%/*}/$PG_DB" -c "$bulk" >/dev/null ;;
+    esac
+    line=$(load "$ISSUER/oauth/token" 32 "$body")
+    echo "$backend ES256 token c=32 with $many more clients $line"
+    report+=("$backend ES256 token c=32 with_${many}_clients $line")
+  fi
   echo "$backend peak RSS: $(rss_mb) MB"
   report+=("$backend rss_mb=$(rss_mb)")
   stop_server

@@ -56,15 +56,27 @@ async fn write_groups(store: Store, mut receiver: mpsc::Receiver<Pending>) {
             }
         }
         let records: Vec<TokenRecord> = group.iter().map(|p| p.record.clone()).collect();
-        let committed = match store::tokens::insert_batch(&store, &records).await {
-            Ok(()) => true,
+        match store::tokens::insert_batch(&store, &records).await {
+            Ok(()) => {
+                for pending in group {
+                    let _ = pending.done.send(true);
+                }
+            }
+            // One bad row (a client deleted mid-request) must not fail its neighbours: retry
+            // the group row by row, so only that request fails.
+            Err(store::Error::ForeignKey | store::Error::Conflict { .. }) => {
+                for pending in group {
+                    let committed =
+                        store::tokens::insert_batch(&store, std::slice::from_ref(&pending.record)).await.is_ok();
+                    let _ = pending.done.send(committed);
+                }
+            }
             Err(e) => {
                 tracing::error!(error = %e, tokens = records.len(), "cannot record issued tokens");
-                false
+                for pending in group {
+                    let _ = pending.done.send(false);
+                }
             }
-        };
-        for pending in group {
-            let _ = pending.done.send(committed);
         }
     }
 }

@@ -340,6 +340,25 @@ impl Db<'_> {
         self.fetch_optional(sql, args).await?.ok_or(Error::NotFound)
     }
 
+    /// Runs a statement whose text varies (a multi-row insert, say) without caching its
+    /// prepared form, so the per-connection statement cache does not fill with one-offs.
+    pub(crate) async fn execute_once(self, sql: &str, args: Args) -> Result<u64> {
+        Ok(match self {
+            Db::PgPool(pool) => {
+                bind_all!(sqlx::query::<Postgres>(sql), args.0).persistent(false).execute(pool).await?.rows_affected()
+            }
+            Db::SqlitePool(pool) => {
+                bind_all!(sqlx::query::<Sqlite>(sql), args.0).persistent(false).execute(pool).await?.rows_affected()
+            }
+            Db::PgConn(conn) => {
+                bind_all!(sqlx::query::<Postgres>(sql), args.0).persistent(false).execute(conn).await?.rows_affected()
+            }
+            Db::SqliteConn(conn) => {
+                bind_all!(sqlx::query::<Sqlite>(sql), args.0).persistent(false).execute(conn).await?.rows_affected()
+            }
+        })
+    }
+
     /// Runs a statement and returns how many rows it touched.
     pub(crate) async fn execute(self, sql: &str, args: Args) -> Result<u64> {
         Ok(match self {

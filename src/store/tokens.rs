@@ -66,7 +66,7 @@ pub async fn insert_batch(store: &Store, tokens: &[TokenRecord]) -> Result<()> {
             ));
         }
         let sql = format!("INSERT INTO tokens ({COLUMNS}) VALUES {}", rows.join(", "));
-        tx.db().execute(&sql, bound).await?;
+        tx.db().execute_once(&sql, bound).await?;
     }
     tx.commit().await
 }

@@ -62,7 +62,7 @@ async fn write_groups(store: Store, mut receiver: mpsc::Receiver<Pending>) {
                     let _ = pending.done.send(true);
                 }
             }
-            // One bad row (a client deleted mid-request) must not fail its neighbours: retry
+            // One bad row must not fail its neighbours: retry
             // the group row by row, so only that request fails.
             Err(store::Error::ForeignKey | store::Error::Conflict { .. }) => {
                 for pending in group {

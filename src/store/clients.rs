@@ -255,12 +255,18 @@ pub async fn put(store: &Store, client: &Client, secret: Option<&NewSecret>) -> 
 }
 
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<()> {
-    let deleted = super::execute_with_change(
-        store,
-        "DELETE FROM clients WHERE auth_server_id = $1 AND id = $2",
-        args![auth_server_id, id.as_str()],
-        &Change::Client(auth_server_id, id.as_str().to_owned()),
-    )
-    .await?;
-    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+    let mut tx = store.begin().await?;
+    let deleted = tx
+        .db()
+        .execute("DELETE FROM clients WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, id.as_str()])
+        .await?;
+    if deleted == 0 {
+        return Err(Error::NotFound);
+    }
+    // Token rows have no foreign key (see migration 0002); they go with their client.
+    tx.db()
+        .execute("DELETE FROM tokens WHERE auth_server_id = $1 AND client_id = $2", args![auth_server_id, id.as_str()])
+        .await?;
+    changes::record(&mut tx, &Change::Client(auth_server_id, id.as_str().to_owned())).await?;
+    tx.commit().await
 }

@@ -63,6 +63,9 @@ pub struct Cache {
     sealer: Arc<Sealer>,
     servers: RwLock<HashMap<String, Arc<ServerEntry>>>,
     clients: RwLock<HashMap<ClientKey, Option<Arc<ClientEntry>>>>,
+    /// Bumped by every invalidation; a load that began before a bump does not insert its
+    /// (possibly stale) result, so an invalidation can never be overtaken by a slow load.
+    generation: std::sync::atomic::AtomicU64,
     /// Revoked jti → expiry (Unix seconds).
     revoked: RwLock<HashMap<Uuid, i64>>,
     /// Per-node key for digests of presented secrets; never leaves memory.
@@ -84,6 +87,7 @@ impl Cache {
             sealer,
             servers: RwLock::new(HashMap::new()),
             clients: RwLock::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
             revoked: RwLock::new(HashMap::new()),
             digest_key,
             argon2_permits: tokio::sync::Semaphore::new(cores),
@@ -101,13 +105,17 @@ impl Cache {
             return Ok(Some(entry.clone()));
         }
         self.metrics.server_cache.miss();
+        let generation = self.generation();
         let server = match store::auth_servers::get_by_slug(&self.store, slug).await {
             Ok(server) => server,
             Err(store::Error::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let entry = Arc::new(self.load_server(server, now).await?);
-        write(&self.servers).insert(slug.as_str().to_owned(), entry.clone());
+        let mut servers = write(&self.servers);
+        if self.generation() == generation {
+            servers.insert(slug.as_str().to_owned(), entry.clone());
+        }
         Ok(Some(entry))
     }
 
@@ -139,6 +147,7 @@ impl Cache {
             return Ok(entry.clone());
         }
         self.metrics.client_cache.miss();
+        let generation = self.generation();
         let entry = match ClientId::parse(client_id) {
             Err(_) => None,
             Ok(id) => match store::clients::get(&self.store, auth_server_id, &id).await {
@@ -154,7 +163,9 @@ impl Cache {
         if clients.len() >= MAX_CACHED_CLIENTS {
             clients.clear();
         }
-        clients.insert(key, entry.clone());
+        if self.generation() == generation {
+            clients.insert(key, entry.clone());
+        }
         Ok(entry)
     }
 
@@ -199,8 +210,17 @@ impl Cache {
         write(&self.revoked).retain(|_, expires| *expires > now);
     }
 
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Drops whatever a change made stale.
     pub fn invalidate(&self, change: &Change) {
+        self.bump();
         match change {
             Change::Server(id) => {
                 write(&self.servers).retain(|_, entry| entry.server.id != *id);
@@ -213,6 +233,7 @@ impl Cache {
 
     /// Drops everything cached about an auth server: its configuration and its clients.
     pub fn invalidate_all_of(&self, auth_server_id: Uuid) {
+        self.bump();
         write(&self.servers).retain(|_, entry| entry.server.id != auth_server_id);
         write(&self.clients).retain(|(server, _), _| *server != auth_server_id);
     }

@@ -36,10 +36,19 @@ pub const TOKEN_SUFFIX: &str = "/oauth/token";
 pub const INTROSPECT_SUFFIX: &str = "/introspect";
 pub const REVOKE_SUFFIX: &str = "/oauth/revoke";
 
-/// Issuers as routes: path-based below `/{issuerSlug}/auth`, host-based below `/auth` (the
-/// slug then comes from the Host header).
-pub const PATH_ISSUER_PREFIX: &str = "/{issuerSlug}/auth";
-pub const HOST_ISSUER_PREFIX: &str = "/auth";
+/// Each issuer endpoint as routed: path-based below `/{issuerSlug}/auth`, and host-based
+/// below `/auth` (the slug then comes from the Host header).
+macro_rules! issuer_paths {
+    ($suffix:literal) => {
+        [concat!("/{issuerSlug}/auth", $suffix), concat!("/auth", $suffix)]
+    };
+}
+pub const METADATA_PATHS: [&str; 2] = issuer_paths!("/.well-known/openid-configuration");
+pub const OAUTH_METADATA_PATHS: [&str; 2] = issuer_paths!("/.well-known/oauth-authorization-server");
+pub const JWKS_PATHS: [&str; 2] = issuer_paths!("/.well-known/jwks");
+pub const TOKEN_PATHS: [&str; 2] = issuer_paths!("/oauth/token");
+pub const INTROSPECT_PATHS: [&str; 2] = issuer_paths!("/introspect");
+pub const REVOKE_PATHS: [&str; 2] = issuer_paths!("/oauth/revoke");
 
 /// A router under construction that remembers what it routes.
 pub struct Routes<S> {

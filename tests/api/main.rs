@@ -15,6 +15,7 @@ mod admin_scopes;
 mod admin_tokens;
 mod issuer_cors;
 mod jose;
+mod keys_at_rest;
 mod multi_node;
 mod oauth_discovery;
 mod oauth_introspection;

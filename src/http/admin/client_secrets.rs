@@ -16,7 +16,7 @@ use crate::http::validate::{Body, boolean, present, string};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
-use super::{Page, hash_secret, list_params, require_auth_server, timestamp};
+use super::{Page, hash_secret, list_params, require_client, timestamp};
 
 pub fn routes() -> Routes<AppState> {
     Routes::default()
@@ -46,17 +46,6 @@ fn view(info: SecretInfo, secret: Option<&ClientSecret>) -> SecretView {
         created_at: timestamp(info.created_at),
         updated_at: timestamp(info.updated_at),
     }
-}
-
-/// The auth server and the client must exist; answers which one does not.
-async fn require_client(state: &AppState, ids: &PathIds) -> Result<(Uuid, ClientId), ApiError> {
-    let auth_server_id = ids.auth_server()?;
-    let client_id = ids.client()?;
-    require_auth_server(state, auth_server_id).await?;
-    store::clients::get(&state.store, auth_server_id, &client_id)
-        .await
-        .or_not_found(|| format!("Client [{client_id}]"))?;
-    Ok((auth_server_id, client_id))
 }
 
 fn secret_errors(client_id: &ClientId, secret_id: Option<Uuid>) -> impl FnOnce(&store::Error) -> Option<ApiError> + '_ {

@@ -77,6 +77,21 @@ pub(crate) async fn require_auth_server(state: &AppState, id: Uuid) -> Result<()
     if store::auth_servers::exists(&state.store, id).await? { Ok(()) } else { Err(auth_server_not_found(id)) }
 }
 
+/// The auth server and the client must exist; answers 404 naming the one that does not.
+pub(crate) async fn require_client(
+    state: &AppState,
+    ids: &super::extract::PathIds,
+) -> Result<(Uuid, crate::domain::ClientId), ApiError> {
+    use super::error::ResultExt;
+    let auth_server_id = ids.auth_server()?;
+    let client_id = ids.client()?;
+    require_auth_server(state, auth_server_id).await?;
+    store::clients::get(&state.store, auth_server_id, &client_id)
+        .await
+        .or_not_found(|| format!("Client [{client_id}]"))?;
+    Ok((auth_server_id, client_id))
+}
+
 pub(crate) fn auth_server_not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format!("Auth server [{id}] not found"))
 }

@@ -7,7 +7,6 @@ use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::domain::ClientId;
 use crate::domain::token::TokenRecord;
 use crate::http::error::ResultExt;
 use crate::http::extract::{PathIds, QueryPairs};
@@ -15,7 +14,7 @@ use crate::http::routes::{CLIENT_TOKEN, CLIENT_TOKENS};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
-use super::{Page, list_params, require_auth_server, timestamp};
+use super::{Page, list_params, require_client, timestamp};
 
 pub fn routes() -> Routes<AppState> {
     Routes::default()
@@ -40,16 +39,6 @@ fn view(token: TokenRecord) -> TokenView {
         created_at: timestamp(token.created_at),
         expires_at: timestamp(token.expires_at),
     }
-}
-
-async fn require_client(state: &AppState, ids: &PathIds) -> Result<(Uuid, ClientId), ApiError> {
-    let auth_server_id = ids.auth_server()?;
-    let client_id = ids.client()?;
-    require_auth_server(state, auth_server_id).await?;
-    store::clients::get(&state.store, auth_server_id, &client_id)
-        .await
-        .or_not_found(|| format!("Client [{client_id}]"))?;
-    Ok((auth_server_id, client_id))
 }
 
 async fn list(

@@ -20,28 +20,22 @@ use crate::oauth::OAuthError;
 use crate::oauth::client_auth::{self, Method};
 use crate::oauth::form::Form;
 
-use super::routes::{
-    HOST_ISSUER_PREFIX, INTROSPECT_SUFFIX, JWKS_SUFFIX, METADATA_SUFFIX, OAUTH_METADATA_SUFFIX, PATH_ISSUER_PREFIX,
-    REVOKE_SUFFIX, TOKEN_SUFFIX,
-};
+use super::routes::{INTROSPECT_PATHS, JWKS_PATHS, METADATA_PATHS, OAUTH_METADATA_PATHS, REVOKE_PATHS, TOKEN_PATHS};
 use super::{ApiError, AppState, Routes};
 
 /// Every issuer endpoint, path-based and host-based, with a CORS preflight route each.
 pub fn routes() -> Routes<AppState> {
     let mut routes = Routes::default();
-    for prefix in [PATH_ISSUER_PREFIX, HOST_ISSUER_PREFIX] {
-        let path = |suffix: &str| -> &'static str { Box::leak(format!("{prefix}{suffix}").into_boxed_str()) };
+    for i in 0..2 {
         routes = routes
-            .get(path(METADATA_SUFFIX), discovery::openid_configuration)
-            .get(path(OAUTH_METADATA_SUFFIX), discovery::oauth_authorization_server)
-            .get(path(JWKS_SUFFIX), discovery::jwks)
-            .post(path(TOKEN_SUFFIX), token::token)
-            .post(path(INTROSPECT_SUFFIX), introspect::introspect)
-            .post(path(REVOKE_SUFFIX), revoke::revoke);
-        for suffix in
-            [METADATA_SUFFIX, OAUTH_METADATA_SUFFIX, JWKS_SUFFIX, TOKEN_SUFFIX, INTROSPECT_SUFFIX, REVOKE_SUFFIX]
-        {
-            routes = routes.options(path(suffix), cors::preflight);
+            .get(METADATA_PATHS[i], discovery::openid_configuration)
+            .get(OAUTH_METADATA_PATHS[i], discovery::oauth_authorization_server)
+            .get(JWKS_PATHS[i], discovery::jwks)
+            .post(TOKEN_PATHS[i], token::token)
+            .post(INTROSPECT_PATHS[i], introspect::introspect)
+            .post(REVOKE_PATHS[i], revoke::revoke);
+        for paths in [METADATA_PATHS, OAUTH_METADATA_PATHS, JWKS_PATHS, TOKEN_PATHS, INTROSPECT_PATHS, REVOKE_PATHS] {
+            routes = routes.options(paths[i], cors::preflight);
         }
     }
     routes

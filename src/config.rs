@@ -47,9 +47,9 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tessera.db?mode=rwc", global = true)]
     pub database_url: String,
 
-    /// Maximum database connections per node.
-    #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
-    pub db_max_connections: u32,
+    /// Maximum database connections per node [default: 10 for Postgres, 4 for SQLite].
+    #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
 
     /// Bearer token for the /v1 management API. Unset: generated once, stored hashed, printed at first start.
     #[arg(long, env = "TESSERA_ADMIN_TOKEN", hide_env_values = true, global = true)]
@@ -113,7 +113,7 @@ impl Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
             database_url,
-            db_max_connections: 5,
+            db_max_connections: Some(5),
             admin_token: Some(admin_token.to_owned()),
             encryption_key: None,
             key_rotation_days: 90,
@@ -156,6 +156,12 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// SQLite has one writer and a worker thread per connection, so a small pool serves it
+    /// as fast and keeps memory down; Postgres gets more.
+    pub fn max_connections(&self) -> u32 {
+        self.db_max_connections.unwrap_or(if self.database_url.starts_with("sqlite:") { 4 } else { 10 })
     }
 
     pub fn acquire_timeout(&self) -> Duration {

@@ -85,7 +85,7 @@ impl Application {
 fn connect(settings: &Settings) -> Result<Store, String> {
     Store::connect(&ConnectOptions {
         url: settings.database_url.clone(),
-        max_connections: settings.db_max_connections,
+        max_connections: settings.max_connections(),
         acquire_timeout: settings.acquire_timeout(),
     })
 }

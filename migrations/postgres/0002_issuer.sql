@@ -43,12 +43,14 @@ CREATE INDEX revoked_tokens_revoked_at_idx ON revoked_tokens (revoked_at);
 
 -- Every write that a node may have cached appends here in the same transaction; nodes poll
 -- it to invalidate. `kind` is 'server' (auth server, scopes, claims, keys) or 'client'
--- (a client and its secrets, `subject` = client id).
+-- (a client and its secrets, `subject` = client id). `origin` is the writing node, which has
+-- invalidated its own cache already and skips its own rows.
 CREATE TABLE changes (
     id             BIGSERIAL NOT NULL,
     auth_server_id TEXT      NOT NULL,
     kind           TEXT      NOT NULL,
     subject        TEXT      NOT NULL,
+    origin         TEXT      NOT NULL,
     created_at     BIGINT    NOT NULL,
     CONSTRAINT changes_id_key PRIMARY KEY (id)
 );

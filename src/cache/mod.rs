@@ -41,6 +41,8 @@ pub struct ClientEntry {
     secret_hashes: Vec<String>,
     /// Keyed digests of presented secrets that matched, so Argon2 runs once per secret.
     verified: Mutex<std::collections::HashSet<[u8; 32]>>,
+    /// Held while Argon2 runs, so concurrent first uses of a secret verify it once.
+    verifying: tokio::sync::Mutex<()>,
 }
 
 impl ClientEntry {
@@ -63,6 +65,9 @@ pub struct Cache {
     sealer: Arc<Sealer>,
     servers: RwLock<HashMap<String, Arc<ServerEntry>>>,
     clients: RwLock<HashMap<ClientKey, Option<Arc<ClientEntry>>>>,
+    /// Held while loading from the database, so concurrent misses load once (loads happen
+    /// only after changes, so serializing them costs nothing in the steady state).
+    loading: tokio::sync::Mutex<()>,
     /// Bumped by every invalidation; a load that began before a bump does not insert its
     /// (possibly stale) result, so an invalidation can never be overtaken by a slow load.
     generation: std::sync::atomic::AtomicU64,
@@ -87,6 +92,7 @@ impl Cache {
             sealer,
             servers: RwLock::new(HashMap::new()),
             clients: RwLock::new(HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
             generation: std::sync::atomic::AtomicU64::new(0),
             revoked: RwLock::new(HashMap::new()),
             digest_key,
@@ -100,6 +106,11 @@ impl Cache {
 
     /// The auth server behind an issuer slug; `None` when there is none.
     pub async fn server(&self, slug: &IssuerSlug, now: DateTime<Utc>) -> Result<Option<Arc<ServerEntry>>, CacheError> {
+        if let Some(entry) = read(&self.servers).get(slug.as_str()) {
+            self.metrics.server_cache.hit();
+            return Ok(Some(entry.clone()));
+        }
+        let _loading = self.loading.lock().await;
         if let Some(entry) = read(&self.servers).get(slug.as_str()) {
             self.metrics.server_cache.hit();
             return Ok(Some(entry.clone()));
@@ -146,6 +157,11 @@ impl Cache {
             self.metrics.client_cache.hit();
             return Ok(entry.clone());
         }
+        let _loading = self.loading.lock().await;
+        if let Some(entry) = read(&self.clients).get(&key) {
+            self.metrics.client_cache.hit();
+            return Ok(entry.clone());
+        }
         self.metrics.client_cache.miss();
         let generation = self.generation();
         let entry = match ClientId::parse(client_id) {
@@ -153,7 +169,12 @@ impl Cache {
             Ok(id) => match store::clients::get(&self.store, auth_server_id, &id).await {
                 Ok(client) => {
                     let secret_hashes = store::client_secrets::enabled_hashes(&self.store, auth_server_id, &id).await?;
-                    Some(Arc::new(ClientEntry { client, secret_hashes, verified: Mutex::new(Default::default()) }))
+                    Some(Arc::new(ClientEntry {
+                        client,
+                        secret_hashes,
+                        verified: Mutex::new(Default::default()),
+                        verifying: tokio::sync::Mutex::new(()),
+                    }))
                 }
                 Err(store::Error::NotFound) => None,
                 Err(e) => return Err(e.into()),
@@ -178,6 +199,12 @@ impl Cache {
             out.copy_from_slice(tag.as_ref());
             out
         };
+        if lock(&entry.verified).contains(&digest) {
+            self.metrics.secret_cache.hit();
+            return true;
+        }
+        // One Argon2 run at a time per client: the others wait and find its result.
+        let _verifying = entry.verifying.lock().await;
         if lock(&entry.verified).contains(&digest) {
             self.metrics.secret_cache.hit();
             return true;

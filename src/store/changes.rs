@@ -20,22 +20,23 @@ pub(crate) async fn record(tx: &mut Tx, change: &Change) -> Result<()> {
         Change::Server(id) => (*id, "server", String::new()),
         Change::Client(id, client) => (*id, "client", client.clone()),
     };
+    let origin = tx.node_id().to_owned();
     tx.db()
         .execute(
-            "INSERT INTO changes (auth_server_id, kind, subject, created_at) VALUES ($1, $2, $3, $4)",
-            args![auth_server_id, kind, subject, micros(chrono::Utc::now())],
+            "INSERT INTO changes (auth_server_id, kind, subject, origin, created_at) VALUES ($1, $2, $3, $4, $5)",
+            args![auth_server_id, kind, subject, origin, micros(chrono::Utc::now())],
         )
         .await?;
     Ok(())
 }
 
-/// Changes recorded at or after `since` (microseconds), oldest first, with their ids.
+/// Changes other nodes recorded at or after `since` (microseconds), oldest first, with their ids.
 pub async fn since(store: &Store, since: i64) -> Result<Vec<(i64, Change)>> {
     let rows: Vec<(i64, String, String, String)> = store
         .db()
         .fetch_all(
-            "SELECT id, auth_server_id, kind, subject FROM changes WHERE created_at >= $1 ORDER BY id",
-            args![since],
+            "SELECT id, auth_server_id, kind, subject FROM changes WHERE created_at >= $1 AND origin <> $2 ORDER BY id",
+            args![since, store.node_id()],
         )
         .await?;
     Ok(rows

@@ -16,6 +16,7 @@ pub mod signing_keys;
 pub mod tokens;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
@@ -111,7 +112,14 @@ pub enum Dialect {
 
 /// Connection pools for the configured database; cheap to clone.
 #[derive(Clone, Debug)]
-pub enum Store {
+pub struct Store {
+    pools: Pools,
+    /// This node's id in the change feed (see `changes`).
+    node: Arc<str>,
+}
+
+#[derive(Clone, Debug)]
+enum Pools {
     Postgres(PgPool),
     Sqlite(SqlitePool),
 }
@@ -125,6 +133,15 @@ pub struct ConnectOptions {
 }
 
 impl Store {
+    fn new(pools: Pools) -> Store {
+        Store { pools, node: Arc::from(uuid::Uuid::new_v4().to_string()) }
+    }
+
+    /// This node's id in the change feed.
+    pub fn node_id(&self) -> &str {
+        &self.node
+    }
+
     /// Opens pools lazily: the service starts even while the database is down, and
     /// answers 503 until it is reachable.
     pub fn connect(options: &ConnectOptions) -> Result<Store, String> {
@@ -135,7 +152,7 @@ impl Store {
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
                 .connect_lazy_with(connect);
-            Ok(Store::Postgres(pool))
+            Ok(Store::new(Pools::Postgres(pool)))
         } else if url.starts_with("sqlite:") {
             let connect = SqliteConnectOptions::from_str(url)
                 .map_err(|e| format!("invalid DATABASE_URL: {e}"))?
@@ -148,23 +165,23 @@ impl Store {
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
                 .connect_lazy_with(connect);
-            Ok(Store::Sqlite(pool))
+            Ok(Store::new(Pools::Sqlite(pool)))
         } else {
             Err(format!("unsupported DATABASE_URL {url:?}: use postgres://… or sqlite://…"))
         }
     }
 
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Store::Postgres(_) => Dialect::Postgres,
-            Store::Sqlite(_) => Dialect::Sqlite,
+        match &self.pools {
+            Pools::Postgres(_) => Dialect::Postgres,
+            Pools::Sqlite(_) => Dialect::Sqlite,
         }
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
-            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+        match &self.pools {
+            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+            Pools::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
         }
     }
 
@@ -174,46 +191,58 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        match self {
-            Store::Postgres(pool) => pool.close().await,
-            Store::Sqlite(pool) => pool.close().await,
+        match &self.pools {
+            Pools::Postgres(pool) => pool.close().await,
+            Pools::Sqlite(pool) => pool.close().await,
         }
     }
 
     pub(crate) fn db(&self) -> Db<'_> {
-        match self {
-            Store::Postgres(pool) => Db::PgPool(pool),
-            Store::Sqlite(pool) => Db::SqlitePool(pool),
+        match &self.pools {
+            Pools::Postgres(pool) => Db::PgPool(pool),
+            Pools::Sqlite(pool) => Db::SqlitePool(pool),
         }
     }
 
     /// A write transaction. SQLite takes its write lock up front (`BEGIN IMMEDIATE`), so a
     /// transaction that reads before it writes cannot fail on a stale snapshot.
     pub(crate) async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+        Ok(match &self.pools {
+            Pools::Postgres(pool) => Tx { inner: Inner::Postgres(pool.begin().await?), node: self.node.clone() },
+            Pools::Sqlite(pool) => {
+                Tx { inner: Inner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?), node: self.node.clone() }
+            }
         })
     }
 }
 
-pub(crate) enum Tx {
+pub(crate) struct Tx {
+    inner: Inner,
+    /// The writing node, for the change feed.
+    node: Arc<str>,
+}
+
+enum Inner {
     Postgres(Transaction<'static, Postgres>),
     Sqlite(Transaction<'static, Sqlite>),
 }
 
 impl Tx {
     pub(crate) fn db(&mut self) -> Db<'_> {
-        match self {
-            Tx::Postgres(tx) => Db::PgConn(tx),
-            Tx::Sqlite(tx) => Db::SqliteConn(tx),
+        match &mut self.inner {
+            Inner::Postgres(tx) => Db::PgConn(tx),
+            Inner::Sqlite(tx) => Db::SqliteConn(tx),
         }
     }
 
+    pub(crate) fn node_id(&self) -> &str {
+        &self.node
+    }
+
     pub(crate) async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Postgres(tx) => tx.commit().await?,
-            Tx::Sqlite(tx) => tx.commit().await?,
+        match self.inner {
+            Inner::Postgres(tx) => tx.commit().await?,
+            Inner::Sqlite(tx) => tx.commit().await?,
         }
         Ok(())
     }

@@ -44,8 +44,7 @@ CREATE INDEX revoked_tokens_revoked_at_idx ON revoked_tokens (revoked_at);
 
 -- Every write that a node may have cached appends here in the same transaction; nodes poll
 -- it to invalidate. `kind` is 'server' (auth server, scopes, claims, keys) or 'client'
--- (a client and its secrets, `subject` = client id). `origin` is the writing node, which has
--- invalidated its own cache already and skips its own rows.
+-- (a client and its secrets, `subject` = client id). `origin` names the writing node, for diagnosis.
 CREATE TABLE changes (
     id             INTEGER PRIMARY KEY,
     auth_server_id TEXT    NOT NULL,

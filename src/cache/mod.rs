@@ -3,10 +3,12 @@
 //! hashes, and the revoked token ids. Writes invalidate locally at once and on other nodes
 //! through the change feed (`sync`), so no request reloads configuration a cache can answer.
 
+mod locks;
 pub mod sync;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -18,6 +20,22 @@ use crate::store::{self, Store, changes::Change};
 
 /// Bounds memory: past this many cached clients, the client cache starts over.
 const MAX_CACHED_CLIENTS: usize = 200_000;
+
+/// A backstop behind the change feed: no entry is trusted for longer than this, whatever
+/// invalidation a node may have missed.
+pub const MAX_AGE: Duration = Duration::from_secs(300);
+
+/// A cached value and when it was loaded.
+struct Cached<T> {
+    at: Instant,
+    value: T,
+}
+
+impl<T: Clone> Cached<T> {
+    fn fresh(&self) -> Option<T> {
+        (self.at.elapsed() < MAX_AGE).then(|| self.value.clone())
+    }
+}
 
 /// (auth server, client id); a `None` entry remembers that no such client exists.
 type ClientKey = (Uuid, String);
@@ -41,8 +59,6 @@ pub struct ClientEntry {
     secret_hashes: Vec<String>,
     /// Keyed digests of presented secrets that matched, so Argon2 runs once per secret.
     verified: Mutex<std::collections::HashSet<[u8; 32]>>,
-    /// Held while Argon2 runs, so concurrent first uses of a secret verify it once.
-    verifying: tokio::sync::Mutex<()>,
 }
 
 impl ClientEntry {
@@ -63,11 +79,13 @@ pub struct Cache {
     store: Store,
     metrics: Arc<crate::metrics::Metrics>,
     sealer: Arc<Sealer>,
-    servers: RwLock<HashMap<String, Arc<ServerEntry>>>,
-    clients: RwLock<HashMap<ClientKey, Option<Arc<ClientEntry>>>>,
-    /// Held while loading from the database, so concurrent misses load once (loads happen
-    /// only after changes, so serializing them costs nothing in the steady state).
-    loading: tokio::sync::Mutex<()>,
+    servers: RwLock<HashMap<String, Cached<Arc<ServerEntry>>>>,
+    clients: RwLock<HashMap<ClientKey, Cached<Option<Arc<ClientEntry>>>>>,
+    /// Concurrent misses of one entry load it once; other entries load in parallel.
+    server_loads: locks::KeyedLocks<String>,
+    client_loads: locks::KeyedLocks<ClientKey>,
+    /// Concurrent first uses of one secret run Argon2 once; other secrets are not held up.
+    verifications: locks::KeyedLocks<[u8; 32]>,
     /// Bumped by every invalidation; a load that began before a bump does not insert its
     /// (possibly stale) result, so an invalidation can never be overtaken by a slow load.
     generation: std::sync::atomic::AtomicU64,
@@ -92,7 +110,9 @@ impl Cache {
             sealer,
             servers: RwLock::new(HashMap::new()),
             clients: RwLock::new(HashMap::new()),
-            loading: tokio::sync::Mutex::new(()),
+            server_loads: Default::default(),
+            client_loads: Default::default(),
+            verifications: Default::default(),
             generation: std::sync::atomic::AtomicU64::new(0),
             revoked: RwLock::new(HashMap::new()),
             digest_key,
@@ -106,14 +126,15 @@ impl Cache {
 
     /// The auth server behind an issuer slug; `None` when there is none.
     pub async fn server(&self, slug: &IssuerSlug, now: DateTime<Utc>) -> Result<Option<Arc<ServerEntry>>, CacheError> {
-        if let Some(entry) = read(&self.servers).get(slug.as_str()) {
+        let cached = || read(&self.servers).get(slug.as_str()).and_then(Cached::fresh);
+        if let Some(entry) = cached() {
             self.metrics.server_cache.hit();
-            return Ok(Some(entry.clone()));
+            return Ok(Some(entry));
         }
-        let _loading = self.loading.lock().await;
-        if let Some(entry) = read(&self.servers).get(slug.as_str()) {
+        let _loading = self.server_loads.lock(&slug.as_str().to_owned()).await;
+        if let Some(entry) = cached() {
             self.metrics.server_cache.hit();
-            return Ok(Some(entry.clone()));
+            return Ok(Some(entry));
         }
         self.metrics.server_cache.miss();
         let generation = self.generation();
@@ -125,7 +146,7 @@ impl Cache {
         let entry = Arc::new(self.load_server(server, now).await?);
         let mut servers = write(&self.servers);
         if self.generation() == generation {
-            servers.insert(slug.as_str().to_owned(), entry.clone());
+            servers.insert(slug.as_str().to_owned(), Cached { at: Instant::now(), value: entry.clone() });
         }
         Ok(Some(entry))
     }
@@ -152,40 +173,35 @@ impl Cache {
 
     /// A client of an auth server; `None` when there is none (remembered until it changes).
     pub async fn client(&self, auth_server_id: Uuid, client_id: &str) -> Result<Option<Arc<ClientEntry>>, CacheError> {
+        // An id that cannot exist is answered without caching the caller's string.
+        let Ok(id) = ClientId::parse(client_id) else { return Ok(None) };
         let key = (auth_server_id, client_id.to_owned());
-        if let Some(entry) = read(&self.clients).get(&key) {
+        let cached = || read(&self.clients).get(&key).and_then(Cached::fresh);
+        if let Some(entry) = cached() {
             self.metrics.client_cache.hit();
-            return Ok(entry.clone());
+            return Ok(entry);
         }
-        let _loading = self.loading.lock().await;
-        if let Some(entry) = read(&self.clients).get(&key) {
+        let _loading = self.client_loads.lock(&key).await;
+        if let Some(entry) = cached() {
             self.metrics.client_cache.hit();
-            return Ok(entry.clone());
+            return Ok(entry);
         }
         self.metrics.client_cache.miss();
         let generation = self.generation();
-        let entry = match ClientId::parse(client_id) {
-            Err(_) => None,
-            Ok(id) => match store::clients::get(&self.store, auth_server_id, &id).await {
-                Ok(client) => {
-                    let secret_hashes = store::client_secrets::enabled_hashes(&self.store, auth_server_id, &id).await?;
-                    Some(Arc::new(ClientEntry {
-                        client,
-                        secret_hashes,
-                        verified: Mutex::new(Default::default()),
-                        verifying: tokio::sync::Mutex::new(()),
-                    }))
-                }
-                Err(store::Error::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            },
+        let entry = match store::clients::get(&self.store, auth_server_id, &id).await {
+            Ok(client) => {
+                let secret_hashes = store::client_secrets::enabled_hashes(&self.store, auth_server_id, &id).await?;
+                Some(Arc::new(ClientEntry { client, secret_hashes, verified: Mutex::new(Default::default()) }))
+            }
+            Err(store::Error::NotFound) => None,
+            Err(e) => return Err(e.into()),
         };
         let mut clients = write(&self.clients);
         if clients.len() >= MAX_CACHED_CLIENTS {
             clients.clear();
         }
         if self.generation() == generation {
-            clients.insert(key, entry.clone());
+            clients.insert(key.clone(), Cached { at: Instant::now(), value: entry.clone() });
         }
         Ok(entry)
     }
@@ -203,8 +219,8 @@ impl Cache {
             self.metrics.secret_cache.hit();
             return true;
         }
-        // One Argon2 run at a time per client: the others wait and find its result.
-        let _verifying = entry.verifying.lock().await;
+        // Concurrent first uses of this secret wait for one Argon2 run and find its result.
+        let _verifying = self.verifications.lock(&digest).await;
         if lock(&entry.verified).contains(&digest) {
             self.metrics.secret_cache.hit();
             return true;
@@ -250,7 +266,7 @@ impl Cache {
         self.bump();
         match change {
             Change::Server(id) => {
-                write(&self.servers).retain(|_, entry| entry.server.id != *id);
+                write(&self.servers).retain(|_, cached| cached.value.server.id != *id);
             }
             Change::Client(server, client) => {
                 write(&self.clients).remove(&(*server, client.clone()));
@@ -261,7 +277,7 @@ impl Cache {
     /// Drops everything cached about an auth server: its configuration and its clients.
     pub fn invalidate_all_of(&self, auth_server_id: Uuid) {
         self.bump();
-        write(&self.servers).retain(|_, entry| entry.server.id != auth_server_id);
+        write(&self.servers).retain(|_, cached| cached.value.server.id != auth_server_id);
         write(&self.clients).retain(|(server, _), _| *server != auth_server_id);
     }
 }

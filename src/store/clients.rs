@@ -254,7 +254,9 @@ pub async fn put(store: &Store, client: &Client, secret: Option<&NewSecret>) -> 
     Ok((client, outcome))
 }
 
-pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<()> {
+/// Deletes a client; its live tokens are revoked (returned as (jti, expiry)), so a client
+/// re-imported under the same id does not revive them.
+pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<Vec<(Uuid, i64)>> {
     let mut tx = store.begin().await?;
     let deleted = tx
         .db()
@@ -263,10 +265,8 @@ pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Resul
     if deleted == 0 {
         return Err(Error::NotFound);
     }
-    // Token rows have no foreign key (see migration 0002); they go with their client.
-    tx.db()
-        .execute("DELETE FROM tokens WHERE auth_server_id = $1 AND client_id = $2", args![auth_server_id, id.as_str()])
-        .await?;
+    let revoked = super::tokens::revoke_all_in(&mut tx, auth_server_id, id, chrono::Utc::now()).await?;
     changes::record(&mut tx, &Change::Client(auth_server_id, id.as_str().to_owned())).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(revoked)
 }

@@ -137,11 +137,6 @@ impl Store {
         Store { pools, node: Arc::from(uuid::Uuid::new_v4().to_string()) }
     }
 
-    /// This node's id in the change feed.
-    pub fn node_id(&self) -> &str {
-        &self.node
-    }
-
     /// Opens pools lazily: the service starts even while the database is down, and
     /// answers 503 until it is reachable.
     pub fn connect(options: &ConnectOptions) -> Result<Store, String> {

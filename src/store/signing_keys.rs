@@ -8,7 +8,7 @@ use crate::domain::SigningAlgorithm;
 use super::{Error, Result, Store, Tx, args, from_json, from_micros, micros, to_json};
 
 /// A key as stored: its private half sealed, its public half as a JWK.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StoredKey {
     pub kid: String,
     pub auth_server_id: Uuid,
@@ -17,6 +17,19 @@ pub struct StoredKey {
     pub public_jwk: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    /// Without an encryption key the sealed form is the private key itself: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("auth_server_id", &self.auth_server_id)
+            .field("algorithm", &self.algorithm)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(sqlx::FromRow)]

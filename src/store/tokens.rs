@@ -143,6 +143,19 @@ pub async fn revoke_all(
     now: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, i64)>> {
     let mut tx = store.begin().await?;
+    let revoked = revoke_all_in(&mut tx, auth_server_id, client_id, now).await?;
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+/// Inside a transaction: moves a client's live tokens to the revocation list and deletes its
+/// token rows.
+pub(crate) async fn revoke_all_in(
+    tx: &mut super::Tx,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, i64)>> {
     let live: Vec<(String, i64)> = tx
         .db()
         .fetch_all(
@@ -164,7 +177,6 @@ pub async fn revoke_all(
             args![auth_server_id, client_id.as_str()],
         )
         .await?;
-    tx.commit().await?;
     live.into_iter().map(|(id, expires)| Ok((parse_uuid(&id)?, expires / 1_000_000))).collect()
 }
 

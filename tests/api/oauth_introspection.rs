@@ -135,3 +135,19 @@ backend_tests! {
         assert_eq!(app.post("/v1/auth-servers/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11/keys/rotate", json!({})).await.status, 404);
     }
 }
+
+backend_tests! {
+    async fn a_client_deleted_and_imported_again_does_not_revive_its_old_tokens(app: TestApp) {
+        let seed = app.seed_002().await;
+        let path = format!("/v1/auth-servers/{}/clients/reused-id", seed.server_id);
+        let body = json!({"name": "reused", "client_secret": "reused-secret", "grant_types": ["client_credentials"], "response_types": ["token"]});
+        assert_eq!(app.put(&path, body.clone()).await.status, 201);
+        let reused = crate::helpers::Seed { client_id: "reused-id".into(), secret: "reused-secret".into(), ..seed.clone() };
+        let old = str_of(&app.token(&reused, None).await.body, "access_token").to_owned();
+        assert_eq!(app.delete(&path).await.status, 204);
+        assert_eq!(app.put(&path, body).await.status, 201);
+        assert_eq!(app.introspect(&seed, &old).await.body["active"], false);
+        let fresh = str_of(&app.token(&reused, None).await.body, "access_token").to_owned();
+        assert_eq!(app.introspect(&seed, &fresh).await.body["active"], true);
+    }
+}

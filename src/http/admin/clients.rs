@@ -355,8 +355,9 @@ async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCod
     let auth_server_id = ids.auth_server()?;
     let id = ids.client()?;
     require_auth_server(&state, auth_server_id).await?;
-    store::clients::delete(&state.store, auth_server_id, &id)
+    let revoked = store::clients::delete(&state.store, auth_server_id, &id)
         .await
         .on_store_error(|e| matches!(e, store::Error::NotFound).then(|| not_found(&id)))?;
+    state.cache.add_revocations(revoked);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::http::AppState;
 use crate::oauth::introspect;
 
-use super::{Issuer, OAuthReply, authenticate, no_store, read_form};
+use super::{Issuer, OAuthReply, no_store, presented_token};
 
 /// RFC 7662 §2.1: the caller authenticates as a client of this auth server.
 pub async fn introspect(
@@ -20,12 +20,7 @@ pub async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthReply> {
-    let form = read_form(&headers, &body)?;
-    authenticate(&state, &issuer, &headers, &form).await?;
-    let token = form.require("token")?;
-    let verified = introspect::verify(token, &issuer.entry.verifiers, &issuer.issuer, Utc::now(), |jti| {
-        state.cache.is_revoked(jti)
-    });
+    let (_, verified) = presented_token(&state, &issuer, &headers, &body, Utc::now()).await?;
     let answer = match verified {
         Some(claims) if client_exists(&state, &issuer, &claims).await => introspect::active_response(&claims),
         _ => introspect::inactive_response(),

@@ -130,6 +130,24 @@ pub fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
     Form::parse(body)
 }
 
+/// A token presented by an authenticated client (introspection, revocation): the caller and,
+/// when the token is one of this issuer's and in force, its claims.
+pub async fn presented_token(
+    state: &AppState,
+    issuer: &Issuer,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: chrono::DateTime<Utc>,
+) -> Result<(Arc<ClientEntry>, Option<serde_json::Map<String, serde_json::Value>>), OAuthError> {
+    let form = read_form(headers, body)?;
+    let caller = authenticate(state, issuer, headers, &form).await?;
+    let token = form.require("token")?;
+    let claims = crate::oauth::introspect::verify(token, &issuer.entry.verifiers, &issuer.issuer, now, |jti| {
+        state.cache.is_revoked(jti)
+    });
+    Ok((caller, claims))
+}
+
 /// Authenticates the calling client against its enabled secrets (RFC 6749 §2.3.1).
 pub async fn authenticate(
     state: &AppState,

@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::http::AppState;
-use crate::oauth::{OAuthError, introspect};
+use crate::oauth::OAuthError;
 use crate::store;
 
-use super::{Issuer, OAuthReply, authenticate, no_store, read_form};
+use super::{Issuer, OAuthReply, no_store, presented_token};
 
 /// RFC 7009 §2.1: the client revokes a token issued to it. An invalid, expired or
 /// already revoked token is answered 200 as well (§2.2).
@@ -21,13 +21,9 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthReply> {
-    let form = read_form(&headers, &body)?;
-    let caller = authenticate(&state, &issuer, &headers, &form).await?;
-    let token = form.require("token")?;
     let now = Utc::now();
-    let Some(claims) =
-        introspect::verify(token, &issuer.entry.verifiers, &issuer.issuer, now, |jti| state.cache.is_revoked(jti))
-    else {
+    let (caller, claims) = presented_token(&state, &issuer, &headers, &body, now).await?;
+    let Some(claims) = claims else {
         return Ok((StatusCode::OK, no_store()).into_response());
     };
     if claims.get("client_id").and_then(Value::as_str) != Some(caller.client.id.as_str()) {

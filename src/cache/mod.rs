@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::claims::CompiledClaim;
 use crate::domain::secret::ClientSecret;
-use crate::domain::{AuthServer, Claim, Client, ClientId, IssuerSlug, Scope};
+use crate::domain::{AuthServer, Client, ClientId, IssuerSlug, Scope};
 use crate::keys::{self, Sealer, Signer, Verifier};
 use crate::store::{self, Store, changes::Change};
 
@@ -44,7 +45,8 @@ type ClientKey = (Uuid, String);
 pub struct ServerEntry {
     pub server: AuthServer,
     pub scopes: Vec<Scope>,
-    pub claims: Vec<Claim>,
+    /// Claims with their templates parsed, so minting a token only renders them.
+    pub claims: Vec<CompiledClaim>,
     /// The key that signs new tokens: the newest active key of the server's algorithm.
     pub signer: Option<Arc<Signer>>,
     /// Every published key by kid, for introspection.
@@ -153,7 +155,7 @@ impl Cache {
 
     async fn load_server(&self, server: AuthServer, now: DateTime<Utc>) -> Result<ServerEntry, CacheError> {
         let scopes = store::scopes::all(&self.store, server.id).await?;
-        let claims = store::claims::all(&self.store, server.id).await?;
+        let claims = store::claims::all(&self.store, server.id).await?.into_iter().map(CompiledClaim::new).collect();
         let keys =
             store::signing_keys::published(&self.store, server.id, now, keys::RETIRED_KEY_PUBLISH_SECONDS).await?;
         let mut verifiers = HashMap::new();

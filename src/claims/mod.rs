@@ -1,8 +1,16 @@
-//! Custom claims: which ones a token carries, and the JSON value each one takes.
+//! Custom claims: which ones a token carries, and the JSON value each one takes. A value
+//! with `${ ... }` actions is a template (see `template`), parsed when the claim is saved and
+//! when its auth server's configuration is cached, and rendered for each token.
 
+pub mod template;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::{Claim, Scope};
+use crate::domain::{AuthServer, Claim, Client, Invalid, Scope};
+use template::Template;
 
 /// Claims that Tessera sets itself; a custom claim may not use these names (RFC 7519 §4.1,
 /// RFC 9068 §2.2, OpenID Connect Core §2 and §5.1).
@@ -48,18 +56,131 @@ pub fn in_token(claim: &Claim, granted: &[&Scope], scope_requested: bool) -> boo
     granted.iter().any(|scope| claim.include_in_scopes.contains(&scope.id))
 }
 
-/// A static value that parses as JSON becomes that JSON value; anything else is a string.
+/// The JSON value a claim's text takes: an integer, float, boolean, object or array when it
+/// parses as one; otherwise the text itself as a string (so `"quoted"` and `null` stay text).
 pub fn typed_value(value: &str) -> Value {
-    serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()))
+    match serde_json::from_str::<Value>(value) {
+        Ok(json @ (Value::Number(_) | Value::Bool(_) | Value::Object(_) | Value::Array(_))) => json,
+        _ => Value::String(value.to_owned()),
+    }
 }
 
-/// The custom claims of a token, in claim order.
-pub fn select(claims: &[Claim], granted: &[&Scope], scope_requested: bool) -> Vec<(String, Value)> {
-    claims
-        .iter()
-        .filter(|claim| in_token(claim, granted, scope_requested) && !is_registered(claim.name.as_str()))
-        .map(|claim| (claim.name.as_str().to_owned(), typed_value(&claim.value)))
-        .collect()
+/// Checks a claim value as it is saved: a template must parse and name only known
+/// functions and context fields.
+pub fn check_value(value: &str) -> Result<(), Invalid> {
+    match template_of(value) {
+        Some(Err(error)) => Err(Invalid::new("template", format!("invalid template: {}", error.describe(value)))),
+        _ => Ok(()),
+    }
+}
+
+fn template_of(value: &str) -> Option<Result<Template, template::TemplateError>> {
+    template::has_actions(value).then(|| Template::parse(value))
+}
+
+/// A claim ready for tokens: its value typed once if static, parsed once if a template.
+pub struct CompiledClaim {
+    pub claim: Claim,
+    value: ClaimValue,
+}
+
+enum ClaimValue {
+    Static(Value),
+    Template(Template),
+}
+
+impl CompiledClaim {
+    /// Claims saved before templates were checked may hold `${` text that does not parse;
+    /// those keep their text verbatim, as they always had.
+    pub fn new(claim: Claim) -> CompiledClaim {
+        let value = match template_of(&claim.value) {
+            Some(Ok(template)) => ClaimValue::Template(template),
+            Some(Err(error)) => {
+                let error = error.describe(&claim.value);
+                tracing::warn!(claim = %claim.id, %error, "claim value is not a valid template; using it as text");
+                ClaimValue::Static(typed_value(&claim.value))
+            }
+            None => ClaimValue::Static(typed_value(&claim.value)),
+        };
+        CompiledClaim { claim, value }
+    }
+}
+
+/// A template that failed while a token was minted, or in `test-claim`.
+#[derive(Debug, thiserror::Error)]
+#[error("claim {claim}: {reason}")]
+pub struct RenderError {
+    pub claim: String,
+    pub reason: String,
+}
+
+/// What templates render against; the context value is built only when a template needs it.
+pub struct RenderContext<'a> {
+    server: &'a AuthServer,
+    client: &'a Client,
+    now: DateTime<Utc>,
+    built: Option<template::value::Value>,
+}
+
+impl<'a> RenderContext<'a> {
+    pub fn new(server: &'a AuthServer, client: &'a Client, now: DateTime<Utc>) -> Self {
+        RenderContext { server, client, now, built: None }
+    }
+
+    /// Renders one template and types its text.
+    fn render(&mut self, template: &Template) -> Result<Value, template::TemplateError> {
+        let (server, client) = (self.server, self.client);
+        let context = self.built.get_or_insert_with(|| {
+            template::context::root(template::context::auth_server(server), template::context::client(client))
+        });
+        let text = template.render(context, self.now)?;
+        Ok(typed_value(&text))
+    }
+}
+
+/// The custom claims of a token, in claim order. A template that fails to render fails the
+/// token: a token silently missing a claim could grant more than the admin intended.
+pub fn select(
+    claims: &[CompiledClaim],
+    granted: &[&Scope],
+    scope_requested: bool,
+    context: &mut RenderContext<'_>,
+) -> Result<Vec<(String, Value)>, RenderError> {
+    let mut selected = Vec::new();
+    for compiled in claims {
+        let claim = &compiled.claim;
+        if !in_token(claim, granted, scope_requested) || is_registered(claim.name.as_str()) {
+            continue;
+        }
+        let value = match &compiled.value {
+            ClaimValue::Static(value) => value.clone(),
+            ClaimValue::Template(template) => context.render(template).map_err(|e| RenderError {
+                claim: claim.name.as_str().to_owned(),
+                reason: e.describe(template.source()),
+            })?,
+        };
+        selected.push((claim.name.as_str().to_owned(), value));
+    }
+    Ok(selected)
+}
+
+/// `test-claim`: renders each named template for a client and types the results. The error
+/// names the first template that does not parse or render.
+pub fn test_render(
+    templates: &BTreeMap<String, String>,
+    context: &mut RenderContext<'_>,
+) -> Result<serde_json::Map<String, Value>, RenderError> {
+    let mut out = serde_json::Map::new();
+    for (name, source) in templates {
+        let failed = |reason: String| RenderError { claim: name.clone(), reason };
+        let value = match template_of(source) {
+            None => typed_value(source),
+            Some(Err(error)) => return Err(failed(format!("invalid template: {}", error.describe(source)))),
+            Some(Ok(template)) => context.render(&template).map_err(|e| failed(e.describe(source)))?,
+        };
+        out.insert(name.clone(), value);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -127,12 +248,54 @@ mod tests {
         assert_eq!(typed_value("{\"a\":[1]}"), serde_json::json!({"a": [1]}));
         assert_eq!(typed_value("[\"x\"]"), serde_json::json!(["x"]));
         assert_eq!(typed_value("not json {"), Value::String("not json {".into()));
+        // JSON strings and null are not among the typed kinds: the text stays as written.
+        assert_eq!(typed_value("\"quoted\""), Value::String("\"quoted\"".into()));
+        assert_eq!(typed_value("null"), Value::String("null".into()));
     }
 
     #[test]
     fn registered_names_are_never_overwritten() {
         let mut sub = claim(true, true, vec![]);
         sub.name = Name::parse("sub".into()).unwrap();
-        assert!(select(&[sub], &[], false).is_empty());
+        let (server, client) = (template::tests::sample_server(), template::tests::sample_client());
+        let mut context = RenderContext::new(&server, &client, Utc::now());
+        assert!(select(&[CompiledClaim::new(sub)], &[], false, &mut context).unwrap().is_empty());
+    }
+
+    #[test]
+    fn template_claims_render_per_token_and_static_ones_do_not() {
+        let (server, client) = (template::tests::sample_server(), template::tests::sample_client());
+        let mut templated = claim(true, true, vec![]);
+        templated.value = "${ .Client.Labels.tier }".into();
+        let mut fixed = claim(true, true, vec![]);
+        fixed.name = Name::parse("fixed".into()).unwrap();
+        fixed.value = "${ unparseable".into();
+        let claims = [CompiledClaim::new(templated), CompiledClaim::new(fixed)];
+        let mut context = RenderContext::new(&server, &client, Utc::now());
+        let selected = select(&claims, &[], false, &mut context).unwrap();
+        assert_eq!(
+            selected,
+            vec![("c".into(), serde_json::json!(3)), ("fixed".into(), serde_json::json!("${ unparseable"))]
+        );
+    }
+
+    #[test]
+    fn a_failing_template_fails_the_token_naming_the_claim() {
+        let (server, client) = (template::tests::sample_server(), template::tests::sample_client());
+        let mut failing = claim(true, true, vec![]);
+        failing.value = "${ div 1 0 }".into();
+        let mut context = RenderContext::new(&server, &client, Utc::now());
+        let error = select(&[CompiledClaim::new(failing)], &[], false, &mut context).unwrap_err();
+        assert_eq!(error.claim, "c");
+        assert_eq!(error.reason, "error calling div: runtime error: integer divide by zero at column 4");
+    }
+
+    #[test]
+    fn saved_values_are_checked_as_templates_only_when_they_have_actions() {
+        assert!(check_value("price: $5 {not a template}").is_ok());
+        assert!(check_value("${ .Client.Name }").is_ok());
+        let invalid = check_value("${ .Client.Nmae }").unwrap_err();
+        assert_eq!(invalid.rule, "template");
+        assert!(invalid.reason.starts_with("invalid template: unknown field .Client.Nmae"), "{}", invalid.reason);
     }
 }

@@ -21,6 +21,7 @@ pub const CLIENT_SECRETS: &str = "/v1/auth-servers/{authServerId}/clients/{clien
 pub const CLIENT_SECRET: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}";
 pub const SIGNING_KEYS: &str = "/v1/auth-servers/{authServerId}/keys";
 pub const ROTATE_SIGNING_KEY: &str = "/v1/auth-servers/{authServerId}/keys/rotate";
+pub const TEST_CLAIM: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/test-claim";
 pub const CLIENT_TOKENS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens";
 pub const CLIENT_TOKEN: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens/{tokenId}";
 pub const HEALTHZ: &str = "/healthz";

@@ -45,6 +45,18 @@ impl OAuthError {
         Self::new("server_error", 500, "The server could not complete the request")
     }
 
+    /// A claim template failed for this client: the admin's configuration, not the request,
+    /// is at fault, so the token is refused as a server error that names the claim.
+    pub fn claim_not_rendered(claim: &str) -> Self {
+        Self::new(
+            "server_error",
+            500,
+            format!(
+                "The claim {claim} could not be rendered for this client; the auth server's test-claim endpoint shows why"
+            ),
+        )
+    }
+
     pub fn temporarily_unavailable() -> Self {
         Self::new("temporarily_unavailable", 503, "The service is temporarily unavailable; retry shortly")
     }

@@ -63,6 +63,13 @@ fn claim_name(value: serde_json::Value) -> Result<Name, crate::domain::Invalid> 
     Ok(name)
 }
 
+/// A static value or a template that parses, naming only known functions and fields.
+fn claim_value(value: serde_json::Value) -> Result<String, crate::domain::Invalid> {
+    let value = claim::parse_value(string(value)?)?;
+    crate::claims::check_value(&value)?;
+    Ok(value)
+}
+
 fn not_found(id: Uuid) -> String {
     format!("Claim [{id}]")
 }
@@ -76,7 +83,7 @@ async fn create(
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
     let name = body.required("name", claim_name);
-    let value = body.required("value", |v| claim::parse_value(string(v)?));
+    let value = body.required("value", claim_value);
     let include_in_token = body.optional("include_in_token", boolean);
     let include_in_all_scopes = body.optional("include_in_all_scopes", boolean);
     let include_in_scopes = body.optional("include_in_scopes", dedup_uuids);
@@ -124,7 +131,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
     let name = body.optional("name", claim_name);
-    let value = body.optional("value", |v| claim::parse_value(string(v)?));
+    let value = body.optional("value", claim_value);
     let include_in_token = body.optional("include_in_token", boolean);
     let include_in_all_scopes = body.optional("include_in_all_scopes", boolean);
     let include_in_scopes = body.optional("include_in_scopes", dedup_uuids);

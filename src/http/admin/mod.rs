@@ -6,6 +6,7 @@ mod client_secrets;
 mod clients;
 mod scopes;
 mod signing_keys;
+mod test_claim;
 mod tokens;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -29,6 +30,7 @@ pub fn routes() -> Routes<AppState> {
         .merge(client_secrets::routes())
         .merge(tokens::routes())
         .merge(signing_keys::routes())
+        .merge(test_claim::routes())
 }
 
 /// RFC 3339 with microseconds, as Kong prints it: `2025-09-19T20:59:43.302149Z`.

@@ -28,7 +28,7 @@ fn document(issuer: &Issuer) -> Value {
     let entry = &issuer.entry;
     let mut claims: Vec<String> =
         ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"].map(String::from).into();
-    for claim in entry.claims.iter().filter(|c| c.enabled) {
+    for claim in entry.claims.iter().map(|c| &c.claim).filter(|c| c.enabled) {
         if !claims.iter().any(|name| name == claim.name.as_str()) {
             claims.push(claim.name.as_str().to_owned());
         }

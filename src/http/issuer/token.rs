@@ -69,8 +69,13 @@ async fn client_credentials(
     let entry = &issuer.entry;
     let granted = scope::grant(requested_scope, &entry.scopes, client)?;
     let scope_requested = requested_scope.is_some_and(|s| !s.trim().is_empty());
-    let custom = claims::select(&entry.claims, &granted, scope_requested);
-    let token = issue::client_credentials_token(&issuer.issuer, &entry.server, client, &granted, custom, Utc::now());
+    let now = Utc::now();
+    let mut context = claims::RenderContext::new(&entry.server, client, now);
+    let custom = claims::select(&entry.claims, &granted, scope_requested, &mut context).map_err(|e| {
+        tracing::warn!(auth_server = %entry.server.id, client_id = %client.id, error = %e, "claim template failed");
+        OAuthError::claim_not_rendered(&e.claim)
+    })?;
+    let token = issue::client_credentials_token(&issuer.issuer, &entry.server, client, &granted, custom, now);
     let signer = entry.signer.as_ref().ok_or_else(|| {
         tracing::error!(auth_server = %entry.server.id, "auth server has no active signing key");
         OAuthError::server_error()

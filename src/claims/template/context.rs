@@ -1,0 +1,151 @@
+//! The data a template renders against: `.AuthServer` and `.Client`, with the fields and Go
+//! types Kong Identity documents, and their shape for checking field names at save time.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::gotime::GoTime;
+use super::value::{Struct, Value};
+use crate::domain::{AuthServer, Client, Labels};
+
+/// The static type of a context value, enough to reject `.Client.Nmae` when a claim is saved.
+#[derive(Debug)]
+pub enum Shape {
+    Struct(&'static str, &'static [(&'static str, Shape)]),
+    /// A map: any key, values of the inner shape.
+    Map(&'static Shape),
+    /// A value without fields, named by its Go type.
+    Scalar(&'static str),
+}
+
+static STRING: Shape = Shape::Scalar("string");
+
+static AUTH_SERVER_FIELDS: [(&str, Shape); 8] = [
+    ("ID", Shape::Scalar("string")),
+    ("CreatedAt", Shape::Scalar("time.Time")),
+    ("UpdatedAt", Shape::Scalar("time.Time")),
+    ("Name", Shape::Scalar("string")),
+    ("Description", Shape::Scalar("string")),
+    ("Audience", Shape::Scalar("string")),
+    ("SigningAlgorithm", Shape::Scalar("string")),
+    ("Labels", Shape::Map(&STRING)),
+];
+
+static CLIENT_FIELDS: [(&str, Shape); 10] = [
+    ("ID", Shape::Scalar("string")),
+    ("CreatedAt", Shape::Scalar("time.Time")),
+    ("UpdatedAt", Shape::Scalar("time.Time")),
+    ("Name", Shape::Scalar("string")),
+    ("Labels", Shape::Map(&STRING)),
+    ("GrantTypes", Shape::Scalar("[]string")),
+    ("RedirectURIs", Shape::Scalar("[]string")),
+    ("LoginURI", Shape::Scalar("string")),
+    ("ResponseTypes", Shape::Scalar("[]string")),
+    ("AllowAllScopes", Shape::Scalar("bool")),
+];
+
+static ROOT_FIELDS: [(&str, Shape); 2] = [
+    ("AuthServer", Shape::Struct("AuthServer", &AUTH_SERVER_FIELDS)),
+    ("Client", Shape::Struct("Client", &CLIENT_FIELDS)),
+];
+
+/// The shape of the whole context (dot at the top of a template, and `$`).
+pub static ROOT: Shape = Shape::Struct("Context", &ROOT_FIELDS);
+
+impl Shape {
+    /// Whether the field chain `.A.B.C` exists; the error names the first missing field.
+    pub fn check(&self, chain: &[String], prefix: &str) -> Result<(), String> {
+        let mut shape = self;
+        for (depth, name) in chain.iter().enumerate() {
+            shape = match shape {
+                Shape::Struct(type_name, fields) => match fields.iter().find(|(field, _)| field == name) {
+                    Some((_, inner)) => inner,
+                    None => {
+                        let known: Vec<&str> = fields.iter().map(|(field, _)| *field).collect();
+                        let path = format!("{prefix}{}", chain[..=depth].join("."));
+                        return Err(format!(
+                            "unknown field {path}: {type_name} has no field {name} (it has {})",
+                            known.join(", ")
+                        ));
+                    }
+                },
+                Shape::Map(inner) => inner,
+                Shape::Scalar(type_name) => {
+                    let path = format!("{prefix}{}", chain[..depth].join("."));
+                    return Err(format!("can't evaluate field {name} of {path}: it is a {type_name}"));
+                }
+            };
+        }
+        Ok(())
+    }
+}
+
+fn labels(labels: &Labels) -> Value {
+    Value::map(labels.iter().map(|(k, v)| (k.clone(), Value::str(v.as_str()))).collect::<BTreeMap<_, _>>())
+}
+
+fn strings<T: std::fmt::Display>(items: &[T]) -> Value {
+    Value::list(items.iter().map(|item| Value::str(item.to_string())).collect())
+}
+
+pub fn auth_server(server: &AuthServer) -> Value {
+    Value::Struct(Arc::new(Struct {
+        type_name: "AuthServer",
+        fields: vec![
+            ("ID", Value::str(server.id.to_string())),
+            ("CreatedAt", Value::Time(GoTime::utc(server.created_at))),
+            ("UpdatedAt", Value::Time(GoTime::utc(server.updated_at))),
+            ("Name", Value::str(server.name.as_str())),
+            ("Description", Value::str(server.description.as_str())),
+            ("Audience", Value::str(server.audience.as_str())),
+            ("SigningAlgorithm", Value::str(server.signing_algorithm.as_str())),
+            ("Labels", labels(&server.labels)),
+        ],
+    }))
+}
+
+pub fn client(client: &Client) -> Value {
+    Value::Struct(Arc::new(Struct {
+        type_name: "Client",
+        fields: vec![
+            ("ID", Value::str(client.id.as_str())),
+            ("CreatedAt", Value::Time(GoTime::utc(client.created_at))),
+            ("UpdatedAt", Value::Time(GoTime::utc(client.updated_at))),
+            ("Name", Value::str(client.name.as_str())),
+            ("Labels", labels(&client.labels)),
+            ("GrantTypes", strings(&client.grant_types)),
+            ("RedirectURIs", strings(&client.redirect_uris)),
+            ("LoginURI", Value::str(client.login_uri.as_ref().map(|u| u.as_str()).unwrap_or_default())),
+            ("ResponseTypes", strings(&client.response_types)),
+            ("AllowAllScopes", Value::Bool(client.allow_all_scopes)),
+        ],
+    }))
+}
+
+/// The context a template renders against: `.AuthServer` and `.Client`.
+pub fn root(auth_server: Value, client: Value) -> Value {
+    Value::Struct(Arc::new(Struct {
+        type_name: "Context",
+        fields: vec![("AuthServer", auth_server), ("Client", client)],
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(path: &str) -> Vec<String> {
+        path.split('.').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn documented_fields_check_and_others_are_named() {
+        for path in ["AuthServer.ID", "AuthServer.Labels.anything", "Client.AllowAllScopes", "Client.RedirectURIs"] {
+            assert!(ROOT.check(&chain(path), ".").is_ok(), "{path}");
+        }
+        let error = ROOT.check(&chain("Client.Nmae"), ".").unwrap_err();
+        assert!(error.contains("unknown field .Client.Nmae") && error.contains("Name, Labels"), "{error}");
+        let error = ROOT.check(&chain("Client.Name.First"), ".").unwrap_err();
+        assert_eq!(error, "can't evaluate field First of .Client.Name: it is a string");
+    }
+}

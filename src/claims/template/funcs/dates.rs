@@ -1,0 +1,5 @@
+//! sprig's dates functions.
+
+use super::Func;
+
+pub(super) const FUNCS: &[Func] = &[];

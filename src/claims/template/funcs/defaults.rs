@@ -1,0 +1,5 @@
+//! sprig's defaults functions.
+
+use super::Func;
+
+pub(super) const FUNCS: &[Func] = &[];

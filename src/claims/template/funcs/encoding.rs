@@ -1,0 +1,5 @@
+//! sprig's encoding functions.
+
+use super::Func;
+
+pub(super) const FUNCS: &[Func] = &[];

@@ -1,0 +1,215 @@
+//! The functions a template can call: text/template's builtins and the sprig library, with
+//! sprig's semantics. Each family lives in its own file and lists its functions in `FUNCS`.
+//!
+//! Left out on purpose: functions that read the server's environment or network (`env`,
+//! `expandenv`, `getHostByName`), that generate keys or certificates (slow, and secrets have
+//! no place in claims), and `call`/`template`, which need values this engine does not have.
+
+mod builtins;
+mod dates;
+mod defaults;
+mod encoding;
+mod lists;
+mod math;
+mod strings;
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+
+use super::value::Value;
+
+pub use lists::MUTATING;
+
+/// Upper bounds on what one render may produce; past them the render fails rather than
+/// letting an admin's template exhaust the server.
+pub mod limits {
+    /// Bytes of rendered text per template, and of any one string value.
+    pub const MAX_STRING: usize = 64 * 1024;
+    /// Items in any one list or map (`until`, `seq`, `splitList`, `repeat` counts...).
+    pub const MAX_ITEMS: usize = 10_000;
+    /// Units of work per render: one per node evaluated plus the weight of each value a
+    /// function returns. A typical claim uses a few dozen.
+    pub const FUEL: u64 = 1_000_000;
+    /// Nesting of lists and maps a value may reach (printing and JSON recurse on it).
+    pub const MAX_DEPTH: usize = 64;
+}
+
+/// What a function needs besides its arguments: the render's clock, and its budget.
+pub struct Call {
+    /// The time the token is minted; `now` returns it, so one token sees one instant.
+    pub now: DateTime<Utc>,
+    fuel: u64,
+}
+
+impl Call {
+    pub fn new(now: DateTime<Utc>) -> Call {
+        Call { now, fuel: limits::FUEL }
+    }
+
+    /// Spends `units` of the render's budget.
+    pub fn charge(&mut self, units: usize) -> Result<(), FuncError> {
+        let units = units as u64;
+        if units > self.fuel {
+            self.fuel = 0;
+            return Err(FuncError::new("template exceeded its work budget"));
+        }
+        self.fuel -= units;
+        Ok(())
+    }
+}
+
+/// Why a function call failed; the engine adds the function's name and position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuncError(pub String);
+
+impl FuncError {
+    pub fn new(message: impl Into<String>) -> FuncError {
+        FuncError(message.into())
+    }
+}
+
+pub type FuncResult = Result<Value, FuncError>;
+
+/// A callable function: its name, how many arguments it takes (`max: None` is variadic),
+/// and its implementation, which receives arguments already evaluated and count-checked.
+pub struct Func {
+    pub name: &'static str,
+    pub min: usize,
+    pub max: Option<usize>,
+    pub call: fn(&mut Call, &[Value]) -> FuncResult,
+}
+
+impl std::fmt::Debug for Func {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl Func {
+    /// Whether `count` arguments suit this function.
+    pub fn accepts(&self, count: usize) -> bool {
+        count >= self.min && self.max.is_none_or(|max| count <= max)
+    }
+
+    /// "1", "1 or 2", "at least 1": for arity errors.
+    pub fn arity(&self) -> String {
+        match self.max {
+            Some(max) if max == self.min => max.to_string(),
+            Some(max) => format!("{} to {max}", self.min),
+            None => format!("at least {}", self.min),
+        }
+    }
+}
+
+/// Shorthand for the tables in each family: `func!("upper", 1, upper)` takes exactly one
+/// argument, `func!("cat", 0.., cat)` any number, `func!("substr", 3, substr)`.
+macro_rules! func {
+    ($name:literal, $n:literal, $f:expr) => {
+        $crate::claims::template::funcs::Func { name: $name, min: $n, max: Some($n), call: $f }
+    };
+    ($name:literal, $min:literal ..= $max:literal, $f:expr) => {
+        $crate::claims::template::funcs::Func { name: $name, min: $min, max: Some($max), call: $f }
+    };
+    ($name:literal, $min:literal .., $f:expr) => {
+        $crate::claims::template::funcs::Func { name: $name, min: $min, max: None, call: $f }
+    };
+}
+pub(crate) use func;
+
+static REGISTRY: LazyLock<HashMap<&'static str, &'static Func>> = LazyLock::new(|| {
+    let families: [&'static [Func]; 7] =
+        [builtins::FUNCS, strings::FUNCS, math::FUNCS, dates::FUNCS, defaults::FUNCS, lists::FUNCS, encoding::FUNCS];
+    families.into_iter().flatten().map(|f| (f.name, f)).collect()
+});
+
+/// The function called `name`, if there is one.
+pub fn lookup(name: &str) -> Option<&'static Func> {
+    REGISTRY.get(name).copied()
+}
+
+/// Every function name, sorted (for docs and "did you mean").
+pub fn names() -> Vec<&'static str> {
+    let mut names: Vec<_> = REGISTRY.keys().copied().collect();
+    names.sort_unstable();
+    names
+}
+
+// ---- argument helpers shared by the families ----
+
+/// A `string` parameter, as Go's template engine checks it: strings pass, nil (a missing
+/// label) is "", anything else is a type error.
+pub fn string_arg<'a>(args: &'a [Value], index: usize) -> Result<&'a str, FuncError> {
+    match args.get(index) {
+        Some(Value::Str(s)) => Ok(s),
+        Some(Value::Nil) | None => Ok(""),
+        Some(other) => Err(wrong_type(index, "string", other)),
+    }
+}
+
+/// An `int` parameter: Go converts untyped constants and ints; floats and strings are a type error.
+pub fn int_arg(args: &[Value], index: usize) -> Result<i64, FuncError> {
+    match args.get(index) {
+        Some(Value::Int(i)) => Ok(*i),
+        Some(Value::Nil) | None => Ok(0),
+        Some(other) => Err(wrong_type(index, "int", other)),
+    }
+}
+
+/// A list parameter (`[]interface{}`); nil is an empty list.
+pub fn list_arg(args: &[Value], index: usize) -> Result<&[Value], FuncError> {
+    match args.get(index) {
+        Some(Value::List(items)) => Ok(items),
+        Some(Value::Nil) | None => Ok(&[]),
+        Some(other) => Err(wrong_type(index, "[]interface {}", other)),
+    }
+}
+
+/// A map parameter (`map[string]interface{}`).
+pub fn map_arg(
+    args: &[Value],
+    index: usize,
+) -> Result<std::borrow::Cow<'_, std::collections::BTreeMap<String, Value>>, FuncError> {
+    match args.get(index) {
+        Some(Value::Map(entries)) => Ok(std::borrow::Cow::Borrowed(entries)),
+        Some(Value::Nil) | None => Ok(std::borrow::Cow::Owned(Default::default())),
+        Some(other) => Err(wrong_type(index, "map[string]interface {}", other)),
+    }
+}
+
+pub fn wrong_type(index: usize, expected: &str, got: &Value) -> FuncError {
+    FuncError::new(format!(
+        "wrong type for value at argument {}; expected {expected}; got {}",
+        index + 1,
+        got.type_name()
+    ))
+}
+
+/// A string result, refused past the size limit.
+pub fn string_result(call: &mut Call, s: String) -> FuncResult {
+    if s.len() > limits::MAX_STRING {
+        return Err(FuncError::new(format!(
+            "result of {} bytes exceeds the {} byte limit",
+            s.len(),
+            limits::MAX_STRING
+        )));
+    }
+    call.charge(s.len())?;
+    Ok(Value::Str(s))
+}
+
+/// A list result, refused past the size limit.
+pub fn list_result(call: &mut Call, items: Vec<Value>) -> FuncResult {
+    check_count(items.len())?;
+    call.charge(items.len())?;
+    Ok(Value::list(items))
+}
+
+/// Refuses to build a list or string of `count` items past the limit, before building it.
+pub fn check_count(count: usize) -> Result<(), FuncError> {
+    if count > limits::MAX_ITEMS {
+        return Err(FuncError::new(format!("{count} items exceed the limit of {}", limits::MAX_ITEMS)));
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! sprig's strings functions.
+
+use super::Func;
+
+pub(super) const FUNCS: &[Func] = &[];

@@ -1,0 +1,454 @@
+//! The values a template computes with, Go's conversions between them (sprig leans on the
+//! `cast` package), and how Go's `fmt` prints each one.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use super::gotime::GoTime;
+
+/// A Go value as a template sees it. Lists and maps are shared, so passing them around and
+/// reading context fields never copies them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Go's nil: a missing map key, an unset value.
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Arc<Vec<Value>>),
+    /// `map[string]interface{}`; Go prints maps with sorted keys, so a BTreeMap keeps that order.
+    Map(Arc<BTreeMap<String, Value>>),
+    /// A Go struct: fields in declaration order (the context's `.AuthServer`, `.Client`).
+    Struct(Arc<Struct>),
+    Time(GoTime),
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Struct {
+    /// Go's type name, for error messages (`can't evaluate field X in type Y`).
+    pub type_name: &'static str,
+    pub fields: Vec<(&'static str, Value)>,
+}
+
+impl Struct {
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(field, _)| *field == name).map(|(_, value)| value)
+    }
+}
+
+impl Value {
+    pub fn str(value: impl Into<String>) -> Value {
+        Value::Str(value.into())
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(items))
+    }
+
+    pub fn map(entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(Arc::new(entries))
+    }
+
+    /// Go's type name, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "<nil>",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::Str(_) => "string",
+            Value::List(_) => "[]interface {}",
+            Value::Map(_) => "map[string]interface {}",
+            Value::Struct(s) => s.type_name,
+            Value::Time(_) => "time.Time",
+        }
+    }
+
+    /// text/template's truth: the zero value of its type is false (`if`, `and`, `not`, ...).
+    pub fn is_true(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            Value::Struct(_) | Value::Time(_) => true,
+        }
+    }
+
+    /// sprig's `empty`: true for zero values. Structs are never empty (Go compares them
+    /// field by field; ours always hold something), a zero time is.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::Time(t) => t.is_zero(),
+            other => !other.is_true(),
+        }
+    }
+
+    /// Go's `fmt.Sprint(v)` (`%v`).
+    pub fn to_go_string(&self) -> String {
+        match self {
+            Value::Str(s) => s.clone(),
+            other => {
+                let mut out = String::new();
+                other.write_go(&mut out);
+                out
+            }
+        }
+    }
+
+    /// Appends `fmt`'s `%v` form of this value.
+    pub fn write_go(&self, out: &mut String) {
+        match self {
+            Value::Nil => out.push_str("<nil>"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) => out.push_str(&format_float_g(*f)),
+            Value::Str(s) => out.push_str(s),
+            Value::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    item.write_go(out);
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                out.push_str("map[");
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(key);
+                    out.push(':');
+                    value.write_go(out);
+                }
+                out.push(']');
+            }
+            Value::Struct(s) => {
+                out.push('{');
+                for (i, (_, value)) in s.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    value.write_go(out);
+                }
+                out.push('}');
+            }
+            Value::Time(t) => out.push_str(&t.to_string()),
+        }
+    }
+
+    /// sprig's `toString`/`strval` (and `cast.ToString` for scalars): strings as they are,
+    /// nil as "", anything else as `%v`.
+    pub fn to_str(&self) -> String {
+        match self {
+            Value::Nil => String::new(),
+            Value::Str(s) => s.clone(),
+            Value::Float(f) => format_float_f(*f),
+            other => other.to_go_string(),
+        }
+    }
+
+    /// `cast.ToInt64`: numbers (floats truncated), numeric strings (Go base prefixes
+    /// allowed), booleans as 0/1; anything else is 0.
+    pub fn to_i64(&self) -> i64 {
+        match self {
+            Value::Int(i) => *i,
+            Value::Float(f) => float_to_i64(*f),
+            Value::Bool(b) => i64::from(*b),
+            Value::Str(s) => parse_go_int(s.trim()).unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// `cast.ToFloat64`: numbers, numeric strings, booleans as 0/1; anything else is 0.
+    pub fn to_f64(&self) -> f64 {
+        match self {
+            Value::Int(i) => *i as f64,
+            Value::Float(f) => *f,
+            Value::Bool(b) => f64::from(u8::from(*b)),
+            Value::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).unwrap_or(0.0),
+            _ => 0.0,
+        }
+    }
+
+    /// The items of a list-like value (sprig's `list`-taking functions accept only slices).
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// A JSON rendering for `toJson`: Go's encoding/json of the same value.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Nil => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Str(s) => J::String(s.clone()),
+            Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
+            Value::Map(entries) => J::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Struct(s) => J::Object(s.fields.iter().map(|(k, v)| ((*k).to_owned(), v.to_json())).collect()),
+            Value::Time(t) => J::String(t.format_rfc3339_nano()),
+        }
+    }
+
+    /// The value of a JSON document (`fromJson`): Go decodes numbers into float64.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match json {
+            J::Null => Value::Nil,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            J::String(s) => Value::Str(s.clone()),
+            J::Array(items) => Value::list(items.iter().map(Value::from_json).collect()),
+            J::Object(entries) => Value::map(entries.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+        }
+    }
+
+    /// Roughly how much memory and work the value stands for; charged against the render budget.
+    pub fn weight(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len(),
+            Value::List(items) => items.len(),
+            Value::Map(entries) => entries.len(),
+            _ => 1,
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::Float(f)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(s)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Str(s.to_owned())
+    }
+}
+
+/// Go's conversion of a float to int64: truncation; out-of-range values saturate here
+/// (Go's result is unspecified there).
+pub fn float_to_i64(f: f64) -> i64 {
+    if f.is_nan() { 0 } else { f as i64 }
+}
+
+/// `strconv.ParseInt(s, 0, 64)`: decimal, or `0x`, `0o`/`0`, `0b` prefixes, with `_` separators.
+pub fn parse_go_int(s: &str) -> Option<i64> {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body) = if let Some(rest) = lower.strip_prefix("0x") {
+        (16, rest)
+    } else if let Some(rest) = lower.strip_prefix("0b") {
+        (2, rest)
+    } else if let Some(rest) = lower.strip_prefix("0o") {
+        (8, rest)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    let body: String = body.chars().filter(|c| *c != '_').collect();
+    if body.is_empty() || body.starts_with('+') || body.starts_with('-') {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(&body, radix).ok()?;
+    if negative {
+        if magnitude <= i64::MAX as u64 + 1 { Some((magnitude as i128).wrapping_neg() as i64) } else { None }
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 64)`, which is what `fmt` prints for `%v`: the shortest
+/// digits that round-trip, in exponent form when the decimal exponent is < -4 or >= 6.
+pub fn format_float_g(f: f64) -> String {
+    format_float_shortest(f, 6)
+}
+
+/// `strconv.FormatFloat(f, 'f', -1, 64)`: shortest round-trip digits, never an exponent.
+pub fn format_float_f(f: f64) -> String {
+    if !f.is_finite() {
+        return special_float(f);
+    }
+    let (negative, digits, exponent) = shortest_digits(f);
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    write_fixed(&mut out, &digits, exponent);
+    out
+}
+
+/// Shortest round-trip formatting, switching to exponent form (`1e+21`) when the decimal
+/// exponent is below -4 or at least `exponent_threshold`.
+pub fn format_float_shortest(f: f64, exponent_threshold: i32) -> String {
+    if !f.is_finite() {
+        return special_float(f);
+    }
+    let (negative, digits, exponent) = shortest_digits(f);
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    if exponent < -4 || exponent >= exponent_threshold {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.unsigned_abs());
+    } else {
+        write_fixed(&mut out, &digits, exponent);
+    }
+    out
+}
+
+fn special_float(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f > 0.0 {
+        "+Inf".into()
+    } else {
+        "-Inf".into()
+    }
+}
+
+/// The sign, significant decimal digits, and decimal exponent of the first digit, from
+/// Rust's shortest round-trip `{:e}` form (the same digits Go's shortest formatting picks).
+fn shortest_digits(f: f64) -> (bool, String, i32) {
+    let text = format!("{:e}", f.abs());
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exponent = exponent.parse::<i32>().unwrap_or(0);
+    let negative = f.is_sign_negative() && f != 0.0;
+    if digits.bytes().all(|b| b == b'0') {
+        return (f.is_sign_negative(), "0".into(), 0);
+    }
+    (negative, digits, exponent)
+}
+
+fn write_fixed(out: &mut String, digits: &str, exponent: i32) {
+    if exponent < 0 {
+        out.push_str("0.");
+        for _ in 0..(-exponent - 1) {
+            out.push('0');
+        }
+        out.push_str(digits);
+    } else {
+        let integer_len = exponent as usize + 1;
+        if digits.len() <= integer_len {
+            out.push_str(digits);
+            for _ in digits.len()..integer_len {
+                out.push('0');
+            }
+        } else {
+            out.push_str(&digits[..integer_len]);
+            out.push('.');
+            out.push_str(&digits[integer_len..]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_like_go_fmt_v() {
+        for (value, go) in [
+            (1.5, "1.5"),
+            (1000000.0, "1e+06"),
+            (123456.0, "123456"),
+            (1234567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (0.0, "0"),
+            (-2.25, "-2.25"),
+            (3.0, "3"),
+            (1e21, "1e+21"),
+            (f64::INFINITY, "+Inf"),
+        ] {
+            assert_eq!(Value::Float(value).to_go_string(), go, "{value}");
+        }
+    }
+
+    #[test]
+    fn floats_convert_to_strings_like_strconv_f() {
+        assert_eq!(format_float_f(1000000.0), "1000000");
+        assert_eq!(format_float_f(0.00001), "0.00001");
+        assert_eq!(format_float_f(2.5), "2.5");
+    }
+
+    #[test]
+    fn composite_values_print_like_go() {
+        let map = Value::map([("b".to_owned(), Value::Int(2)), ("a".to_owned(), Value::str("x"))].into());
+        assert_eq!(map.to_go_string(), "map[a:x b:2]");
+        let list = Value::list(vec![Value::str("a"), Value::Nil, Value::list(vec![Value::Bool(true)])]);
+        assert_eq!(list.to_go_string(), "[a <nil> [true]]");
+    }
+
+    #[test]
+    fn go_integers_parse_with_base_prefixes() {
+        assert_eq!(parse_go_int("42"), Some(42));
+        assert_eq!(parse_go_int("-0x1F"), Some(-31));
+        assert_eq!(parse_go_int("0b101"), Some(5));
+        assert_eq!(parse_go_int("017"), Some(15));
+        assert_eq!(parse_go_int("1_000"), Some(1000));
+        assert_eq!(parse_go_int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_go_int("9223372036854775808"), None);
+        assert_eq!(parse_go_int("abc"), None);
+        assert_eq!(parse_go_int(""), None);
+    }
+
+    #[test]
+    fn casts_follow_the_cast_package() {
+        assert_eq!(Value::str("12").to_i64(), 12);
+        assert_eq!(Value::str("twelve").to_i64(), 0);
+        assert_eq!(Value::Float(3.9).to_i64(), 3);
+        assert_eq!(Value::Bool(true).to_f64(), 1.0);
+        assert_eq!(Value::Nil.to_str(), "");
+    }
+}

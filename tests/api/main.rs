@@ -13,6 +13,7 @@ mod admin_client_secrets;
 mod admin_clients;
 mod admin_scopes;
 mod admin_tokens;
+mod claim_templates;
 mod issuer_cors;
 mod jose;
 mod keys_at_rest;

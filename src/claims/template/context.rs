@@ -130,6 +130,41 @@ pub fn root(auth_server: Value, client: Value) -> Value {
     }))
 }
 
+/// A context with every field set, for the fuzzer: no database, no domain validation.
+pub fn example() -> Value {
+    let at = GoTime::utc(chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap_or_default());
+    let labels = Value::map(BTreeMap::from([("environment".to_owned(), Value::str("staging"))]));
+    let server = Struct {
+        type_name: "AuthServer",
+        fields: vec![
+            ("ID", Value::str("5f9fd312-a987-4628-b4c5-bb4f4fddd5f7")),
+            ("CreatedAt", Value::Time(at.clone())),
+            ("UpdatedAt", Value::Time(at.clone())),
+            ("Name", Value::str("Payments")),
+            ("Description", Value::str("")),
+            ("Audience", Value::str("http://myhttpbin.dev")),
+            ("SigningAlgorithm", Value::str("RS256")),
+            ("Labels", labels.clone()),
+        ],
+    };
+    let client = Struct {
+        type_name: "Client",
+        fields: vec![
+            ("ID", Value::str("abc123")),
+            ("CreatedAt", Value::Time(at.clone())),
+            ("UpdatedAt", Value::Time(at)),
+            ("Name", Value::str("billing-service")),
+            ("Labels", labels),
+            ("GrantTypes", Value::list(vec![Value::str("client_credentials")])),
+            ("RedirectURIs", Value::list(vec![])),
+            ("LoginURI", Value::str("")),
+            ("ResponseTypes", Value::list(vec![Value::str("token")])),
+            ("AllowAllScopes", Value::Bool(false)),
+        ],
+    };
+    root(Value::Struct(Arc::new(server)), Value::Struct(Arc::new(client)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +182,18 @@ mod tests {
         assert!(error.contains("unknown field .Client.Nmae") && error.contains("Name, Labels"), "{error}");
         let error = ROOT.check(&chain("Client.Name.First"), ".").unwrap_err();
         assert_eq!(error, "can't evaluate field First of .Client.Name: it is a string");
+    }
+
+    #[test]
+    fn the_example_context_has_every_field_the_shape_names() {
+        let Value::Struct(root) = example() else { panic!("a struct") };
+        let Shape::Struct(_, shapes) = &ROOT else { panic!("a struct shape") };
+        for (name, shape) in shapes.iter() {
+            let Some(Value::Struct(inner)) = root.field(name) else { panic!("{name}") };
+            let Shape::Struct(_, fields) = shape else { panic!("{name} shape") };
+            let names: Vec<&str> = inner.fields.iter().map(|(n, _)| *n).collect();
+            let expected: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names, expected, "{name}");
+        }
     }
 }

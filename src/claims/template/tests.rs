@@ -171,3 +171,17 @@ fn static_text_is_recognised() {
     assert!(Template::parse("hello $ { }").unwrap().is_static());
     assert!(!Template::parse("${ 1 }").unwrap().is_static());
 }
+
+#[test]
+fn every_function_the_reference_notes_name_is_defined() {
+    let documented = "now date dateInZone dateModify duration toDate unixEpoch ago htmlDate \
+        upper lower title trim trunc substr replace repeat contains hasPrefix hasSuffix quote cat split \
+        splitList join randAlphaNum randAlpha randNumeric sha256sum b64enc \
+        add sub mul div mod max min floor ceil round \
+        default empty coalesce ternary toJson fromJson \
+        list dict get set hasKey keys pick omit merge first last uniq has \
+        uuidv4 uuidParse uuidValidate urlParse urlJoin";
+    let missing: Vec<&str> =
+        documented.split_whitespace().filter(|name| super::funcs::lookup(name).is_none()).collect();
+    assert!(missing.is_empty(), "not defined: {missing:?}");
+}

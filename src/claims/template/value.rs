@@ -80,13 +80,10 @@ impl Value {
         }
     }
 
-    /// sprig's `empty`: true for zero values. Structs are never empty (Go compares them
-    /// field by field; ours always hold something), a zero time is.
+    /// sprig's `empty` (and mergo's): the zero value of a basic kind; structs, times
+    /// included, never are.
     pub fn is_empty(&self) -> bool {
-        match self {
-            Value::Time(t) => t.is_zero(),
-            other => !other.is_true(),
-        }
+        !self.is_true()
     }
 
     /// Go's `fmt.Sprint(v)` (`%v`).
@@ -357,17 +354,31 @@ fn special_float(f: f64) -> String {
 }
 
 /// The sign, significant decimal digits, and decimal exponent of the first digit, from
-/// Rust's shortest round-trip `{:e}` form (the same digits Go's shortest formatting picks).
+/// Rust's shortest round-trip `{:e}` form.
 fn shortest_digits(f: f64) -> (bool, String, i32) {
-    let text = format!("{:e}", f.abs());
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exponent = exponent.parse::<i32>().unwrap_or(0);
     let negative = f.is_sign_negative() && f != 0.0;
-    if digits.bytes().all(|b| b == b'0') {
+    if f == 0.0 {
         return (f.is_sign_negative(), "0".into(), 0);
     }
+    let (digits, exponent) = go_shortest_digits(f.abs());
     (negative, digits, exponent)
+}
+
+/// The shortest digits that round-trip, and the exponent of the first: Rust's `{:e}` picks
+/// them, but where two candidates of that length round-trip it may round a tie up, while Go
+/// takes the correctly rounded one, which `{:.N e}` gives; prefer that when it round-trips.
+pub fn go_shortest_digits(abs: f64) -> (String, i32) {
+    let split = |text: &str| -> (String, i32) {
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
+        let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        while digits.len() > 1 && digits.ends_with('0') {
+            digits.pop();
+        }
+        (digits, exponent.parse().unwrap_or(0))
+    };
+    let shortest = split(&format!("{abs:e}"));
+    let rounded = format!("{abs:.*e}", shortest.0.len().saturating_sub(1));
+    if rounded.parse::<f64>() == Ok(abs) { split(&rounded) } else { shortest }
 }
 
 fn write_fixed(out: &mut String, digits: &str, exponent: i32) {
@@ -409,6 +420,7 @@ mod tests {
             (-2.25, "-2.25"),
             (3.0, "3"),
             (1e21, "1e+21"),
+            (915876566165401.25, "9.158765661654012e+14"),
             (f64::INFINITY, "+Inf"),
         ] {
             assert_eq!(Value::Float(value).to_go_string(), go, "{value}");

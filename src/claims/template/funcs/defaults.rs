@@ -619,7 +619,7 @@ impl JsonWriter {
             self.out.push('0');
             return Ok(());
         }
-        let (digits, exponent) = go_shortest_digits(abs);
+        let (digits, exponent) = super::super::value::go_shortest_digits(abs);
         if !(1e-6..1e21).contains(&abs) {
             let (first, rest) = digits.split_at(1);
             self.out.push_str(first);
@@ -678,25 +678,6 @@ impl JsonWriter {
         self.out.push(char::from(hex[usize::from(byte >> 4)]));
         self.out.push(char::from(hex[usize::from(byte & 0xf)]));
     }
-}
-
-/// The significant digits and decimal exponent Go's `strconv` picks for a positive finite
-/// float: the shortest that round-trip and, among those, the closest to the exact value with
-/// ties to even (Ryū). Rust's shortest `{:e}` has the same length but may break an exact tie
-/// upwards (915876566165401.25 gives ...401.3 where Go prints ...401.2); re-rounding the
-/// exact value to that length, which Rust does ties-to-even, gives Go's choice.
-fn go_shortest_digits(abs: f64) -> (String, i32) {
-    let split = |text: &str| -> (String, i32) {
-        let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
-        let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-        while digits.len() > 1 && digits.ends_with('0') {
-            digits.pop();
-        }
-        (digits, exponent.parse().unwrap_or(0))
-    };
-    let shortest = split(&format!("{abs:e}"));
-    let rounded = format!("{abs:.*e}", shortest.0.len().saturating_sub(1));
-    if rounded.parse::<f64>() == Ok(abs) { split(&rounded) } else { shortest }
 }
 
 /// The non-`must` variants print "" where Go's encoder fails (NaN, infinities).

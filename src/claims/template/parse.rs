@@ -68,14 +68,14 @@ pub fn parse(tokens: Vec<Token>, root: &'static Shape) -> Result<Vec<Node>, Temp
         Parser { tokens, pos: 0, root, scopes: vec![vec!["$".to_owned()]], dot: vec![Some(root)], loops: 0 };
     let (nodes, end) = parser.list()?;
     match end {
-        End::Eof => Ok(nodes),
-        End::End(pos) => Err(TemplateError::new("unexpected ${ end }", pos)),
-        End::Else(pos, _) => Err(TemplateError::new("unexpected ${ else }", pos)),
+        Stop::Eof => Ok(nodes),
+        Stop::End(pos) => Err(TemplateError::new("unexpected ${ end }", pos)),
+        Stop::Else(pos, _) => Err(TemplateError::new("unexpected ${ else }", pos)),
     }
 }
 
 /// What closed a list of nodes.
-enum End {
+enum Stop {
     Eof,
     End(usize),
     /// `else`, possibly followed by `if`/`with` and its pipeline (`else if ...`).
@@ -127,7 +127,7 @@ impl Parser {
     }
 
     /// Nodes up to the end of input, `${ end }` or `${ else }`.
-    fn list(&mut self) -> Result<(Vec<Node>, End), TemplateError> {
+    fn list(&mut self) -> Result<(Vec<Node>, Stop), TemplateError> {
         let mut nodes = Vec::new();
         while let Some(token) = self.next() {
             match token.tok {
@@ -142,11 +142,11 @@ impl Parser {
                 }
             }
         }
-        Ok((nodes, End::Eof))
+        Ok((nodes, Stop::Eof))
     }
 
     /// One action after `${`; keywords that close a block are returned to the caller.
-    fn action(&mut self, nodes: &mut Vec<Node>) -> Result<Option<End>, TemplateError> {
+    fn action(&mut self, nodes: &mut Vec<Node>) -> Result<Option<Stop>, TemplateError> {
         let Some(first) = self.peek().cloned() else {
             return Err(TemplateError::new("unclosed action", self.here()));
         };
@@ -156,18 +156,18 @@ impl Parser {
                 "end" => {
                     self.pos += 1;
                     self.expect_close("end")?;
-                    return Ok(Some(End::End(pos)));
+                    return Ok(Some(Stop::End(pos)));
                 }
                 "else" => {
                     self.pos += 1;
                     if let Some(Token { tok: Tok::Ident(next), pos: next_pos, .. }) = self.peek().cloned() {
                         if next == "if" || next == "with" {
                             self.pos += 1;
-                            return Ok(Some(End::Else(pos, Some((next, next_pos)))));
+                            return Ok(Some(Stop::Else(pos, Some((next, next_pos)))));
                         }
                     }
                     self.expect_close("else")?;
-                    return Ok(Some(End::Else(pos, None)));
+                    return Ok(Some(Stop::Else(pos, None)));
                 }
                 "if" | "with" | "range" => {
                     self.pos += 1;
@@ -214,16 +214,16 @@ impl Parser {
         self.dot.pop();
         let (body, end) = body?;
         let otherwise = match end {
-            End::Eof => {
+            Stop::Eof => {
                 return Err(TemplateError::new(format!("unexpected end of template: {keyword} has no end"), pos));
             }
-            End::End(_) => Vec::new(),
-            End::Else(_, None) => {
+            Stop::End(_) => Vec::new(),
+            Stop::Else(_, None) => {
                 let (otherwise, end) = self.scoped_list()?;
                 match end {
-                    End::End(_) => otherwise,
-                    End::Else(else_pos, _) => return Err(TemplateError::new("expected end; found else", else_pos)),
-                    End::Eof => {
+                    Stop::End(_) => otherwise,
+                    Stop::Else(else_pos, _) => return Err(TemplateError::new("expected end; found else", else_pos)),
+                    Stop::Eof => {
                         return Err(TemplateError::new(
                             format!("unexpected end of template: {keyword} has no end"),
                             pos,
@@ -232,7 +232,7 @@ impl Parser {
                 }
             }
             // `else if` shares the outer block's `end`, so the nested block consumes it.
-            End::Else(else_pos, Some((nested, nested_pos))) => {
+            Stop::Else(else_pos, Some((nested, nested_pos))) => {
                 if keyword == "range" || (nested == "with") != (keyword == "with") {
                     return Err(TemplateError::new(format!("else {nested} is not allowed in {keyword}"), else_pos));
                 }
@@ -248,7 +248,7 @@ impl Parser {
         })
     }
 
-    fn scoped_list(&mut self) -> Result<(Vec<Node>, End), TemplateError> {
+    fn scoped_list(&mut self) -> Result<(Vec<Node>, Stop), TemplateError> {
         self.scopes.push(Vec::new());
         let result = self.list();
         self.scopes.pop();

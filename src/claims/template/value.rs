@@ -144,15 +144,10 @@ impl Value {
         }
     }
 
-    /// sprig's `toString`/`strval` (and `cast.ToString` for scalars): strings as they are,
-    /// nil as "", anything else as `%v`.
+    /// sprig's `strval` (`toString`, `join`, `dict` keys): strings as they are, anything
+    /// else, nil included, as `%v` prints it.
     pub fn to_str(&self) -> String {
-        match self {
-            Value::Nil => String::new(),
-            Value::Str(s) => s.clone(),
-            Value::Float(f) => format_float_f(*f),
-            other => other.to_go_string(),
-        }
+        self.to_go_string()
     }
 
     /// `cast.ToInt64`: numbers (floats truncated), numeric strings (Go base prefixes
@@ -175,50 +170,6 @@ impl Value {
             Value::Bool(b) => f64::from(u8::from(*b)),
             Value::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).unwrap_or(0.0),
             _ => 0.0,
-        }
-    }
-
-    /// The items of a list-like value (sprig's `list`-taking functions accept only slices).
-    pub fn as_list(&self) -> Option<&[Value]> {
-        match self {
-            Value::List(items) => Some(items),
-            _ => None,
-        }
-    }
-
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
-        match self {
-            Value::Map(entries) => Some(entries),
-            _ => None,
-        }
-    }
-
-    /// A JSON rendering for `toJson`: Go's encoding/json of the same value.
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as J;
-        match self {
-            Value::Nil => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
-            Value::Str(s) => J::String(s.clone()),
-            Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(entries) => J::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-            Value::Struct(s) => J::Object(s.fields.iter().map(|(k, v)| ((*k).to_owned(), v.to_json())).collect()),
-            Value::Time(t) => J::String(t.format_rfc3339_nano()),
-        }
-    }
-
-    /// The value of a JSON document (`fromJson`): Go decodes numbers into float64.
-    pub fn from_json(json: &serde_json::Value) -> Value {
-        use serde_json::Value as J;
-        match json {
-            J::Null => Value::Nil,
-            J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
-            J::String(s) => Value::Str(s.clone()),
-            J::Array(items) => Value::list(items.iter().map(Value::from_json).collect()),
-            J::Object(entries) => Value::map(entries.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
         }
     }
 
@@ -303,20 +254,6 @@ pub fn parse_go_int(s: &str) -> Option<i64> {
 /// digits that round-trip, in exponent form when the decimal exponent is < -4 or >= 6.
 pub fn format_float_g(f: f64) -> String {
     format_float_shortest(f, 6)
-}
-
-/// `strconv.FormatFloat(f, 'f', -1, 64)`: shortest round-trip digits, never an exponent.
-pub fn format_float_f(f: f64) -> String {
-    if !f.is_finite() {
-        return special_float(f);
-    }
-    let (negative, digits, exponent) = shortest_digits(f);
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    write_fixed(&mut out, &digits, exponent);
-    out
 }
 
 /// Shortest round-trip formatting, switching to exponent form (`1e+21`) when the decimal
@@ -420,18 +357,11 @@ mod tests {
             (-2.25, "-2.25"),
             (3.0, "3"),
             (1e21, "1e+21"),
-            (915876566165401.25, "9.158765661654012e+14"),
+            (915_876_566_165_401.3, "9.158765661654012e+14"),
             (f64::INFINITY, "+Inf"),
         ] {
             assert_eq!(Value::Float(value).to_go_string(), go, "{value}");
         }
-    }
-
-    #[test]
-    fn floats_convert_to_strings_like_strconv_f() {
-        assert_eq!(format_float_f(1000000.0), "1000000");
-        assert_eq!(format_float_f(0.00001), "0.00001");
-        assert_eq!(format_float_f(2.5), "2.5");
     }
 
     #[test]
@@ -461,6 +391,7 @@ mod tests {
         assert_eq!(Value::str("twelve").to_i64(), 0);
         assert_eq!(Value::Float(3.9).to_i64(), 3);
         assert_eq!(Value::Bool(true).to_f64(), 1.0);
-        assert_eq!(Value::Nil.to_str(), "");
+        assert_eq!(Value::Nil.to_str(), "<nil>");
+        assert_eq!(Value::Float(1e6).to_str(), "1e+06");
     }
 }

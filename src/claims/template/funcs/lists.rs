@@ -346,11 +346,11 @@ mod tests {
         let abc = strs(&["a", "b", "c"]);
         assert_eq!(run(push, &[abc.clone(), Value::str("d")]), Ok(strs(&["a", "b", "c", "d"])));
         assert_eq!(run(prepend, &[abc.clone(), Value::str("z")]), Ok(strs(&["z", "a", "b", "c"])));
-        assert_eq!(run(first, &[abc.clone()]), Ok(Value::str("a")));
-        assert_eq!(run(last, &[abc.clone()]), Ok(Value::str("c")));
-        assert_eq!(run(rest, &[abc.clone()]), Ok(strs(&["b", "c"])));
-        assert_eq!(run(initial, &[abc.clone()]), Ok(strs(&["a", "b"])));
-        assert_eq!(run(reverse, &[abc.clone()]), Ok(strs(&["c", "b", "a"])));
+        assert_eq!(run(first, std::slice::from_ref(&abc)), Ok(Value::str("a")));
+        assert_eq!(run(last, std::slice::from_ref(&abc)), Ok(Value::str("c")));
+        assert_eq!(run(rest, std::slice::from_ref(&abc)), Ok(strs(&["b", "c"])));
+        assert_eq!(run(initial, std::slice::from_ref(&abc)), Ok(strs(&["a", "b"])));
+        assert_eq!(run(reverse, std::slice::from_ref(&abc)), Ok(strs(&["c", "b", "a"])));
         assert_eq!(run(uniq, &[strs(&["a", "b", "a"])]), Ok(strs(&["a", "b"])));
         assert_eq!(run(without, &[abc.clone(), Value::str("b")]), Ok(strs(&["a", "c"])));
         assert_eq!(run(has, &[Value::str("b"), abc.clone()]), Ok(Value::Bool(true)));
@@ -375,7 +375,7 @@ mod tests {
         let set_d = run(set, &[d.clone(), Value::str("x"), Value::Int(1)]).unwrap();
         assert_eq!(run(get, &[set_d.clone(), Value::str("x")]), Ok(Value::Int(1)));
         assert_eq!(run(unset, &[set_d, Value::str("x")]), Ok(d.clone()));
-        assert_eq!(run(keys, &[d.clone()]), Ok(strs(&["2", "name1"])));
+        assert_eq!(run(keys, std::slice::from_ref(&d)), Ok(strs(&["2", "name1"])));
         assert_eq!(run(pick, &[d.clone(), Value::str("2")]), Ok(map(&[("2", Value::Bool(true))])));
         assert_eq!(run(omit, &[d.clone(), Value::str("2")]), Ok(map(&[("name1", Value::str("value1"))])));
         assert_eq!(run(pluck, &[Value::str("name1"), d.clone(), map(&[])]), Ok(strs(&["value1"])));

@@ -140,7 +140,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// A `string` parameter, as Go's template engine checks it: strings pass, nil (a missing
 /// label) is "", anything else is a type error.
-pub fn string_arg<'a>(args: &'a [Value], index: usize) -> Result<&'a str, FuncError> {
+pub fn string_arg(args: &[Value], index: usize) -> Result<&str, FuncError> {
     match args.get(index) {
         Some(Value::Str(s)) => Ok(s),
         Some(Value::Nil) | None => Ok(""),

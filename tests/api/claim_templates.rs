@@ -76,7 +76,13 @@ backend_tests! {
         app.label_client(&seed, json!({"environment": "prod", "team": "payments"})).await;
         for (name, value) in [
             ("request_id", "${ uuidv4 }"),
+            ("client_name", "${ .Client.Name }"),
+            ("issued", "${ now | date \"2006-01-02T15:04:05Z07:00\" }"),
+            ("audience_client", "${ .AuthServer.Audience }-${ .Client.ID }"),
             ("env", "${ .Client.Labels.environment | default \"production\" }"),
+            ("region", "${ .Client.Labels.region | default \"eu-west\" }"),
+            ("shout", "${ upper .Client.Name }"),
+            ("nonce16", "${ randAlphaNum 16 }"),
             ("owner", "${ .Client.Labels.team }@${ .AuthServer.Name }"),
             ("tier", "${ len .Client.GrantTypes }"),
         ] {
@@ -86,6 +92,15 @@ backend_tests! {
         let verified = verify_via_discovery(&app, &seed.issuer, &first, "http://myhttpbin.dev").await;
         assert!(is_uuid_v4(&verified.custom["request_id"]), "{:?}", verified.custom);
         assert_eq!(verified.custom["env"], "prod");
+        assert_eq!(verified.custom["region"], "eu-west");
+        assert_eq!(verified.custom["client_name"], "client1");
+        assert_eq!(verified.custom["shout"], "CLIENT1");
+        assert_eq!(verified.custom["audience_client"], format!("http://myhttpbin.dev-{}", seed.client_id));
+        let issued = chrono::DateTime::parse_from_rfc3339(verified.custom["issued"].as_str().unwrap()).unwrap();
+        let (_, payload) = jwt_parts(&first);
+        assert_eq!(Some(issued.timestamp()), payload["iat"].as_i64(), "now is the instant the token is minted");
+        let nonce = verified.custom["nonce16"].as_str().unwrap();
+        assert!(nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_alphanumeric()), "{nonce}");
         assert_eq!(verified.custom["owner"], "payments@AuthN_Server_RS256");
         assert_eq!(verified.custom["tier"], json!(1));
         assert_eq!(verified.custom["claim1"], "claim1", "static claims are unchanged");

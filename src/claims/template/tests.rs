@@ -185,3 +185,24 @@ fn every_function_the_reference_notes_name_is_defined() {
         documented.split_whitespace().filter(|name| super::funcs::lookup(name).is_none()).collect();
     assert!(missing.is_empty(), "not defined: {missing:?}");
 }
+
+/// The examples of the reference notes, with what they must print for the sample client.
+#[test]
+fn the_reference_notes_examples_render_as_documented() {
+    let exact: &[(&str, &str)] = &[
+        ("${ .Client.Name }", "billing-service"),
+        ("${ now | date \"2006-01-02T15:04:05Z07:00\" }", "2024-03-05T07:08:09Z"),
+        ("${ .AuthServer.Audience }-${ .Client.ID }", "http://myhttpbin.dev-abc123"),
+        ("${ .Client.Labels.environment | default \"production\" }", "staging"),
+        ("${ .Client.Labels.nope | default \"production\" }", "production"),
+        ("${ upper .Client.Name }", "BILLING-SERVICE"),
+    ];
+    for (source, expected) in exact {
+        assert_eq!(render(source).as_deref(), Ok(*expected), "{source}");
+    }
+    let uuid = render("${ uuidv4 }").unwrap();
+    assert_eq!(uuid::Uuid::parse_str(&uuid).map(|u| u.get_version_num()), Ok(4), "{uuid}");
+    assert_ne!(render("${ uuidv4 }").unwrap(), uuid, "random each time");
+    let random = render("${ randAlphaNum 16 }").unwrap();
+    assert!(random.len() == 16 && random.bytes().all(|b| b.is_ascii_alphanumeric()), "{random}");
+}

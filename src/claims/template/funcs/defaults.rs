@@ -793,10 +793,7 @@ mod tests {
     use super::*;
 
     fn call(name: &str, args: &[Value]) -> FuncResult {
-        let func = FUNCS.iter().find(|f| f.name == name).unwrap();
-        assert!(func.accepts(args.len()), "{name} does not take {} arguments", args.len());
-        let mut call = Call::new(chrono::Utc::now());
-        (func.call)(&mut call, args)
+        super::super::call_by_name(name, args)
     }
 
     fn ok(name: &str, args: &[Value]) -> Value {

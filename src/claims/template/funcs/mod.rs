@@ -213,3 +213,11 @@ pub fn check_count(count: usize) -> Result<(), FuncError> {
     }
     Ok(())
 }
+
+/// Calls a registered function by name, as the evaluator would, for the families' tests.
+#[cfg(test)]
+pub fn call_by_name(name: &str, args: &[Value]) -> FuncResult {
+    let func = lookup(name).unwrap_or_else(|| panic!("{name} is not defined"));
+    assert!(func.accepts(args.len()), "{name} does not take {} arguments", args.len());
+    (func.call)(&mut Call::new(chrono::Utc::now()), args)
+}

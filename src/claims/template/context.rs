@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::gotime::GoTime;
-use super::value::{Struct, Value};
+use super::value::{Elem, Struct, Value};
 use crate::domain::{AuthServer, Client, Labels};
 
 /// The static type of a context value, enough to reject `.Client.Nmae` when a claim is saved.
@@ -16,14 +16,30 @@ pub enum Shape {
     Map(&'static Shape),
     /// A value without fields, named by its Go type.
     Scalar(&'static str),
+    /// A `time.Time`: its methods (`.Unix`, `.Format`) can follow.
+    Time,
 }
 
 static STRING: Shape = Shape::Scalar("string");
+static TIME: Shape = Shape::Time;
+
+/// The shape of a time method's result other than a time.
+fn scalar(type_name: &'static str) -> &'static Shape {
+    static RESULTS: [Shape; 6] = [
+        Shape::Scalar("int64"),
+        Shape::Scalar("int"),
+        Shape::Scalar("bool"),
+        Shape::Scalar("string"),
+        Shape::Scalar("time.Month"),
+        Shape::Scalar("time.Weekday"),
+    ];
+    RESULTS.iter().find(|shape| matches!(shape, Shape::Scalar(name) if *name == type_name)).unwrap_or(&STRING)
+}
 
 static AUTH_SERVER_FIELDS: [(&str, Shape); 8] = [
     ("ID", Shape::Scalar("string")),
-    ("CreatedAt", Shape::Scalar("time.Time")),
-    ("UpdatedAt", Shape::Scalar("time.Time")),
+    ("CreatedAt", Shape::Time),
+    ("UpdatedAt", Shape::Time),
     ("Name", Shape::Scalar("string")),
     ("Description", Shape::Scalar("string")),
     ("Audience", Shape::Scalar("string")),
@@ -33,8 +49,8 @@ static AUTH_SERVER_FIELDS: [(&str, Shape); 8] = [
 
 static CLIENT_FIELDS: [(&str, Shape); 10] = [
     ("ID", Shape::Scalar("string")),
-    ("CreatedAt", Shape::Scalar("time.Time")),
-    ("UpdatedAt", Shape::Scalar("time.Time")),
+    ("CreatedAt", Shape::Time),
+    ("UpdatedAt", Shape::Time),
     ("Name", Shape::Scalar("string")),
     ("Labels", Shape::Map(&STRING)),
     ("GrantTypes", Shape::Scalar("[]string")),
@@ -69,7 +85,17 @@ impl Shape {
                         ));
                     }
                 },
-                Shape::Map(inner) => inner,
+                // Go looks a key up when the template runs; what a missing key gives (no
+                // value) takes any field after it, so nothing past a key is checked.
+                Shape::Map(_) => return Ok(()),
+                Shape::Time => match super::methods::result_type(name) {
+                    Some("time.Time") => &TIME,
+                    Some(type_name) => scalar(type_name),
+                    None => {
+                        let path = format!("{prefix}{}", chain[..depth].join("."));
+                        return Err(format!("can't evaluate field {name} of {path}: it is a time.Time"));
+                    }
+                },
                 Shape::Scalar(type_name) => {
                     let path = format!("{prefix}{}", chain[..depth].join("."));
                     return Err(format!("can't evaluate field {name} of {path}: it is a {type_name}"));
@@ -80,12 +106,17 @@ impl Shape {
     }
 }
 
+/// Labels are a Go `map[string]string`.
 fn labels(labels: &Labels) -> Value {
-    Value::map(labels.iter().map(|(k, v)| (k.clone(), Value::str(v.as_str()))).collect::<BTreeMap<_, _>>())
+    Value::typed_map(
+        Elem::Str,
+        labels.iter().map(|(k, v)| (k.clone(), Value::str(v.as_str()))).collect::<BTreeMap<_, _>>(),
+    )
 }
 
+/// The context's lists are Go `[]string`s.
 fn strings<T: std::fmt::Display>(items: &[T]) -> Value {
-    Value::list(items.iter().map(|item| Value::str(item.to_string())).collect())
+    Value::strings(items.iter().map(|item| item.to_string()))
 }
 
 pub fn auth_server(server: &AuthServer) -> Value {
@@ -133,7 +164,7 @@ pub fn root(auth_server: Value, client: Value) -> Value {
 /// A context with every field set, for the fuzzer: no database, no domain validation.
 pub fn example() -> Value {
     let at = GoTime::utc(chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap_or_default());
-    let labels = Value::map(BTreeMap::from([("environment".to_owned(), Value::str("staging"))]));
+    let labels = Value::typed_map(Elem::Str, BTreeMap::from([("environment".to_owned(), Value::str("staging"))]));
     let server = Struct {
         type_name: "AuthServer",
         fields: vec![
@@ -155,10 +186,10 @@ pub fn example() -> Value {
             ("UpdatedAt", Value::Time(at)),
             ("Name", Value::str("billing-service")),
             ("Labels", labels),
-            ("GrantTypes", Value::list(vec![Value::str("client_credentials")])),
-            ("RedirectURIs", Value::list(vec![])),
+            ("GrantTypes", Value::strings(["client_credentials"])),
+            ("RedirectURIs", Value::strings(Vec::<String>::new())),
             ("LoginURI", Value::str("")),
-            ("ResponseTypes", Value::list(vec![Value::str("token")])),
+            ("ResponseTypes", Value::strings(["token"])),
             ("AllowAllScopes", Value::Bool(false)),
         ],
     };

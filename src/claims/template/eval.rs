@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::TemplateError;
 use super::funcs::{self, Call, Func, FuncError, limits};
+use super::methods;
 use super::parse::{Branch, Command, Node, Operand, Pipeline};
 use super::value::Value;
 
@@ -177,7 +178,68 @@ impl State {
         let Some(first) = cmd.args.first() else { return Ok(Value::Nil) };
         match first {
             Operand::Func(func, pos) => self.call(dot, func, *pos, &cmd.args[1..], piped),
+            other if cmd.args.len() > 1 || piped.is_some() => self.method_call(dot, other, &cmd.args[1..], piped),
             other => self.operand(dot, other),
+        }
+    }
+
+    /// `.Client.CreatedAt.Format "2006"`: the last name of the chain is a method, called with
+    /// the command's arguments and the piped value.
+    fn method_call(
+        &mut self,
+        dot: &Value,
+        operand: &Operand,
+        args: &[Operand],
+        piped: Option<Value>,
+    ) -> Result<Value, TemplateError> {
+        let (base, chain, pos) = self.chain_base(dot, operand)?;
+        let Some((name, receiver_chain)) = chain.split_last() else {
+            return Err(fail("can't give argument to non-function", pos));
+        };
+        let receiver = fields(base, receiver_chain, pos)?;
+        let mut values = Vec::with_capacity(args.len() + 1);
+        for arg in args {
+            values.push(self.operand(dot, arg)?);
+        }
+        values.extend(piped);
+        let result = match &receiver {
+            Value::Time(t) => match methods::call(t, name, &values) {
+                Some(result) => result.map_err(|message| fail(format!("error calling {name}: {message}"), pos))?,
+                None => return Err(fail(format!("can't evaluate field {name} in type time.Time"), pos)),
+            },
+            _ => return Err(fail(format!("{name} has arguments but cannot be invoked as function"), pos)),
+        };
+        // `Format` with a long layout makes a long string: charged and bounded like a function's.
+        self.check_value(&result, pos)?;
+        Ok(result)
+    }
+
+    /// An operand that reads fields (`.A.B`, `$x.A`, `(pipeline).A`): the value the fields
+    /// are read from, the field names, and the position.
+    fn chain_base<'o>(
+        &mut self,
+        dot: &Value,
+        operand: &'o Operand,
+    ) -> Result<(Value, &'o [String], usize), TemplateError> {
+        match operand {
+            Operand::Field(chain, pos) => Ok((dot.clone(), chain, *pos)),
+            Operand::Variable(name, chain, pos) => {
+                let value = self
+                    .vars
+                    .iter()
+                    .rev()
+                    .find(|(var, _)| var == name)
+                    .map(|(_, value)| value.clone())
+                    .ok_or_else(|| fail(format!("undefined variable: {name}"), *pos))?;
+                Ok((value, chain, *pos))
+            }
+            Operand::Sub(pipe, chain) => {
+                let mark = self.vars.len();
+                let value = self.evaluate_commands(dot, &pipe.cmds);
+                self.vars.truncate(mark);
+                Ok((value?, chain, pipe.pos))
+            }
+            other => Ok((self.operand(dot, other)?, &[], 0)),
         }
     }
 
@@ -253,40 +315,45 @@ impl State {
         match operand {
             // A function named as an argument is called without arguments (`upper uuidv4`).
             Operand::Func(func, pos) => self.call(dot, func, *pos, &[], None),
-            Operand::Field(chain, pos) => fields(dot.clone(), chain, *pos),
+            Operand::Field(..) | Operand::Variable(..) | Operand::Sub(..) => {
+                let (base, chain, pos) = self.chain_base(dot, operand)?;
+                fields(base, chain, pos)
+            }
             Operand::Dot => Ok(dot.clone()),
-            Operand::Variable(name, chain, pos) => {
-                let value = self
-                    .vars
-                    .iter()
-                    .rev()
-                    .find(|(var, _)| var == name)
-                    .map(|(_, value)| value.clone())
-                    .ok_or_else(|| fail(format!("undefined variable: {name}"), *pos))?;
-                fields(value, chain, *pos)
-            }
-            Operand::Sub(pipe, chain) => {
-                let mark = self.vars.len();
-                let value = self.evaluate_commands(dot, &pipe.cmds);
-                self.vars.truncate(mark);
-                fields(value?, chain, pipe.pos)
-            }
             Operand::Literal(value) => Ok(value.clone()),
-            Operand::Nil(pos) => Err(fail("nil is not a command", *pos)),
+            // `nil` as an argument (the parser refuses it as a command).
+            Operand::Nil(_) => Ok(Value::Nil),
         }
     }
 }
 
-/// Follows `.A.B` from a value: struct fields, map keys (missing ones are nil).
+/// Follows `.A.B` from a value: struct fields, map keys, methods of times. As in Go, a
+/// missing key (or a value that is already missing) gives no value, and so do fields after
+/// it; a nil stored in a map is a nil interface, whose fields are an error.
 fn fields(mut value: Value, chain: &[String], pos: usize) -> Result<Value, TemplateError> {
+    let mut stored_nil = false;
     for name in chain {
+        let was_stored_nil = std::mem::replace(&mut stored_nil, false);
         value = match &value {
             Value::Struct(s) => s
                 .field(name)
                 .cloned()
                 .ok_or_else(|| fail(format!("can't evaluate field {name} in type {}", s.type_name), pos))?,
-            Value::Map(entries) => entries.get(name).cloned().unwrap_or(Value::Nil),
-            Value::Nil => return Err(fail(format!("nil pointer evaluating interface {{}}.{name}"), pos)),
+            Value::Map(entries) => match entries.get(name) {
+                Some(found) => {
+                    stored_nil = matches!(found, Value::Nil);
+                    found.clone()
+                }
+                None => Value::Nil,
+            },
+            Value::Time(t) => match methods::call(t, name, &[]) {
+                Some(result) => result.map_err(|message| fail(format!("error calling {name}: {message}"), pos))?,
+                None => return Err(fail(format!("can't evaluate field {name} in type time.Time"), pos)),
+            },
+            Value::Nil if was_stored_nil => {
+                return Err(fail(format!("nil pointer evaluating interface {{}}.{name}"), pos));
+            }
+            Value::Nil => Value::Nil,
             other => return Err(fail(format!("can't evaluate field {name} in type {}", other.type_name()), pos)),
         };
     }

@@ -754,7 +754,8 @@ impl Printer {
                 let c = rune(i as u64);
                 self.pad(c.encode_utf8(&mut [0; 4]));
             }
-            'q' if (i as u64) <= 0x10ffff => {
+            // Past the last code point, the replacement character (Go 1.23's fmtQc).
+            'q' => {
                 let quoted = quote_with(&rune(i as u64).to_string(), '\'', self.f.plus);
                 self.pad(&quoted);
             }
@@ -1170,7 +1171,7 @@ mod tests {
             ("%010q", i(0x2318), "0000000'⌘'"),
             ("%q", i(0xe00), r"'\u0e00'"),
             ("%q", i(0x10ffff), r"'\U0010ffff'"),
-            ("%q", i(-1), "%!q(int=-1)"),
+            ("%q", i(-1), "'\u{fffd}'"), // Go 1.23: fmtQc maps any out-of-range value to U+FFFD
             ("%q", i(0xdc80), "'\u{fffd}'"),
             ("%U", i(0), "U+0000"),
             ("%U", i(-1), "U+FFFFFFFFFFFFFFFF"),

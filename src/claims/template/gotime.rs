@@ -33,8 +33,9 @@ pub struct GoTime {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Zone {
     Utc,
-    /// An offset with no zone name, as `time.Parse` makes from `-0700` in the input.
-    Fixed(FixedOffset),
+    /// Go's `FixedZone(name, offset)`, as `time.Parse` makes from `-0700` (no name) or an
+    /// abbreviation Local does not have (`PST`) in the input.
+    Fixed(FixedOffset, String),
     Named(chrono_tz::Tz),
 }
 
@@ -54,7 +55,7 @@ impl Zone {
     pub fn lookup(&self, instant: &DateTime<Utc>) -> (i32, String) {
         match self {
             Zone::Utc => (0, "UTC".to_owned()),
-            Zone::Fixed(offset) => (offset.local_minus_utc(), String::new()),
+            Zone::Fixed(offset, name) => (offset.local_minus_utc(), name.clone()),
             Zone::Named(tz) => {
                 let offset = tz.offset_from_utc_datetime(&instant.naive_utc());
                 let seconds = offset.fix().local_minus_utc();
@@ -110,6 +111,19 @@ impl GoTime {
         self.instant.timestamp()
     }
 
+    /// The wall clock in the time's zone (what `Year`, `Hour`, ... read).
+    pub fn local(&self) -> NaiveDateTime {
+        let (offset, _) = self.zone.lookup(&self.instant);
+        let utc = self.instant.naive_utc();
+        utc.checked_add_signed(TimeDelta::seconds(i64::from(offset))).unwrap_or(utc)
+    }
+
+    /// `t.Nanosecond()`: within the second, 0 to 999,999,999.
+    pub fn nanosecond(&self) -> i64 {
+        // chrono marks a leap second with nanos past 1e9; Go has no leap seconds.
+        i64::from(self.instant.timestamp_subsec_nanos().min(999_999_999))
+    }
+
     fn unix_nanos(&self) -> i128 {
         i128::from(self.instant.timestamp()) * i128::from(SECOND) + i128::from(self.instant.timestamp_subsec_nanos())
     }
@@ -161,11 +175,8 @@ impl GoTime {
     /// `time.ParseInLocation(layout, value, time.Local)` with `Local` = UTC (which is also
     /// `time.Parse`). The error is Go's `ParseError` text.
     ///
-    /// Deviations: `Zone::Fixed` has no name, so a zone abbreviation Local does not have
-    /// (`PST`, `+03`, `GMT+3`) gets Go's offset but prints as a numeric offset instead of the
-    /// abbreviation, unless a tz zone of that name shows that abbreviation and offset then
-    /// (`GMT`, `EST`, `CET`); and an offset of 24 hours or more, which Go accepts but chrono's
-    /// `FixedOffset` cannot hold, is an error.
+    /// Deviation: an offset of 24 hours or more, which Go accepts but chrono's `FixedOffset`
+    /// cannot hold, is an error.
     pub fn parse(layout: &str, value: &str) -> Result<GoTime, String> {
         parse(layout.as_bytes(), value.as_bytes())
     }
@@ -859,8 +870,8 @@ fn parse(alayout: &[u8], avalue: &[u8]) -> Result<GoTime, String> {
         if p.zone_offset == 0 && p.zone_name.is_empty() {
             return Ok(GoTime::utc(instant));
         }
-        let zone = fixed_zone(p.zone_name, p.zone_offset, &instant)
-            .ok_or_else(|| out_of_range("time zone offset out of range"))?;
+        let zone =
+            fixed_zone(p.zone_name, p.zone_offset).ok_or_else(|| out_of_range("time zone offset out of range"))?;
         return Ok(GoTime { instant, zone });
     }
     if !p.zone_name.is_empty() {
@@ -870,25 +881,17 @@ fn parse(alayout: &[u8], avalue: &[u8]) -> Result<GoTime, String> {
         if p.zone_name.len() > 3 && p.zone_name.starts_with(b"GMT") {
             offset = atoi(&p.zone_name[3..]).unwrap_or(0) * 3600;
         }
-        let zone =
-            fixed_zone(p.zone_name, offset, &clock).ok_or_else(|| out_of_range("time zone offset out of range"))?;
+        let zone = fixed_zone(p.zone_name, offset).ok_or_else(|| out_of_range("time zone offset out of range"))?;
         return Ok(GoTime { instant: clock, zone });
     }
     Ok(GoTime::utc(clock))
 }
 
-/// Go's `FixedZone(name, offset)`. `Zone` keeps no name for a fixed offset, so a name is kept
-/// only when a tz zone of that name shows that abbreviation and offset at `instant` (GMT, EST).
-fn fixed_zone(name: &[u8], offset: i64, instant: &DateTime<Utc>) -> Option<Zone> {
-    let named = std::str::from_utf8(name).ok().filter(|n| !n.is_empty()).and_then(|n| {
-        let zone = Zone::Named(n.parse::<chrono_tz::Tz>().ok()?);
-        let (zone_offset, abbreviation) = zone.lookup(instant);
-        (i64::from(zone_offset) == offset && abbreviation == n).then_some(zone)
-    });
-    if named.is_some() {
-        return named;
-    }
-    FixedOffset::east_opt(i32::try_from(offset).ok()?).map(Zone::Fixed)
+/// Go's `FixedZone(name, offset)`: the zone keeps the abbreviation read (`PST`), and its
+/// offset even where a real zone of that name would change it.
+fn fixed_zone(name: &[u8], offset: i64) -> Option<Zone> {
+    let name = String::from_utf8_lossy(name).into_owned();
+    FixedOffset::east_opt(i32::try_from(offset).ok()?).map(|offset| Zone::Fixed(offset, name))
 }
 
 /// A numeric zone element as read: the offset in seconds (`None` for a bad sign or digits),
@@ -1359,7 +1362,7 @@ mod tests {
     }
 
     fn fixed(secs: i32) -> Zone {
-        Zone::Fixed(FixedOffset::east_opt(secs).unwrap())
+        Zone::Fixed(FixedOffset::east_opt(secs).unwrap(), String::new())
     }
 
     /// The time in Go's format_test.go: Wed Feb 4 21:00:57.0123456 PST 2009.
@@ -1645,18 +1648,19 @@ mod tests {
         check("2006-01-02 15:04:05 -070000", "2024-03-05 07:08:09 -010203", "2024-03-05 07:08:09 -0102 -0102");
         // "Z" is UTC only in the Z forms.
         assert!(GoTime::parse("15:04 -07:00", "10:00 Z").is_err());
-        // A zone name that is a tz zone with that abbreviation and offset keeps its name.
+        // A zone name Local (UTC) does not have makes a fixed zone of that name (Go 1.23).
         check("2006-01-02 15:04:05 -0700 MST", "2024-01-15 10:00:00 -0500 EST", "2024-01-15 10:00:00 -0500 EST");
         check("2006-01-02 15:04:05 -0700 MST", "2024-01-15 10:00:00 +0000 GMT", "2024-01-15 10:00:00 +0000 GMT");
         check("2006-01-02 15:04:05 MST", "2024-01-15 10:00:00 GMT", "2024-01-15 10:00:00 +0000 GMT");
-        // Deviation: Go would print "PST" for the name; Zone::Fixed has none.
-        check("2006-01-02 15:04:05 -0700 MST", "2024-01-15 10:00:00 -0800 PST", "2024-01-15 10:00:00 -0800 -0800");
-        // Zone abbreviations Go recognizes.
-        check("15:04 MST", "10:00 ChST", "0000-01-01 10:00:00 +0000 +0000");
-        check("15:04 MST", "10:00 WITA", "0000-01-01 10:00:00 +0000 +0000");
-        check("15:04 MST", "10:00 AEST", "0000-01-01 10:00:00 +0000 +0000");
-        check("15:04 MST", "10:00 +03", "0000-01-01 10:00:00 +0000 +0000");
-        check("15:04 MST", "10:00 GMT+3", "0000-01-01 13:00:00 +0300 +0300");
+        check("2006-01-02 15:04:05 -0700 MST", "2024-01-15 10:00:00 -0800 PST", "2024-01-15 10:00:00 -0800 PST");
+        check("2006-01-02 15:04:05 -0700 MST", "2024-01-15 10:00:00 +0000 XYZ", "2024-01-15 10:00:00 +0000 XYZ");
+        check("2006-01-02 15:04:05 -0700 MST", "2024-01-15 10:00:00 +0100 UTC", "2024-01-15 10:00:00 +0000 UTC");
+        // Zone abbreviations Go recognizes; without an offset, the offset is 0 (or GMT's hours).
+        check("15:04 MST", "10:00 ChST", "0000-01-01 10:00:00 +0000 ChST");
+        check("15:04 MST", "10:00 WITA", "0000-01-01 10:00:00 +0000 WITA");
+        check("15:04 MST", "10:00 AEST", "0000-01-01 10:00:00 +0000 AEST");
+        check("15:04 MST", "10:00 +03", "0000-01-01 10:00:00 +0000 +03");
+        check("15:04 MST", "10:00 GMT+3", "0000-01-01 13:00:00 +0300 GMT+3");
         assert!(GoTime::parse("15:04 MST", "10:00 ABCDE").is_err()); // five letters must end in T
         assert!(GoTime::parse("15:04 MST", "10:00 AB").is_err());
         // _2 and __2 take a leading space.

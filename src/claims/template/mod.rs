@@ -18,6 +18,7 @@ pub mod funcs;
 pub mod gofmt;
 pub mod gotime;
 mod lex;
+mod methods;
 mod parse;
 pub mod value;
 
@@ -97,5 +98,7 @@ pub fn has_actions(source: &str) -> bool {
     source.contains("${")
 }
 
+#[cfg(test)]
+mod oracle_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -6,7 +6,7 @@ use super::TemplateError;
 use super::context::Shape;
 use super::funcs::{self, Func};
 use super::lex::{Tok, Token};
-use super::value::{Value, parse_go_int};
+use super::value::{Value, parse_go_float, parse_go_int};
 
 /// How deeply parentheses and blocks may nest; keeps the recursive parser and evaluator
 /// far from the stack's end.
@@ -279,6 +279,10 @@ impl Parser {
             match self.peek().map(|t| &t.tok) {
                 Some(Tok::Pipe) => {
                     self.pos += 1;
+                    // Go's parser takes a `|` with nothing after it (`${ 1 | }`) as the end.
+                    if matches!(self.peek().map(|t| &t.tok), Some(Tok::Close | Tok::RightParen)) {
+                        break;
+                    }
                 }
                 _ => break,
             }
@@ -361,6 +365,9 @@ impl Parser {
                 }
             }
             Operand::Nil(nil_pos) => return Err(TemplateError::new("nil is not a command", *nil_pos)),
+            // A method that takes arguments (`.Client.CreatedAt.Format "2006"`), called with
+            // them and any piped value; the evaluator checks how many.
+            other if takes_arguments(other) => {}
             other => {
                 if stage > 0 {
                     return Err(TemplateError::new(
@@ -447,10 +454,23 @@ impl Parser {
             }
             other => return Err(TemplateError::new(format!("unexpected {} in operand", describe_tok(&other)), pos)),
         };
+        let field_follows = matches!(self.peek(), Some(Token { tok: Tok::Field(_), spaced: false, .. }));
+        // `now.Year`: Go calls the function without arguments and reads the field of its
+        // result, as `(now).Year`.
+        if let (Operand::Func(func, func_pos), true) = (&operand, field_follows) {
+            let (func, func_pos) = (*func, *func_pos);
+            if !func.accepts(0) {
+                return Err(TemplateError::new(
+                    format!("wrong number of arguments for {}: want {}, got 0", func.name, func.arity()),
+                    func_pos,
+                ));
+            }
+            let call = Command { pos: func_pos, args: vec![operand] };
+            let pipe = Pipeline { pos: func_pos, decl: Vec::new(), assign: false, cmds: vec![call] };
+            return Ok(Operand::Sub(Box::new(pipe), self.chain()));
+        }
         // `"x".Field` and friends: Go rejects fields on literals at parse time.
-        if matches!(operand, Operand::Literal(_) | Operand::Nil(_) | Operand::Func(..) | Operand::Dot)
-            && matches!(self.peek(), Some(Token { tok: Tok::Field(_), spaced: false, .. }))
-        {
+        if matches!(operand, Operand::Literal(_) | Operand::Nil(_) | Operand::Dot) && field_follows {
             return Err(TemplateError::new(format!("unexpected field after {}", operand_name(&operand)), pos));
         }
         Ok(operand)
@@ -467,24 +487,31 @@ impl Parser {
     }
 }
 
-/// A Go number constant: integers stay integers; anything with a fraction or exponent is a
-/// float64, as text/template passes it to an `interface{}` parameter.
+/// A Go number constant: integers stay integers (an `int`: past int64 it is an error, as Go's
+/// "overflows int"); anything with a fraction or exponent is a float64, as text/template
+/// passes it to an `interface{}` parameter. Go's complex constants (`1i`) are not supported.
 fn number(text: &str) -> Result<Value, String> {
     let lower = text.to_ascii_lowercase();
     let hex = lower.trim_start_matches(['+', '-']).starts_with("0x");
     let is_float = lower.contains('.') || (!hex && lower.contains('e')) || (hex && lower.contains('p'));
     if !is_float {
-        if let Some(int) = parse_go_int(text) {
-            return Ok(Value::Int(int));
-        }
+        return match parse_go_int(text) {
+            Some(int) => Ok(Value::Int(int)),
+            // Digits Go reads as a float but not as an integer: too big, or `08`.
+            None if parse_go_float(text).is_some() => Err(format!("integer overflow: {text:?}")),
+            None => Err(format!("illegal number syntax: {text:?}")),
+        };
     }
-    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
-    cleaned
-        .parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-        .map(Value::Float)
-        .ok_or_else(|| format!("illegal number syntax: {text:?}"))
+    parse_go_float(text).map(Value::Float).ok_or_else(|| format!("illegal number syntax: {text:?}"))
+}
+
+/// Whether an operand names a method that takes arguments, so a command may pass it some.
+fn takes_arguments(operand: &Operand) -> bool {
+    let chain = match operand {
+        Operand::Field(chain, _) | Operand::Variable(_, chain, _) | Operand::Sub(_, chain) => chain,
+        _ => return false,
+    };
+    chain.last().is_some_and(|name| super::methods::takes_arguments(name))
 }
 
 fn operand_name(operand: &Operand) -> String {

@@ -17,12 +17,90 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(String),
-    List(Arc<Vec<Value>>),
-    /// `map[string]interface{}`; Go prints maps with sorted keys, so a BTreeMap keeps that order.
-    Map(Arc<BTreeMap<String, Value>>),
+    /// A Go slice: `[]interface{}` as templates build them, or `[]string`/`[]int` from the
+    /// context and from sprig functions that return those.
+    List(Arc<GoList>),
+    /// A map with string keys: `map[string]interface{}`, or `map[string]string` (labels,
+    /// `split`); Go prints maps with sorted keys, so a BTreeMap keeps that order.
+    Map(Arc<GoMap>),
     /// A Go struct: fields in declaration order (the context's `.AuthServer`, `.Client`).
     Struct(Arc<Struct>),
     Time(GoTime),
+}
+
+/// The element type of a Go slice or map, which Go's type checks and `%T` see.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Elem {
+    /// `interface{}`: anything.
+    #[default]
+    Any,
+    /// `string`: the context's lists and labels, sprig's string lists.
+    Str,
+    /// `int`: `until` and `untilStep`.
+    Int,
+}
+
+impl Elem {
+    fn name(self) -> &'static str {
+        match self {
+            Elem::Any => "interface {}",
+            Elem::Str => "string",
+            Elem::Int => "int",
+        }
+    }
+}
+
+/// A slice's items and element type. It reads as a `Vec`; equality compares the items only
+/// (Go's `deepEqual`, which also compares types, checks `elem` itself).
+#[derive(Clone, Debug, Default)]
+pub struct GoList {
+    pub elem: Elem,
+    pub items: Vec<Value>,
+}
+
+/// A map's entries and value type; reads as a `BTreeMap`, compares by entries.
+#[derive(Clone, Debug, Default)]
+pub struct GoMap {
+    pub elem: Elem,
+    pub entries: BTreeMap<String, Value>,
+}
+
+impl PartialEq for GoList {
+    fn eq(&self, other: &GoList) -> bool {
+        self.items == other.items
+    }
+}
+
+impl PartialEq for GoMap {
+    fn eq(&self, other: &GoMap) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl std::ops::Deref for GoList {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.items
+    }
+}
+
+impl std::ops::DerefMut for GoList {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.items
+    }
+}
+
+impl std::ops::Deref for GoMap {
+    type Target = BTreeMap<String, Value>;
+    fn deref(&self) -> &BTreeMap<String, Value> {
+        &self.entries
+    }
+}
+
+impl std::ops::DerefMut for GoMap {
+    fn deref_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.entries
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -43,12 +121,29 @@ impl Value {
         Value::Str(value.into())
     }
 
+    /// A `[]interface{}`.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Arc::new(items))
+        Value::typed_list(Elem::Any, items)
     }
 
+    /// A `[]string`, `[]int` or `[]interface{}`.
+    pub fn typed_list(elem: Elem, items: Vec<Value>) -> Value {
+        Value::List(Arc::new(GoList { elem, items }))
+    }
+
+    /// A `[]string` of these strings.
+    pub fn strings<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Value {
+        Value::typed_list(Elem::Str, items.into_iter().map(|s| Value::Str(s.into())).collect())
+    }
+
+    /// A `map[string]interface{}`.
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
-        Value::Map(Arc::new(entries))
+        Value::typed_map(Elem::Any, entries)
+    }
+
+    /// A `map[string]string` or `map[string]interface{}`.
+    pub fn typed_map(elem: Elem, entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(Arc::new(GoMap { elem, entries }))
     }
 
     /// Go's type name, for error messages.
@@ -59,10 +154,42 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float64",
             Value::Str(_) => "string",
-            Value::List(_) => "[]interface {}",
-            Value::Map(_) => "map[string]interface {}",
+            Value::List(list) => match list.elem {
+                Elem::Any => "[]interface {}",
+                Elem::Str => "[]string",
+                Elem::Int => "[]int",
+            },
+            Value::Map(map) => match map.elem {
+                Elem::Str => "map[string]string",
+                Elem::Any | Elem::Int => "map[string]interface {}",
+            },
             Value::Struct(s) => s.type_name,
             Value::Time(_) => "time.Time",
+        }
+    }
+
+    /// The Go type of a slice's or map's elements (`interface {}` for anything else).
+    pub fn elem_name(&self) -> &'static str {
+        match self {
+            Value::List(list) => list.elem.name(),
+            Value::Map(map) => map.elem.name(),
+            _ => Elem::Any.name(),
+        }
+    }
+
+    /// Whether two values have the same Go type, as `reflect.DeepEqual` first checks
+    /// (for composite values, all the way down).
+    pub fn deep_equal(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::List(a), Value::List(b)) => {
+                a.elem == b.elem && a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.deep_equal(y))
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                a.elem == b.elem
+                    && a.len() == b.len()
+                    && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| x.deep_equal(y)))
+            }
+            _ => self == other,
         }
     }
 
@@ -150,25 +277,27 @@ impl Value {
         self.to_go_string()
     }
 
-    /// `cast.ToInt64`: numbers (floats truncated), numeric strings (Go base prefixes
-    /// allowed), booleans as 0/1; anything else is 0.
+    /// `cast.ToInt64` (cast 1.5): numbers (floats truncated), strings as
+    /// `strconv.ParseInt(s, 0, 64)` reads them (Go base prefixes, no spaces) after dropping a
+    /// zero fraction (`"3.0"`), booleans as 0/1; anything else is 0.
     pub fn to_i64(&self) -> i64 {
         match self {
             Value::Int(i) => *i,
             Value::Float(f) => float_to_i64(*f),
             Value::Bool(b) => i64::from(*b),
-            Value::Str(s) => parse_go_int(s.trim()).unwrap_or(0),
+            Value::Str(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
             _ => 0,
         }
     }
 
-    /// `cast.ToFloat64`: numbers, numeric strings, booleans as 0/1; anything else is 0.
+    /// `cast.ToFloat64`: numbers, strings as `strconv.ParseFloat` reads them (no spaces;
+    /// `NaN` and `Inf` too; out of range is 0), booleans as 0/1; anything else is 0.
     pub fn to_f64(&self) -> f64 {
         match self {
             Value::Int(i) => *i as f64,
             Value::Float(f) => *f,
             Value::Bool(b) => f64::from(u8::from(*b)),
-            Value::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).unwrap_or(0.0),
+            Value::Str(s) => parse_go_float(s).unwrap_or(0.0),
             _ => 0.0,
         }
     }
@@ -214,14 +343,123 @@ impl From<&str> for Value {
     }
 }
 
-/// Go's conversion of a float to int64: truncation; out-of-range values saturate here
-/// (Go's result is unspecified there).
+/// Go's conversion of a float to int64: truncation. Out of range and NaN, Go's result is
+/// the CPU's: on amd64, where Kong runs, the "integer indefinite" value, `i64::MIN`.
 pub fn float_to_i64(f: f64) -> i64 {
-    if f.is_nan() { 0 } else { f as i64 }
+    // NaN is outside every range too.
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) { f as i64 } else { i64::MIN }
+}
+
+/// cast's `trimZeroDecimal`: `"12.000"` → `"12"`; anything else as it is.
+fn trim_zero_decimal(s: &str) -> &str {
+    let mut found_zero = false;
+    for (i, b) in s.bytes().enumerate().rev() {
+        match b {
+            b'.' if found_zero => return &s[..i],
+            b'.' => {}
+            b'0' => found_zero = true,
+            _ => return s,
+        }
+    }
+    s
+}
+
+/// strconv's `underscoreOK`: underscores only between digits, or after a base prefix.
+fn underscores_ok(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
+    // '^' at the start, '0' after a digit or base prefix, '_' after an underscore, '!' else.
+    let mut saw = b'^';
+    let mut i = 0;
+    let mut hex = false;
+    if s.len() >= 2 && s[0] == b'0' && matches!(s[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = s[1].eq_ignore_ascii_case(&b'x');
+    }
+    for &c in &s[i..] {
+        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else {
+            if saw == b'_' {
+                return false;
+            }
+            saw = b'!';
+        }
+    }
+    saw != b'_'
+}
+
+/// `strconv.ParseFloat(s, 64)`: Go's decimal and hexadecimal (`0x1.8p1`) float syntax with
+/// `_` separators, `Inf`/`Infinity`/`NaN` in any case; `None` for a syntax error or a value
+/// out of range (where Go returns ±Inf with an error).
+pub fn parse_go_float(s: &str) -> Option<f64> {
+    let (negative, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let sign = if negative { -1.0 } else { 1.0 };
+    let lower = body.to_ascii_lowercase();
+    if lower == "inf" || lower == "infinity" {
+        return Some(sign * f64::INFINITY);
+    }
+    if lower == "nan" && body.len() == s.len() {
+        return Some(f64::NAN);
+    }
+    if lower.contains('_') && !underscores_ok(s) {
+        return None;
+    }
+    let digits: String = lower.chars().filter(|c| *c != '_').collect();
+    let value = if let Some(hex) = digits.strip_prefix("0x") {
+        parse_hex_float(hex)?
+    } else {
+        // Rust's syntax is Go's here once letters other than the exponent are refused.
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) {
+            return None;
+        }
+        digits.parse::<f64>().ok()?
+    };
+    value.is_finite().then_some(sign * value)
+}
+
+/// The part of a hexadecimal float after `0x`: hex digits with an optional point, then the
+/// binary exponent `p±N`, which Go requires.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mantissa, exponent) = s.split_once('p')?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    let mut scale = exponent;
+    for (i, c) in whole.chars().chain(fraction.chars()).enumerate() {
+        let digit = c.to_digit(16)?;
+        if bits >> 120 != 0 {
+            // Past 30 digits the rest cannot change a double; keep only the scale.
+            if i < whole.len() {
+                scale = scale.checked_add(4)?;
+            }
+            continue;
+        }
+        bits = bits << 4 | u128::from(digit);
+        if i >= whole.len() {
+            scale = scale.checked_sub(4)?;
+        }
+    }
+    Some(bits as f64 * 2f64.powi(scale))
 }
 
 /// `strconv.ParseInt(s, 0, 64)`: decimal, or `0x`, `0o`/`0`, `0b` prefixes, with `_` separators.
 pub fn parse_go_int(s: &str) -> Option<i64> {
+    if s.contains('_') && !underscores_ok(s) {
+        return None;
+    }
     let (negative, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s.strip_prefix('+').unwrap_or(s)),

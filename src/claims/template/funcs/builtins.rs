@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::super::gofmt;
-use super::super::value::Value;
+use super::super::value::{Elem, Value};
 use super::{Call, Func, FuncError, FuncResult, func, string_arg, string_result};
 
 pub(super) const FUNCS: &[Func] = &[
@@ -62,7 +62,11 @@ fn index(_: &mut Call, args: &[Value]) -> FuncResult {
                     .map(|b| Value::Int(i64::from(*b)))
                     .ok_or_else(|| FuncError::new(format!("index out of range: {i}")))?
             }
-            (Value::Map(entries), Value::Str(key)) => entries.get(key).cloned().unwrap_or(Value::Nil),
+            // A missing key gives the zero value of the map's element type.
+            (Value::Map(entries), Value::Str(key)) => entries.get(key).cloned().unwrap_or_else(|| match entries.elem {
+                Elem::Str => Value::str(""),
+                Elem::Any | Elem::Int => Value::Nil,
+            }),
             (Value::Map(_), other) => {
                 return Err(FuncError::new(format!("value has type {}; should be string", other.type_name())));
             }
@@ -192,7 +196,8 @@ fn js(call: &mut Call, args: &[Value]) -> FuncResult {
             '>' => out.push_str("\\u003E"),
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 || (c.is_control() && (c as u32) <= 0xFFFF) => {
+            // Control bytes, and any non-ASCII character Go's unicode.IsPrint refuses.
+            c if (c as u32) < 0x20 || (!c.is_ascii() && !gofmt::is_print(c)) => {
                 out.push_str(&format!("\\u{:04X}", c as u32));
             }
             c => out.push(c),

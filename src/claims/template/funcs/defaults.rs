@@ -724,8 +724,12 @@ fn must_to_raw_json(call: &mut Call, args: &[Value]) -> FuncResult {
 
 /// Values are immutable and shared, so a clone is as good as Go's deep copy: no later
 /// `set` on the copy can reach the original.
+/// A nil (missing) value makes copystructure panic in Go, which the template reports.
 fn deep_copy(_: &mut Call, args: &[Value]) -> FuncResult {
-    Ok(arg(args, 0).clone())
+    match arg(args, 0) {
+        Value::Nil => Err(FuncError::new("reflect: call of reflect.Value.Type on zero Value")),
+        value => Ok(value.clone()),
+    }
 }
 
 /// `reflect.Kind`'s name for the value (a nil interface is `invalid`); also in sprig's
@@ -771,7 +775,7 @@ fn kind_is(_: &mut Call, args: &[Value]) -> FuncResult {
 fn deep_equal(call: &mut Call, args: &[Value]) -> FuncResult {
     let (a, b) = (arg(args, 0), arg(args, 1));
     call.charge(a.weight().saturating_add(b.weight()))?;
-    Ok(Value::Bool(a == b))
+    Ok(Value::Bool(a.deep_equal(b)))
 }
 
 fn fail(_: &mut Call, args: &[Value]) -> FuncResult {
@@ -922,7 +926,8 @@ mod tests {
             assert_eq!(ok("fromJson", &[s(bad)]), Value::Nil, "{bad}");
             assert!(call("mustFromJson", &[s(bad)]).is_err(), "{bad}");
         }
-        assert_eq!(ok("fromJson", &[Value::Nil]), Value::Nil);
+        // A missing value for a string parameter is an error in Go ("invalid value").
+        assert!(call("fromJson", &[Value::Nil]).is_err());
         assert!(call("fromJson", &[Value::Int(1)]).is_err());
     }
 
@@ -1096,7 +1101,8 @@ mod tests {
     fn deep_copy_and_equal() {
         let value = dict(&[("a", list(vec![Value::Int(1), s("x")]))]);
         assert_eq!(ok("deepCopy", std::slice::from_ref(&value)), value);
-        assert_eq!(ok("mustDeepCopy", &[Value::Nil]), Value::Nil);
+        // Go's copystructure panics on nil, which the template reports as an error.
+        assert!(call("mustDeepCopy", &[Value::Nil]).is_err());
         assert_eq!(ok("deepEqual", &[value.clone(), ok("deepCopy", std::slice::from_ref(&value))]), Value::Bool(true));
         assert_eq!(ok("deepEqual", &[Value::Int(1), Value::Float(1.0)]), Value::Bool(false));
         assert_eq!(ok("deepEqual", &[Value::Nil, Value::Nil]), Value::Bool(true));

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use super::super::value::Value;
+use super::super::value::{Elem, Value};
 use super::{Call, Func, FuncError, FuncResult, check_count, func, int_arg, list_result, map_arg, string_arg};
 
 pub(super) const FUNCS: &[Func] = &[
     func!("list", 0.., list),
+    func!("tuple", 0.., list),
     func!("append", 2, push),
     func!("push", 2, push),
     func!("mustAppend", 2, push),
@@ -99,16 +100,17 @@ fn last(_: &mut Call, args: &[Value]) -> FuncResult {
     Ok(items(args, 0, "find last on")?.last().cloned().unwrap_or(Value::Nil))
 }
 
+/// An empty list gives Go's nil `[]interface{}`, which prints as `[]`.
 fn rest(call: &mut Call, args: &[Value]) -> FuncResult {
     match items(args, 0, "find rest on")? {
-        [] => Ok(Value::Nil),
+        [] => Ok(Value::list(Vec::new())),
         [_, tail @ ..] => list_result(call, tail.to_vec()),
     }
 }
 
 fn initial(call: &mut Call, args: &[Value]) -> FuncResult {
     match items(args, 0, "find initial on")? {
-        [] => Ok(Value::Nil),
+        [] => Ok(Value::list(Vec::new())),
         [head @ .., _] => list_result(call, head.to_vec()),
     }
 }
@@ -146,8 +148,8 @@ fn has(_: &mut Call, args: &[Value]) -> FuncResult {
 
 /// sprig's `slice list [start [end]]`.
 fn slice(call: &mut Call, args: &[Value]) -> FuncResult {
-    let all = match &args[0] {
-        Value::List(items) => items.as_slice(),
+    let (all, elem) = match &args[0] {
+        Value::List(items) => (items.as_slice(), items.elem),
         other => {
             return Err(FuncError::new(format!("list should be type of slice or array but {}", other.type_name())));
         }
@@ -163,7 +165,10 @@ fn slice(call: &mut Call, args: &[Value]) -> FuncResult {
     if start > end || end > all.len() {
         return Err(FuncError::new(format!("slice bounds out of range [{start}:{end}] with capacity {}", all.len())));
     }
-    list_result(call, all[start..end].to_vec())
+    // Go's reflect slicing keeps the element type (`[]string` stays `[]string`).
+    check_count(end - start)?;
+    call.charge(end - start)?;
+    Ok(Value::typed_list(elem, all[start..end].to_vec()))
 }
 
 /// `chunk size list`: the list in pieces of `size`.
@@ -226,7 +231,8 @@ fn pluck(call: &mut Call, args: &[Value]) -> FuncResult {
     list_result(call, out)
 }
 
-/// `keys d1 d2 ...`: every key of every dict. Go's order is random; ours is sorted per dict.
+/// `keys d1 d2 ...`: every key of every dict, a `[]string`. Go's order is random; ours is
+/// sorted per dict.
 fn keys(call: &mut Call, args: &[Value]) -> FuncResult {
     let mut out = Vec::new();
     for index in 0..args.len() {
@@ -234,7 +240,8 @@ fn keys(call: &mut Call, args: &[Value]) -> FuncResult {
         check_count(out.len() + entries.len())?;
         out.extend(entries.keys().map(|k| Value::str(k.as_str())));
     }
-    list_result(call, out)
+    call.charge(out.len())?;
+    Ok(Value::typed_list(Elem::Str, out))
 }
 
 /// A dict's values, in key order (Go's order is random).
@@ -264,16 +271,33 @@ fn omit(call: &mut Call, args: &[Value]) -> FuncResult {
     Ok(Value::map(out))
 }
 
-/// mergo's deep merge of `src` into `dst`: nested maps merge, other values are taken from
-/// `src` when `overwrite` is set or `dst` has none (or an empty one).
+/// mergo's deep merge of `src` into `dst` (mergo 0.3, as sprig 3.2 uses it): a nil value
+/// is taken only with `overwrite`; a map merges into a map `dst` holds, and replaces only a
+/// missing or empty value there; any other value replaces with `overwrite` (even an empty
+/// one), or where `dst` has none or an empty one.
 fn merge_into(dst: &mut BTreeMap<String, Value>, src: &BTreeMap<String, Value>, overwrite: bool) {
     for (key, value) in src {
         match (dst.get_mut(key), value) {
-            (Some(Value::Map(existing)), Value::Map(incoming)) => {
-                merge_into(std::sync::Arc::make_mut(existing), incoming, overwrite);
+            (existing, Value::Nil) => {
+                if overwrite {
+                    match existing {
+                        Some(existing) => *existing = Value::Nil,
+                        None => {
+                            dst.insert(key.clone(), Value::Nil);
+                        }
+                    }
+                }
+            }
+            (Some(Value::Map(existing)), Value::Map(incoming)) if !existing.is_empty() => {
+                merge_into(&mut std::sync::Arc::make_mut(existing).entries, &incoming.entries, overwrite);
+            }
+            (Some(existing), Value::Map(_)) => {
+                if existing.is_empty() {
+                    *existing = value.clone();
+                }
             }
             (Some(existing), value) => {
-                if overwrite && !value.is_empty() || existing.is_empty() {
+                if overwrite || existing.is_empty() {
                     *existing = value.clone();
                 }
             }
@@ -308,7 +332,7 @@ fn dig(_: &mut Call, args: &[Value]) -> FuncResult {
     let (path, rest) = args.split_at(args.len() - 2);
     let default = &rest[0];
     let mut current = match &rest[1] {
-        Value::Map(_) => rest[1].clone(),
+        Value::Map(map) if map.elem == Elem::Any => rest[1].clone(),
         other => return Err(FuncError::new(format!("dig needs a dict, got {}", other.type_name()))),
     };
     for (depth, key) in path.iter().enumerate() {

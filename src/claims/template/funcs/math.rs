@@ -6,8 +6,8 @@ use rand::Rng;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 
-use super::super::value::Value;
-use super::{Call, Func, FuncError, FuncResult, check_count, func, int_arg, list_result, string_result};
+use super::super::value::{Elem, Value};
+use super::{Call, Func, FuncError, FuncResult, check_count, func, int_arg, string_result, typed_list_result};
 
 pub(super) const FUNCS: &[Func] = &[
     func!("add", 0.., add),
@@ -105,44 +105,98 @@ fn rand_int(_: &mut Call, args: &[Value]) -> FuncResult {
     Ok(Value::Int(rand::rng().random_range(low..high)))
 }
 
-fn decimal(value: &Value) -> Decimal {
-    Decimal::from_f64(value.to_f64()).unwrap_or_default()
-}
-
-fn float(decimal: Decimal) -> Value {
-    Value::Float(decimal.to_f64().unwrap_or(0.0))
-}
-
-/// Folds decimals left to right from `start`; an overflow is an error, as Go's would panic.
-fn fold(start: Decimal, args: &[Value], op: fn(Decimal, Decimal) -> Option<Decimal>) -> FuncResult {
-    let mut acc = start;
-    for arg in args {
-        acc = op(acc, decimal(arg)).ok_or_else(|| FuncError::new("decimal overflow"))?;
+/// shopspring's `NewFromFloat`: the shortest decimal that reads back as the float (Rust's
+/// `Display` gives those digits); NaN and infinities make Go panic, an error here.
+fn decimal(value: &Value) -> Result<Decimal, FuncError> {
+    let f = value.to_f64();
+    if !f.is_finite() {
+        let name = if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        };
+        return Err(FuncError::new(format!("Cannot create a Decimal from {name}")));
     }
-    Ok(float(acc))
+    Ok(f.to_string().parse::<Decimal>().ok().or_else(|| Decimal::from_f64(f)).unwrap_or_default())
+}
+
+/// shopspring's `Float64`: the double nearest the decimal (through its text, which is
+/// exact; `Decimal::to_f64` can be off by an ulp).
+fn to_float(decimal: Decimal) -> f64 {
+    decimal.to_string().parse::<f64>().ok().or_else(|| decimal.to_f64()).unwrap_or(0.0)
+}
+
+/// One of sprig's decimal operations, exactly in decimal and, past rust_decimal's 28
+/// digits (where shopspring's arbitrary precision goes on), in floating point.
+#[derive(Clone, Copy)]
+enum Op {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Op {
+    fn decimal(self, a: Decimal, b: Decimal) -> Option<Decimal> {
+        match self {
+            Op::Add => a.checked_add(b),
+            Op::Sub => a.checked_sub(b),
+            Op::Mul => a.checked_mul(b),
+            // shopspring divides to 16 decimal places (DivisionPrecision), half away from zero.
+            Op::Div => a
+                .checked_div(b)
+                .map(|q| q.round_dp_with_strategy(16, rust_decimal::RoundingStrategy::MidpointAwayFromZero)),
+        }
+    }
+
+    fn float(self, a: f64, b: f64) -> f64 {
+        match self {
+            Op::Add => a + b,
+            Op::Sub => a - b,
+            Op::Mul => a * b,
+            Op::Div => a / b,
+        }
+    }
+}
+
+/// Folds left to right from `start`.
+fn fold(start: &Value, args: &[Value], op: Op) -> FuncResult {
+    let mut acc = Some(decimal(start)?);
+    let mut approx = to_float(acc.unwrap_or_default());
+    for arg in args {
+        let next = decimal(arg)?;
+        acc = acc.and_then(|a| op.decimal(a, next));
+        approx = match acc {
+            Some(exact) => to_float(exact),
+            None => op.float(approx, to_float(next)),
+        };
+    }
+    Ok(Value::Float(approx))
 }
 
 fn addf(_: &mut Call, args: &[Value]) -> FuncResult {
-    fold(Decimal::ZERO, args, Decimal::checked_add)
+    fold(&Value::Int(0), args, Op::Add)
 }
 
 fn add1f(_: &mut Call, args: &[Value]) -> FuncResult {
-    fold(decimal(&args[0]), &[Value::Int(1)], Decimal::checked_add)
+    fold(&args[0], &[Value::Int(1)], Op::Add)
 }
 
 fn subf(_: &mut Call, args: &[Value]) -> FuncResult {
-    fold(decimal(&args[0]), &args[1..], Decimal::checked_sub)
+    fold(&args[0], &args[1..], Op::Sub)
 }
 
 fn mulf(_: &mut Call, args: &[Value]) -> FuncResult {
-    fold(decimal(&args[0]), &args[1..], Decimal::checked_mul)
+    fold(&args[0], &args[1..], Op::Mul)
 }
 
 fn divf(_: &mut Call, args: &[Value]) -> FuncResult {
     if args[1..].iter().any(|v| v.to_f64() == 0.0) {
         return Err(FuncError::new("decimal division by 0"));
     }
-    fold(decimal(&args[0]), &args[1..], Decimal::checked_div)
+    fold(&args[0], &args[1..], Op::Div)
 }
 
 fn maxf(_: &mut Call, args: &[Value]) -> FuncResult {
@@ -170,7 +224,7 @@ fn steps(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncError> {
 }
 
 fn ints(call: &mut Call, values: Vec<i64>) -> FuncResult {
-    list_result(call, values.into_iter().map(Value::Int).collect())
+    typed_list_result(call, Elem::Int, values.into_iter().map(Value::Int).collect())
 }
 
 fn until(call: &mut Call, args: &[Value]) -> FuncResult {

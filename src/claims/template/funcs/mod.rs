@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
-use super::value::Value;
+use super::value::{Elem, Value};
 
 pub use lists::MUTATING;
 
@@ -34,6 +34,9 @@ pub mod limits {
     pub const FUEL: u64 = 1_000_000;
     /// Nesting of lists and maps a value may reach (printing and JSON recurse on it).
     pub const MAX_DEPTH: usize = 64;
+    /// Wall-clock time per render, behind the work budget for what it cannot weigh well
+    /// (compiling a regular expression in a loop, say). A typical claim takes microseconds.
+    pub const MAX_TIME: std::time::Duration = std::time::Duration::from_millis(100);
 }
 
 /// What a function needs besides its arguments: the render's clock, and its budget.
@@ -41,14 +44,17 @@ pub struct Call {
     /// The time the token is minted; `now` returns it, so one token sees one instant.
     pub now: DateTime<Utc>,
     fuel: u64,
+    started: std::time::Instant,
+    time_limit: std::time::Duration,
+    charges: u32,
 }
 
 impl Call {
     pub fn new(now: DateTime<Utc>) -> Call {
-        Call { now, fuel: limits::FUEL }
+        Call { now, fuel: limits::FUEL, started: std::time::Instant::now(), time_limit: limits::MAX_TIME, charges: 0 }
     }
 
-    /// Spends `units` of the render's budget.
+    /// Spends `units` of the render's budget; every few charges, also checks the clock.
     pub fn charge(&mut self, units: usize) -> Result<(), FuncError> {
         let units = units as u64;
         if units > self.fuel {
@@ -56,6 +62,11 @@ impl Call {
             return Err(FuncError::new("template exceeded its work budget"));
         }
         self.fuel -= units;
+        self.charges = self.charges.wrapping_add(1);
+        if self.charges % 16 == 0 && self.started.elapsed() > self.time_limit {
+            self.fuel = 0;
+            return Err(FuncError::new(format!("template exceeded its time limit of {:?}", self.time_limit)));
+        }
         Ok(())
     }
 }
@@ -138,23 +149,31 @@ pub fn names() -> Vec<&'static str> {
 
 // ---- argument helpers shared by the families ----
 
-/// A `string` parameter, as Go's template engine checks it: strings pass, nil (a missing
-/// label) is "", anything else is a type error.
+/// A `string` parameter, as Go's template engine checks it: strings pass; nil (a missing
+/// label, `nil`) is Go's "invalid value", and anything else a type error.
 pub fn string_arg(args: &[Value], index: usize) -> Result<&str, FuncError> {
     match args.get(index) {
         Some(Value::Str(s)) => Ok(s),
-        Some(Value::Nil) | None => Ok(""),
+        None => Ok(""),
+        Some(Value::Nil) => Err(invalid_value("string")),
         Some(other) => Err(wrong_type(index, "string", other)),
     }
 }
 
-/// An `int` parameter: Go converts untyped constants and ints; floats and strings are a type error.
+/// An `int` parameter: Go converts untyped constants and ints; floats, strings and nil are
+/// a type error.
 pub fn int_arg(args: &[Value], index: usize) -> Result<i64, FuncError> {
     match args.get(index) {
         Some(Value::Int(i)) => Ok(*i),
-        Some(Value::Nil) | None => Ok(0),
+        None => Ok(0),
+        Some(Value::Nil) => Err(invalid_value("int")),
         Some(other) => Err(wrong_type(index, "int", other)),
     }
+}
+
+/// Go's error for nil (a missing map key, `nil`) passed where a non-nillable type is expected.
+pub fn invalid_value(expected: &str) -> FuncError {
+    FuncError::new(format!("invalid value; expected {expected}"))
 }
 
 /// A list parameter (`[]interface{}`); nil is an empty list.
@@ -166,13 +185,14 @@ pub fn list_arg(args: &[Value], index: usize) -> Result<&[Value], FuncError> {
     }
 }
 
-/// A map parameter (`map[string]interface{}`).
+/// A map parameter (`map[string]interface{}`): a `map[string]string` (labels) is a type
+/// error, as in Go.
 pub fn map_arg(
     args: &[Value],
     index: usize,
 ) -> Result<std::borrow::Cow<'_, std::collections::BTreeMap<String, Value>>, FuncError> {
     match args.get(index) {
-        Some(Value::Map(entries)) => Ok(std::borrow::Cow::Borrowed(entries)),
+        Some(Value::Map(entries)) if entries.elem == Elem::Any => Ok(std::borrow::Cow::Borrowed(&entries.entries)),
         Some(Value::Nil) | None => Ok(std::borrow::Cow::Owned(Default::default())),
         Some(other) => Err(wrong_type(index, "map[string]interface {}", other)),
     }
@@ -201,9 +221,14 @@ pub fn string_result(call: &mut Call, s: String) -> FuncResult {
 
 /// A list result, refused past the size limit.
 pub fn list_result(call: &mut Call, items: Vec<Value>) -> FuncResult {
+    typed_list_result(call, Elem::Any, items)
+}
+
+/// A `[]string` or `[]int` result, refused past the size limit.
+pub fn typed_list_result(call: &mut Call, elem: Elem, items: Vec<Value>) -> FuncResult {
     check_count(items.len())?;
     call.charge(items.len())?;
-    Ok(Value::list(items))
+    Ok(Value::typed_list(elem, items))
 }
 
 /// Refuses to build a list or string of `count` items past the limit, before building it.
@@ -220,4 +245,19 @@ pub fn call_by_name(name: &str, args: &[Value]) -> FuncResult {
     let func = lookup(name).unwrap_or_else(|| panic!("{name} is not defined"));
     assert!(func.accepts(args.len()), "{name} does not take {} arguments", args.len());
     (func.call)(&mut Call::new(chrono::Utc::now()), args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_render_stops_at_its_work_budget_or_its_time_limit() {
+        let mut call = Call::new(Utc::now());
+        assert!(call.charge(limits::FUEL as usize).is_ok());
+        assert_eq!(call.charge(1).unwrap_err().0, "template exceeded its work budget");
+        let mut call = Call { time_limit: std::time::Duration::ZERO, ..Call::new(Utc::now()) };
+        let stopped = (0..16).map(|_| call.charge(1)).find_map(Result::err);
+        assert_eq!(stopped.map(|e| e.0).as_deref(), Some("template exceeded its time limit of 0ns"));
+    }
 }

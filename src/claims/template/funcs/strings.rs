@@ -15,9 +15,9 @@ use rand::Rng;
 use regex::{Captures, Regex, RegexBuilder};
 
 use super::super::gofmt;
-use super::super::value::Value;
+use super::super::value::{Elem, Value};
 use super::{
-    Call, Func, FuncError, FuncResult, check_count, func, int_arg, limits, list_result, string_arg, string_result,
+    Call, Func, FuncError, FuncResult, check_count, func, int_arg, limits, string_arg, string_result, typed_list_result,
 };
 
 pub(super) const FUNCS: &[Func] = &[
@@ -83,6 +83,18 @@ pub(super) const FUNCS: &[Func] = &[
     func!("int64", 1, to_int),
     func!("float64", 1, to_float64),
     func!("toDecimal", 1, to_decimal),
+    func!("base", 1, path_base),
+    func!("dir", 1, path_dir),
+    func!("clean", 1, path_clean),
+    func!("ext", 1, path_ext),
+    func!("isAbs", 1, path_is_abs),
+    // filepath's, which on Linux are path's.
+    func!("osBase", 1, path_base),
+    func!("osDir", 1, path_dir),
+    func!("osClean", 1, path_clean),
+    func!("osExt", 1, path_ext),
+    func!("osIsAbs", 1, path_is_abs),
+    func!("hello", 0, hello),
 ];
 
 // ---- trimming and case ----
@@ -520,7 +532,7 @@ fn sort_alpha(call: &mut Call, args: &[Value]) -> FuncResult {
         other => vec![Value::to_str(other.unwrap_or(&Value::Nil))],
     };
     parts.sort_unstable();
-    list_result(call, parts.into_iter().map(Value::Str).collect())
+    typed_list_result(call, Elem::Str, parts.into_iter().map(Value::Str).collect())
 }
 
 fn to_string(call: &mut Call, args: &[Value]) -> FuncResult {
@@ -529,7 +541,7 @@ fn to_string(call: &mut Call, args: &[Value]) -> FuncResult {
 
 fn to_strings(call: &mut Call, args: &[Value]) -> FuncResult {
     let parts = strslice(call, args.first().unwrap_or(&Value::Nil))?;
-    list_result(call, parts.into_iter().map(Value::Str).collect())
+    typed_list_result(call, Elem::Str, parts.into_iter().map(Value::Str).collect())
 }
 
 // ---- splitting ----
@@ -548,14 +560,14 @@ fn splitn(call: &mut Call, args: &[Value]) -> FuncResult {
 fn split_list(call: &mut Call, args: &[Value]) -> FuncResult {
     let (sep, s) = (string_arg(args, 0)?, string_arg(args, 1)?);
     let parts = go_split(s, sep, -1)?;
-    list_result(call, parts.into_iter().map(Value::str).collect())
+    typed_list_result(call, Elem::Str, parts.into_iter().map(Value::str).collect())
 }
 
 fn indexed_map(call: &mut Call, parts: Vec<&str>) -> FuncResult {
     call.charge(parts.len())?;
     let entries: BTreeMap<String, Value> =
         parts.into_iter().enumerate().map(|(i, part)| (format!("_{i}"), Value::str(part))).collect();
-    Ok(Value::map(entries))
+    Ok(Value::typed_map(Elem::Str, entries))
 }
 
 /// strings.SplitN: at most n parts (all for n < 0, none for 0); an empty separator splits
@@ -650,29 +662,36 @@ fn kebabcase(call: &mut Call, args: &[Value]) -> FuncResult {
     string_result(call, camel_to_lower(string_arg(args, 0)?, '-'))
 }
 
-/// xstrings.ToCamelCase: `_`-separated words joined, each capitalized and the rest of each
-/// word lowercased; leading, trailing and doubled underscores stay. (xstrings 1.3 dropped a
-/// one-character input; its later fix, kept here, upper-cases it.)
+/// xstrings.ToCamelCase (xstrings 1.3.3, which sprig 3.2.3 pins): words separated by `_`,
+/// `-` or white space joined, each capitalized and the rest of each word lowercased; leading
+/// and doubled connectors stay, and, as there, a string of connectors only gets its last one
+/// twice (`"_"` -> `"__"`).
 fn camelcase(call: &mut Call, args: &[Value]) -> FuncResult {
     let s = string_arg(args, 0)?;
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    let first = loop {
-        match chars.next() {
-            Some('_') => out.push('_'),
-            Some(c) => break c,
-            None => return string_result(call, out),
+    let is_connector = |c: char| c == '-' || c == '_' || c.is_whitespace();
+    let mut out = String::with_capacity(s.len() + 1);
+    let mut chars = s.chars().peekable();
+    let Some(mut r0) = chars.peek().copied() else { return string_result(call, out) };
+    for c in chars.by_ref() {
+        r0 = c;
+        if !is_connector(c) {
+            r0 = to_upper(c);
+            break;
         }
-    };
-    let mut r0 = to_upper(first);
+        out.push(c);
+    }
+    if chars.peek().is_none() {
+        out.push(r0);
+        return string_result(call, out);
+    }
     for c in chars {
         let r1 = r0;
         r0 = c;
-        if r1 == '_' && r0 == '_' {
+        if is_connector(r0) && is_connector(r1) {
             out.push(r1);
             continue;
         }
-        if r1 == '_' {
+        if is_connector(r1) {
             r0 = to_upper(r0);
         } else {
             r0 = to_lower(r0);
@@ -683,78 +702,186 @@ fn camelcase(call: &mut Call, args: &[Value]) -> FuncResult {
     string_result(call, out)
 }
 
-/// xstrings' camelCaseToLowerCase: a connector before each capitalized word and number, runs
-/// of capitals kept as one word (`HTTPServer` -> `http_server`), ` `, `-` and `_` become the
-/// connector. xstrings 1.3 repeats the last letter when a capital run ends one letter before
-/// the end (`ABc` -> `a_bcc`); that slip is not reproduced.
-fn camel_to_lower(s: &str, connector: char) -> String {
-    const RUNE_ERROR: char = '\u{fffd}';
-    let is_connector = |c: char| c == ' ' || c == '-' || c == '_';
-    let mut out = String::with_capacity(s.len() + s.len() / 4);
-    let mut chars = s.chars().peekable();
-    let mut r0 = connector;
-    while let Some(c) = chars.next() {
-        let prev = r0;
-        r0 = c;
-        if r0 == RUNE_ERROR {
-            out.push(r0);
-        } else if is_upper(r0) {
-            if prev != connector && !is_number(prev) {
-                out.push(connector);
-            }
-            out.push(to_lower(r0));
-            let Some(next) = chars.next() else { break };
-            r0 = next;
-            if !is_upper(r0) {
-                out.push(r0);
-                continue;
-            }
-            // A run of capitals: all but the last belong together; the last starts the next
-            // word if a lower-case letter follows.
-            let mut pending = true;
-            for next in chars.by_ref() {
-                let r1 = r0;
-                r0 = next;
-                if r0 == RUNE_ERROR {
-                    out.push(to_lower(r1));
-                    out.push(r0);
-                    pending = false;
-                    break;
-                }
-                if !is_upper(r0) {
-                    if is_connector(r0) {
-                        r0 = connector;
-                        out.push(to_lower(r1));
-                    } else if is_number(r0) {
-                        out.push(to_lower(r1));
-                        out.push(connector);
-                        out.push(r0);
-                        pending = false;
-                    } else {
-                        out.push(connector);
-                        out.push(to_lower(r1));
-                        out.push(r0);
-                        pending = false;
+/// The kinds of word xstrings 1.3.3's `nextWord` splits a string into.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Word {
+    /// Go's `utf8.RuneError` (U+FFFD, as our strings hold invalid bytes), or the end.
+    Invalid,
+    Number,
+    Upper,
+    Alphabet,
+    Connector,
+    Punct,
+    Other,
+}
+
+/// xstrings' `isConnector`: `-`, `_` and white space.
+fn is_word_connector(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
+}
+
+/// xstrings' `isAlphabet`: letters, but not CJK ideographs.
+fn is_alphabet(c: char) -> bool {
+    is_letter(c) && !matches!(u32::from(c), 0x4E00..=0x9FCC | 0x3400..=0x4D85 | 0x2_0000..=0x2_B81D)
+}
+
+/// xstrings' `nextValidRune`: the next character that is not U+FFFD and how many characters
+/// that took; `prev` if there is none.
+fn next_valid(s: &[char], prev: char) -> (char, usize) {
+    s.iter().position(|&c| c != '\u{fffd}').map_or((prev, s.len()), |i| (s[i], i + 1))
+}
+
+/// Whether the next character of `s[offset..]` keeps a word going, by `keep`; moves past it if so.
+fn extend_word(s: &[char], offset: &mut usize, mut r: char, keep: impl Fn(char) -> bool) {
+    while *offset < s.len() {
+        let (next, size) = next_valid(&s[*offset..], r);
+        r = next;
+        if !keep(r) {
+            break;
+        }
+        *offset += size;
+    }
+}
+
+/// xstrings' `nextWord`: the kind of the first word of `s` and its length.
+fn next_word(s: &[char]) -> (Word, usize) {
+    if s.is_empty() {
+        return (Word::Invalid, 0);
+    }
+    let (r, size) = next_valid(s, '\u{fffd}');
+    let mut offset = size;
+    if r == '\u{fffd}' {
+        return (Word::Invalid, offset);
+    }
+    let kind = if is_word_connector(r) {
+        extend_word(s, &mut offset, r, is_word_connector);
+        Word::Connector
+    } else if is_punct(r) {
+        extend_word(s, &mut offset, r, is_punct);
+        Word::Punct
+    } else if is_upper(r) {
+        if offset < s.len() {
+            let (mut r, size) = next_valid(&s[offset..], r);
+            if is_upper(r) {
+                // A run of capitals; "HTTPStatus" is "HTTP" then "Status".
+                let mut prev_size = size;
+                offset += size;
+                while offset < s.len() {
+                    let (next, size) = next_valid(&s[offset..], r);
+                    r = next;
+                    if !is_upper(r) {
+                        break;
                     }
-                    break;
+                    prev_size = size;
+                    offset += size;
                 }
-                out.push(to_lower(r1));
+                if offset < s.len() && is_alphabet(r) {
+                    offset -= prev_size;
+                }
+            } else if is_alphabet(r) {
+                offset += size;
+                extend_word(s, &mut offset, r, |c| is_alphabet(c) && !is_upper(c));
             }
-            if (pending && chars.peek().is_none()) || r0 == connector {
-                out.push(to_lower(r0));
-            }
-        } else if is_number(r0) {
-            if prev != connector && !is_number(prev) {
-                out.push(connector);
-            }
-            out.push(r0);
+        }
+        Word::Upper
+    } else if is_alphabet(r) {
+        extend_word(s, &mut offset, r, |c| is_alphabet(c) && !is_upper(c));
+        Word::Alphabet
+    } else if is_number(r) {
+        extend_word(s, &mut offset, r, is_number);
+        Word::Number
+    } else {
+        extend_word(s, &mut offset, r, |c| !(is_word_connector(c) || is_alphabet(c) || is_number(c) || is_punct(c)));
+        Word::Other
+    };
+    (kind, offset)
+}
+
+/// The next word of `rest`, which moves past it.
+fn take_word<'a>(rest: &mut &'a [char]) -> (Word, &'a [char]) {
+    let (kind, len) = next_word(rest);
+    let (word, remaining) = rest.split_at(len.min(rest.len()));
+    *rest = remaining;
+    (kind, word)
+}
+
+/// xstrings' `toLower`: capitals lowered and connectors replaced in capital and connector
+/// words; other words as they are.
+fn push_lower(out: &mut String, kind: Word, word: &[char], connector: char) {
+    if kind != Word::Upper && kind != Word::Connector {
+        out.extend(word);
+        return;
+    }
+    for &c in word {
+        out.push(if is_word_connector(c) {
+            connector
+        } else if is_upper(c) {
+            to_lower(c)
         } else {
-            if is_connector(r0) {
-                r0 = connector;
+            c
+        });
+    }
+}
+
+/// xstrings 1.3.3's `camelCaseToLowerCase` (snakecase, kebabcase): the string split into
+/// words (runs of capitals, lower-case letters, numbers, punctuation, connectors), lowered
+/// and joined by `connector`, with numbers kept with the word before them (`Bld4Floor` ->
+/// `bld4_floor`) unless lower-case letters follow (`HTTP2xx` -> `http_2xx`).
+fn camel_to_lower(s: &str, connector: char) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    let mut rest = chars.as_slice();
+    if rest.is_empty() {
+        return out;
+    }
+    let (mut kind, mut word) = take_word(&mut rest);
+    while !rest.is_empty() {
+        if kind != Word::Connector {
+            push_lower(&mut out, kind, word, connector);
+        }
+        let (prev, last) = (kind, word);
+        (kind, word) = take_word(&mut rest);
+        match prev {
+            Word::Number => {
+                while kind == Word::Alphabet || kind == Word::Number {
+                    push_lower(&mut out, kind, word, connector);
+                    (kind, word) = take_word(&mut rest);
+                }
+                if !matches!(kind, Word::Invalid | Word::Punct | Word::Connector) {
+                    out.push(connector);
+                }
             }
-            out.push(r0);
+            Word::Connector => push_lower(&mut out, prev, last, connector),
+            Word::Punct => {}
+            _ if kind != Word::Number => {
+                if kind != Word::Connector && kind != Word::Punct {
+                    out.push(connector);
+                }
+            }
+            _ if rest.is_empty() => {}
+            _ => {
+                let number = word;
+                (kind, word) = take_word(&mut rest);
+                if kind != Word::Alphabet {
+                    push_lower(&mut out, Word::Number, number, connector);
+                    if kind != Word::Connector && kind != Word::Punct {
+                        out.push(connector);
+                    }
+                } else {
+                    out.push(connector);
+                    push_lower(&mut out, Word::Number, number, connector);
+                    while kind == Word::Alphabet || kind == Word::Number {
+                        push_lower(&mut out, kind, word, connector);
+                        (kind, word) = take_word(&mut rest);
+                    }
+                    if !matches!(kind, Word::Invalid | Word::Connector | Word::Punct) {
+                        out.push(connector);
+                    }
+                }
+            }
         }
     }
+    push_lower(&mut out, kind, word, connector);
     out
 }
 
@@ -768,6 +895,7 @@ struct Categories {
     letter: Regex,
     digit: Regex,
     number: Regex,
+    punct: Regex,
 }
 
 static CATEGORIES: LazyLock<Option<Categories>> = LazyLock::new(|| {
@@ -779,6 +907,7 @@ static CATEGORIES: LazyLock<Option<Categories>> = LazyLock::new(|| {
         letter: class("L")?,
         digit: class("Nd")?,
         number: class("N")?,
+        punct: class("P")?,
     })
 });
 
@@ -809,6 +938,11 @@ fn is_letter(c: char) -> bool {
 
 fn is_digit(c: char) -> bool {
     if c.is_ascii() { c.is_ascii_digit() } else { in_category(c, |t| &t.digit, char::is_numeric) }
+}
+
+/// unicode.IsPunct (category P: `$`, `+`, `<` and the like are symbols, not punctuation).
+fn is_punct(c: char) -> bool {
+    in_category(c, |t| &t.punct, |c| c.is_ascii_punctuation())
 }
 
 fn is_number(c: char) -> bool {
@@ -1206,7 +1340,7 @@ fn find_all_with(call: &mut Call, args: &[Value], compiler: Compiler) -> FuncRes
     call.charge(s.len())?;
     let re = compiler(call, pattern)?;
     let items = all_matches(&re, s, n).into_iter().map(|(a, b)| Value::str(s.get(a..b).unwrap_or(""))).collect();
-    list_result(call, items)
+    typed_list_result(call, Elem::Str, items)
 }
 
 fn regex_find_all(call: &mut Call, args: &[Value]) -> FuncResult {
@@ -1267,7 +1401,7 @@ fn split_with(call: &mut Call, args: &[Value], compiler: Compiler) -> FuncResult
     let re = compiler(call, pattern)?;
     let parts = regex_split_parts(&re, pattern, s, n);
     check_count(parts.len())?;
-    list_result(call, parts.into_iter().map(Value::str).collect())
+    typed_list_result(call, Elem::Str, parts.into_iter().map(Value::str).collect())
 }
 
 fn regex_split(call: &mut Call, args: &[Value]) -> FuncResult {
@@ -1307,6 +1441,78 @@ fn byte_slice(s: &str, from: usize, to: usize) -> String {
     match s.get(from..to) {
         Some(exact) => exact.to_owned(),
         None => String::from_utf8_lossy(s.as_bytes().get(from..to).unwrap_or(&[])).into_owned(),
+    }
+}
+
+// ---- slash-separated paths (Go's `path`; no file system involved) ----
+
+fn path_base(call: &mut Call, args: &[Value]) -> FuncResult {
+    string_result(call, base(string_arg(args, 0)?).to_owned())
+}
+
+fn path_dir(call: &mut Call, args: &[Value]) -> FuncResult {
+    let path = string_arg(args, 0)?;
+    let dir = path.rfind('/').map_or("", |i| &path[..=i]);
+    string_result(call, clean(dir))
+}
+
+fn path_clean(call: &mut Call, args: &[Value]) -> FuncResult {
+    string_result(call, clean(string_arg(args, 0)?))
+}
+
+fn path_ext(call: &mut Call, args: &[Value]) -> FuncResult {
+    let path = string_arg(args, 0)?;
+    let name = &path[path.rfind('/').map_or(0, |i| i + 1)..];
+    string_result(call, name.rfind('.').map_or("", |i| &name[i..]).to_owned())
+}
+
+fn path_is_abs(_: &mut Call, args: &[Value]) -> FuncResult {
+    Ok(Value::Bool(string_arg(args, 0)?.starts_with('/')))
+}
+
+/// sprig's greeting.
+fn hello(call: &mut Call, _: &[Value]) -> FuncResult {
+    string_result(call, "Hello!".to_owned())
+}
+
+/// `path.Base`: the last element, trailing slashes dropped; "." for "", "/" for slashes only.
+fn base(path: &str) -> &str {
+    if path.is_empty() {
+        return ".";
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/";
+    }
+    &trimmed[trimmed.rfind('/').map_or(0, |i| i + 1)..]
+}
+
+/// `path.Clean`: the shortest equivalent path, by purely lexical processing.
+fn clean(path: &str) -> String {
+    if path.is_empty() {
+        return ".".to_owned();
+    }
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                // `..` above the root is the root; above a relative start it stays.
+                _ if rooted => {}
+                _ => parts.push(".."),
+            },
+            part => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
     }
 }
 
@@ -1462,6 +1668,7 @@ mod tests {
         ]);
     }
 
+    // Cases checked against xstrings 1.3.3 (the version sprig 3.2.3 pins) run by Go.
     #[test]
     fn xstrings_case_conversions() {
         for (input, snake) in [
@@ -1477,9 +1684,9 @@ mod tests {
             ("TW", "tw"),
             ("_C", "_c"),
             ("http2xx", "http_2xx"),
-            ("HTTP2XX", "http_2xx"),
+            ("HTTP2XX", "http2_xx"),
             ("HTTP20xOK", "http_20x_ok"),
-            ("HTTP20XStatus", "http_20x_status"),
+            ("HTTP20XStatus", "http20_x_status"),
             ("HTTP-20xStatus", "http_20x_status"),
             ("a", "a"),
             ("  sentence case  ", "__sentence_case__"),
@@ -1490,11 +1697,15 @@ mod tests {
             ("", ""),
             (
                 "Abc\u{FFFD}E\u{FFFD}f\u{FFFD}d\u{FFFD}2\u{FFFD}00Z\u{FFFD}ZZ\u{FFFD}ZZ",
-                "abc\u{FFFD}_e\u{FFFD}f\u{FFFD}d\u{FFFD}_2\u{FFFD}_00z\u{FFFD}_zz\u{FFFD}_zz",
+                "abc_\u{FFFD}e\u{FFFD}f\u{FFFD}d\u{FFFD}2\u{FFFD}00_z\u{FFFD}zz\u{FFFD}zz",
             ),
             ("FirstName", "first_name"),
             ("userIDs", "user_i_ds"),
             ("ÉtéÀParis", "été_à_paris"),
+            ("Bld4Floor", "bld4_floor"),
+            ("a$b", "a_$_b"),
+            ("AbcDef123", "abc_def123"),
+            ("日本語Text", "日本語_text"),
         ] {
             assert_eq!(text("snakecase", &[s(input)]), snake, "snakecase {input:?}");
             assert_eq!(text("kebabcase", &[s(input)]), snake.replace('_', "-"), "kebabcase {input:?}");
@@ -1510,10 +1721,10 @@ mod tests {
             ("a", "A"),
             ("好", "好"),
             ("", ""),
-            ("__", "__"),
+            ("__", "___"),
             ("ab_", "Ab_"),
             ("a__b", "A_B"),
-            ("some-words here", "Some-words here"),
+            ("some-words here", "SomeWordsHere"),
         ] {
             assert_eq!(text("camelcase", &[s(input)]), camel, "camelcase {input:?}");
         }
@@ -1806,8 +2017,8 @@ mod tests {
         assert!(fails("upper", &[i(1)]).contains("expected string"));
         assert!(fails("substr", &[s("0"), i(1), s("abc")]).contains("expected int"));
         assert!(fails("repeat", &[Value::Float(2.0), s("x")]).contains("expected int"));
-        // A missing value is "" for strings, as the shared helpers read it.
-        assert_eq!(text("upper", &[Value::Nil]), "");
+        // A missing value (nil) for a string parameter is Go's "invalid value" error.
+        assert!(fails("upper", &[Value::Nil]).contains("invalid value; expected string"));
     }
 
     /// Arbitrary strings and indices through every function: nothing may panic.

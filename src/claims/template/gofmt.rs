@@ -579,6 +579,12 @@ impl Printer {
                 if self.f.sharp_v { self.fmt_s(&text) } else { self.fmt_string(&text, verb) }
             }
             Value::Time(_) => self.bad_verb(verb, Operand::Value(value)),
+            // So is a struct with a `String` method (`*semver.Version`).
+            Value::Struct(s)
+                if !self.f.sharp_v && matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') && s.stringer().is_some() =>
+            {
+                self.fmt_string(s.stringer().unwrap_or_default(), verb);
+            }
             Value::List(items) => {
                 let (open, sep, close) = if self.f.sharp_v { ("{", ", ", "}") } else { ("[", " ", "]") };
                 if self.f.sharp_v {

@@ -114,6 +114,16 @@ impl Struct {
     pub fn field(&self, name: &str) -> Option<&Value> {
         self.fields.iter().find(|(field, _)| *field == name).map(|(_, value)| value)
     }
+
+    /// What `String()` returns, for a struct of a Go type that has that method (a
+    /// `fmt.Stringer`, like sprig's `*semver.Version`): such a struct holds the result as its
+    /// field `String`, and fmt prints it in place of the fields.
+    pub fn stringer(&self) -> Option<&str> {
+        match self.field("String") {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 impl Value {
@@ -257,6 +267,7 @@ impl Value {
                 }
                 out.push(']');
             }
+            Value::Struct(s) if s.stringer().is_some() => out.push_str(s.stringer().unwrap_or_default()),
             Value::Struct(s) => {
                 out.push('{');
                 for (i, (_, value)) in s.fields.iter().enumerate() {

@@ -107,6 +107,10 @@ fn compare(a: &Value, b: &Value) -> Result<Option<Ordering>, FuncError> {
         (Value::Bool(x), Value::Bool(y)) => (x == y).then_some(Ordering::Equal),
         (Value::Nil, Value::Nil) => Some(Ordering::Equal),
         (Value::Time(x), Value::Time(y)) => (x == y).then_some(Ordering::Equal),
+        // Pointers (`*semver.Version`) are equal when they point at the same value.
+        (Value::Struct(x), Value::Struct(y)) if x.type_name.starts_with('*') && x.type_name == y.type_name => {
+            std::sync::Arc::ptr_eq(x, y).then_some(Ordering::Equal)
+        }
         (Value::List(_) | Value::Map(_), _) | (_, Value::List(_) | Value::Map(_)) => {
             return Err(FuncError::new("non-comparable types"));
         }
@@ -137,7 +141,7 @@ fn ne(_: &mut Call, args: &[Value]) -> FuncResult {
 }
 
 fn ordered(args: &[Value]) -> Result<Ordering, FuncError> {
-    if matches!(args[0], Value::Bool(_) | Value::Nil | Value::Time(_)) {
+    if matches!(args[0], Value::Bool(_) | Value::Nil | Value::Time(_) | Value::Struct(_)) {
         return Err(FuncError::new("invalid type for comparison"));
     }
     compare(&args[0], &args[1])?.ok_or_else(|| FuncError::new("invalid type for comparison"))

@@ -541,6 +541,8 @@ impl JsonWriter {
                 }
                 self.close(entries.is_empty(), depth, '}');
             }
+            // The one struct with a `String` method, `*semver.Version`, marshals to that string.
+            Value::Struct(s) if s.stringer().is_some() => self.write_string(s.stringer().unwrap_or_default()),
             Value::Struct(s) => {
                 let depth = Self::enter(depth)?;
                 self.out.push('{');
@@ -743,6 +745,8 @@ pub(super) fn kind_name(value: &Value) -> &'static str {
         Value::Str(_) => "string",
         Value::List(_) => "slice",
         Value::Map(_) => "map",
+        // A pointer type (`*semver.Version`).
+        Value::Struct(s) if s.type_name.starts_with('*') => "ptr",
         Value::Struct(_) | Value::Time(_) => "struct",
     }
 }

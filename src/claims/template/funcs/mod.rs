@@ -11,6 +11,7 @@ mod defaults;
 mod encoding;
 mod lists;
 mod math;
+mod semver;
 mod strings;
 
 use std::collections::HashMap;
@@ -130,8 +131,16 @@ macro_rules! func {
 pub(crate) use func;
 
 static REGISTRY: LazyLock<HashMap<&'static str, &'static Func>> = LazyLock::new(|| {
-    let families: [&'static [Func]; 7] =
-        [builtins::FUNCS, strings::FUNCS, math::FUNCS, dates::FUNCS, defaults::FUNCS, lists::FUNCS, encoding::FUNCS];
+    let families: [&'static [Func]; 8] = [
+        builtins::FUNCS,
+        strings::FUNCS,
+        math::FUNCS,
+        dates::FUNCS,
+        defaults::FUNCS,
+        lists::FUNCS,
+        encoding::FUNCS,
+        semver::FUNCS,
+    ];
     families.into_iter().flatten().map(|f| (f.name, f)).collect()
 });
 

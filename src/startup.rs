@@ -13,6 +13,7 @@ use crate::domain::secret::{AdminToken, token_digest};
 use std::sync::Arc;
 
 use crate::cache::Cache;
+use crate::cache::flow_keys::FlowKeys;
 use crate::http::{self, AdminAuth, AppState, Urls};
 use crate::keys::Sealer;
 use crate::store::{self, ConnectOptions, Store};
@@ -43,6 +44,8 @@ impl Application {
         }
         let admin = admin_auth(&settings, &store).await?;
         let sealer = sealer(&settings)?;
+        let encryption_key = settings.encryption_key.as_deref().map(crate::keys::parse_encryption_key).transpose()?;
+        let flows = Arc::new(FlowKeys::new(store.clone(), encryption_key)?);
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let cache = Arc::new(Cache::new(store.clone(), Arc::new(sealer), metrics.clone()));
         let (token_log, writer) = TokenLog::start(store.clone());
@@ -61,6 +64,7 @@ impl Application {
             cache,
             token_log,
             metrics,
+            flows,
         };
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
         Ok(Application { listener, router: http::router(state), address, store, tasks })

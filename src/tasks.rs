@@ -91,6 +91,12 @@ pub async fn cleanup(store: Store, cache: Arc<Cache>) {
         if let Err(e) = store::tokens::purge_expired(&store, now).await {
             tracing::warn!(error = %e, "cannot purge expired tokens");
         }
+        if let Err(e) = store::refresh_tokens::purge_expired(&store, now).await {
+            tracing::warn!(error = %e, "cannot purge expired refresh tokens");
+        }
+        if let Err(e) = store::grants::purge_expired(&store, now).await {
+            tracing::warn!(error = %e, "cannot purge used login and code marks");
+        }
         if let Err(e) = store::changes::prune(&store, (now - TimeDelta::hours(1)).timestamp_micros()).await {
             tracing::warn!(error = %e, "cannot prune the change feed");
         }

@@ -44,7 +44,12 @@ pub fn is_registered(name: &str) -> bool {
 /// Identity: always (all scopes), with one of its scopes, or, with no scopes listed, only
 /// when the request named no scope. Disabled claims and userinfo-only claims never do.
 pub fn in_token(claim: &Claim, granted: &[&Scope], scope_requested: bool) -> bool {
-    if !claim.enabled || !claim.include_in_token {
+    claim.include_in_token && applies(claim, granted, scope_requested)
+}
+
+/// Whether an enabled claim applies to a grant by its scope rules, wherever it is served.
+fn applies(claim: &Claim, granted: &[&Scope], scope_requested: bool) -> bool {
+    if !claim.enabled {
         return false;
     }
     if claim.include_in_all_scopes {
@@ -143,10 +148,29 @@ pub fn select(
     scope_requested: bool,
     context: &mut RenderContext<'_>,
 ) -> Result<Vec<(String, Value)>, RenderError> {
+    select_where(claims, context, |claim| in_token(claim, granted, scope_requested))
+}
+
+/// The claims userinfo serves for a token (OpenID Connect Core §5.3): those whose scope rules
+/// apply, whether or not they go into tokens, so `include_in_token: false` claims live here.
+pub fn select_for_userinfo(
+    claims: &[CompiledClaim],
+    granted: &[&Scope],
+    scope_requested: bool,
+    context: &mut RenderContext<'_>,
+) -> Result<Vec<(String, Value)>, RenderError> {
+    select_where(claims, context, |claim| applies(claim, granted, scope_requested))
+}
+
+fn select_where(
+    claims: &[CompiledClaim],
+    context: &mut RenderContext<'_>,
+    wanted: impl Fn(&Claim) -> bool,
+) -> Result<Vec<(String, Value)>, RenderError> {
     let mut selected = Vec::new();
     for compiled in claims {
         let claim = &compiled.claim;
-        if !in_token(claim, granted, scope_requested) || is_registered(claim.name.as_str()) {
+        if !wanted(claim) || is_registered(claim.name.as_str()) {
             continue;
         }
         let value = match &compiled.value {

@@ -14,4 +14,9 @@ pub struct TokenRecord {
     pub granted_scope_names: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The end user it was issued for (authorization code, implicit, refresh); `None` for
+    /// client_credentials tokens, whose subject is the client.
+    pub subject: Option<String>,
+    /// Claims the login page gave for that user (a JSON object), which userinfo serves.
+    pub user_claims: Option<String>,
 }

@@ -115,6 +115,10 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, detail)
     }
 
+    pub fn gone(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::GONE, detail)
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, detail)
     }

@@ -75,6 +75,10 @@ impl PathIds {
         })
     }
 
+    /// A sealed login challenge, as the authorization endpoint handed it to the login page.
+    pub fn login_challenge(&self) -> Result<&str, ApiError> {
+        self.raw("loginChallenge")
+    }
     pub fn auth_server(&self) -> Result<Uuid, ApiError> {
         self.uuid("authServerId")
     }

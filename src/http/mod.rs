@@ -46,6 +46,8 @@ pub struct AppState {
     pub cache: Arc<Cache>,
     pub token_log: TokenLog,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Seals login challenges, verifiers and authorization codes (`oauth::flow`).
+    pub flows: Arc<crate::cache::flow_keys::FlowKeys>,
 }
 
 fn admin_routes() -> Routes<AppState> {

@@ -21,6 +21,9 @@ pub const CLIENT_SECRETS: &str = "/v1/auth-servers/{authServerId}/clients/{clien
 pub const CLIENT_SECRET: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}";
 pub const SIGNING_KEYS: &str = "/v1/auth-servers/{authServerId}/keys";
 pub const ROTATE_SIGNING_KEY: &str = "/v1/auth-servers/{authServerId}/keys/rotate";
+pub const LOGIN_REQUEST: &str = "/v1/auth-servers/{authServerId}/login-requests/{loginChallenge}";
+pub const LOGIN_REQUEST_ACCEPT: &str = "/v1/auth-servers/{authServerId}/login-requests/{loginChallenge}/accept";
+pub const LOGIN_REQUEST_REJECT: &str = "/v1/auth-servers/{authServerId}/login-requests/{loginChallenge}/reject";
 pub const TEST_CLAIM: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/test-claim";
 pub const CLIENT_TOKENS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens";
 pub const CLIENT_TOKEN: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens/{tokenId}";
@@ -36,6 +39,8 @@ pub const JWKS_SUFFIX: &str = "/.well-known/jwks";
 pub const TOKEN_SUFFIX: &str = "/oauth/token";
 pub const INTROSPECT_SUFFIX: &str = "/introspect";
 pub const REVOKE_SUFFIX: &str = "/oauth/revoke";
+pub const AUTHORIZE_SUFFIX: &str = "/oauth/authorize";
+pub const USERINFO_SUFFIX: &str = "/userinfo";
 
 /// Each issuer endpoint as routed: path-based below `/{issuerSlug}/auth`, and host-based
 /// below `/auth` (the slug then comes from the Host header).
@@ -50,6 +55,8 @@ pub const JWKS_PATHS: [&str; 2] = issuer_paths!("/.well-known/jwks");
 pub const TOKEN_PATHS: [&str; 2] = issuer_paths!("/oauth/token");
 pub const INTROSPECT_PATHS: [&str; 2] = issuer_paths!("/introspect");
 pub const REVOKE_PATHS: [&str; 2] = issuer_paths!("/oauth/revoke");
+pub const AUTHORIZE_PATHS: [&str; 2] = issuer_paths!("/oauth/authorize");
+pub const USERINFO_PATHS: [&str; 2] = issuer_paths!("/userinfo");
 
 /// A router under construction that remembers what it routes.
 pub struct Routes<S> {

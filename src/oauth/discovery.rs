@@ -11,12 +11,15 @@ pub struct Endpoints {
     pub jwks: String,
     pub introspection: String,
     pub revocation: String,
+    pub authorization: String,
+    pub userinfo: String,
 }
 
 pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], claims_supported: Vec<String>) -> Value {
     let scopes_supported: Vec<&str> =
         scopes.iter().filter(|s| s.enabled && s.include_in_metadata).map(|s| s.name.as_str()).collect();
     let auth_methods = ["client_secret_basic", "client_secret_post"];
+    let token_auth_methods = ["client_secret_basic", "client_secret_post", "none"];
     json!({
         "issuer": endpoints.issuer,
         "token_endpoint": endpoints.token,
@@ -24,10 +27,19 @@ pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], cl
         "introspection_endpoint": endpoints.introspection,
         "revocation_endpoint": endpoints.revocation,
         "scopes_supported": scopes_supported,
-        "response_types_supported": ["token"],
-        "grant_types_supported": ["client_credentials"],
+        "authorization_endpoint": endpoints.authorization,
+        "userinfo_endpoint": endpoints.userinfo,
+        "response_types_supported":
+            ["code", "token", "id_token", "id_token token", "code id_token", "code token", "code id_token token", "none"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["client_credentials", "authorization_code", "implicit", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        // RFC 9207: authorization responses carry `iss`.
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
         "subject_types_supported": ["public"],
-        "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_methods_supported": token_auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "id_token_signing_alg_values_supported": [server.signing_algorithm.as_str()],

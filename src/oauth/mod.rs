@@ -8,9 +8,11 @@
 //!  client ──POST $ISSUER/oauth/revoke (token)─────────────▶ revoke: recorded, synced to every node
 //! ```
 
+pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod flow;
 pub mod form;
 pub mod introspect;
 pub mod issue;

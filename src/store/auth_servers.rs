@@ -202,6 +202,8 @@ pub async fn delete(store: &Store, id: Uuid, force: bool) -> Result<Result<(), D
     }
     tx.db().execute("DELETE FROM auth_servers WHERE id = $1", args![id]).await?;
     tx.db().execute("DELETE FROM tokens WHERE auth_server_id = $1", args![id]).await?;
+    tx.db().execute("DELETE FROM refresh_tokens WHERE auth_server_id = $1", args![id]).await?;
+    tx.db().execute("DELETE FROM used_grants WHERE auth_server_id = $1", args![id]).await?;
     changes::record(&mut tx, &Change::Server(id)).await?;
     tx.commit().await?;
     Ok(Ok(()))

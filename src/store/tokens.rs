@@ -12,7 +12,8 @@ use super::{Error, ListPage, Result, Store, args, from_json, from_micros, list, 
 pub const LIST: ListSchema =
     ListSchema { sortable: &["created_at", "expires_at"], filters: &[("id", FilterKind::Exact)] };
 
-const COLUMNS: &str = "id, auth_server_id, client_id, granted_scope_names, created_at, expires_at";
+const COLUMNS: &str =
+    "id, auth_server_id, client_id, granted_scope_names, created_at, expires_at, subject, user_claims";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -22,6 +23,8 @@ struct Row {
     granted_scope_names: String,
     created_at: i64,
     expires_at: i64,
+    subject: Option<String>,
+    user_claims: Option<String>,
 }
 
 impl TryFrom<Row> for TokenRecord {
@@ -35,6 +38,8 @@ impl TryFrom<Row> for TokenRecord {
             granted_scope_names: from_json("granted_scope_names", &row.granted_scope_names)?,
             created_at: from_micros(row.created_at)?,
             expires_at: from_micros(row.expires_at)?,
+            subject: row.subject,
+            user_claims: row.user_claims,
         })
     }
 }
@@ -55,15 +60,10 @@ pub async fn insert_batch(store: &Store, tokens: &[TokenRecord]) -> Result<()> {
             bound.push(to_json(&token.granted_scope_names));
             bound.push(micros(token.created_at));
             bound.push(micros(token.expires_at));
-            rows.push(format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                first,
-                first + 1,
-                first + 2,
-                first + 3,
-                first + 4,
-                first + 5
-            ));
+            bound.push(token.subject.clone());
+            bound.push(token.user_claims.clone());
+            let placeholders: Vec<String> = (first..first + 8).map(|n| format!("${n}")).collect();
+            rows.push(format!("({})", placeholders.join(", ")));
         }
         let sql = format!("INSERT INTO tokens ({COLUMNS}) VALUES {}", rows.join(", "));
         tx.db().execute_once(&sql, bound).await?;
@@ -102,6 +102,18 @@ pub async fn get(
         "SELECT {COLUMNS} FROM tokens WHERE auth_server_id = $1 AND client_id = $2 AND id = $3 AND expires_at > $4"
     );
     store.db().fetch_one::<Row>(&sql, args![auth_server_id, client_id.as_str(), id, micros(now)]).await?.try_into()
+}
+
+/// The claims the login page gave for the user of a token (JSON), if it has any.
+pub async fn user_claims(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> = store
+        .db()
+        .fetch_optional(
+            "SELECT user_claims FROM tokens WHERE auth_server_id = $1 AND id = $2",
+            args![auth_server_id, id],
+        )
+        .await?;
+    Ok(row.and_then(|(claims,)| claims))
 }
 
 /// Revokes one token: it leaves the list and joins the revocation list until it expires.
@@ -175,6 +187,13 @@ pub(crate) async fn revoke_all_in(
         .execute(
             "DELETE FROM tokens WHERE auth_server_id = $1 AND client_id = $2",
             args![auth_server_id, client_id.as_str()],
+        )
+        .await?;
+    // Refresh tokens would mint new access tokens; they go too.
+    tx.db()
+        .execute(
+            "UPDATE refresh_tokens SET revoked_at = $3 WHERE auth_server_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+            args![auth_server_id, client_id.as_str(), micros(now)],
         )
         .await?;
     live.into_iter().map(|(id, expires)| Ok((parse_uuid(&id)?, expires / 1_000_000))).collect()

@@ -175,7 +175,11 @@ impl TestApp {
         TestApp {
             address,
             database_url,
-            http: reqwest::Client::new(),
+            // Redirects are part of what the tests check (the authorization endpoint's), so none is followed.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client builds"),
             shutdown: Some(tx),
             server: Some(server),
             _db: db,

@@ -19,6 +19,7 @@ mod jose;
 mod keys_at_rest;
 mod multi_node;
 mod oauth_discovery;
+mod oauth_interactive;
 mod oauth_introspection;
 mod oauth_token;
 mod openapi;

@@ -19,7 +19,7 @@ backend_tests! {
         assert_eq!(doc["introspection_endpoint"], format!("{issuer}/introspect"));
         assert_eq!(doc["revocation_endpoint"], format!("{issuer}/oauth/revoke"));
         assert_eq!(doc["scopes_supported"], json!(["scope1"]), "only enabled scopes with include_in_metadata");
-        assert_eq!(doc["grant_types_supported"], json!(["client_credentials"]));
+        assert_eq!(doc["grant_types_supported"], json!(["client_credentials", "authorization_code", "implicit", "refresh_token"]));
         assert!(doc["claims_supported"].as_array().unwrap().contains(&json!("claim1")));
         let rfc8414 = app.send(app.http.get(format!("{issuer}/.well-known/oauth-authorization-server"))).await;
         assert_eq!(rfc8414.body, response.body);

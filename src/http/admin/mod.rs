@@ -4,6 +4,7 @@ mod auth_servers;
 mod claims;
 mod client_secrets;
 mod clients;
+mod login_requests;
 mod scopes;
 mod signing_keys;
 mod test_claim;
@@ -31,6 +32,7 @@ pub fn routes() -> Routes<AppState> {
         .merge(tokens::routes())
         .merge(signing_keys::routes())
         .merge(test_claim::routes())
+        .merge(login_requests::routes())
 }
 
 /// RFC 3339 with microseconds, as Kong prints it: `2025-09-19T20:59:43.302149Z`.

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::http::AppState;
-use crate::http::routes::{INTROSPECT_SUFFIX, JWKS_SUFFIX, REVOKE_SUFFIX, TOKEN_SUFFIX};
+use crate::http::routes::{
+    AUTHORIZE_SUFFIX, INTROSPECT_SUFFIX, JWKS_SUFFIX, REVOKE_SUFFIX, TOKEN_SUFFIX, USERINFO_SUFFIX,
+};
 use crate::oauth::discovery::{self, Endpoints};
 
 use super::Issuer;
@@ -24,10 +26,30 @@ fn document(issuer: &Issuer) -> Value {
         jwks: format!("{base}{JWKS_SUFFIX}"),
         introspection: format!("{base}{INTROSPECT_SUFFIX}"),
         revocation: format!("{base}{REVOKE_SUFFIX}"),
+        authorization: format!("{base}{AUTHORIZE_SUFFIX}"),
+        userinfo: format!("{base}{USERINFO_SUFFIX}"),
     };
     let entry = &issuer.entry;
-    let mut claims: Vec<String> =
-        ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"].map(String::from).into();
+    let mut claims: Vec<String> = [
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "jti",
+        "client_id",
+        "scope",
+        "auth_time",
+        "nonce",
+        "azp",
+        "at_hash",
+        "c_hash",
+        "acr",
+        "amr",
+    ]
+    .map(String::from)
+    .into();
     for claim in entry.claims.iter().map(|c| &c.claim).filter(|c| c.enabled) {
         if !claims.iter().any(|name| name == claim.name.as_str()) {
             claims.push(claim.name.as_str().to_owned());

@@ -1,10 +1,14 @@
 //! The endpoints under every issuer: discovery, JWKS, token, introspection, revocation.
 
+mod authorize;
+pub use authorize::REJECTION_CODES;
 pub(crate) mod cors;
 mod discovery;
 mod introspect;
+mod mint;
 mod revoke;
 mod token;
+mod userinfo;
 
 use std::sync::Arc;
 
@@ -20,7 +24,10 @@ use crate::oauth::OAuthError;
 use crate::oauth::client_auth::{self, Method};
 use crate::oauth::form::Form;
 
-use super::routes::{INTROSPECT_PATHS, JWKS_PATHS, METADATA_PATHS, OAUTH_METADATA_PATHS, REVOKE_PATHS, TOKEN_PATHS};
+use super::routes::{
+    AUTHORIZE_PATHS, INTROSPECT_PATHS, JWKS_PATHS, METADATA_PATHS, OAUTH_METADATA_PATHS, REVOKE_PATHS, TOKEN_PATHS,
+    USERINFO_PATHS,
+};
 use super::{ApiError, AppState, Routes};
 
 /// Every issuer endpoint, path-based and host-based, with a CORS preflight route each.
@@ -33,8 +40,20 @@ pub fn routes() -> Routes<AppState> {
             .get(JWKS_PATHS[i], discovery::jwks)
             .post(TOKEN_PATHS[i], token::token)
             .post(INTROSPECT_PATHS[i], introspect::introspect)
-            .post(REVOKE_PATHS[i], revoke::revoke);
-        for paths in [METADATA_PATHS, OAUTH_METADATA_PATHS, JWKS_PATHS, TOKEN_PATHS, INTROSPECT_PATHS, REVOKE_PATHS] {
+            .post(REVOKE_PATHS[i], revoke::revoke)
+            .get(AUTHORIZE_PATHS[i], authorize::authorize)
+            .post(AUTHORIZE_PATHS[i], authorize::authorize)
+            .get(USERINFO_PATHS[i], userinfo::userinfo)
+            .post(USERINFO_PATHS[i], userinfo::userinfo);
+        for paths in [
+            METADATA_PATHS,
+            OAUTH_METADATA_PATHS,
+            JWKS_PATHS,
+            TOKEN_PATHS,
+            INTROSPECT_PATHS,
+            REVOKE_PATHS,
+            USERINFO_PATHS,
+        ] {
             routes = routes.options(paths[i], cors::preflight);
         }
     }
@@ -146,6 +165,35 @@ pub async fn presented_token(
         state.cache.is_revoked(jti)
     });
     Ok((caller, claims))
+}
+
+/// The client of a token request: confidential clients authenticate with a secret (RFC 6749
+/// §2.3.1); a public client (`token_endpoint_auth_method: none`) names itself with
+/// `client_id` alone (§3.2.1), which only grants backed by PKCE accept.
+pub async fn identify(
+    state: &AppState,
+    issuer: &Issuer,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Arc<ClientEntry>, OAuthError> {
+    let has_basic = headers.get(header::AUTHORIZATION).is_some();
+    let public_id = form.get("client_id").filter(|_| !has_basic && form.get("client_secret").is_none());
+    let Some(client_id) = public_id else {
+        return authenticate(state, issuer, headers, form).await;
+    };
+    let entry = state
+        .cache
+        .client(issuer.entry.server.id, client_id)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "cannot load client");
+            OAuthError::temporarily_unavailable()
+        })?
+        .ok_or_else(|| OAuthError::invalid_client(false))?;
+    if entry.client.token_endpoint_auth_method != crate::domain::TokenEndpointAuthMethod::None {
+        return Err(OAuthError::invalid_client(false));
+    }
+    Ok(entry)
 }
 
 /// Authenticates the calling client against its enabled secrets (RFC 6749 §2.3.1).

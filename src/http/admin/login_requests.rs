@@ -1,0 +1,167 @@
+//! /v1/auth-servers/{authServerId}/login-requests/{loginChallenge}: how the client's login
+//! page, having signed the user in its own way, tells Tessera who it was (accept) or that no
+//! one was (reject). Modelled on Ory Hydra's login flow; the challenge itself carries the
+//! request, sealed, so nothing is stored until it is answered.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::domain::{AuthServer, Invalid, check_length};
+use crate::http::error::ResultExt;
+use crate::http::extract::{ApiJson, PathIds};
+use crate::http::issuer::REJECTION_CODES;
+use crate::http::routes::{AUTHORIZE_SUFFIX, LOGIN_REQUEST, LOGIN_REQUEST_ACCEPT, LOGIN_REQUEST_REJECT};
+use crate::http::validate::{Body, object, present, string, strings};
+use crate::http::{ApiError, AppState, Routes};
+use crate::oauth::flow::{self, Challenge, FlowError, Kind, Login, Opened, Outcome, Verifier};
+use crate::store;
+
+use super::{auth_server_not_found, timestamp};
+
+pub fn routes() -> Routes<AppState> {
+    Routes::default().get(LOGIN_REQUEST, get).post(LOGIN_REQUEST_ACCEPT, accept).post(LOGIN_REQUEST_REJECT, reject)
+}
+
+/// What the login page needs to know about the request it is signing a user in for.
+#[derive(Serialize)]
+struct LoginRequestView {
+    challenge: String,
+    client_id: String,
+    client_name: String,
+    redirect_uri: String,
+    response_type: String,
+    scope: Vec<String>,
+    expires_at: String,
+}
+
+#[derive(Serialize)]
+struct Redirect {
+    redirect_to: String,
+}
+
+async fn open(state: &AppState, ids: &PathIds) -> Result<(AuthServer, Opened<Challenge>), ApiError> {
+    let auth_server_id = ids.auth_server()?;
+    let server = store::auth_servers::get(&state.store, auth_server_id)
+        .await
+        .on_store_error(|e| matches!(e, store::Error::NotFound).then(|| auth_server_not_found(auth_server_id)))?;
+    let challenge = ids.login_challenge()?;
+    let opened =
+        state.flows.sealer().await?.open::<Challenge>(Kind::Challenge, auth_server_id, challenge, Utc::now()).map_err(
+            |e| match e {
+                FlowError::Expired(_) => ApiError::gone("The login request has expired; the user must start again"),
+                _ => ApiError::not_found("Login request not found"),
+            },
+        )?;
+    Ok((server, opened))
+}
+
+async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<LoginRequestView>, ApiError> {
+    let (server, opened) = open(&state, &ids).await?;
+    let request = opened.payload.request;
+    let client = state
+        .cache
+        .client(server.id, &request.client_id)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| ApiError::not_found("The login request's client no longer exists"))?;
+    Ok(Json(LoginRequestView {
+        challenge: ids.login_challenge()?.to_owned(),
+        client_id: request.client_id,
+        client_name: client.client.name.as_str().to_owned(),
+        redirect_uri: request.redirect_uri,
+        response_type: request.response_type,
+        scope: request.scope,
+        expires_at: timestamp(opened.expires_at),
+    }))
+}
+
+/// An end user's subject identifier (OpenID Connect Core §2: at most 255 ASCII characters).
+fn subject(value: Value) -> Result<String, Invalid> {
+    let subject = string(value)?;
+    check_length(&subject, 1, 255)?;
+    if !subject.is_ascii() || subject.chars().any(|c| c.is_ascii_control()) {
+        return Err(Invalid::new("invalid", "must be printable ASCII"));
+    }
+    Ok(subject)
+}
+
+/// Claims about the user travel in sealed codes and token records; they stay small.
+const MAX_CLAIMS_BYTES: usize = 16 * 1024;
+
+/// Claims about the user; names Tessera sets itself are refused.
+fn user_claims(value: Value) -> Result<Map<String, Value>, Invalid> {
+    let claims = object(value)?;
+    if let Some(name) = claims.keys().find(|name| crate::claims::is_registered(name)) {
+        return Err(Invalid::new("invalid", format!("{name} is a registered claim that Tessera sets itself"))
+            .at(format!(".{name}")));
+    }
+    if Value::Object(claims.clone()).to_string().len() > MAX_CLAIMS_BYTES {
+        let mut too_long = Invalid::max_length(MAX_CLAIMS_BYTES);
+        too_long.reason = format!("must be at most {MAX_CLAIMS_BYTES} bytes as JSON");
+        return Err(too_long);
+    }
+    Ok(claims)
+}
+
+fn short_string(value: Value) -> Result<String, Invalid> {
+    let text = string(value)?;
+    check_length(&text, 1, 1024)?;
+    Ok(text)
+}
+
+/// Seals the login page's answer and marks the challenge answered (once only).
+async fn answer(
+    state: &AppState,
+    server: &AuthServer,
+    opened: Opened<Challenge>,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> Result<Json<Redirect>, ApiError> {
+    let first =
+        store::grants::mark_used(&state.store, opened.id, server.id, Kind::Challenge.as_str(), opened.expires_at)
+            .await?;
+    if !first {
+        return Err(ApiError::conflict("The login request has already been accepted or rejected"));
+    }
+    let verifier = Verifier { request: opened.payload.request, outcome };
+    let sealed = state
+        .flows
+        .sealer()
+        .await?
+        .seal(Kind::Verifier, server.id, &verifier, flow::VERIFIER_SECONDS, now)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("login_verifier", &sealed);
+    let issuer = state.urls.issuer(&server.issuer_slug);
+    Ok(Json(Redirect { redirect_to: format!("{issuer}{AUTHORIZE_SUFFIX}?{}", query.finish()) }))
+}
+
+async fn accept(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<Redirect>, ApiError> {
+    let (server, opened) = open(&state, &ids).await?;
+    let mut body = Body::new(json, &["subject", "claims", "acr", "amr"]);
+    let subject = body.required("subject", subject);
+    let claims = body.optional("claims", user_claims);
+    let acr = body.optional("acr", short_string);
+    let amr = body.optional("amr", strings);
+    body.finish()?;
+    let now = Utc::now();
+    let login =
+        Login { subject: present(subject)?, claims: claims.unwrap_or_default(), auth_time: now.timestamp(), acr, amr };
+    answer(&state, &server, opened, Outcome::Accepted(login), now).await
+}
+
+async fn reject(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<Redirect>, ApiError> {
+    let (server, opened) = open(&state, &ids).await?;
+    let mut body = Body::new(json, &["error", "error_description"]);
+    let error = body.optional("error", |v| {
+        let code = string(v)?;
+        REJECTION_CODES.contains(&code.as_str()).then_some(code).ok_or_else(|| Invalid::one_of(&REJECTION_CODES))
+    });
+    let description = body.optional("error_description", short_string);
+    body.finish()?;
+    let outcome = Outcome::Rejected { error: error.unwrap_or_else(|| "access_denied".to_owned()), description };
+    answer(&state, &server, opened, outcome, Utc::now()).await
+}

@@ -1,0 +1,122 @@
+//! Refresh tokens (RFC 6749 §6), stored by digest, rotated on every use; a family is every
+//! token rotated from one authorization (RFC 9700 §4.14.2).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Result, Store, args, from_micros, micros, parse_uuid};
+
+/// A stored refresh token. `grant` is the sealed-flow state it continues (JSON), and
+/// `access_token` the access token issued with it (`{"jti", "exp"}`), revoked with the family.
+#[derive(Clone, Debug)]
+pub struct RefreshToken {
+    pub digest: String,
+    pub family_id: Uuid,
+    pub auth_server_id: Uuid,
+    pub client_id: String,
+    pub subject: String,
+    pub grant: String,
+    pub access_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used: bool,
+    pub revoked: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    family_id: String,
+    auth_server_id: String,
+    client_id: String,
+    subject: String,
+    grant_state: String,
+    access_token: String,
+    created_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, family_id, auth_server_id, client_id, subject, grant_state, access_token, created_at, \
+                       expires_at, used_at, revoked_at";
+
+/// How a refresh token is stored: the hex SHA-256 of its value.
+pub fn digest_of(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+pub async fn insert(store: &Store, token: &RefreshToken) -> Result<()> {
+    let sql = format!("INSERT INTO refresh_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)");
+    store
+        .db()
+        .execute(
+            &sql,
+            args![
+                token.digest.as_str(),
+                token.family_id,
+                token.auth_server_id,
+                token.client_id.as_str(),
+                token.subject.as_str(),
+                token.grant.as_str(),
+                token.access_token.as_str(),
+                micros(token.created_at),
+                micros(token.expires_at)
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn find(store: &Store, auth_server_id: Uuid, digest: &str) -> Result<Option<RefreshToken>> {
+    let sql = format!("SELECT {COLUMNS} FROM refresh_tokens WHERE id = $1 AND auth_server_id = $2");
+    let row: Option<Row> = store.db().fetch_optional(&sql, args![digest, auth_server_id]).await?;
+    row.map(|row| {
+        Ok(RefreshToken {
+            digest: row.id,
+            family_id: parse_uuid(&row.family_id)?,
+            auth_server_id: parse_uuid(&row.auth_server_id)?,
+            client_id: row.client_id,
+            subject: row.subject,
+            grant: row.grant_state,
+            access_token: row.access_token,
+            created_at: from_micros(row.created_at)?,
+            expires_at: from_micros(row.expires_at)?,
+            used: row.used_at.is_some(),
+            revoked: row.revoked_at.is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// Marks a token used; true only for the one request that got to it first.
+pub async fn use_once(store: &Store, digest: &str, now: DateTime<Utc>) -> Result<bool> {
+    let updated = store
+        .db()
+        .execute(
+            "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+            args![digest, micros(now)],
+        )
+        .await?;
+    Ok(updated == 1)
+}
+
+/// Revokes every token of a family; returns the access tokens they were issued with.
+pub async fn revoke_family(store: &Store, family_id: Uuid, now: DateTime<Utc>) -> Result<Vec<String>> {
+    let mut tx = store.begin().await?;
+    let issued: Vec<(String,)> =
+        tx.db().fetch_all("SELECT access_token FROM refresh_tokens WHERE family_id = $1", args![family_id]).await?;
+    tx.db()
+        .execute(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+            args![family_id, micros(now)],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(issued.into_iter().map(|(token,)| token).collect())
+}
+
+pub async fn purge_expired(store: &Store, now: DateTime<Utc>) -> Result<u64> {
+    store.db().execute("DELETE FROM refresh_tokens WHERE expires_at < $1", args![micros(now)]).await
+}

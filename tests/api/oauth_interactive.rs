@@ -1,0 +1,479 @@
+//! Signing users in: the authorization endpoint, the login page's accept/reject through the
+//! admin API, the authorization code grant with PKCE, ID tokens and userinfo, driven as a
+//! browser would (following each redirect by hand) and by a standard OpenID Connect library.
+
+use std::collections::HashMap;
+
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    RedirectUrl, Scope, TokenResponse,
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestResponse, backend_tests, jwt_parts, str_of};
+
+const REDIRECT: &str = "http://127.0.0.1:7777/callback";
+const LOGIN: &str = "https://login.example.com/signin";
+/// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+struct Setup {
+    server_id: String,
+    issuer: String,
+    client_id: String,
+    secret: Option<String>,
+}
+
+impl TestApp {
+    /// An auth server with scope `profile`, a claim only userinfo serves, and a client that
+    /// signs users in through a login page.
+    async fn interactive(&self, public: bool, changes: Value) -> Setup {
+        let server = self
+            .post(
+                "/v1/auth-servers",
+                json!({"name": format!("people-{}", uuid::Uuid::new_v4()), "audience": "https://api.example.com"}),
+            )
+            .await;
+        let server_id = str_of(&server.body, "id").to_owned();
+        let scope = self.create_scope(&server_id, "profile").await;
+        self.create_claim(&server_id, json!({"name": "department", "value": "${ .Client.Labels.team | default \"sales\" }", "include_in_token": false, "include_in_all_scopes": true})).await;
+        let mut body = json!({
+            "name": "webapp",
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "redirect_uris": [REDIRECT],
+            "login_uri": LOGIN,
+            "allow_all_scopes": false,
+            "allow_scopes": [scope["id"]],
+            "access_token_duration": 600,
+            "id_token_duration": 300,
+            "token_endpoint_auth_method": if public { "none" } else { "client_secret_basic" },
+        });
+        for (key, value) in changes.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let client = self.post(&format!("/v1/auth-servers/{server_id}/clients"), body).await;
+        assert_eq!(client.status, 201, "{}", client.text);
+        Setup {
+            issuer: str_of(&server.body, "issuer").to_owned(),
+            server_id,
+            client_id: str_of(&client.body, "id").to_owned(),
+            secret: client.body["client_secret"].as_str().map(str::to_owned),
+        }
+    }
+
+    async fn browse(&self, url: &str) -> TestResponse {
+        self.send(self.http.get(url)).await
+    }
+
+    /// The login page's side: accept the challenge for `subject`; the URL to send the browser to.
+    async fn accept_login(&self, setup: &Setup, challenge: &str, body: Value) -> String {
+        let path = format!("/v1/auth-servers/{}/login-requests/{challenge}/accept", setup.server_id);
+        let response = self.post(&path, body).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        str_of(&response.body, "redirect_to").to_owned()
+    }
+
+    /// Authorization request → login page → accept → back to the client: the final redirect's parameters.
+    async fn sign_in(&self, setup: &Setup, query: &[(&str, &str)], subject: &str) -> HashMap<String, String> {
+        let challenge = self.login_challenge(setup, query).await;
+        let back = self
+            .accept_login(
+                setup,
+                &challenge,
+                json!({"subject": subject, "claims": {"email": format!("{subject}@example.com")}}),
+            )
+            .await;
+        let response = self.browse(&back).await;
+        assert_eq!(response.status, 303, "{}", response.text);
+        let location = response.header("location").unwrap();
+        assert!(location.starts_with(REDIRECT), "{location}");
+        params_of(location)
+    }
+
+    async fn login_challenge(&self, setup: &Setup, query: &[(&str, &str)]) -> String {
+        let response = self.browse(&authorize_url(setup, query)).await;
+        assert_eq!(response.status, 303, "{}", response.text);
+        let location = response.header("location").unwrap();
+        assert!(location.starts_with(&format!("{LOGIN}?login_challenge=")), "{location}");
+        params_of(location)["login_challenge"].clone()
+    }
+}
+
+fn authorize_url(setup: &Setup, query: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(&str, &str)> = vec![("client_id", &setup.client_id)];
+    pairs.extend_from_slice(query);
+    format!("{}/oauth/authorize?{}", setup.issuer, serde_urlencoded::to_string(pairs).unwrap())
+}
+
+/// The query or fragment parameters of a URL.
+fn params_of(url: &str) -> HashMap<String, String> {
+    let part = url.split_once('#').map(|(_, f)| f).or_else(|| url.split_once('?').map(|(_, q)| q)).unwrap_or("");
+    serde_urlencoded::from_str::<Vec<(String, String)>>(part).unwrap().into_iter().collect()
+}
+
+fn code_request(state: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid profile"),
+        ("state", state),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+backend_tests! {
+    async fn an_openid_connect_library_signs_a_user_in_with_code_and_pkce(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(setup.issuer.clone()).unwrap(), &http)
+            .await
+            .expect("discovery");
+        let client = CoreClient::from_provider_metadata(metadata, ClientId::new(setup.client_id.clone()), None)
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.to_owned()).unwrap());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, csrf, nonce) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        // The browser: to the login page, which signs the user in and accepts the challenge.
+        let response = app.browse(url.as_str()).await;
+        assert_eq!(response.status, 303, "{}", response.text);
+        let login = response.header("location").unwrap().to_owned();
+        let challenge = params_of(&login)["login_challenge"].clone();
+        let request = app.get(&format!("/v1/auth-servers/{}/login-requests/{challenge}", setup.server_id)).await;
+        assert_eq!((request.body["client_id"].as_str(), request.body["client_name"].as_str()), (Some(setup.client_id.as_str()), Some("webapp")));
+        assert_eq!(request.body["scope"], json!(["openid", "profile"]));
+        let back = app.accept_login(&setup, &challenge, json!({"subject": "user-42", "claims": {"email": "ada@example.com", "name": "Ada"}, "amr": ["pwd"]})).await;
+        let response = app.browse(&back).await;
+        assert_eq!(response.status, 303, "{}", response.text);
+        let callback = params_of(response.header("location").unwrap());
+        assert_eq!(callback["state"], *csrf.secret());
+        assert_eq!(callback["iss"], setup.issuer, "RFC 9207");
+        // The client: code for tokens, ID token verified through discovery and the JWKS.
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(callback["code"].clone()))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .expect("code exchange");
+        let id_token = tokens.id_token().expect("an ID token");
+        let verifier = client.id_token_verifier();
+        let claims = id_token.claims(&verifier, &nonce).expect("ID token verifies");
+        assert_eq!(claims.subject().as_str(), "user-42");
+        assert_eq!(claims.email().map(|e| e.as_str()), Some("ada@example.com"));
+        assert!(claims.auth_time().is_some());
+        let hash = AccessTokenHash::from_token(tokens.access_token(), id_token.signing_alg().unwrap(), id_token.signing_key(&verifier).unwrap()).unwrap();
+        assert_eq!(claims.access_token_hash(), Some(&hash));
+        let (_, access) = jwt_parts(tokens.access_token().secret());
+        assert_eq!((access["sub"].as_str(), access["client_id"].as_str()), (Some("user-42"), Some(setup.client_id.as_str())));
+        assert_eq!(access["scope"], "openid profile");
+        // Userinfo: the subject, the user's claims, and the claim kept out of tokens.
+        let info: CoreUserInfoClaims = client
+            .user_info(tokens.access_token().clone(), None)
+            .unwrap()
+            .request_async(&http)
+            .await
+            .expect("userinfo");
+        assert_eq!(info.subject().as_str(), "user-42");
+        assert_eq!(info.name().and_then(|n| n.get(None)).map(|n| n.as_str()), Some("Ada"));
+        let raw = app.send(app.http.get(format!("{}/userinfo", setup.issuer)).bearer_auth(tokens.access_token().secret())).await;
+        assert_eq!(raw.body["department"], "sales", "{}", raw.text);
+        assert!(access.get("department").is_none(), "include_in_token: false stays out of the token");
+    }
+
+    async fn a_confidential_client_gets_tokens_and_a_replayed_code_revokes_them(app: TestApp) {
+        let setup = app.interactive(false, json!({})).await;
+        let callback = app.sign_in(&setup, &code_request("s1"), "user-1").await;
+        let exchange = |code: String| {
+            let request = app
+                .http
+                .post(format!("{}/oauth/token", setup.issuer))
+                .basic_auth(&setup.client_id, setup.secret.as_deref())
+                .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+            app.send(request)
+        };
+        let first = exchange(callback["code"].clone()).await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        assert_eq!(first.header("cache-control"), Some("no-store"));
+        let access = str_of(&first.body, "access_token").to_owned();
+        assert!(first.body.get("refresh_token").is_none(), "no refresh_token grant, no refresh token");
+        let (_, id_claims) = jwt_parts(str_of(&first.body, "id_token"));
+        assert_eq!((id_claims["aud"].as_str(), id_claims["sub"].as_str()), (Some(setup.client_id.as_str()), Some("user-1")));
+        assert!(id_claims.get("jti").is_none() && id_claims.get("scope").is_none(), "an ID token never passes for an access token");
+        let introspect = |token: String| {
+            let request = app
+                .http
+                .post(format!("{}/introspect", setup.issuer))
+                .basic_auth(&setup.client_id, setup.secret.as_deref())
+                .form(&[("token", token)]);
+            app.send(request)
+        };
+        assert_eq!(introspect(access.clone()).await.body["active"], true);
+        assert_eq!(introspect(str_of(&first.body, "id_token").to_owned()).await.body["active"], false);
+        let replay = exchange(callback["code"].clone()).await;
+        assert_eq!((replay.status, replay.body["error"].as_str()), (400, Some("invalid_grant")), "{}", replay.text);
+        assert_eq!(introspect(access).await.body["active"], false, "what the code issued is revoked");
+    }
+
+    async fn the_token_endpoint_refuses_codes_that_do_not_check_out(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        let token = |form: Vec<(&'static str, String)>| {
+            app.send(app.http.post(format!("{}/oauth/token", setup.issuer)).form(&form))
+        };
+        let base = |code: &str| {
+            vec![
+                ("grant_type", "authorization_code".to_owned()),
+                ("client_id", setup.client_id.clone()),
+                ("code", code.to_owned()),
+                ("redirect_uri", REDIRECT.to_owned()),
+                ("code_verifier", VERIFIER.to_owned()),
+            ]
+        };
+        let code = app.sign_in(&setup, &code_request("s"), "u").await["code"].clone();
+        let cases: Vec<(Vec<(&'static str, String)>, &str)> = vec![
+            (base("not-a-code"), "invalid or has expired"),
+            (base(&code).into_iter().filter(|(k, _)| *k != "code_verifier").collect(), "code_verifier is required"),
+            (base(&code).into_iter().map(|(k, v)| if k == "code_verifier" { (k, VERIFIER.replace('k', "j")) } else { (k, v) }).collect(), "does not match"),
+            (base(&code).into_iter().map(|(k, v)| if k == "redirect_uri" { (k, "http://127.0.0.1:7777/other".to_owned()) } else { (k, v) }).collect(), "redirect_uri differs"),
+            (base(&code).into_iter().filter(|(k, _)| *k != "redirect_uri").collect(), "redirect_uri is required"),
+        ];
+        for (form, expected) in cases {
+            let response = token(form).await;
+            assert_eq!((response.status, response.body["error"].as_str()), (400, Some("invalid_grant")), "{expected}: {}", response.text);
+            assert!(str_of(&response.body, "error_description").contains(expected), "{expected}: {}", response.text);
+        }
+        let ok = token(base(&code)).await;
+        assert_eq!(ok.status, 200, "failed checks do not use the code up: {}", ok.text);
+        let secretless = app.interactive(false, json!({})).await;
+        let response = app.send(app.http.post(format!("{}/oauth/token", secretless.issuer)).form(&[("grant_type", "authorization_code"), ("client_id", secretless.client_id.as_str()), ("code", "x")])).await;
+        assert_eq!((response.status, response.body["error"].as_str()), (401, Some("invalid_client")), "confidential clients need their secret");
+    }
+
+    async fn authorization_errors_are_shown_or_redirected_as_the_rfc_says(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        // Untrusted redirect URIs and unknown clients: a page, never a redirect.
+        for url in [
+            authorize_url(&setup, &[("response_type", "code"), ("redirect_uri", "https://evil.example.com/cb"), ("code_challenge", CHALLENGE), ("code_challenge_method", "S256")]),
+            format!("{}/oauth/authorize?client_id=nosuchclient&response_type=code", setup.issuer),
+            format!("{}/oauth/authorize?response_type=code", setup.issuer),
+        ] {
+            let response = app.browse(&url).await;
+            assert_eq!(response.status, 400, "{url}");
+            assert!(response.header("location").is_none());
+            assert!(response.header("content-type").unwrap().starts_with("text/html"));
+        }
+        // Everything else goes back to the client with the state and the issuer.
+        let app = &app;
+        let redirected = |query: Vec<(&'static str, &'static str)>| {
+            let url = authorize_url(&setup, &query);
+            async move {
+                let response = app.browse(&url).await;
+                assert_eq!(response.status, 303, "{url}: {}", response.text);
+                let location = response.header("location").unwrap().to_owned();
+                assert!(location.starts_with(REDIRECT), "{location}");
+                params_of(&location)
+            }
+        };
+        let without_pkce: Vec<_> = code_request("st").into_iter().filter(|(k, _)| !k.starts_with("code_")).collect();
+        let params = redirected(without_pkce).await;
+        assert_eq!((params["error"].as_str(), params["state"].as_str(), params["iss"].as_str()), ("invalid_request", "st", setup.issuer.as_str()));
+        assert!(params["error_description"].contains("PKCE"));
+        let mut implicit = code_request("st");
+        implicit[0] = ("response_type", "token");
+        assert_eq!(redirected(implicit).await["error"], "unauthorized_client", "the client may not use implicit");
+        let mut unknown_scope = code_request("st");
+        unknown_scope[2] = ("scope", "openid admin");
+        assert_eq!(redirected(unknown_scope).await["error"], "invalid_scope");
+        let no_login = app.interactive(true, json!({"login_uri": null})).await;
+        let url = authorize_url(&no_login, &code_request("st"));
+        let response = app.browse(&url).await;
+        assert_eq!(params_of(response.header("location").unwrap())["error"], "unauthorized_client", "no login_uri");
+    }
+
+    async fn the_login_page_can_reject_and_each_step_works_once(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        let challenge = app.login_challenge(&setup, &code_request("r1")).await;
+        let path = format!("/v1/auth-servers/{}/login-requests/{challenge}", setup.server_id);
+        let rejected = app.post(&format!("{path}/reject"), json!({"error_description": "Wrong password too often"})).await;
+        assert_eq!(rejected.status, 200, "{}", rejected.text);
+        let again = app.post(&format!("{path}/accept"), json!({"subject": "u"})).await;
+        assert_eq!(again.status, 409, "a challenge is answered once: {}", again.text);
+        let back = app.browse(str_of(&rejected.body, "redirect_to")).await;
+        let params = params_of(back.header("location").unwrap());
+        assert_eq!((params["error"].as_str(), params["state"].as_str()), ("access_denied", "r1"));
+        assert_eq!(params["error_description"], "Wrong password too often");
+        let replayed = app.browse(str_of(&rejected.body, "redirect_to")).await;
+        assert_eq!(replayed.status, 400, "a verifier is used once");
+        for (bad, status) in [("garbage", 404), (&challenge[..challenge.len() - 2], 404)] {
+            let response = app.get(&format!("/v1/auth-servers/{}/login-requests/{bad}", setup.server_id)).await;
+            assert_eq!(response.status, status, "{}", response.text);
+        }
+        let fresh = app.login_challenge(&setup, &code_request("r2")).await;
+        let accept = format!("/v1/auth-servers/{}/login-requests/{fresh}/accept", setup.server_id);
+        let invalid = app.post(&accept, json!({"subject": "", "claims": {"sub": "other"}, "extra": 1})).await;
+        assert_eq!(invalid.status, 400);
+        assert_eq!(invalid.invalid_fields(), ["extra", "subject", "claims.sub"].map(String::from).to_vec(), "{}", invalid.text);
+        let huge = app.post(&accept, json!({"subject": "u", "claims": {"blob": "x".repeat(20_000)}})).await;
+        assert_eq!(huge.rule_for("claims").as_deref(), Some("max_length"), "{}", huge.text);
+        let other_server = app.post("/v1/auth-servers", json!({"name": "other", "audience": "x"})).await;
+        let elsewhere = format!("/v1/auth-servers/{}/login-requests/{fresh}", str_of(&other_server.body, "id"));
+        assert_eq!(app.get(&elsewhere).await.status, 404, "a challenge belongs to one auth server");
+    }
+
+    async fn implicit_and_form_post_responses_carry_tokens_where_they_should(app: TestApp) {
+        let setup = app.interactive(false, json!({"grant_types": ["implicit", "authorization_code"], "response_types": ["token", "id_token", "code"]})).await;
+        let query = [("response_type", "id_token token"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "i1"), ("nonce", "n-123")];
+        let params = app.sign_in(&setup, &query, "user-7").await;
+        assert_eq!((params["token_type"].as_str(), params["state"].as_str()), ("Bearer", "i1"));
+        let (_, id_claims) = jwt_parts(&params["id_token"]);
+        assert_eq!((id_claims["nonce"].as_str(), id_claims["sub"].as_str()), (Some("n-123"), Some("user-7")));
+        assert!(id_claims["at_hash"].is_string());
+        let userinfo = app.send(app.http.get(format!("{}/userinfo", setup.issuer)).bearer_auth(&params["access_token"])).await;
+        assert_eq!((userinfo.status, userinfo.body["email"].as_str()), (200, Some("user-7@example.com")), "{}", userinfo.text);
+        let missing_nonce = authorize_url(&setup, &[("response_type", "id_token"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "i2")]);
+        let response = app.browse(&missing_nonce).await;
+        let location = response.header("location").unwrap();
+        assert!(location.contains('#'), "implicit errors go in the fragment: {location}");
+        assert_eq!(params_of(location)["error"], "invalid_request");
+        let form_post = [("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "f1"), ("response_mode", "form_post")];
+        let challenge = app.login_challenge(&setup, &form_post).await;
+        let back = app.accept_login(&setup, &challenge, json!({"subject": "u"})).await;
+        let page = app.browse(&back).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text.contains(&format!("action=\"{REDIRECT}\"")) && page.text.contains("name=\"code\"") && page.text.contains("value=\"f1\""), "{}", page.text);
+    }
+
+    async fn userinfo_answers_bearer_errors_per_rfc_6750(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        let url = format!("{}/userinfo", setup.issuer);
+        let none = app.browse(&url).await;
+        assert_eq!(none.status, 401);
+        assert_eq!(none.header("www-authenticate"), Some("Bearer realm=\"tessera\""));
+        let bad = app.send(app.http.get(&url).bearer_auth("not.a.token")).await;
+        assert_eq!(bad.status, 401);
+        assert!(bad.header("www-authenticate").unwrap().contains("error=\"invalid_token\""));
+        let seed = app.seed_002().await;
+        let machine = app.access_token(&seed).await;
+        let url = format!("{}/userinfo", seed.issuer);
+        let no_openid = app.send(app.http.get(&url).bearer_auth(&machine)).await;
+        assert_eq!(no_openid.status, 403);
+        assert!(no_openid.header("www-authenticate").unwrap().contains("insufficient_scope"));
+        let both = app.send(app.http.post(&url).bearer_auth(&machine).form(&[("access_token", machine.as_str())])).await;
+        assert_eq!(both.status, 400, "one method only");
+    }
+
+    async fn discovery_advertises_the_interactive_endpoints(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        let metadata = app.browse(&format!("{}/.well-known/openid-configuration", setup.issuer)).await.body;
+        assert_eq!(metadata["authorization_endpoint"], format!("{}/oauth/authorize", setup.issuer));
+        assert_eq!(metadata["userinfo_endpoint"], format!("{}/userinfo", setup.issuer));
+        assert_eq!(metadata["code_challenge_methods_supported"], json!(["S256"]));
+        assert_eq!(metadata["response_modes_supported"], json!(["query", "fragment", "form_post"]));
+        assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
+        assert!(metadata["grant_types_supported"].as_array().unwrap().contains(&json!("authorization_code")));
+        assert!(metadata["token_endpoint_auth_methods_supported"].as_array().unwrap().contains(&json!("none")));
+    }
+}
+
+backend_tests! {
+    async fn refresh_tokens_rotate_and_a_replayed_one_revokes_the_family(app: TestApp) {
+        let setup = app.interactive(false, json!({"grant_types": ["authorization_code", "refresh_token"]})).await;
+        let callback = app.sign_in(&setup, &[("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid profile"), ("state", "s"), ("nonce", "n1")], "user-9").await;
+        let token = |form: Vec<(&'static str, String)>| {
+            let request = app.http.post(format!("{}/oauth/token", setup.issuer)).basic_auth(&setup.client_id, setup.secret.as_deref()).form(&form);
+            app.send(request)
+        };
+        let refresh = |value: &str, scope: Option<&'static str>| {
+            let mut form = vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", value.to_owned())];
+            if let Some(scope) = scope {
+                form.push(("scope", scope.to_owned()));
+            }
+            token(form)
+        };
+        let first = token(vec![("grant_type", "authorization_code".to_owned()), ("code", callback["code"].clone()), ("redirect_uri", REDIRECT.to_owned())]).await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        let r1 = str_of(&first.body, "refresh_token").to_owned();
+        let second = refresh(&r1, None).await;
+        assert_eq!(second.status, 200, "{}", second.text);
+        let r2 = str_of(&second.body, "refresh_token").to_owned();
+        assert_ne!(r1, r2, "rotated");
+        assert_eq!(second.body["scope"], "openid profile");
+        let (_, id_claims) = jwt_parts(str_of(&second.body, "id_token"));
+        assert_eq!(id_claims["sub"], "user-9");
+        assert!(id_claims.get("nonce").is_none(), "OpenID Connect Core §12.2");
+        let (_, access) = jwt_parts(str_of(&second.body, "access_token"));
+        assert_eq!(access["sub"], "user-9");
+        let wider = refresh(&r2, Some("openid admin")).await;
+        assert_eq!(wider.body["error"], "invalid_scope", "{}", wider.text);
+        let narrower = refresh(&r2, Some("openid")).await;
+        assert_eq!((narrower.status, narrower.body["scope"].as_str()), (200, Some("openid")), "a refused widening does not use the token up: {}", narrower.text);
+        let r3 = str_of(&narrower.body, "refresh_token").to_owned();
+        let latest = str_of(&narrower.body, "access_token").to_owned();
+        let replay = refresh(&r1, None).await;
+        assert_eq!((replay.status, replay.body["error"].as_str()), (400, Some("invalid_grant")), "{}", replay.text);
+        let introspected = app.send(app.http.post(format!("{}/introspect", setup.issuer)).basic_auth(&setup.client_id, setup.secret.as_deref()).form(&[("token", latest.as_str())])).await;
+        assert_eq!(introspected.body["active"], false, "the family's access tokens are revoked");
+        assert_eq!(refresh(&r3, None).await.body["error"], "invalid_grant", "and so is its newest refresh token");
+        let other = app.interactive(false, json!({"grant_types": ["authorization_code", "refresh_token"]})).await;
+        let stolen = app.send(app.http.post(format!("{}/oauth/token", other.issuer)).basic_auth(&other.client_id, other.secret.as_deref()).form(&[("grant_type", "refresh_token"), ("refresh_token", r3.as_str())])).await;
+        assert_eq!(stolen.body["error"], "invalid_grant", "refresh tokens belong to one auth server and client");
+        // RFC 7009: revoking a refresh token ends its grant.
+        let callback = app.sign_in(&setup, &[("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "s2")], "user-9").await;
+        let fresh = token(vec![("grant_type", "authorization_code".to_owned()), ("code", callback["code"].clone()), ("redirect_uri", REDIRECT.to_owned())]).await;
+        let r = str_of(&fresh.body, "refresh_token").to_owned();
+        let revoked = app.send(app.http.post(format!("{}/oauth/revoke", setup.issuer)).basic_auth(&setup.client_id, setup.secret.as_deref()).form(&[("token", r.as_str()), ("token_type_hint", "refresh_token")])).await;
+        assert_eq!(revoked.status, 200, "{}", revoked.text);
+        assert_eq!(refresh(&r, None).await.body["error"], "invalid_grant");
+    }
+}
+
+/// A challenge sealed with the deployment's flow key an hour ago: what a login page holding
+/// a stale link would present.
+#[tokio::test]
+async fn an_expired_login_challenge_is_gone_and_a_forged_one_unknown() {
+    use tessera::cache::flow_keys::FlowKeys;
+    use tessera::oauth::flow::{AuthorizationRequest, Challenge, FlowSealer, Kind, ResponseMode};
+    let master = "cd".repeat(32);
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |s| s.encryption_key = Some(master.clone())).await;
+    let setup = app.interactive(true, json!({})).await;
+    let key = FlowKeys::derive(&hex::decode(&master).unwrap().try_into().unwrap());
+    let sealer = FlowSealer::new(&key).unwrap();
+    let request = AuthorizationRequest {
+        client_id: setup.client_id.clone(),
+        redirect_uri: REDIRECT.into(),
+        redirect_uri_sent: true,
+        response_type: "code".into(),
+        response_mode: ResponseMode::Query,
+        scope: vec!["openid".into()],
+        scope_requested: false,
+        state: None,
+        nonce: None,
+        code_challenge: Some(CHALLENGE.into()),
+    };
+    let server_id = uuid::Uuid::parse_str(&setup.server_id).unwrap();
+    let an_hour_ago = chrono::Utc::now() - chrono::TimeDelta::hours(1);
+    let stale =
+        sealer.seal(Kind::Challenge, server_id, &Challenge { request: request.clone() }, 600, an_hour_ago).unwrap();
+    let path = |challenge: &str| format!("/v1/auth-servers/{}/login-requests/{challenge}", setup.server_id);
+    let gone = app.get(&path(&stale)).await;
+    assert_eq!(gone.status, 410, "{}", gone.text);
+    assert_eq!(app.post(&format!("{}/accept", path(&stale)), json!({"subject": "u"})).await.status, 410);
+    let fresh = sealer
+        .seal(Kind::Challenge, server_id, &Challenge { request: request.clone() }, 600, chrono::Utc::now())
+        .unwrap();
+    assert_eq!(app.get(&path(&fresh)).await.status, 200, "the same key, in time: accepted");
+    let forged = FlowSealer::new(&[9u8; 32]).unwrap().seal(
+        Kind::Challenge,
+        server_id,
+        &Challenge { request },
+        600,
+        chrono::Utc::now(),
+    );
+    assert_eq!(app.get(&path(&forged.unwrap())).await.status, 404, "another key: unknown");
+}

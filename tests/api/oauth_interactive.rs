@@ -127,7 +127,7 @@ fn code_request(state: &'static str) -> Vec<(&'static str, &'static str)> {
 
 backend_tests! {
     async fn an_openid_connect_library_signs_a_user_in_with_code_and_pkce(app: TestApp) {
-        let setup = app.interactive(true, json!({})).await;
+        let setup = app.interactive(true, json!({"grant_types": ["authorization_code", "refresh_token"]})).await;
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(setup.issuer.clone()).unwrap(), &http)
             .await
@@ -185,6 +185,16 @@ backend_tests! {
         let raw = app.send(app.http.get(format!("{}/userinfo", setup.issuer)).bearer_auth(tokens.access_token().secret())).await;
         assert_eq!(raw.body["department"], "sales", "{}", raw.text);
         assert!(access.get("department").is_none(), "include_in_token: false stays out of the token");
+        // And the library refreshes: a new access token, a rotated refresh token, a fresh ID token.
+        let refresh = tokens.refresh_token().expect("a refresh token");
+        let refreshed = client.exchange_refresh_token(refresh).unwrap().request_async(&http).await.expect("refresh");
+        assert_ne!(refreshed.access_token().secret(), tokens.access_token().secret());
+        assert_ne!(refreshed.refresh_token().map(|r| r.secret()), Some(refresh.secret()), "rotated");
+        let renewed = refreshed.id_token().expect("an ID token on refresh");
+        let renewed = renewed.claims(&verifier, |_: Option<&Nonce>| Ok(())).expect("refreshed ID token verifies");
+        assert_eq!(renewed.subject().as_str(), "user-42");
+        let reused = client.exchange_refresh_token(refresh).unwrap().request_async(&http).await;
+        assert!(reused.is_err(), "a refresh token works once");
     }
 
     async fn a_confidential_client_gets_tokens_and_a_replayed_code_revokes_them(app: TestApp) {

@@ -24,6 +24,21 @@ CREATE TABLE used_grants (
 );
 CREATE INDEX used_grants_expires_at_idx ON used_grants (expires_at);
 
+-- A refresh token family: every token rotated from one authorization. Rotation and revocation
+-- both update this row first, so they serialize: no successor outlives a revoked family.
+-- `expires_at` bounds the whole family (RFC 9700 §4.14.2), however often it rotates.
+CREATE TABLE refresh_families (
+    id             TEXT   NOT NULL,
+    auth_server_id TEXT   NOT NULL,
+    client_id      TEXT   NOT NULL,
+    created_at     BIGINT NOT NULL,
+    expires_at     BIGINT NOT NULL,
+    rotated_at     BIGINT,
+    revoked_at     BIGINT,
+    CONSTRAINT refresh_families_id_key PRIMARY KEY (id)
+);
+CREATE INDEX refresh_families_client_idx ON refresh_families (auth_server_id, client_id);
+
 -- Refresh tokens, stored by the SHA-256 of their value. A family is every token rotated from
 -- one authorization; presenting a used one revokes the family (RFC 9700 §4.14.2).
 CREATE TABLE refresh_tokens (

@@ -114,9 +114,11 @@ fn redirect_uri(params: &Params, client: &Client) -> Result<String, AuthorizeErr
     let registered: Vec<&str> = client.redirect_uris.iter().map(|u| u.as_str()).collect();
     match params.get("redirect_uri") {
         Some(given) if registered.contains(&given.as_str()) => Ok(given.clone()),
-        Some(given) => Err(AuthorizeError::page(format!(
-            "redirect_uri {given} is not registered for this client (it must match exactly)"
-        ))),
+        Some(_) => Err(AuthorizeError::page("redirect_uri is not registered for this client (it must match exactly)")),
+        // OpenID Connect Core §3.1.2.1: required in OpenID requests.
+        None if params.get("scope").is_some_and(|s| s.split(' ').any(|v| v == "openid")) => {
+            Err(AuthorizeError::page("redirect_uri is required in OpenID Connect requests"))
+        }
         None => match registered.as_slice() {
             [only] => Ok((*only).to_owned()),
             [] => Err(AuthorizeError::page("The client has no redirect_uris")),
@@ -417,13 +419,14 @@ mod tests {
         for (changes, message) in [
             (vec![("redirect_uri", Some("https://evil.example.com/cb"))], "is not registered"),
             (vec![("redirect_uri", Some("https://app.example.com/cb/"))], "must match exactly"),
+            (vec![("redirect_uri", None)], "required in OpenID Connect requests"),
         ] {
             match validate(&with(&changes), &client(false), &[]) {
                 Err(AuthorizeError::Page(text)) => assert!(text.contains(message), "{text}"),
                 other => panic!("{changes:?}: {other:?}"),
             }
         }
-        let omitted = validate(&with(&[("redirect_uri", None)]), &client(false), &[]).unwrap();
+        let omitted = validate(&with(&[("redirect_uri", None), ("scope", None)]), &client(false), &[]).unwrap();
         assert_eq!(omitted.redirect_uri, "https://app.example.com/cb", "the only registered URI");
     }
 

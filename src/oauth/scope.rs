@@ -4,7 +4,8 @@ use crate::domain::{Client, Scope};
 
 use super::OAuthError;
 
-fn allowed(client: &Client, scope: &Scope) -> bool {
+/// Whether the client may have the scope: all scopes, or this one listed.
+pub fn allowed(client: &Client, scope: &Scope) -> bool {
     client.allow_all_scopes || client.allow_scopes.contains(&scope.id)
 }
 

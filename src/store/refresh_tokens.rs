@@ -47,10 +47,9 @@ pub fn digest_of(token: &str) -> String {
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
-pub async fn insert(store: &Store, token: &RefreshToken) -> Result<()> {
+async fn insert_in(tx: &mut super::Tx, token: &RefreshToken) -> Result<()> {
     let sql = format!("INSERT INTO refresh_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)");
-    store
-        .db()
+    tx.db()
         .execute(
             &sql,
             args![
@@ -67,6 +66,60 @@ pub async fn insert(store: &Store, token: &RefreshToken) -> Result<()> {
         )
         .await?;
     Ok(())
+}
+
+/// Starts a family with its first token; the family ends when that token expires.
+pub async fn start_family(store: &Store, first: &RefreshToken) -> Result<()> {
+    let mut tx = store.begin().await?;
+    tx.db()
+        .execute(
+            "INSERT INTO refresh_families (id, auth_server_id, client_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            args![
+                first.family_id,
+                first.auth_server_id,
+                first.client_id.as_str(),
+                micros(first.created_at),
+                micros(first.expires_at)
+            ],
+        )
+        .await?;
+    insert_in(&mut tx, first).await?;
+    tx.commit().await
+}
+
+/// What became of a presented refresh token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was unused: it is now used, and the successor replaces it.
+    Rotated,
+    /// It had been used already, or its family was revoked: a replay.
+    Refused,
+}
+
+/// Uses `old` once and stores its successor, in one transaction behind the family's row lock.
+pub async fn rotate(store: &Store, old: &str, successor: &RefreshToken, now: DateTime<Utc>) -> Result<Rotation> {
+    let mut tx = store.begin().await?;
+    let live = tx
+        .db()
+        .execute(
+            "UPDATE refresh_families SET rotated_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            args![successor.family_id, micros(now)],
+        )
+        .await?;
+    let used = tx
+        .db()
+        .execute(
+            "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+            args![old, micros(now)],
+        )
+        .await?;
+    if live != 1 || used != 1 {
+        return Ok(Rotation::Refused);
+    }
+    insert_in(&mut tx, successor).await?;
+    tx.commit().await?;
+    Ok(Rotation::Rotated)
 }
 
 pub async fn find(store: &Store, auth_server_id: Uuid, digest: &str) -> Result<Option<RefreshToken>> {
@@ -90,21 +143,17 @@ pub async fn find(store: &Store, auth_server_id: Uuid, digest: &str) -> Result<O
     .transpose()
 }
 
-/// Marks a token used; true only for the one request that got to it first.
-pub async fn use_once(store: &Store, digest: &str, now: DateTime<Utc>) -> Result<bool> {
-    let updated = store
-        .db()
-        .execute(
-            "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
-            args![digest, micros(now)],
-        )
-        .await?;
-    Ok(updated == 1)
-}
-
 /// Revokes every token of a family; returns the access tokens they were issued with.
 pub async fn revoke_family(store: &Store, family_id: Uuid, now: DateTime<Utc>) -> Result<Vec<String>> {
     let mut tx = store.begin().await?;
+    // The family row first: a concurrent rotation either finished (its successor is seen
+    // below) or will find the family revoked.
+    tx.db()
+        .execute(
+            "UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            args![family_id, micros(now)],
+        )
+        .await?;
     let issued: Vec<(String,)> =
         tx.db().fetch_all("SELECT access_token FROM refresh_tokens WHERE family_id = $1", args![family_id]).await?;
     tx.db()
@@ -118,5 +167,7 @@ pub async fn revoke_family(store: &Store, family_id: Uuid, now: DateTime<Utc>) -
 }
 
 pub async fn purge_expired(store: &Store, now: DateTime<Utc>) -> Result<u64> {
-    store.db().execute("DELETE FROM refresh_tokens WHERE expires_at < $1", args![micros(now)]).await
+    let tokens = store.db().execute("DELETE FROM refresh_tokens WHERE expires_at < $1", args![micros(now)]).await?;
+    store.db().execute("DELETE FROM refresh_families WHERE expires_at < $1", args![micros(now)]).await?;
+    Ok(tokens)
 }

@@ -433,6 +433,25 @@ backend_tests! {
         let other = app.interactive(false, json!({"grant_types": ["authorization_code", "refresh_token"]})).await;
         let stolen = app.send(app.http.post(format!("{}/oauth/token", other.issuer)).basic_auth(&other.client_id, other.secret.as_deref()).form(&[("grant_type", "refresh_token"), ("refresh_token", r3.as_str())])).await;
         assert_eq!(stolen.body["error"], "invalid_grant", "refresh tokens belong to one auth server and client");
+        // Two requests racing with one refresh token: one wins, the other is a replay.
+        let callback = app.sign_in(&setup, &[("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid profile"), ("state", "s3")], "user-9").await;
+        let fresh = token(vec![("grant_type", "authorization_code".to_owned()), ("code", callback["code"].clone()), ("redirect_uri", REDIRECT.to_owned())]).await;
+        let raced = str_of(&fresh.body, "refresh_token").to_owned();
+        let (a, b) = futures::join!(refresh(&raced, None), refresh(&raced, None));
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 400], "{} / {}", a.text, b.text);
+        let winner = if a.status == 200 { &a } else { &b };
+        assert_eq!(refresh(str_of(&winner.body, "refresh_token"), None).await.body["error"], "invalid_grant", "the race revoked the family");
+        // Scopes the admin takes away are not refreshed.
+        let callback = app.sign_in(&setup, &[("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid profile"), ("state", "s4")], "user-9").await;
+        let fresh = token(vec![("grant_type", "authorization_code".to_owned()), ("code", callback["code"].clone()), ("redirect_uri", REDIRECT.to_owned())]).await;
+        let scopes = app.get(&format!("/v1/auth-servers/{}/scopes", setup.server_id)).await;
+        let profile = scopes.body["data"].as_array().unwrap().iter().find(|s| s["name"] == "profile").unwrap().clone();
+        let disabled = app.patch(&format!("/v1/auth-servers/{}/scopes/{}", setup.server_id, str_of(&profile, "id")), json!({"enabled": false})).await;
+        assert_eq!(disabled.status, 200, "{}", disabled.text);
+        let narrowed = refresh(str_of(&fresh.body, "refresh_token"), None).await;
+        assert_eq!((narrowed.status, narrowed.body["scope"].as_str()), (200, Some("openid")), "{}", narrowed.text);
         // RFC 7009: revoking a refresh token ends its grant.
         let callback = app.sign_in(&setup, &[("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "s2")], "user-9").await;
         let fresh = token(vec![("grant_type", "authorization_code".to_owned()), ("code", callback["code"].clone()), ("redirect_uri", REDIRECT.to_owned())]).await;

@@ -165,7 +165,11 @@ pub(crate) async fn invalidate_after_writes(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let write = request.method() != axum::http::Method::GET;
+    // Answering a login request or trying templates changes no configuration: a sign-in must
+    // not flush the node's caches (and with them every verified secret).
+    let changes_nothing = matches!(request.uri().path().split('/').nth(4), Some("login-requests"))
+        || request.uri().path().ends_with("/test-claim");
+    let write = request.method() != axum::http::Method::GET && !changes_nothing;
     let auth_server = request.uri().path().split('/').nth(3).and_then(|id| Uuid::parse_str(id).ok());
     let response = next.run(request).await;
     if let (true, Some(id)) = (write && response.status().is_success(), auth_server) {

@@ -79,7 +79,7 @@ async fn begin(state: &AppState, issuer: &Issuer, params: &Params) -> Result<Res
             tracing::warn!(error = %e, "cannot load client");
             page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable; retry shortly")
         })?
-        .ok_or_else(|| page(StatusCode::BAD_REQUEST, &format!("Unknown client_id {client_id}")))?;
+        .ok_or_else(|| page(StatusCode::BAD_REQUEST, "Unknown client_id"))?;
     let request = authorize::validate(params, &client.client, &issuer.entry.scopes).map_err(refused)?;
     let Some(login_uri) = client.client.login_uri.as_ref() else {
         return Err(page(StatusCode::BAD_REQUEST, "The client has no login_uri"));
@@ -122,6 +122,19 @@ async fn resume(state: &AppState, issuer: &Issuer, sealed: &str) -> Response {
         }
     }
     let Verifier { request, outcome } = opened.payload;
+    // The client may have changed during the sign-in: deleted, or its redirect URI removed.
+    // Then nothing can be trusted to receive the answer.
+    let client = match state.cache.client(server_id, &request.client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return page(StatusCode::BAD_REQUEST, "The client no longer exists"),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot load client");
+            return page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable; retry shortly");
+        }
+    };
+    if !client.client.redirect_uris.iter().any(|uri| uri.as_str() == request.redirect_uri) {
+        return page(StatusCode::BAD_REQUEST, "The redirect_uri is no longer registered for this client");
+    }
     let login = match outcome {
         Outcome::Accepted(login) => login,
         Outcome::Rejected { error, description } => {
@@ -135,7 +148,7 @@ async fn resume(state: &AppState, issuer: &Issuer, sealed: &str) -> Response {
             return refuse(issuer, AuthorizeError::Redirect(error));
         }
     };
-    match respond(state, issuer, &request, &login).await {
+    match respond(state, issuer, &client.client, &request, &login).await {
         Ok(params) => deliver(&request, params),
         Err(e) => {
             let error = RedirectError {
@@ -162,17 +175,11 @@ fn rejection_code(error: &str) -> &'static str {
 async fn respond(
     state: &AppState,
     issuer: &Issuer,
+    client: &crate::domain::Client,
     request: &AuthorizationRequest,
     login: &Login,
 ) -> Result<Vec<(String, String)>, OAuthError> {
     let now = Utc::now();
-    let client = state
-        .cache
-        .client(issuer.entry.server.id, &request.client_id)
-        .await
-        .map_err(|_| OAuthError::temporarily_unavailable())?
-        .ok_or_else(|| OAuthError::unauthorized_client("The client no longer exists"))?;
-    let client = &client.client;
     let mut params = Vec::new();
     let mut code = None;
     if request.wants("code") {

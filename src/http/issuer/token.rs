@@ -109,6 +109,10 @@ async fn authorization_code(
     if request.client_id != client.id.as_str() {
         return Err(OAuthError::invalid_grant("The authorization code was issued to another client").into());
     }
+    // A client made public after the code was issued must not redeem a code without PKCE.
+    if client.token_endpoint_auth_method == TokenEndpointAuthMethod::None && request.code_challenge.is_none() {
+        return Err(OAuthError::invalid_grant("A public client's code must have been requested with PKCE").into());
+    }
     match form.get("redirect_uri") {
         Some(given) if given != request.redirect_uri => {
             return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request's").into());
@@ -192,10 +196,38 @@ fn issued_entry(token: &AccessToken) -> serde_json::Value {
     json!({ "jti": token.record.id, "exp": token.record.expires_at.timestamp() })
 }
 
-/// How long a refresh token lives; each rotation starts a new period.
+/// How long a refresh token family lives from the authorization that started it; rotation
+/// does not extend it (RFC 9700 §4.14.2).
 pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 
-/// A new refresh token in `family` when the client may use the refresh_token grant.
+/// A refresh token record (the value is returned once and stored only as a digest).
+fn refresh_record(
+    issuer: &Issuer,
+    client: &crate::domain::Client,
+    grant: &Code,
+    family: Uuid,
+    access: &AccessToken,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(String, store::refresh_tokens::RefreshToken), OAuthError> {
+    let value = crate::domain::random::alphanumeric(48);
+    let record = store::refresh_tokens::RefreshToken {
+        digest: store::refresh_tokens::digest_of(&value),
+        family_id: family,
+        auth_server_id: issuer.entry.server.id,
+        client_id: client.id.as_str().to_owned(),
+        subject: grant.login.subject.clone(),
+        grant: serde_json::to_string(grant).map_err(|_| OAuthError::server_error())?,
+        access_token: issued_entry(access).to_string(),
+        created_at: now,
+        expires_at,
+        used: false,
+        revoked: false,
+    };
+    Ok((value, record))
+}
+
+/// The first refresh token of a new family, when the client may use the refresh_token grant.
 async fn issue_refresh(
     state: &AppState,
     issuer: &Issuer,
@@ -208,21 +240,9 @@ async fn issue_refresh(
     if !client.grant_types.contains(&GrantType::RefreshToken) {
         return Ok(None);
     }
-    let value = crate::domain::random::alphanumeric(48);
-    let record = store::refresh_tokens::RefreshToken {
-        digest: store::refresh_tokens::digest_of(&value),
-        family_id: family,
-        auth_server_id: issuer.entry.server.id,
-        client_id: client.id.as_str().to_owned(),
-        subject: grant.login.subject.clone(),
-        grant: serde_json::to_string(grant).map_err(|_| OAuthError::server_error())?,
-        access_token: issued_entry(access).to_string(),
-        created_at: now,
-        expires_at: now + chrono::TimeDelta::seconds(REFRESH_TOKEN_SECONDS),
-        used: false,
-        revoked: false,
-    };
-    store::refresh_tokens::insert(&state.store, &record).await.map_err(|e| {
+    let expires_at = now + chrono::TimeDelta::seconds(REFRESH_TOKEN_SECONDS);
+    let (value, record) = refresh_record(issuer, client, grant, family, access, expires_at, now)?;
+    store::refresh_tokens::start_family(&state.store, &record).await.map_err(|e| {
         tracing::warn!(error = %e, "cannot store a refresh token");
         OAuthError::temporarily_unavailable()
     })?;
@@ -230,7 +250,8 @@ async fn issue_refresh(
 }
 
 /// RFC 6749 §6 with rotation: each refresh token works once and is replaced; one presented
-/// again revokes its whole family and what it issued (RFC 9700 §4.14.2).
+/// again revokes its whole family and what it issued (RFC 9700 §4.14.2). Nothing is used up
+/// until the new tokens exist, so a failure on the way leaves the client able to retry.
 async fn refresh_token(
     state: &AppState,
     issuer: &Issuer,
@@ -252,38 +273,77 @@ async fn refresh_token(
     if stored.client_id != client.id.as_str() || stored.revoked || stored.expires_at <= now {
         return Err(invalid().into());
     }
+    if stored.used {
+        refuse_replay(state, issuer, stored.family_id, Vec::new(), now).await;
+        return Err(replayed().into());
+    }
     let grant: Code = serde_json::from_str(&stored.grant).map_err(|e| {
         tracing::error!(error = %e, "stored refresh grant is unreadable");
         OAuthError::server_error()
     })?;
-    // §6: the scope may be narrowed, never widened.
-    let mut request = grant.request.clone();
-    if let Some(asked) = form.get("scope") {
+    // A client made public since must have proven possession with PKCE when it was authorized.
+    if client.token_endpoint_auth_method == TokenEndpointAuthMethod::None && grant.request.code_challenge.is_none() {
+        return Err(invalid().into());
+    }
+    let request = refreshed_request(issuer, client, &grant.request, form.get("scope"))?;
+    let (token, jwt) = mint::user_access_token(state, issuer, client, &request, &grant.login, now).await?;
+    let (value, successor) = refresh_record(issuer, client, &grant, stored.family_id, &token, stored.expires_at, now)?;
+    match store::refresh_tokens::rotate(&state.store, &stored.digest, &successor, now).await.map_err(unavailable)? {
+        store::refresh_tokens::Rotation::Rotated => {}
+        store::refresh_tokens::Rotation::Refused => {
+            // Another request used it first: this is a replay, and the token just minted goes too.
+            refuse_replay(state, issuer, stored.family_id, vec![issued_entry(&token)], now).await;
+            return Err(replayed().into());
+        }
+    }
+    let id_token = request.scope.iter().any(|s| s == "openid").then_some(&request);
+    user_token_response(issuer, client, &grant.login, id_token, &token, &jwt, Some(value), now)
+}
+
+fn replayed() -> OAuthError {
+    OAuthError::invalid_grant("The refresh token was already used; every token of its grant is revoked")
+}
+
+/// Revokes a family and every access token it (and `also`) issued.
+async fn refuse_replay(
+    state: &AppState,
+    issuer: &Issuer,
+    family: Uuid,
+    also: Vec<serde_json::Value>,
+    now: DateTime<Utc>,
+) {
+    let mut tokens = also;
+    match store::refresh_tokens::revoke_family(&state.store, family, now).await {
+        Ok(issued) => tokens.extend(issued.iter().filter_map(|text| serde_json::from_str(text).ok())),
+        Err(e) => tracing::warn!(error = %e, "cannot revoke a replayed refresh token's family"),
+    }
+    mint::revoke_listed(state, issuer, tokens, now).await;
+}
+
+/// The request a refresh continues: §6 lets the scope narrow, never widen; and scopes the
+/// admin has since disabled, deleted or taken from the client are no longer granted.
+fn refreshed_request(
+    issuer: &Issuer,
+    client: &crate::domain::Client,
+    original: &AuthorizationRequest,
+    asked: Option<&str>,
+) -> Result<AuthorizationRequest, OAuthError> {
+    let mut request = original.clone();
+    if let Some(asked) = asked {
         let asked: Vec<String> = asked.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
-        if let Some(extra) = asked.iter().find(|s| !grant.request.scope.contains(s)) {
-            return Err(
-                OAuthError::invalid_scope(format!("Scope {extra} was not granted to this refresh token")).into()
-            );
+        if let Some(extra) = asked.iter().find(|s| !original.scope.contains(s)) {
+            return Err(OAuthError::invalid_scope(format!("Scope {extra} was not granted to this refresh token")));
         }
         request.scope = asked;
     }
-    // Checks passed: consume the token, unless it is a replay.
-    if stored.used || !store::refresh_tokens::use_once(&state.store, &stored.digest, now).await.map_err(unavailable)? {
-        let issued =
-            store::refresh_tokens::revoke_family(&state.store, stored.family_id, now).await.map_err(unavailable)?;
-        let tokens = issued.iter().filter_map(|text| serde_json::from_str(text).ok()).collect();
-        mint::revoke_listed(state, issuer, tokens, now).await;
-        return Err(OAuthError::invalid_grant(
-            "The refresh token was already used; every token of its grant is revoked",
-        )
-        .into());
-    }
+    let still_allowed = |name: &String| {
+        name == "openid"
+            || issuer.entry.scopes.iter().any(|s| s.name.as_str() == name && s.enabled && scope::allowed(client, s))
+    };
+    request.scope.retain(still_allowed);
     // OpenID Connect Core §12.2: a refreshed ID token has no nonce.
     request.nonce = None;
-    let (token, jwt) = mint::user_access_token(state, issuer, client, &request, &grant.login, now).await?;
-    let refresh = issue_refresh(state, issuer, client, &grant, stored.family_id, &token, now).await?;
-    let id_token = request.scope.iter().any(|s| s == "openid").then_some(&request);
-    user_token_response(issuer, client, &grant.login, id_token, &token, &jwt, refresh, now)
+    Ok(request)
 }
 
 /// RFC 6749 §4.1.2: a replayed code revokes the tokens its first use issued.

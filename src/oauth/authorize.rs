@@ -65,7 +65,12 @@ pub fn client_id(params: &Params) -> Result<&str, AuthorizeError> {
 }
 
 /// Validates a request of `client`, granting scopes from `scopes`.
-pub fn validate(params: &Params, client: &Client, scopes: &[Scope]) -> Result<AuthorizationRequest, AuthorizeError> {
+pub fn validate(
+    params: &Params,
+    client: &Client,
+    scopes: &[Scope],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<AuthorizationRequest, AuthorizeError> {
     let redirect_uri = redirect_uri(params, client)?;
     let state = params.get("state").map(String::as_str);
     if state.is_some_and(|s| s.len() > MAX_ECHOED_LENGTH) {
@@ -91,6 +96,17 @@ pub fn validate(params: &Params, client: &Client, scopes: &[Scope]) -> Result<Au
     let nonce = nonce(params, wants_id_token, &reply)?;
     let code_challenge = pkce(params, client, response_type.split(' ').any(|p| p == "code"), &reply)?;
     prompt(params, &reply)?;
+    let max_age = max_age(params, &reply)?;
+    let passed = |name: &str| -> Result<Option<String>, AuthorizeError> {
+        match params.get(name) {
+            Some(value) if value.len() > MAX_ECHOED_LENGTH => {
+                Err(reply.error("invalid_request", format!("{name} is longer than {MAX_ECHOED_LENGTH} characters")))
+            }
+            other => Ok(other.cloned()),
+        }
+    };
+    let (prompt, acr_values) = (passed("prompt")?, passed("acr_values")?);
+    let (login_hint, ui_locales) = (passed("login_hint")?, passed("ui_locales")?);
     if client.login_uri.is_none() {
         return Err(reply.error("unauthorized_client", "The client has no login_uri to sign users in"));
     }
@@ -105,6 +121,12 @@ pub fn validate(params: &Params, client: &Client, scopes: &[Scope]) -> Result<Au
         state: state.map(str::to_owned),
         nonce,
         code_challenge,
+        prompt,
+        max_age,
+        acr_values,
+        login_hint,
+        ui_locales,
+        requested_at: now.timestamp(),
     })
 }
 
@@ -316,6 +338,24 @@ pub fn error_params(error: &RedirectError, issuer: &str) -> Vec<(String, String)
     params
 }
 
+/// OpenID Connect Core §3.1.2.1: `max_age`, a non-negative number of seconds.
+fn max_age(params: &Params, reply: &Reply<'_>) -> Result<Option<i64>, AuthorizeError> {
+    let Some(raw) = params.get("max_age") else { return Ok(None) };
+    match raw.parse::<i64>() {
+        Ok(seconds) if seconds >= 0 => Ok(Some(seconds)),
+        _ => Err(reply.error("invalid_request", "max_age must be a non-negative integer (seconds)")),
+    }
+}
+
+/// OpenID Connect Core §3.1.2.1 and §3.1.2.3: whether a sign-in at `auth_time` satisfies the
+/// request: recent enough for `max_age`, and after the request for `prompt=login`.
+pub fn authentication_fresh_enough(request: &AuthorizationRequest, auth_time: i64, now: i64) -> bool {
+    let within_max_age = request.max_age.is_none_or(|max| now - auth_time <= max);
+    let after_prompt = !request.prompt.as_deref().is_some_and(|p| p.split(' ').any(|v| v == "login"))
+        || auth_time >= request.requested_at;
+    within_max_age && after_prompt
+}
+
 /// RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) == code_challenge; the verifier is 43–128
 /// unreserved characters (§4.1).
 pub fn verifier_matches(verifier: &str, challenge: &str) -> bool {
@@ -406,7 +446,7 @@ mod tests {
 
     #[test]
     fn a_code_request_with_pkce_is_accepted() {
-        let request = validate(&params(&base()), &client(true), &[]).unwrap();
+        let request = validate(&params(&base()), &client(true), &[], Utc::now()).unwrap();
         assert_eq!(request.response_type, "code");
         assert_eq!(request.response_mode, ResponseMode::Query);
         assert_eq!(request.scope, vec!["openid"]);
@@ -421,12 +461,13 @@ mod tests {
             (vec![("redirect_uri", Some("https://app.example.com/cb/"))], "must match exactly"),
             (vec![("redirect_uri", None)], "required in OpenID Connect requests"),
         ] {
-            match validate(&with(&changes), &client(false), &[]) {
+            match validate(&with(&changes), &client(false), &[], Utc::now()) {
                 Err(AuthorizeError::Page(text)) => assert!(text.contains(message), "{text}"),
                 other => panic!("{changes:?}: {other:?}"),
             }
         }
-        let omitted = validate(&with(&[("redirect_uri", None), ("scope", None)]), &client(false), &[]).unwrap();
+        let omitted =
+            validate(&with(&[("redirect_uri", None), ("scope", None)]), &client(false), &[], Utc::now()).unwrap();
         assert_eq!(omitted.redirect_uri, "https://app.example.com/cb", "the only registered URI");
     }
 
@@ -447,9 +488,11 @@ mod tests {
             (vec![("code_challenge", Some("short"))], "invalid_request"),
             (vec![("prompt", Some("none"))], "login_required"),
             (vec![("request", Some("eyJ..."))], "request_not_supported"),
+            (vec![("max_age", Some("-1"))], "invalid_request"),
+            (vec![("max_age", Some("soon"))], "invalid_request"),
         ];
         for (changes, expected) in cases {
-            let (error, description, _) = redirected(validate(&with(&changes), &confidential, &[]));
+            let (error, description, _) = redirected(validate(&with(&changes), &confidential, &[], Utc::now()));
             assert_eq!(error, expected, "{changes:?}: {description}");
         }
     }
@@ -457,17 +500,17 @@ mod tests {
     #[test]
     fn public_clients_must_use_pkce_and_clients_need_the_grant_and_a_login_page() {
         let no_pkce = with(&[("code_challenge", None), ("code_challenge_method", None)]);
-        assert_eq!(redirected(validate(&no_pkce, &client(true), &[])).0, "invalid_request");
-        assert!(validate(&no_pkce, &client(false), &[]).is_ok(), "confidential clients may omit PKCE");
+        assert_eq!(redirected(validate(&no_pkce, &client(true), &[], Utc::now())).0, "invalid_request");
+        assert!(validate(&no_pkce, &client(false), &[], Utc::now()).is_ok(), "confidential clients may omit PKCE");
         let mut without_grant = client(false);
         without_grant.grant_types = vec![GrantType::ClientCredentials];
-        assert_eq!(redirected(validate(&params(&base()), &without_grant, &[])).0, "unauthorized_client");
+        assert_eq!(redirected(validate(&params(&base()), &without_grant, &[], Utc::now())).0, "unauthorized_client");
         let mut without_type = client(false);
         without_type.response_types = vec![ResponseType::Token];
-        assert_eq!(redirected(validate(&params(&base()), &without_type, &[])).0, "unauthorized_client");
+        assert_eq!(redirected(validate(&params(&base()), &without_type, &[], Utc::now())).0, "unauthorized_client");
         let mut without_login = client(false);
         without_login.login_uri = None;
-        let (error, description, _) = redirected(validate(&params(&base()), &without_login, &[]));
+        let (error, description, _) = redirected(validate(&params(&base()), &without_login, &[], Utc::now()));
         assert_eq!(
             (error, description.as_str()),
             ("unauthorized_client", "The client has no login_uri to sign users in")
@@ -476,13 +519,31 @@ mod tests {
 
     #[test]
     fn implicit_and_hybrid_requests_default_to_the_fragment() {
-        let request =
-            validate(&with(&[("response_type", Some("token id_token")), ("nonce", Some("n-1"))]), &client(false), &[])
-                .unwrap();
+        let request = validate(
+            &with(&[("response_type", Some("token id_token")), ("nonce", Some("n-1"))]),
+            &client(false),
+            &[],
+            Utc::now(),
+        )
+        .unwrap();
         assert_eq!((request.response_type.as_str(), request.response_mode), ("id_token token", ResponseMode::Fragment));
         assert_eq!(request.nonce.as_deref(), Some("n-1"));
-        let (_, _, mode) = redirected(validate(&with(&[("response_type", Some("id_token"))]), &client(false), &[]));
+        let (_, _, mode) =
+            redirected(validate(&with(&[("response_type", Some("id_token"))]), &client(false), &[], Utc::now()));
         assert_eq!(mode, ResponseMode::Fragment, "errors use the response's mode too");
+    }
+
+    #[test]
+    fn max_age_and_prompt_login_demand_a_recent_sign_in() {
+        let request =
+            validate(&with(&[("max_age", Some("60")), ("prompt", Some("login"))]), &client(false), &[], Utc::now())
+                .unwrap();
+        let now = request.requested_at;
+        assert!(authentication_fresh_enough(&request, now, now + 30));
+        assert!(!authentication_fresh_enough(&request, now - 1, now), "before the request: not a new sign-in");
+        assert!(!authentication_fresh_enough(&request, now, now + 61), "older than max_age");
+        let lax = validate(&params(&base()), &client(false), &[], Utc::now()).unwrap();
+        assert!(authentication_fresh_enough(&lax, 0, now), "without either, any sign-in does");
     }
 
     #[test]

@@ -42,6 +42,15 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     /// RFC 7636: the S256 challenge the code's redeemer must answer.
     pub code_challenge: Option<String>,
+    /// OpenID Connect Core §3.1.2.1, passed to the login page: `prompt` (e.g. `login`),
+    /// `max_age` in seconds, `acr_values`, `login_hint`, `ui_locales`.
+    pub prompt: Option<String>,
+    pub max_age: Option<i64>,
+    pub acr_values: Option<String>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+    /// When the request arrived (Unix seconds): `prompt=login` needs a sign-in after it.
+    pub requested_at: i64,
 }
 
 impl AuthorizationRequest {
@@ -159,16 +168,26 @@ pub enum FlowError {
     Seal(String),
 }
 
-/// Seals and opens flow artefacts with one deployment-wide key.
+/// Seals and opens flow artefacts with one deployment-wide key. Each seal uses its own
+/// AES-256-GCM key, derived from the deployment key and a random 32-byte salt carried in the
+/// artefact, so the unauthenticated authorization endpoint can seal without bound and random
+/// nonces never approach GCM's per-key limit.
 pub struct FlowSealer {
-    key: LessSafeKey,
+    key: aws_lc_rs::hmac::Key,
     rng: SystemRandom,
 }
 
+const SALT_LEN: usize = 32;
+
 impl FlowSealer {
     pub fn new(key: &[u8; 32]) -> Result<FlowSealer, FlowError> {
-        let key = UnboundKey::new(&AES_256_GCM, key).map_err(|e| FlowError::Seal(e.to_string()))?;
-        Ok(FlowSealer { key: LessSafeKey::new(key), rng: SystemRandom::new() })
+        Ok(FlowSealer { key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key), rng: SystemRandom::new() })
+    }
+
+    fn subkey(&self, salt: &[u8]) -> Result<LessSafeKey, FlowError> {
+        let derived = aws_lc_rs::hmac::sign(&self.key, salt);
+        let key = UnboundKey::new(&AES_256_GCM, derived.as_ref()).map_err(|e| FlowError::Seal(e.to_string()))?;
+        Ok(LessSafeKey::new(key))
     }
 
     fn aad(kind: Kind, auth_server_id: Uuid) -> String {
@@ -186,13 +205,16 @@ impl FlowSealer {
     ) -> Result<String, FlowError> {
         let envelope = Envelope { id: Uuid::new_v4(), exp: now.timestamp() + lifetime, payload };
         let mut data = serde_json::to_vec(&envelope).map_err(|e| FlowError::Seal(e.to_string()))?;
+        let mut salt = [0u8; SALT_LEN];
         let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill(&mut salt).map_err(|e| FlowError::Seal(e.to_string()))?;
         self.rng.fill(&mut nonce).map_err(|e| FlowError::Seal(e.to_string()))?;
         let aad = Self::aad(kind, auth_server_id);
-        self.key
+        self.subkey(&salt)?
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut data)
             .map_err(|e| FlowError::Seal(e.to_string()))?;
-        let mut out = nonce.to_vec();
+        let mut out = salt.to_vec();
+        out.extend_from_slice(&nonce);
         out.extend_from_slice(&data);
         Ok(URL_SAFE_NO_PAD.encode(out))
     }
@@ -208,15 +230,19 @@ impl FlowSealer {
     ) -> Result<Opened<T>, FlowError> {
         let invalid = || FlowError::Invalid(kind.as_str());
         let mut bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| invalid())?;
-        if bytes.len() < NONCE_LEN {
+        if bytes.len() < SALT_LEN + NONCE_LEN {
             return Err(invalid());
         }
         let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&bytes[..NONCE_LEN]);
+        nonce.copy_from_slice(&bytes[SALT_LEN..SALT_LEN + NONCE_LEN]);
+        let key = self.subkey(&bytes[..SALT_LEN])?;
         let aad = Self::aad(kind, auth_server_id);
-        let plain = self
-            .key
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut bytes[NONCE_LEN..])
+        let plain = key
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut bytes[SALT_LEN + NONCE_LEN..],
+            )
             .map_err(|_| invalid())?;
         let envelope: Envelope<T> = serde_json::from_slice(plain).map_err(|_| invalid())?;
         if envelope.exp <= now.timestamp() {
@@ -251,6 +277,12 @@ mod tests {
             state: Some("s".into()),
             nonce: None,
             code_challenge: Some("x".into()),
+            prompt: None,
+            max_age: None,
+            acr_values: None,
+            login_hint: None,
+            ui_locales: None,
+            requested_at: 0,
         }
     }
 

@@ -336,6 +336,28 @@ backend_tests! {
         assert_eq!(app.get(&elsewhere).await.status, 404, "a challenge belongs to one auth server");
     }
 
+    async fn max_age_and_prompt_login_reach_the_login_page_and_are_enforced(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        let mut query = code_request("m1");
+        query.extend([("max_age", "60"), ("prompt", "login"), ("login_hint", "ada@example.com"), ("acr_values", "mfa")]);
+        let challenge = app.login_challenge(&setup, &query).await;
+        let path = format!("/v1/auth-servers/{}/login-requests/{challenge}", setup.server_id);
+        let view = app.get(&path).await;
+        assert_eq!((view.body["max_age"].as_i64(), view.body["prompt"].as_str()), (Some(60), Some("login")), "{}", view.text);
+        assert_eq!((view.body["login_hint"].as_str(), view.body["acr_values"].as_str()), (Some("ada@example.com"), Some("mfa")));
+        let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
+        let back = app.accept_login(&setup, &challenge, json!({"subject": "u", "auth_time": an_hour_ago})).await;
+        let response = app.browse(&back).await;
+        let params = params_of(response.header("location").unwrap());
+        assert_eq!((params["error"].as_str(), params["state"].as_str()), ("login_required", "m1"), "a session older than max_age is refused");
+        let fresh = app.login_challenge(&setup, &query).await;
+        let back = app.accept_login(&setup, &fresh, json!({"subject": "u"})).await;
+        let params = params_of(app.browse(&back).await.header("location").unwrap());
+        assert!(params.contains_key("code"), "a sign-in just now satisfies both: {params:?}");
+        let future = app.post(&format!("/v1/auth-servers/{}/login-requests/{}/accept", setup.server_id, app.login_challenge(&setup, &query).await), json!({"subject": "u", "auth_time": chrono::Utc::now().timestamp() + 3600})).await;
+        assert_eq!(future.rule_for("auth_time").as_deref(), Some("max"), "{}", future.text);
+    }
+
     async fn implicit_and_form_post_responses_carry_tokens_where_they_should(app: TestApp) {
         let setup = app.interactive(false, json!({"grant_types": ["implicit", "authorization_code"], "response_types": ["token", "id_token", "code"]})).await;
         let query = [("response_type", "id_token token"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "i1"), ("nonce", "n-123")];
@@ -484,6 +506,12 @@ async fn an_expired_login_challenge_is_gone_and_a_forged_one_unknown() {
         state: None,
         nonce: None,
         code_challenge: Some(CHALLENGE.into()),
+        prompt: None,
+        max_age: None,
+        acr_values: None,
+        login_hint: None,
+        ui_locales: None,
+        requested_at: chrono::Utc::now().timestamp(),
     };
     let server_id = uuid::Uuid::parse_str(&setup.server_id).unwrap();
     let an_hour_ago = chrono::Utc::now() - chrono::TimeDelta::hours(1);

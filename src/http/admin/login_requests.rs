@@ -14,7 +14,7 @@ use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds};
 use crate::http::issuer::REJECTION_CODES;
 use crate::http::routes::{AUTHORIZE_SUFFIX, LOGIN_REQUEST, LOGIN_REQUEST_ACCEPT, LOGIN_REQUEST_REJECT};
-use crate::http::validate::{Body, object, present, string, strings};
+use crate::http::validate::{Body, integer, object, present, string, strings};
 use crate::http::{ApiError, AppState, Routes};
 use crate::oauth::flow::{self, Challenge, FlowError, Kind, Login, Opened, Outcome, Verifier};
 use crate::store;
@@ -34,6 +34,19 @@ struct LoginRequestView {
     redirect_uri: String,
     response_type: String,
     scope: Vec<String>,
+    /// What the client asked of the sign-in (OpenID Connect Core §3.1.2.1); the login page
+    /// honours them: `prompt=login` means sign the user in again, `max_age` bounds how long
+    /// ago the user may have signed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_age: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr_values: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ui_locales: Option<String>,
     expires_at: String,
 }
 
@@ -74,6 +87,11 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<LoginRe
         redirect_uri: request.redirect_uri,
         response_type: request.response_type,
         scope: request.scope,
+        prompt: request.prompt,
+        max_age: request.max_age,
+        acr_values: request.acr_values,
+        login_hint: request.login_hint,
+        ui_locales: request.ui_locales,
         expires_at: timestamp(opened.expires_at),
     }))
 }
@@ -141,15 +159,28 @@ async fn answer(
 
 async fn accept(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<Redirect>, ApiError> {
     let (server, opened) = open(&state, &ids).await?;
-    let mut body = Body::new(json, &["subject", "claims", "acr", "amr"]);
+    let mut body = Body::new(json, &["subject", "claims", "acr", "amr", "auth_time"]);
     let subject = body.required("subject", subject);
     let claims = body.optional("claims", user_claims);
     let acr = body.optional("acr", short_string);
     let amr = body.optional("amr", strings);
-    body.finish()?;
     let now = Utc::now();
-    let login =
-        Login { subject: present(subject)?, claims: claims.unwrap_or_default(), auth_time: now.timestamp(), acr, amr };
+    // When the user really signed in, for a login page that reuses its own session.
+    let auth_time = body.optional("auth_time", |v| {
+        let seconds = integer(v)?;
+        if seconds > now.timestamp() {
+            return Err(Invalid::max(now.timestamp()));
+        }
+        Ok(seconds)
+    });
+    body.finish()?;
+    let login = Login {
+        subject: present(subject)?,
+        claims: claims.unwrap_or_default(),
+        auth_time: auth_time.unwrap_or_else(|| now.timestamp()),
+        acr,
+        amr,
+    };
     answer(&state, &server, opened, Outcome::Accepted(login), now).await
 }
 

@@ -80,7 +80,7 @@ async fn begin(state: &AppState, issuer: &Issuer, params: &Params) -> Result<Res
             page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable; retry shortly")
         })?
         .ok_or_else(|| page(StatusCode::BAD_REQUEST, "Unknown client_id"))?;
-    let request = authorize::validate(params, &client.client, &issuer.entry.scopes).map_err(refused)?;
+    let request = authorize::validate(params, &client.client, &issuer.entry.scopes, Utc::now()).map_err(refused)?;
     let Some(login_uri) = client.client.login_uri.as_ref() else {
         return Err(page(StatusCode::BAD_REQUEST, "The client has no login_uri"));
     };
@@ -136,6 +136,18 @@ async fn resume(state: &AppState, issuer: &Issuer, sealed: &str) -> Response {
         return page(StatusCode::BAD_REQUEST, "The redirect_uri is no longer registered for this client");
     }
     let login = match outcome {
+        Outcome::Accepted(login)
+            if !authorize::authentication_fresh_enough(&request, login.auth_time, now.timestamp()) =>
+        {
+            let error = RedirectError {
+                redirect_uri: request.redirect_uri.clone(),
+                response_mode: request.response_mode,
+                state: request.state.clone(),
+                error: "login_required",
+                description: "The sign-in is older than max_age or prompt=login allows".to_owned(),
+            };
+            return refuse(issuer, AuthorizeError::Redirect(error));
+        }
         Outcome::Accepted(login) => login,
         Outcome::Rejected { error, description } => {
             let error = RedirectError {

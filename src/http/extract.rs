@@ -113,8 +113,35 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     }
 }
 
-/// Requires `Authorization: Bearer <admin token>` on every /v1 request.
-pub async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Who called a /v1 endpoint: the admin, or (on login-request endpoints only) a client with
+/// its own credentials, which the handler still has to check.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    Admin,
+    Client(crate::oauth::client_auth::Credentials),
+}
+
+/// Login pages answer login requests; they may use their client's credentials (HTTP Basic)
+/// instead of the admin token, so no login page needs a token that can change configuration.
+fn login_page_credentials(request: &Request) -> Option<crate::oauth::client_auth::Credentials> {
+    if request.uri().path().split('/').nth(4) != Some("login-requests") {
+        return None;
+    }
+    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    if !authorization.get(..6).is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic ")) {
+        return None;
+    }
+    crate::oauth::client_auth::credentials(Some(authorization), &crate::oauth::form::Form::default()).ok()
+}
+
+/// Requires `Authorization: Bearer <admin token>` on every /v1 request (or, for login
+/// requests, a client's Basic credentials; see [`Caller`]).
+pub async fn require_admin(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if let Some(credentials) = login_page_credentials(&request) {
+        request.extensions_mut().insert(Caller::Client(credentials));
+        return next.run(request).await;
+    }
+    request.extensions_mut().insert(Caller::Admin);
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -358,6 +358,33 @@ backend_tests! {
         assert_eq!(future.rule_for("auth_time").as_deref(), Some("max"), "{}", future.text);
     }
 
+    async fn a_login_page_may_answer_with_its_clients_credentials_but_only_for_that_client(app: TestApp) {
+        let setup = app.interactive(false, json!({})).await;
+        let challenge = app.login_challenge(&setup, &code_request("c1")).await;
+        let path = format!("/v1/auth-servers/{}/login-requests/{challenge}", setup.server_id);
+        let as_client = |id: &str, secret: &str, method: reqwest::Method, suffix: &str, body: Option<Value>| {
+            let mut request = app.http.request(method, app.url(&format!("{path}{suffix}"))).basic_auth(id, Some(secret));
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            app.send(request)
+        };
+        let secret = setup.secret.clone().unwrap();
+        assert_eq!(as_client(&setup.client_id, "wrong", reqwest::Method::GET, "", None).await.status, 401);
+        let other = app.interactive(false, json!({})).await;
+        let other_client = app.post(&format!("/v1/auth-servers/{}/clients", setup.server_id), json!({"name": "other", "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT], "login_uri": LOGIN, "response_types": ["code"]})).await;
+        let foreign = as_client(str_of(&other_client.body, "id"), str_of(&other_client.body, "client_secret"), reqwest::Method::POST, "/accept", Some(json!({"subject": "mallory"}))).await;
+        assert_eq!(foreign.status, 403, "{}", foreign.text);
+        let elsewhere = as_client(&other.client_id, other.secret.as_deref().unwrap(), reqwest::Method::GET, "", None).await;
+        assert_eq!(elsewhere.status, 401, "a client of another auth server is unknown here");
+        let view = as_client(&setup.client_id, &secret, reqwest::Method::GET, "", None).await;
+        assert_eq!(view.status, 200, "{}", view.text);
+        let accepted = as_client(&setup.client_id, &secret, reqwest::Method::POST, "/accept", Some(json!({"subject": "u-1"}))).await;
+        assert_eq!(accepted.status, 200, "{}", accepted.text);
+        let scopes = app.send(app.http.get(app.url(&format!("/v1/auth-servers/{}/scopes", setup.server_id))).basic_auth(&setup.client_id, Some(&secret))).await;
+        assert_eq!(scopes.status, 401, "client credentials open login requests only");
+    }
+
     async fn implicit_and_form_post_responses_carry_tokens_where_they_should(app: TestApp) {
         let setup = app.interactive(false, json!({"grant_types": ["implicit", "authorization_code"], "response_types": ["token", "id_token", "code"]})).await;
         let query = [("response_type", "id_token token"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "i1"), ("nonce", "n-123")];

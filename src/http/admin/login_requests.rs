@@ -3,15 +3,15 @@
 //! one was (reject). Modelled on Ory Hydra's login flow; the challenge itself carries the
 //! request, sealed, so nothing is stored until it is answered.
 
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::domain::{AuthServer, Invalid, check_length};
 use crate::http::error::ResultExt;
-use crate::http::extract::{ApiJson, PathIds};
+use crate::http::extract::{ApiJson, Caller, PathIds};
 use crate::http::issuer::REJECTION_CODES;
 use crate::http::routes::{AUTHORIZE_SUFFIX, LOGIN_REQUEST, LOGIN_REQUEST_ACCEPT, LOGIN_REQUEST_REJECT};
 use crate::http::validate::{Body, integer, object, present, string, strings};
@@ -55,6 +55,24 @@ struct Redirect {
     redirect_to: String,
 }
 
+/// The admin may answer any login request; a client, authenticated by its secret, only its own.
+async fn check_caller(state: &AppState, caller: &Caller, server: &AuthServer, client_id: &str) -> Result<(), ApiError> {
+    let Caller::Client(credentials) = caller else { return Ok(()) };
+    let entry = state
+        .cache
+        .client(server.id, &credentials.client_id)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(ApiError::unauthorized)?;
+    if !entry.has_secrets() || !state.cache.verify_secret(&entry, &credentials.secret).await {
+        return Err(ApiError::unauthorized());
+    }
+    if credentials.client_id != client_id {
+        return Err(ApiError::forbidden("A client may answer only its own login requests"));
+    }
+    Ok(())
+}
+
 async fn open(state: &AppState, ids: &PathIds) -> Result<(AuthServer, Opened<Challenge>), ApiError> {
     let auth_server_id = ids.auth_server()?;
     let server = store::auth_servers::get(&state.store, auth_server_id)
@@ -71,8 +89,13 @@ async fn open(state: &AppState, ids: &PathIds) -> Result<(AuthServer, Opened<Cha
     Ok((server, opened))
 }
 
-async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<LoginRequestView>, ApiError> {
+async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ids: PathIds,
+) -> Result<Json<LoginRequestView>, ApiError> {
     let (server, opened) = open(&state, &ids).await?;
+    check_caller(&state, &caller, &server, &opened.payload.request.client_id).await?;
     let request = opened.payload.request;
     let client = state
         .cache
@@ -157,8 +180,14 @@ async fn answer(
     Ok(Json(Redirect { redirect_to: format!("{issuer}{AUTHORIZE_SUFFIX}?{}", query.finish()) }))
 }
 
-async fn accept(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<Redirect>, ApiError> {
+async fn accept(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<Redirect>, ApiError> {
     let (server, opened) = open(&state, &ids).await?;
+    check_caller(&state, &caller, &server, &opened.payload.request.client_id).await?;
     let mut body = Body::new(json, &["subject", "claims", "acr", "amr", "auth_time"]);
     let subject = body.required("subject", subject);
     let claims = body.optional("claims", user_claims);
@@ -184,8 +213,14 @@ async fn accept(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     answer(&state, &server, opened, Outcome::Accepted(login), now).await
 }
 
-async fn reject(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<Redirect>, ApiError> {
+async fn reject(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<Redirect>, ApiError> {
     let (server, opened) = open(&state, &ids).await?;
+    check_caller(&state, &caller, &server, &opened.payload.request.client_id).await?;
     let mut body = Body::new(json, &["error", "error_description"]);
     let error = body.optional("error", |v| {
         let code = string(v)?;

@@ -195,6 +195,12 @@ backend_tests! {
         assert_eq!(renewed.subject().as_str(), "user-42");
         let reused = client.exchange_refresh_token(refresh).unwrap().request_async(&http).await;
         assert!(reused.is_err(), "a refresh token works once");
+        // Logging out: the public client revokes its refresh token with its client_id alone (RFC 7009 §2.1).
+        let latest = refreshed.refresh_token().unwrap().secret();
+        let revoked = app.send(app.http.post(format!("{}/oauth/revoke", setup.issuer)).form(&[("token", latest.as_str()), ("client_id", setup.client_id.as_str())])).await;
+        assert_eq!(revoked.status, 200, "{}", revoked.text);
+        let after = app.send(app.http.post(format!("{}/oauth/token", setup.issuer)).form(&[("grant_type", "refresh_token"), ("refresh_token", latest.as_str()), ("client_id", setup.client_id.as_str())])).await;
+        assert_eq!(after.body["error"], "invalid_grant");
     }
 
     async fn a_confidential_client_gets_tokens_and_a_replayed_code_revokes_them(app: TestApp) {

@@ -129,8 +129,9 @@ fn subject(value: Value) -> Result<String, Invalid> {
     Ok(subject)
 }
 
-/// Claims about the user travel in sealed codes and token records; they stay small.
-const MAX_CLAIMS_BYTES: usize = 16 * 1024;
+/// Claims about the user travel inside authorization codes, which travel in URLs: kept small
+/// enough that a code fits the 8 KiB request lines of common proxies.
+const MAX_CLAIMS_BYTES: usize = 4 * 1024;
 
 /// Claims about the user; names Tessera sets itself are refused.
 fn user_claims(value: Value) -> Result<Map<String, Value>, Invalid> {

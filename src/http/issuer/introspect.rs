@@ -20,7 +20,7 @@ pub async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthReply> {
-    let (_, verified) = presented_token(&state, &issuer, &headers, &body, Utc::now()).await?;
+    let (_, verified) = presented_token(&state, &issuer, &headers, &body, Utc::now(), false).await?;
     let answer = match verified {
         Some(claims) if client_exists(&state, &issuer, &claims).await => introspect::active_response(&claims),
         _ => introspect::inactive_response(),

@@ -151,15 +151,22 @@ pub fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
 
 /// A token presented by an authenticated client (introspection, revocation): the caller and,
 /// when the token is one of this issuer's and in force, its claims.
+/// Introspection requires an authenticated client; revocation also accepts a public client
+/// identified by `client_id` (RFC 7009 §2.1), since it can only revoke its own tokens.
 pub async fn presented_token(
     state: &AppState,
     issuer: &Issuer,
     headers: &HeaderMap,
     body: &[u8],
     now: chrono::DateTime<Utc>,
+    public_clients: bool,
 ) -> Result<(Arc<ClientEntry>, Option<serde_json::Map<String, serde_json::Value>>), OAuthError> {
     let form = read_form(headers, body)?;
-    let caller = authenticate(state, issuer, headers, &form).await?;
+    let caller = if public_clients {
+        identify(state, issuer, headers, &form).await?
+    } else {
+        authenticate(state, issuer, headers, &form).await?
+    };
     let token = form.require("token")?;
     let claims = crate::oauth::introspect::verify(token, &issuer.entry.verifiers, &issuer.issuer, now, |jti| {
         state.cache.is_revoked(jti)

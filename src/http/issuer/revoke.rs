@@ -22,7 +22,7 @@ pub async fn revoke(
     body: Bytes,
 ) -> Result<Response, OAuthReply> {
     let now = Utc::now();
-    let (caller, claims) = presented_token(&state, &issuer, &headers, &body, now).await?;
+    let (caller, claims) = presented_token(&state, &issuer, &headers, &body, now, true).await?;
     let Some(claims) = claims else {
         revoke_refresh_token(&state, &issuer, &caller.client, &headers, &body, now).await?;
         return Ok((StatusCode::OK, no_store()).into_response());

@@ -70,6 +70,7 @@ pub fn validate(
     client: &Client,
     scopes: &[Scope],
     now: chrono::DateTime<chrono::Utc>,
+    browser: &str,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     let redirect_uri = redirect_uri(params, client)?;
     let state = params.get("state").map(String::as_str);
@@ -127,6 +128,7 @@ pub fn validate(
         login_hint,
         ui_locales,
         requested_at: now.timestamp(),
+        browser: browser.to_owned(),
     })
 }
 
@@ -446,7 +448,7 @@ mod tests {
 
     #[test]
     fn a_code_request_with_pkce_is_accepted() {
-        let request = validate(&params(&base()), &client(true), &[], Utc::now()).unwrap();
+        let request = validate(&params(&base()), &client(true), &[], Utc::now(), "b").unwrap();
         assert_eq!(request.response_type, "code");
         assert_eq!(request.response_mode, ResponseMode::Query);
         assert_eq!(request.scope, vec!["openid"]);
@@ -461,13 +463,13 @@ mod tests {
             (vec![("redirect_uri", Some("https://app.example.com/cb/"))], "must match exactly"),
             (vec![("redirect_uri", None)], "required in OpenID Connect requests"),
         ] {
-            match validate(&with(&changes), &client(false), &[], Utc::now()) {
+            match validate(&with(&changes), &client(false), &[], Utc::now(), "b") {
                 Err(AuthorizeError::Page(text)) => assert!(text.contains(message), "{text}"),
                 other => panic!("{changes:?}: {other:?}"),
             }
         }
         let omitted =
-            validate(&with(&[("redirect_uri", None), ("scope", None)]), &client(false), &[], Utc::now()).unwrap();
+            validate(&with(&[("redirect_uri", None), ("scope", None)]), &client(false), &[], Utc::now(), "b").unwrap();
         assert_eq!(omitted.redirect_uri, "https://app.example.com/cb", "the only registered URI");
     }
 
@@ -492,7 +494,7 @@ mod tests {
             (vec![("max_age", Some("soon"))], "invalid_request"),
         ];
         for (changes, expected) in cases {
-            let (error, description, _) = redirected(validate(&with(&changes), &confidential, &[], Utc::now()));
+            let (error, description, _) = redirected(validate(&with(&changes), &confidential, &[], Utc::now(), "b"));
             assert_eq!(error, expected, "{changes:?}: {description}");
         }
     }
@@ -500,17 +502,23 @@ mod tests {
     #[test]
     fn public_clients_must_use_pkce_and_clients_need_the_grant_and_a_login_page() {
         let no_pkce = with(&[("code_challenge", None), ("code_challenge_method", None)]);
-        assert_eq!(redirected(validate(&no_pkce, &client(true), &[], Utc::now())).0, "invalid_request");
-        assert!(validate(&no_pkce, &client(false), &[], Utc::now()).is_ok(), "confidential clients may omit PKCE");
+        assert_eq!(redirected(validate(&no_pkce, &client(true), &[], Utc::now(), "b")).0, "invalid_request");
+        assert!(validate(&no_pkce, &client(false), &[], Utc::now(), "b").is_ok(), "confidential clients may omit PKCE");
         let mut without_grant = client(false);
         without_grant.grant_types = vec![GrantType::ClientCredentials];
-        assert_eq!(redirected(validate(&params(&base()), &without_grant, &[], Utc::now())).0, "unauthorized_client");
+        assert_eq!(
+            redirected(validate(&params(&base()), &without_grant, &[], Utc::now(), "b")).0,
+            "unauthorized_client"
+        );
         let mut without_type = client(false);
         without_type.response_types = vec![ResponseType::Token];
-        assert_eq!(redirected(validate(&params(&base()), &without_type, &[], Utc::now())).0, "unauthorized_client");
+        assert_eq!(
+            redirected(validate(&params(&base()), &without_type, &[], Utc::now(), "b")).0,
+            "unauthorized_client"
+        );
         let mut without_login = client(false);
         without_login.login_uri = None;
-        let (error, description, _) = redirected(validate(&params(&base()), &without_login, &[], Utc::now()));
+        let (error, description, _) = redirected(validate(&params(&base()), &without_login, &[], Utc::now(), "b"));
         assert_eq!(
             (error, description.as_str()),
             ("unauthorized_client", "The client has no login_uri to sign users in")
@@ -524,25 +532,31 @@ mod tests {
             &client(false),
             &[],
             Utc::now(),
+            "b",
         )
         .unwrap();
         assert_eq!((request.response_type.as_str(), request.response_mode), ("id_token token", ResponseMode::Fragment));
         assert_eq!(request.nonce.as_deref(), Some("n-1"));
         let (_, _, mode) =
-            redirected(validate(&with(&[("response_type", Some("id_token"))]), &client(false), &[], Utc::now()));
+            redirected(validate(&with(&[("response_type", Some("id_token"))]), &client(false), &[], Utc::now(), "b"));
         assert_eq!(mode, ResponseMode::Fragment, "errors use the response's mode too");
     }
 
     #[test]
     fn max_age_and_prompt_login_demand_a_recent_sign_in() {
-        let request =
-            validate(&with(&[("max_age", Some("60")), ("prompt", Some("login"))]), &client(false), &[], Utc::now())
-                .unwrap();
+        let request = validate(
+            &with(&[("max_age", Some("60")), ("prompt", Some("login"))]),
+            &client(false),
+            &[],
+            Utc::now(),
+            "b",
+        )
+        .unwrap();
         let now = request.requested_at;
         assert!(authentication_fresh_enough(&request, now, now + 30));
         assert!(!authentication_fresh_enough(&request, now - 1, now), "before the request: not a new sign-in");
         assert!(!authentication_fresh_enough(&request, now, now + 61), "older than max_age");
-        let lax = validate(&params(&base()), &client(false), &[], Utc::now()).unwrap();
+        let lax = validate(&params(&base()), &client(false), &[], Utc::now(), "b").unwrap();
         assert!(authentication_fresh_enough(&lax, 0, now), "without either, any sign-in does");
     }
 

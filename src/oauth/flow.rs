@@ -51,6 +51,44 @@ pub struct AuthorizationRequest {
     pub ui_locales: Option<String>,
     /// When the request arrived (Unix seconds): `prompt=login` needs a sign-in after it.
     pub requested_at: i64,
+    /// Digest of the cookie set on the browser that made the request: the sign-in completes
+    /// only in that browser (no login CSRF, no sign-in injected into another browser).
+    pub browser: String,
+}
+
+/// The cookie that binds a sign-in to the browser that started it: a random value, its
+/// digest sealed into the request, and a name derived from the digest so that parallel
+/// sign-ins in one browser do not overwrite each other.
+pub struct BrowserBinding {
+    pub cookie_name: String,
+    pub cookie_value: String,
+    pub digest: String,
+}
+
+impl BrowserBinding {
+    pub fn generate() -> BrowserBinding {
+        let value = crate::domain::random::alphanumeric(43);
+        let digest = Self::digest_of(&value);
+        BrowserBinding { cookie_name: Self::cookie_name(&digest), cookie_value: value, digest }
+    }
+
+    pub fn digest_of(value: &str) -> String {
+        use sha2::Digest;
+        URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(value.as_bytes()))
+    }
+
+    pub fn cookie_name(digest: &str) -> String {
+        let prefix: String = digest.chars().filter(char::is_ascii_alphanumeric).take(12).collect();
+        format!("tessera_signin_{prefix}")
+    }
+
+    /// Whether `cookie_header` holds the cookie of the request whose digest is `digest`.
+    pub fn presented_in(cookie_header: &str, digest: &str) -> bool {
+        let name = Self::cookie_name(digest);
+        cookie_header.split(';').filter_map(|pair| pair.trim().split_once('=')).any(|(key, value)| {
+            key == name && subtle::ConstantTimeEq::ct_eq(Self::digest_of(value).as_bytes(), digest.as_bytes()).into()
+        })
+    }
 }
 
 impl AuthorizationRequest {
@@ -283,6 +321,7 @@ mod tests {
             login_hint: None,
             ui_locales: None,
             requested_at: 0,
+            browser: String::new(),
         }
     }
 
@@ -310,6 +349,18 @@ mod tests {
         assert!(sealer.open::<Challenge>(Kind::Challenge, server, &tampered, now).is_err());
         assert!(sealer.open::<Challenge>(Kind::Challenge, server, "", now).is_err());
         assert!(sealer.open::<Challenge>(Kind::Challenge, server, "!!!", now).is_err());
+    }
+
+    #[test]
+    fn a_browser_binding_is_recognised_only_with_its_own_cookie() {
+        let binding = BrowserBinding::generate();
+        let header = format!("other=1; {}={}; x=y", binding.cookie_name, binding.cookie_value);
+        assert!(BrowserBinding::presented_in(&header, &binding.digest));
+        let other = BrowserBinding::generate();
+        assert!(!BrowserBinding::presented_in(&header, &other.digest));
+        let forged = format!("{}=guess", binding.cookie_name);
+        assert!(!BrowserBinding::presented_in(&forged, &binding.digest));
+        assert!(!BrowserBinding::presented_in("", &binding.digest));
     }
 
     #[test]

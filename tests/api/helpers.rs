@@ -178,6 +178,8 @@ impl TestApp {
             // Redirects are part of what the tests check (the authorization endpoint's), so none is followed.
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // A browser's cookie jar: sign-ins are bound to the browser that started them.
+                .cookie_store(true)
                 .build()
                 .expect("client builds"),
             shutdown: Some(tx),

@@ -364,6 +364,23 @@ backend_tests! {
         assert_eq!(future.rule_for("auth_time").as_deref(), Some("max"), "{}", future.text);
     }
 
+    async fn a_sign_in_completes_only_in_the_browser_that_started_it(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        let started = app.browse(&authorize_url(&setup, &code_request("b1"))).await;
+        let cookie = started.header("set-cookie").unwrap().to_owned();
+        assert!(cookie.starts_with("tessera_signin_") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        let challenge = params_of(started.header("location").unwrap())["login_challenge"].clone();
+        let back = app.accept_login(&setup, &challenge, json!({"subject": "victim"})).await;
+        // The attacker's browser (no cookie) cannot complete it, and does not use it up.
+        let elsewhere = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let stolen = elsewhere.get(&back).send().await.unwrap();
+        assert_eq!(stolen.status(), 400);
+        assert!(stolen.text().await.unwrap().contains("another browser"));
+        let completed = app.browse(&back).await;
+        assert_eq!(completed.status, 303, "{}", completed.text);
+        assert!(params_of(completed.header("location").unwrap()).contains_key("code"));
+    }
+
     async fn a_login_page_may_answer_with_its_clients_credentials_but_only_for_that_client(app: TestApp) {
         let setup = app.interactive(false, json!({})).await;
         let challenge = app.login_challenge(&setup, &code_request("c1")).await;
@@ -545,6 +562,7 @@ async fn an_expired_login_challenge_is_gone_and_a_forged_one_unknown() {
         login_hint: None,
         ui_locales: None,
         requested_at: chrono::Utc::now().timestamp(),
+        browser: String::new(),
     };
     let server_id = uuid::Uuid::parse_str(&setup.server_id).unwrap();
     let an_hour_ago = chrono::Utc::now() - chrono::TimeDelta::hours(1);

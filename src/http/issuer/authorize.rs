@@ -11,7 +11,7 @@ use chrono::Utc;
 use crate::http::AppState;
 use crate::oauth::OAuthError;
 use crate::oauth::authorize::{self, AuthorizeError, Delivery, Params, RedirectError};
-use crate::oauth::flow::{self, AuthorizationRequest, Challenge, Code, Kind, Login, Outcome, Verifier};
+use crate::oauth::flow::{self, AuthorizationRequest, BrowserBinding, Challenge, Code, Kind, Login, Outcome, Verifier};
 use crate::oauth::issue::Alongside;
 use crate::store;
 
@@ -31,7 +31,8 @@ pub async fn authorize(
         Err(message) => return page(StatusCode::BAD_REQUEST, &message),
     };
     if let Some(verifier) = params.get("login_verifier") {
-        return resume(&state, &issuer, verifier).await;
+        let cookies = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        return resume(&state, &issuer, verifier, cookies).await;
     }
     match begin(&state, &issuer, &params).await {
         Ok(response) | Err(response) => response,
@@ -80,7 +81,9 @@ async fn begin(state: &AppState, issuer: &Issuer, params: &Params) -> Result<Res
             page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable; retry shortly")
         })?
         .ok_or_else(|| page(StatusCode::BAD_REQUEST, "Unknown client_id"))?;
-    let request = authorize::validate(params, &client.client, &issuer.entry.scopes, Utc::now()).map_err(refused)?;
+    let binding = BrowserBinding::generate();
+    let request = authorize::validate(params, &client.client, &issuer.entry.scopes, Utc::now(), &binding.digest)
+        .map_err(refused)?;
     let Some(login_uri) = client.client.login_uri.as_ref() else {
         return Err(page(StatusCode::BAD_REQUEST, "The client has no login_uri"));
     };
@@ -94,11 +97,22 @@ async fn begin(state: &AppState, issuer: &Issuer, params: &Params) -> Result<Res
     let separator = if login_uri.as_str().contains('?') { '&' } else { '?' };
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
     serializer.append_pair("login_challenge", &challenge);
-    Ok(see_other(&format!("{}{separator}{}", login_uri.as_str(), serializer.finish())))
+    let mut response = see_other(&format!("{}{separator}{}", login_uri.as_str(), serializer.finish()));
+    let secure = if issuer.issuer.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        binding.cookie_name,
+        binding.cookie_value,
+        flow::CHALLENGE_SECONDS + flow::VERIFIER_SECONDS
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 /// The browser is back from the login page: answer the client with what it asked for.
-async fn resume(state: &AppState, issuer: &Issuer, sealed: &str) -> Response {
+async fn resume(state: &AppState, issuer: &Issuer, sealed: &str, cookies: &str) -> Response {
     let now = Utc::now();
     let server_id = issuer.entry.server.id;
     let sealer = match state.flows.sealer().await {
@@ -112,6 +126,13 @@ async fn resume(state: &AppState, issuer: &Issuer, sealed: &str) -> Response {
         Ok(opened) => opened,
         Err(e) => return page(StatusCode::BAD_REQUEST, &format!("The sign-in cannot continue: {e}")),
     };
+    // Checked before the verifier is used up, so the right browser can still complete it.
+    if !BrowserBinding::presented_in(cookies, &opened.payload.request.browser) {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in was started in another browser (or its cookie was blocked); start again from the application",
+        );
+    }
     match store::grants::mark_used(&state.store, opened.id, server_id, Kind::Verifier.as_str(), opened.expires_at).await
     {
         Ok(true) => {}

@@ -25,10 +25,26 @@ pub async fn mark_used(
     Ok(inserted == 1)
 }
 
-/// Records what a used artefact issued (token ids as a JSON list), for revocation on replay.
-pub async fn record_issued(store: &Store, id: Uuid, tokens: &str) -> Result<()> {
-    store.db().execute("UPDATE used_grants SET tokens = $2 WHERE id = $1", args![id, tokens]).await?;
-    Ok(())
+/// Marks that a used artefact was presented again. True when its first use is still issuing
+/// (nothing recorded yet): that use will then find the mark and revoke what it issued.
+pub async fn mark_replayed(store: &Store, id: Uuid) -> Result<bool> {
+    let marked = store
+        .db()
+        .execute("UPDATE used_grants SET tokens = $2 WHERE id = $1 AND tokens = '[]'", args![id, REPLAYED])
+        .await?;
+    Ok(marked == 1)
+}
+
+const REPLAYED: &str = "\"replayed\"";
+
+/// Records what a used artefact issued (token ids as a JSON list), for revocation on replay;
+/// false when a replay arrived in the meantime, so what was issued must be revoked at once.
+pub async fn record_issued(store: &Store, id: Uuid, tokens: &str) -> Result<bool> {
+    let recorded = store
+        .db()
+        .execute("UPDATE used_grants SET tokens = $2 WHERE id = $1 AND tokens = '[]'", args![id, tokens])
+        .await?;
+    Ok(recorded == 1)
 }
 
 /// What a used artefact issued (a JSON list), if it was used.

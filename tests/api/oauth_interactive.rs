@@ -235,6 +235,13 @@ backend_tests! {
         let replay = exchange(callback["code"].clone()).await;
         assert_eq!((replay.status, replay.body["error"].as_str()), (400, Some("invalid_grant")), "{}", replay.text);
         assert_eq!(introspect(access).await.body["active"], false, "what the code issued is revoked");
+        // Two redemptions racing: whichever order, the replay leaves no live token behind.
+        let callback = app.sign_in(&setup, &code_request("s2"), "user-1").await;
+        let (a, b) = futures::join!(exchange(callback["code"].clone()), exchange(callback["code"].clone()));
+        assert!(a.status != 200 || b.status != 200, "one code, at most one answer: {} / {}", a.text, b.text);
+        for winner in [a, b].iter().filter(|r| r.status == 200) {
+            assert_eq!(introspect(str_of(&winner.body, "access_token").to_owned()).await.body["active"], false);
+        }
     }
 
     async fn the_token_endpoint_refuses_codes_that_do_not_check_out(app: TestApp) {

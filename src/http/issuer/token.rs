@@ -157,8 +157,17 @@ async fn authorization_code(
     if refresh.is_some() {
         issued.push(json!({ "family": family }));
     }
-    if let Err(e) = store::grants::record_issued(&state.store, opened.id, &json!(issued).to_string()).await {
-        tracing::warn!(error = %e, "cannot record what an authorization code issued");
+    let issued = json!(issued).to_string();
+    match store::grants::record_issued(&state.store, opened.id, &issued).await {
+        Ok(true) => {}
+        Ok(false) => {
+            // The code was replayed while these tokens were being minted: they go at once.
+            revoke_listed_grant(state, issuer, &issued, now).await;
+            return Err(
+                OAuthError::invalid_grant("The authorization code was used twice; what it issued is revoked").into()
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot record what an authorization code issued"),
     }
     // OpenID Connect Core §3.1.3.3: an ID token when openid was granted.
     let id_token = request.scope.iter().any(|s| s == "openid").then_some(request);
@@ -348,6 +357,12 @@ fn refreshed_request(
 
 /// RFC 6749 §4.1.2: a replayed code revokes the tokens its first use issued.
 async fn revoke_issued(state: &AppState, issuer: &Issuer, code_id: Uuid, now: DateTime<Utc>) {
+    match store::grants::mark_replayed(&state.store, code_id).await {
+        // The first use is still minting; it will find the mark and revoke its own tokens.
+        Ok(true) => return,
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot mark a replayed code"),
+    }
     let issued = match store::grants::issued(&state.store, code_id).await {
         Ok(Some(issued)) => issued,
         Ok(None) => return,
@@ -356,7 +371,12 @@ async fn revoke_issued(state: &AppState, issuer: &Issuer, code_id: Uuid, now: Da
             return;
         }
     };
-    let listed: Vec<serde_json::Value> = serde_json::from_str(&issued).unwrap_or_default();
+    revoke_listed_grant(state, issuer, &issued, now).await;
+}
+
+/// Revokes what a code issued, as recorded: access tokens and refresh families.
+async fn revoke_listed_grant(state: &AppState, issuer: &Issuer, issued: &str, now: DateTime<Utc>) {
+    let listed: Vec<serde_json::Value> = serde_json::from_str(issued).unwrap_or_default();
     let mut tokens = Vec::new();
     for entry in listed {
         // The refresh family the code started goes too.

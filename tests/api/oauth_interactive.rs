@@ -388,6 +388,28 @@ backend_tests! {
         assert!(params_of(completed.header("location").unwrap()).contains_key("code"));
     }
 
+    async fn a_sign_in_started_on_one_node_finishes_on_another(app: TestApp) {
+        let setup = app.interactive(true, json!({})).await;
+        let other = app.spawn_second_node().await;
+        let on_other = |url: &str| url.replacen(&app.address, &other.address, 1);
+        let challenge = app.login_challenge(&setup, &code_request("n1")).await;
+        let accept = format!("/v1/auth-servers/{}/login-requests/{challenge}/accept", setup.server_id);
+        let accepted = other.post(&accept, json!({"subject": "roaming"})).await;
+        assert_eq!(accepted.status, 200, "the other node opens this node's challenge: {}", accepted.text);
+        let back = app.browse(&on_other(str_of(&accepted.body, "redirect_to"))).await;
+        assert_eq!(back.status, 303, "{}", back.text);
+        let code = params_of(back.header("location").unwrap())["code"].clone();
+        let form = [("grant_type", "authorization_code"), ("client_id", setup.client_id.as_str()), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
+        let tokens = app.send(app.http.post(format!("{}/oauth/token", setup.issuer)).form(&form)).await;
+        assert_eq!(tokens.status, 200, "{}", tokens.text);
+        let userinfo = || app.send(app.http.get(on_other(&format!("{}/userinfo", setup.issuer))).bearer_auth(str_of(&tokens.body, "access_token")));
+        let info = userinfo().await;
+        assert_eq!((info.status, info.body["sub"].as_str()), (200, Some("roaming")), "{}", info.text);
+        let replay = app.send(app.http.post(on_other(&format!("{}/oauth/token", setup.issuer))).form(&form)).await;
+        assert_eq!(replay.body["error"], "invalid_grant", "single use holds across nodes");
+        assert_eq!(userinfo().await.status, 401, "and the replay revoked what the first node issued");
+    }
+
     async fn a_login_page_may_answer_with_its_clients_credentials_but_only_for_that_client(app: TestApp) {
         let setup = app.interactive(false, json!({})).await;
         let challenge = app.login_challenge(&setup, &code_request("c1")).await;

@@ -313,6 +313,12 @@ backend_tests! {
         let mut unknown_scope = code_request("st");
         unknown_scope[2] = ("scope", "openid admin");
         assert_eq!(redirected(unknown_scope).await["error"], "invalid_scope");
+        // Exact matching (RFC 9700 §4.1.3): no normalisation, no prefixes, no added query.
+        for variant in ["HTTP://127.0.0.1:7777/callback", "http://127.0.0.1:7777/callback/", "http://127.0.0.1:7777/Callback", "http://127.0.0.1:7777/callback?x=1", "http://127.0.0.1:7777/callback#f", "http://user@127.0.0.1:7777/callback"] {
+            let url = authorize_url(&setup, &[("response_type", "code"), ("redirect_uri", variant), ("code_challenge", CHALLENGE), ("code_challenge_method", "S256")]);
+            let response = app.browse(&url).await;
+            assert_eq!((response.status, response.header("location")), (400, None), "{variant}");
+        }
         let no_login = app.interactive(true, json!({"login_uri": null})).await;
         let url = authorize_url(&no_login, &code_request("st"));
         let response = app.browse(&url).await;
@@ -452,12 +458,14 @@ backend_tests! {
         let location = response.header("location").unwrap();
         assert!(location.contains('#'), "implicit errors go in the fragment: {location}");
         assert_eq!(params_of(location)["error"], "invalid_request");
-        let form_post = [("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "f1"), ("response_mode", "form_post")];
+        let form_post = [("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid"), ("state", "f1\"><script>alert(1)</script>"), ("response_mode", "form_post")];
         let challenge = app.login_challenge(&setup, &form_post).await;
         let back = app.accept_login(&setup, &challenge, json!({"subject": "u"})).await;
         let page = app.browse(&back).await;
         assert_eq!(page.status, 200);
-        assert!(page.text.contains(&format!("action=\"{REDIRECT}\"")) && page.text.contains("name=\"code\"") && page.text.contains("value=\"f1\""), "{}", page.text);
+        assert!(page.text.contains(&format!("action=\"{REDIRECT}\"")) && page.text.contains("name=\"code\""), "{}", page.text);
+        assert!(page.text.contains("value=\"f1&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""), "state is escaped: {}", page.text);
+        assert!(!page.text.contains("<script>alert"), "{}", page.text);
     }
 
     async fn userinfo_answers_bearer_errors_per_rfc_6750(app: TestApp) {

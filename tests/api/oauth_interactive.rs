@@ -232,6 +232,8 @@ backend_tests! {
         };
         assert_eq!(introspect(access.clone()).await.body["active"], true);
         assert_eq!(introspect(str_of(&first.body, "id_token").to_owned()).await.body["active"], false);
+        let id_at_userinfo = app.send(app.http.get(format!("{}/userinfo", setup.issuer)).bearer_auth(str_of(&first.body, "id_token"))).await;
+        assert_eq!(id_at_userinfo.status, 401, "an ID token is not an access token");
         let replay = exchange(callback["code"].clone()).await;
         assert_eq!((replay.status, replay.body["error"].as_str()), (400, Some("invalid_grant")), "{}", replay.text);
         assert_eq!(introspect(access).await.body["active"], false, "what the code issued is revoked");

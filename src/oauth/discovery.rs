@@ -41,7 +41,8 @@ pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], cl
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": token_auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods,
-        "revocation_endpoint_auth_methods_supported": auth_methods,
+        // RFC 7009 §2.1: public clients revoke their own tokens with `client_id` alone.
+        "revocation_endpoint_auth_methods_supported": token_auth_methods,
         "id_token_signing_alg_values_supported": [server.signing_algorithm.as_str()],
         "claims_supported": claims_supported,
     })

@@ -499,6 +499,8 @@ backend_tests! {
         assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
         assert!(metadata["grant_types_supported"].as_array().unwrap().contains(&json!("authorization_code")));
         assert!(metadata["token_endpoint_auth_methods_supported"].as_array().unwrap().contains(&json!("none")));
+        assert!(metadata["revocation_endpoint_auth_methods_supported"].as_array().unwrap().contains(&json!("none")));
+        assert!(!metadata["introspection_endpoint_auth_methods_supported"].as_array().unwrap().contains(&json!("none")));
     }
 }
 

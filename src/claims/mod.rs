@@ -12,9 +12,9 @@ use serde_json::Value;
 use crate::domain::{AuthServer, Claim, Client, Invalid, Scope};
 use template::Template;
 
-/// Claims that Tessera sets itself; a custom claim may not use these names (RFC 7519 §4.1,
-/// RFC 9068 §2.2, OpenID Connect Core §2 and §5.1).
-pub const REGISTERED: &[&str] = &[
+/// Registered claims Tessera sets itself (RFC 7519 §4.1, RFC 9068 §2.2, OpenID Connect Core
+/// §2); discovery lists them in `claims_supported`.
+pub const SET_BY_TESSERA: &[&str] = &[
     "iss",
     "sub",
     "aud",
@@ -31,13 +31,15 @@ pub const REGISTERED: &[&str] = &[
     "azp",
     "at_hash",
     "c_hash",
-    "cnf",
-    "act",
-    "may_act",
 ];
 
+/// Registered claims Tessera does not issue but whose meaning (RFC 7800, RFC 8693) a custom
+/// claim must not borrow.
+const RESERVED: &[&str] = &["cnf", "act", "may_act"];
+
+/// Whether a custom claim may not use this name.
 pub fn is_registered(name: &str) -> bool {
-    REGISTERED.contains(&name)
+    SET_BY_TESSERA.contains(&name) || RESERVED.contains(&name)
 }
 
 /// Whether `claim` goes into a token granted `granted`, by the inclusion rules of Kong

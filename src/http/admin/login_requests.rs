@@ -73,7 +73,8 @@ async fn check_caller(state: &AppState, caller: &Caller, server: &AuthServer, cl
     Ok(())
 }
 
-async fn open(state: &AppState, ids: &PathIds) -> Result<(AuthServer, Opened<Challenge>), ApiError> {
+/// The auth server and the opened challenge, once the caller may see it.
+async fn open(state: &AppState, caller: &Caller, ids: &PathIds) -> Result<(AuthServer, Opened<Challenge>), ApiError> {
     let auth_server_id = ids.auth_server()?;
     let server = store::auth_servers::get(&state.store, auth_server_id)
         .await
@@ -86,6 +87,7 @@ async fn open(state: &AppState, ids: &PathIds) -> Result<(AuthServer, Opened<Cha
                 _ => ApiError::not_found("Login request not found"),
             },
         )?;
+    check_caller(state, caller, &server, &opened.payload.request.client_id).await?;
     Ok((server, opened))
 }
 
@@ -94,8 +96,7 @@ async fn get(
     Extension(caller): Extension<Caller>,
     ids: PathIds,
 ) -> Result<Json<LoginRequestView>, ApiError> {
-    let (server, opened) = open(&state, &ids).await?;
-    check_caller(&state, &caller, &server, &opened.payload.request.client_id).await?;
+    let (server, opened) = open(&state, &caller, &ids).await?;
     let request = opened.payload.request;
     let client = state
         .cache
@@ -187,8 +188,7 @@ async fn accept(
     ids: PathIds,
     json: ApiJson,
 ) -> Result<Json<Redirect>, ApiError> {
-    let (server, opened) = open(&state, &ids).await?;
-    check_caller(&state, &caller, &server, &opened.payload.request.client_id).await?;
+    let (server, opened) = open(&state, &caller, &ids).await?;
     let mut body = Body::new(json, &["subject", "claims", "acr", "amr", "auth_time"]);
     let subject = body.required("subject", subject);
     let claims = body.optional("claims", user_claims);
@@ -220,8 +220,7 @@ async fn reject(
     ids: PathIds,
     json: ApiJson,
 ) -> Result<Json<Redirect>, ApiError> {
-    let (server, opened) = open(&state, &ids).await?;
-    check_caller(&state, &caller, &server, &opened.payload.request.client_id).await?;
+    let (server, opened) = open(&state, &caller, &ids).await?;
     let mut body = Body::new(json, &["error", "error_description"]);
     let error = body.optional("error", |v| {
         let code = string(v)?;

@@ -30,26 +30,7 @@ fn document(issuer: &Issuer) -> Value {
         userinfo: format!("{base}{USERINFO_SUFFIX}"),
     };
     let entry = &issuer.entry;
-    let mut claims: Vec<String> = [
-        "iss",
-        "sub",
-        "aud",
-        "exp",
-        "nbf",
-        "iat",
-        "jti",
-        "client_id",
-        "scope",
-        "auth_time",
-        "nonce",
-        "azp",
-        "at_hash",
-        "c_hash",
-        "acr",
-        "amr",
-    ]
-    .map(String::from)
-    .into();
+    let mut claims: Vec<String> = crate::claims::SET_BY_TESSERA.iter().map(|name| (*name).to_owned()).collect();
     for claim in entry.claims.iter().map(|c| &c.claim).filter(|c| c.enabled) {
         if !claims.iter().any(|name| name == claim.name.as_str()) {
             claims.push(claim.name.as_str().to_owned());

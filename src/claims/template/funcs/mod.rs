@@ -149,13 +149,6 @@ pub fn lookup(name: &str) -> Option<&'static Func> {
     REGISTRY.get(name).copied()
 }
 
-/// Every function name, sorted (for docs and "did you mean").
-pub fn names() -> Vec<&'static str> {
-    let mut names: Vec<_> = REGISTRY.keys().copied().collect();
-    names.sort_unstable();
-    names
-}
-
 // ---- argument helpers shared by the families ----
 
 /// A `string` parameter, as Go's template engine checks it: strings pass; nil (a missing
@@ -183,15 +176,6 @@ pub fn int_arg(args: &[Value], index: usize) -> Result<i64, FuncError> {
 /// Go's error for nil (a missing map key, `nil`) passed where a non-nillable type is expected.
 pub fn invalid_value(expected: &str) -> FuncError {
     FuncError::new(format!("invalid value; expected {expected}"))
-}
-
-/// A list parameter (`[]interface{}`); nil is an empty list.
-pub fn list_arg(args: &[Value], index: usize) -> Result<&[Value], FuncError> {
-    match args.get(index) {
-        Some(Value::List(items)) => Ok(items),
-        Some(Value::Nil) | None => Ok(&[]),
-        Some(other) => Err(wrong_type(index, "[]interface {}", other)),
-    }
 }
 
 /// A map parameter (`map[string]interface{}`): a `map[string]string` (labels) is a type

@@ -220,28 +220,17 @@ fn response_type(
     Ok(names.join(" "))
 }
 
-/// RFC 6749 §3.3, plus OpenID Connect's `openid`, which every auth server understands
-/// without it being defined as a scope.
+/// RFC 6749 §3.3, with OpenID Connect's built-in `openid` ([`scope::grant_with_openid`]).
 fn granted_scope(
     params: &Params,
     client: &Client,
     scopes: &[Scope],
     reply: &Reply<'_>,
 ) -> Result<(Vec<String>, bool), AuthorizeError> {
-    let requested = params.get("scope").map(String::as_str).unwrap_or_default();
-    let openid = requested.split(' ').any(|s| s == "openid");
-    let others: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty() && *s != "openid").collect();
-    let joined = others.join(" ");
-    let defined_openid = scopes.iter().any(|s| s.name.as_str() == "openid");
-    let request = if defined_openid && openid { requested.to_owned() } else { joined };
-    let granted = scope::grant(Some(request.as_str()).filter(|r| !r.is_empty()), scopes, client)
-        .map_err(|e| reply.error("invalid_scope", e.description))?;
-    let mut names: Vec<String> = Vec::new();
-    if openid && !defined_openid {
-        names.push("openid".to_owned());
-    }
-    names.extend(granted.iter().map(|s| s.name.as_str().to_owned()));
-    Ok((names, !others.is_empty()))
+    let requested = params.get("scope").map(String::as_str);
+    let granted =
+        scope::grant_with_openid(requested, scopes, client).map_err(|e| reply.error("invalid_scope", e.description))?;
+    Ok((granted.names, granted.requested))
 }
 
 /// OpenID Connect Core §3.2.2.1: a nonce is required when an ID token comes from this endpoint.

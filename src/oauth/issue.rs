@@ -9,7 +9,7 @@ use sha2::Digest;
 use uuid::Uuid;
 
 use crate::domain::token::TokenRecord;
-use crate::domain::{AuthServer, Client, Scope, SigningAlgorithm};
+use crate::domain::{AuthServer, Client, SigningAlgorithm};
 
 use super::flow::Login;
 
@@ -25,20 +25,6 @@ pub struct AccessToken {
 pub enum Subject<'a> {
     Client,
     User(&'a Login),
-}
-
-/// Claims of a client_credentials access token: `sub` and `client_id` are the client,
-/// `aud` the auth server's audience, `exp` from the client's access token duration.
-pub fn client_credentials_token(
-    issuer: &str,
-    server: &AuthServer,
-    client: &Client,
-    granted: &[&Scope],
-    custom: Vec<(String, Value)>,
-    now: DateTime<Utc>,
-) -> AccessToken {
-    let names: Vec<String> = granted.iter().map(|s| s.name.as_str().to_owned()).collect();
-    access_token(issuer, server, client, Subject::Client, names, custom, now)
 }
 
 /// An access token for `subject` with the granted scope names.

@@ -13,7 +13,7 @@ use crate::domain::{GrantType, TokenEndpointAuthMethod};
 use crate::http::AppState;
 use crate::oauth::flow::{AuthorizationRequest, Code, Kind, Login};
 use crate::oauth::form::Form;
-use crate::oauth::issue::{AccessToken, Alongside};
+use crate::oauth::issue::{AccessToken, Alongside, Subject};
 use crate::oauth::{OAuthError, authorize, issue, scope};
 use crate::store;
 
@@ -72,11 +72,12 @@ async fn client_credentials(
         return Err(OAuthError::unauthorized_client("A public client cannot use client_credentials").into());
     }
     let entry = &issuer.entry;
-    let granted = scope::grant(requested_scope, &entry.scopes, client)?;
-    let scope_requested = requested_scope.is_some_and(|s| !s.trim().is_empty());
+    // `openid` is accepted here too (seed 004's portal asks for it); with no end user there
+    // is no ID token (OpenID Connect Core §3.1.3.3 issues one only for a user's grant).
+    let granted = scope::grant_with_openid(requested_scope, &entry.scopes, client)?;
     let now = Utc::now();
-    let custom = mint::custom_claims(issuer, client, &granted, scope_requested, now)?;
-    let token = issue::client_credentials_token(&issuer.issuer, &entry.server, client, &granted, custom, now);
+    let custom = mint::custom_claims(issuer, client, &granted.scopes, granted.requested, now)?;
+    let token = issue::access_token(&issuer.issuer, &entry.server, client, Subject::Client, granted.names, custom, now);
     let jwt = mint::sign(issuer, &token.claims)?;
     if !state.token_log.record(token.record).await {
         return Err(OAuthError::temporarily_unavailable().into());

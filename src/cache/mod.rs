@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::claims::CompiledClaim;
+use crate::domain::registration::RegistrationPolicy;
 use crate::domain::secret::ClientSecret;
 use crate::domain::{AuthServer, Client, ClientId, IssuerSlug, Scope};
 use crate::keys::{self, Sealer, Signer, Verifier};
@@ -54,6 +55,8 @@ pub struct ServerEntry {
     pub verifiers: HashMap<String, Verifier>,
     /// The JWKS document, serialized once.
     pub jwks: String,
+    /// Dynamic Client Registration (RFC 7591) for this auth server; off unless configured.
+    pub registration: RegistrationPolicy,
 }
 
 /// A client with what authenticates it.
@@ -171,7 +174,9 @@ impl Cache {
             }
         }
         let jwks = serde_json::json!({ "keys": jwks }).to_string();
-        Ok(ServerEntry { server, scopes, claims, signer, verifiers, jwks })
+        let registration =
+            store::registrations::policy(&self.store, server.id).await?.map(|p| p.policy).unwrap_or_default();
+        Ok(ServerEntry { server, scopes, claims, signer, verifiers, jwks, registration })
     }
 
     /// A client of an auth server; `None` when there is none (remembered until it changes).

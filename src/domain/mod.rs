@@ -7,6 +7,7 @@ pub mod labels;
 pub mod list;
 pub mod names;
 pub mod random;
+pub mod registration;
 pub mod scope;
 pub mod secret;
 pub mod token;

@@ -91,6 +91,9 @@ impl PathIds {
     pub fn token(&self) -> Result<Uuid, ApiError> {
         self.uuid("tokenId")
     }
+    pub fn initial_access_token(&self) -> Result<Uuid, ApiError> {
+        self.uuid("initialAccessTokenId")
+    }
     pub fn secret(&self) -> Result<Uuid, ApiError> {
         self.uuid("clientSecretId")
     }

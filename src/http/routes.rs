@@ -24,6 +24,10 @@ pub const ROTATE_SIGNING_KEY: &str = "/v1/auth-servers/{authServerId}/keys/rotat
 pub const LOGIN_REQUEST: &str = "/v1/auth-servers/{authServerId}/login-requests/{loginChallenge}";
 pub const LOGIN_REQUEST_ACCEPT: &str = "/v1/auth-servers/{authServerId}/login-requests/{loginChallenge}/accept";
 pub const LOGIN_REQUEST_REJECT: &str = "/v1/auth-servers/{authServerId}/login-requests/{loginChallenge}/reject";
+pub const CLIENT_REGISTRATION: &str = "/v1/auth-servers/{authServerId}/client-registration";
+pub const INITIAL_ACCESS_TOKENS: &str = "/v1/auth-servers/{authServerId}/client-registration/initial-access-tokens";
+pub const INITIAL_ACCESS_TOKEN: &str =
+    "/v1/auth-servers/{authServerId}/client-registration/initial-access-tokens/{initialAccessTokenId}";
 pub const TEST_CLAIM: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/test-claim";
 pub const CLIENT_TOKENS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens";
 pub const CLIENT_TOKEN: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens/{tokenId}";
@@ -41,6 +45,7 @@ pub const INTROSPECT_SUFFIX: &str = "/introspect";
 pub const REVOKE_SUFFIX: &str = "/oauth/revoke";
 pub const AUTHORIZE_SUFFIX: &str = "/oauth/authorize";
 pub const USERINFO_SUFFIX: &str = "/userinfo";
+pub const REGISTER_SUFFIX: &str = "/oauth/register";
 
 /// Each issuer endpoint as routed: path-based below `/{issuerSlug}/auth`, and host-based
 /// below `/auth` (the slug then comes from the Host header).
@@ -57,6 +62,9 @@ pub const INTROSPECT_PATHS: [&str; 2] = issuer_paths!("/introspect");
 pub const REVOKE_PATHS: [&str; 2] = issuer_paths!("/oauth/revoke");
 pub const AUTHORIZE_PATHS: [&str; 2] = issuer_paths!("/oauth/authorize");
 pub const USERINFO_PATHS: [&str; 2] = issuer_paths!("/userinfo");
+pub const REGISTER_PATHS: [&str; 2] = issuer_paths!("/oauth/register");
+/// RFC 7592 §1.3: each registered client's configuration endpoint (`registration_client_uri`).
+pub const REGISTERED_CLIENT_PATHS: [&str; 2] = issuer_paths!("/oauth/register/{clientId}");
 
 /// A router under construction that remembers what it routes.
 pub struct Routes<S> {

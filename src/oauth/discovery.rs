@@ -13,6 +13,8 @@ pub struct Endpoints {
     pub revocation: String,
     pub authorization: String,
     pub userinfo: String,
+    /// RFC 7591 §3: advertised only while the auth server accepts registrations.
+    pub registration: Option<String>,
 }
 
 pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], claims_supported: Vec<String>) -> Value {
@@ -20,7 +22,7 @@ pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], cl
         scopes.iter().filter(|s| s.enabled && s.include_in_metadata).map(|s| s.name.as_str()).collect();
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     let token_auth_methods = ["client_secret_basic", "client_secret_post", "none"];
-    json!({
+    let mut document = json!({
         "issuer": endpoints.issuer,
         "token_endpoint": endpoints.token,
         "jwks_uri": endpoints.jwks,
@@ -45,5 +47,10 @@ pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], cl
         "revocation_endpoint_auth_methods_supported": token_auth_methods,
         "id_token_signing_alg_values_supported": [server.signing_algorithm.as_str()],
         "claims_supported": claims_supported,
-    })
+    });
+    if let Some(registration) = &endpoints.registration {
+        // RFC 8414 §2 `registration_endpoint`.
+        document["registration_endpoint"] = json!(registration);
+    }
+    document
 }

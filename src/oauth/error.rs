@@ -46,6 +46,26 @@ impl OAuthError {
         Self::new("unsupported_token_type", 400, description)
     }
 
+    /// RFC 7591 §3.2.2: a metadata value is invalid or not allowed by the policy.
+    pub fn invalid_client_metadata(description: impl Into<String>) -> Self {
+        Self::new("invalid_client_metadata", 400, description)
+    }
+
+    /// RFC 7591 §3.2.2: a redirect URI is invalid.
+    pub fn invalid_redirect_uri(description: impl Into<String>) -> Self {
+        Self::new("invalid_redirect_uri", 400, description)
+    }
+
+    /// RFC 7591 §3.2.2: the software statement is not approved (Tessera approves none).
+    pub fn unapproved_software_statement(description: impl Into<String>) -> Self {
+        Self::new("unapproved_software_statement", 400, description)
+    }
+
+    /// The request is understood but refused for the caller (dynamic registration is off, say).
+    pub fn access_denied(description: impl Into<String>) -> Self {
+        Self::new("access_denied", 403, description)
+    }
+
     pub fn server_error() -> Self {
         Self::new("server_error", 500, "The server could not complete the request")
     }

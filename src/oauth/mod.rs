@@ -16,6 +16,7 @@ pub mod flow;
 pub mod form;
 pub mod introspect;
 pub mod issue;
+pub mod registration;
 pub mod scope;
 
 pub use error::OAuthError;

@@ -154,25 +154,54 @@ async fn write_scopes(tx: &mut Tx, client: &Client) -> Result<()> {
     Ok(())
 }
 
-/// Replaces all of the client's secrets with one.
-async fn replace_secrets(tx: &mut Tx, client: &Client, secret: &NewSecret) -> Result<()> {
+/// Replaces all of the client's secrets with `secret`, or removes them all.
+pub(super) async fn replace_secrets(tx: &mut Tx, client: &Client, secret: Option<&NewSecret>) -> Result<()> {
     tx.db()
         .execute(
             "DELETE FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2",
             args![client.auth_server_id, client.id.as_str()],
         )
         .await?;
-    client_secrets::insert_in(tx, client.auth_server_id, &client.id, secret).await
+    match secret {
+        Some(secret) => client_secrets::insert_in(tx, client.auth_server_id, &client.id, secret).await,
+        None => Ok(()),
+    }
+}
+
+/// Inserts a client, its scopes and its first secret (none for a public client) in `tx`.
+pub(super) async fn insert_in(tx: &mut Tx, client: &Client, secret: Option<&NewSecret>) -> Result<()> {
+    tx.db().execute(INSERT, client_args(client)).await?;
+    write_scopes(tx, client).await?;
+    if let Some(secret) = secret {
+        client_secrets::insert_in(tx, client.auth_server_id, &client.id, secret).await?;
+    }
+    changes::record(tx, &Change::Client(client.auth_server_id, client.id.as_str().to_owned())).await
 }
 
 /// Creates a client with its first secret.
 pub async fn insert(store: &Store, client: &Client, secret: &NewSecret) -> Result<()> {
     let mut tx = store.begin().await?;
-    tx.db().execute(INSERT, client_args(client)).await?;
-    write_scopes(&mut tx, client).await?;
-    client_secrets::insert_in(&mut tx, client.auth_server_id, &client.id, secret).await?;
-    changes::record(&mut tx, &Change::Client(client.auth_server_id, client.id.as_str().to_owned())).await?;
+    insert_in(&mut tx, client, Some(secret)).await?;
     tx.commit().await
+}
+
+/// The client, locked for the rest of `tx` (on Postgres; SQLite transactions are serial).
+pub(super) async fn get_locked(
+    tx: &mut Tx,
+    dialect: super::Dialect,
+    auth_server_id: Uuid,
+    id: &ClientId,
+) -> Result<Client> {
+    let row = load(tx.db(), auth_server_id, id, for_update(dialect)).await?.ok_or(Error::NotFound)?;
+    let links = scope_ids(tx.db(), auth_server_id, std::slice::from_ref(&row.id)).await?;
+    attach(vec![row], &links)?.pop().ok_or(Error::NotFound)
+}
+
+/// Writes a changed client and its scopes in `tx`, and records the change.
+pub(super) async fn update_in(tx: &mut Tx, client: &Client) -> Result<()> {
+    tx.db().execute(UPDATE, client_args(client)).await?;
+    write_scopes(tx, client).await?;
+    changes::record(tx, &Change::Client(client.auth_server_id, client.id.as_str().to_owned())).await
 }
 
 async fn load(db: Db<'_>, auth_server_id: Uuid, id: &ClientId, lock: &str) -> Result<Option<Row>> {
@@ -203,16 +232,12 @@ pub async fn modify<E: From<Error>>(
     change: impl FnOnce(Client) -> Result<Client, E>,
 ) -> Result<Client, E> {
     let mut tx = store.begin().await?;
-    let row = load(tx.db(), auth_server_id, id, for_update(store.dialect())).await?.ok_or(Error::NotFound)?;
-    let links = scope_ids(tx.db(), auth_server_id, std::slice::from_ref(&row.id)).await?;
-    let current = attach(vec![row], &links)?.pop().ok_or(Error::NotFound)?;
+    let current = get_locked(&mut tx, store.dialect(), auth_server_id, id).await?;
     let client = change(current)?;
-    tx.db().execute(UPDATE, client_args(&client)).await?;
-    write_scopes(&mut tx, &client).await?;
     if let Some(secret) = secret {
-        replace_secrets(&mut tx, &client, secret).await?;
+        replace_secrets(&mut tx, &client, Some(secret)).await?;
     }
-    changes::record(&mut tx, &Change::Client(auth_server_id, id.as_str().to_owned())).await?;
+    update_in(&mut tx, &client).await?;
     tx.commit().await?;
     Ok(client)
 }
@@ -243,7 +268,7 @@ pub async fn put(store: &Store, client: &Client, secret: Option<&NewSecret>) -> 
     };
     write_scopes(&mut tx, &client).await?;
     match (secret, outcome) {
-        (Some(secret), _) => replace_secrets(&mut tx, &client, secret).await?,
+        (Some(secret), _) => replace_secrets(&mut tx, &client, Some(secret)).await?,
         (None, Put::Created) => {
             return Err(Error::Corrupt("a new client needs a secret".to_owned()));
         }

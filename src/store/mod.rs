@@ -13,6 +13,7 @@ pub mod clients;
 pub mod grants;
 mod list;
 pub mod refresh_tokens;
+pub mod registrations;
 pub mod scopes;
 pub mod signing_keys;
 pub mod tokens;
@@ -251,6 +252,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    OptInt(Option<i64>),
     Bool(bool),
 }
 
@@ -277,6 +279,16 @@ impl From<Option<String>> for Arg {
 impl From<i64> for Arg {
     fn from(v: i64) -> Self {
         Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+impl From<Option<uuid::Uuid>> for Arg {
+    fn from(v: Option<uuid::Uuid>) -> Self {
+        Arg::OptText(v.map(|id| id.to_string()))
     }
 }
 impl From<bool> for Arg {
@@ -336,6 +348,7 @@ macro_rules! bind_all {
                 Arg::Text(v) => query.bind(v),
                 Arg::OptText(v) => query.bind(v),
                 Arg::Int(v) => query.bind(v),
+                Arg::OptInt(v) => query.bind(v),
                 Arg::Bool(v) => query.bind(v),
             };
         }

@@ -24,3 +24,4 @@ mod oauth_introspection;
 mod oauth_token;
 mod openapi;
 mod operations;
+mod registration;

@@ -5,6 +5,7 @@ mod claims;
 mod client_secrets;
 mod clients;
 mod login_requests;
+mod registration;
 mod scopes;
 mod signing_keys;
 mod test_claim;
@@ -33,6 +34,7 @@ pub fn routes() -> Routes<AppState> {
         .merge(signing_keys::routes())
         .merge(test_claim::routes())
         .merge(login_requests::routes())
+        .merge(registration::routes())
 }
 
 /// RFC 3339 with microseconds, as Kong prints it: `2025-09-19T20:59:43.302149Z`.
@@ -165,10 +167,13 @@ pub(crate) async fn invalidate_after_writes(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    // Answering a login request or trying templates changes no configuration: a sign-in must
-    // not flush the node's caches (and with them every verified secret).
-    let changes_nothing = matches!(request.uri().path().split('/').nth(4), Some("login-requests"))
-        || request.uri().path().ends_with("/test-claim");
+    // Answering a login request, trying templates or issuing initial access tokens changes no
+    // cached configuration: a sign-in must not flush the node's caches (and with them every
+    // verified secret).
+    let path = request.uri().path();
+    let changes_nothing = matches!(path.split('/').nth(4), Some("login-requests"))
+        || path.ends_with("/test-claim")
+        || path.contains("/client-registration/initial-access-tokens");
     let write = request.method() != axum::http::Method::GET && !changes_nothing;
     let auth_server = request.uri().path().split('/').nth(3).and_then(|id| Uuid::parse_str(id).ok());
     let response = next.run(request).await;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::http::AppState;
 use crate::http::routes::{
-    AUTHORIZE_SUFFIX, INTROSPECT_SUFFIX, JWKS_SUFFIX, REVOKE_SUFFIX, TOKEN_SUFFIX, USERINFO_SUFFIX,
+    AUTHORIZE_SUFFIX, INTROSPECT_SUFFIX, JWKS_SUFFIX, REGISTER_SUFFIX, REVOKE_SUFFIX, TOKEN_SUFFIX, USERINFO_SUFFIX,
 };
 use crate::oauth::discovery::{self, Endpoints};
 
@@ -28,6 +28,7 @@ fn document(issuer: &Issuer) -> Value {
         revocation: format!("{base}{REVOKE_SUFFIX}"),
         authorization: format!("{base}{AUTHORIZE_SUFFIX}"),
         userinfo: format!("{base}{USERINFO_SUFFIX}"),
+        registration: issuer.entry.registration.enabled.then(|| format!("{base}{REGISTER_SUFFIX}")),
     };
     let entry = &issuer.entry;
     let mut claims: Vec<String> = crate::claims::SET_BY_TESSERA.iter().map(|name| (*name).to_owned()).collect();

@@ -1,11 +1,13 @@
 //! The endpoints under every issuer: discovery, JWKS, token, introspection, revocation.
 
 mod authorize;
+mod bearer;
 pub use authorize::REJECTION_CODES;
 pub(crate) mod cors;
 mod discovery;
 mod introspect;
 mod mint;
+mod register;
 mod revoke;
 mod token;
 mod userinfo;
@@ -25,8 +27,8 @@ use crate::oauth::client_auth::{self, Method};
 use crate::oauth::form::Form;
 
 use super::routes::{
-    AUTHORIZE_PATHS, INTROSPECT_PATHS, JWKS_PATHS, METADATA_PATHS, OAUTH_METADATA_PATHS, REVOKE_PATHS, TOKEN_PATHS,
-    USERINFO_PATHS,
+    AUTHORIZE_PATHS, INTROSPECT_PATHS, JWKS_PATHS, METADATA_PATHS, OAUTH_METADATA_PATHS, REGISTER_PATHS,
+    REGISTERED_CLIENT_PATHS, REVOKE_PATHS, TOKEN_PATHS, USERINFO_PATHS,
 };
 use super::{ApiError, AppState, Routes};
 
@@ -44,7 +46,11 @@ pub fn routes() -> Routes<AppState> {
             .get(AUTHORIZE_PATHS[i], authorize::authorize)
             .post(AUTHORIZE_PATHS[i], authorize::authorize)
             .get(USERINFO_PATHS[i], userinfo::userinfo)
-            .post(USERINFO_PATHS[i], userinfo::userinfo);
+            .post(USERINFO_PATHS[i], userinfo::userinfo)
+            .post(REGISTER_PATHS[i], register::register)
+            .get(REGISTERED_CLIENT_PATHS[i], register::read)
+            .put(REGISTERED_CLIENT_PATHS[i], register::update)
+            .delete(REGISTERED_CLIENT_PATHS[i], register::delete);
         for paths in [
             METADATA_PATHS,
             OAUTH_METADATA_PATHS,

@@ -3,52 +3,18 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::claims::{self, RenderContext};
 use crate::http::AppState;
 use crate::oauth::form::Form;
 use crate::store;
 
-use super::{Issuer, mint, no_store};
-
-/// RFC 6750 §3: an error with its `WWW-Authenticate: Bearer` challenge.
-struct BearerError {
-    status: StatusCode,
-    error: Option<&'static str>,
-    description: String,
-}
-
-impl BearerError {
-    fn invalid_request(description: &str) -> Self {
-        BearerError { status: StatusCode::BAD_REQUEST, error: Some("invalid_request"), description: description.into() }
-    }
-
-    fn invalid_token(description: &str) -> Self {
-        BearerError { status: StatusCode::UNAUTHORIZED, error: Some("invalid_token"), description: description.into() }
-    }
-}
-
-impl IntoResponse for BearerError {
-    fn into_response(self) -> Response {
-        let mut challenge = "Bearer realm=\"tessera\"".to_owned();
-        if let Some(error) = self.error {
-            challenge.push_str(&format!(", error=\"{error}\", error_description=\"{}\"", self.description));
-            if error == "insufficient_scope" {
-                challenge.push_str(", scope=\"openid\"");
-            }
-        }
-        let body = json!({ "error": self.error.unwrap_or("invalid_request"), "error_description": self.description });
-        let mut response = (self.status, no_store(), Json(body)).into_response();
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
-    }
-}
+use super::bearer::BearerError;
+use super::{Issuer, mint};
 
 /// RFC 6750 §2.1 (header) and §2.2 (form body); exactly one method.
 fn bearer(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<String, BearerError> {
@@ -75,11 +41,7 @@ fn bearer(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<String, B
         (Some(Some(token)), None) | (None, Some(token)) if !token.is_empty() => Ok(token),
         (Some(_), None) => Err(BearerError::invalid_request("The Authorization header must be Bearer <access token>")),
         // §3.1: a request without any authentication gets the challenge and no error code.
-        _ => Err(BearerError {
-            status: StatusCode::UNAUTHORIZED,
-            error: None,
-            description: "An access token is required".into(),
-        }),
+        _ => Err(BearerError::missing("An access token is required")),
     }
 }
 

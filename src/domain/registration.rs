@@ -33,6 +33,9 @@ pub struct RegistrationPolicy {
     pub login_uri: Option<LoginUri>,
     /// Given to every registered client, besides [`REGISTERED_LABEL`].
     pub labels: Labels,
+    /// Registrations stop once the auth server has this many registered clients, so open
+    /// registration cannot fill the database.
+    pub max_registered_clients: i64,
 }
 
 impl Default for RegistrationPolicy {
@@ -56,11 +59,15 @@ impl Default for RegistrationPolicy {
             max_id_token_duration: TokenDuration::trusted(3600),
             login_uri: None,
             labels: Labels::default(),
+            max_registered_clients: Self::DEFAULT_MAX_REGISTERED_CLIENTS,
         }
     }
 }
 
 impl RegistrationPolicy {
+    pub const DEFAULT_MAX_REGISTERED_CLIENTS: i64 = 10_000;
+    pub const MAX_REGISTERED_CLIENTS: i64 = 1_000_000;
+
     /// Whether a registration may ask for the scope with this id.
     pub fn allows_scope(&self, id: Uuid) -> bool {
         self.allow_all_scopes || self.allowed_scopes.contains(&id)
@@ -100,6 +107,11 @@ impl RegistrationPolicy {
         if self.default_id_token_duration.seconds() > self.max_id_token_duration.seconds() {
             let reason = "must not be longer than max_id_token_duration";
             return Err(problem("default_id_token_duration", Invalid::new("invalid", reason)));
+        }
+        if self.labels.iter().count() >= super::labels::MAX_LABELS {
+            let reason =
+                format!("must leave room for Tessera's label: at most {} labels", super::labels::MAX_LABELS - 1);
+            return Err(problem("labels", Invalid::new("is_label", reason)));
         }
         if self.labels.get(REGISTERED_LABEL.0).is_some() {
             let reason = format!("the label {} is set by Tessera on registered clients", REGISTERED_LABEL.0);

@@ -28,6 +28,8 @@ pub const CLIENT_REGISTRATION: &str = "/v1/auth-servers/{authServerId}/client-re
 pub const INITIAL_ACCESS_TOKENS: &str = "/v1/auth-servers/{authServerId}/client-registration/initial-access-tokens";
 pub const INITIAL_ACCESS_TOKEN: &str =
     "/v1/auth-servers/{authServerId}/client-registration/initial-access-tokens/{initialAccessTokenId}";
+pub const REGISTRATION_ACCESS_TOKEN: &str =
+    "/v1/auth-servers/{authServerId}/clients/{clientId}/registration-access-token";
 pub const TEST_CLAIM: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/test-claim";
 pub const CLIENT_TOKENS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens";
 pub const CLIENT_TOKEN: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens/{tokenId}";

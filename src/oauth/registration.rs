@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::domain::registration::{RegistrationMetadata, RegistrationPolicy};
-use crate::domain::{Client, GrantType, Invalid, Name, RedirectUri, ResponseType, Scope, TokenDuration};
+use crate::domain::{
+    Client, GrantType, Invalid, Name, RedirectUri, ResponseType, Scope, SigningAlgorithm, TokenDuration,
+};
 use crate::domain::{ClientId, TokenEndpointAuthMethod};
 
 use super::OAuthError;
@@ -69,12 +71,14 @@ pub fn read_metadata(
     body: &Map<String, Value>,
     policy: &RegistrationPolicy,
     scopes: &[Scope],
+    algorithm: SigningAlgorithm,
     current: Option<&Client>,
 ) -> Result<ClientMetadata, OAuthError> {
     let fields = Fields(body);
     if fields.present("software_statement") {
         return Err(OAuthError::unapproved_software_statement("This auth server accepts no software statements"));
     }
+    openid_metadata(&fields, algorithm)?;
     let grant_types = grant_types(&fields, policy, current)?;
     let response_types = response_types(&fields, &grant_types)?;
     let redirect_uris = redirect_uris(&fields, &grant_types)?;
@@ -411,6 +415,29 @@ fn keys(fields: &Fields<'_>) -> Result<(), OAuthError> {
     Ok(())
 }
 
+/// OpenID Connect Dynamic Client Registration §2: what a client would rely on without
+/// checking. ID tokens are signed with the auth server's one algorithm; userinfo is plain
+/// JSON; nothing is encrypted; subjects are public.
+fn openid_metadata(fields: &Fields<'_>, algorithm: SigningAlgorithm) -> Result<(), OAuthError> {
+    if let Some(requested) = fields.string("id_token_signed_response_alg")?
+        && requested != algorithm.as_str()
+    {
+        return Err(OAuthError::invalid_client_metadata(format!(
+            "id_token_signed_response_alg must be {algorithm}, the auth server's signing algorithm",
+            algorithm = algorithm.as_str()
+        )));
+    }
+    for name in ["userinfo_signed_response_alg", "userinfo_encrypted_response_alg", "id_token_encrypted_response_alg"] {
+        if fields.present(name) {
+            return Err(OAuthError::invalid_client_metadata(format!("{name} is not supported")));
+        }
+    }
+    if fields.string("subject_type")?.is_some_and(|t| t != "public") {
+        return Err(OAuthError::invalid_client_metadata("subject_type must be public"));
+    }
+    Ok(())
+}
+
 /// RFC 7591 §2 `contacts`: ways to reach the people responsible, usually e-mail addresses.
 fn contacts(fields: &Fields<'_>) -> Result<Vec<String>, OAuthError> {
     let contacts = fields.strings("contacts")?.unwrap_or_default();
@@ -443,6 +470,7 @@ pub fn client_information(
     client: &Client,
     metadata: &RegistrationMetadata,
     scopes: &[Scope],
+    algorithm: SigningAlgorithm,
     issued: Issued<'_>,
 ) -> Value {
     let mut names: Vec<&str> = Vec::new();
@@ -468,6 +496,7 @@ pub fn client_information(
         "scope": names.join(" "),
         "access_token_duration": client.access_token_duration.seconds(),
         "id_token_duration": client.id_token_duration.seconds(),
+        "id_token_signed_response_alg": algorithm.as_str(),
     });
     if client.token_endpoint_auth_method != TokenEndpointAuthMethod::None {
         // RFC 7591 §3.2.1: 0 means the secret does not expire.
@@ -530,7 +559,7 @@ mod tests {
     }
 
     fn read(value: Value, policy: &RegistrationPolicy, scopes: &[Scope]) -> Result<ClientMetadata, OAuthError> {
-        read_metadata(&body(value), policy, scopes, None)
+        read_metadata(&body(value), policy, scopes, SigningAlgorithm::RS256, None)
     }
 
     #[test]
@@ -642,6 +671,10 @@ mod tests {
             (json!({"access_token_duration": 10}), &open, "invalid_client_metadata", "at least 60"),
             (json!({"id_token_duration": "300"}), &open, "invalid_client_metadata", "integer"),
             (json!({"software_statement": "eyJ..."}), &open, "unapproved_software_statement", "software statements"),
+            (json!({"id_token_signed_response_alg": "HS256"}), &open, "invalid_client_metadata", "must be RS256"),
+            (json!({"userinfo_signed_response_alg": "RS256"}), &open, "invalid_client_metadata", "not supported"),
+            (json!({"id_token_encrypted_response_alg": "RSA-OAEP"}), &open, "invalid_client_metadata", "not supported"),
+            (json!({"subject_type": "pairwise"}), &open, "invalid_client_metadata", "public"),
         ];
         for (request, policy, error, fragment) in cases {
             let refused = read(request.clone(), policy, &scopes).map(|_| ()).unwrap_err();
@@ -673,11 +706,14 @@ mod tests {
             updated_at: Utc::now(),
         };
         let request = body(json!({"scope": "admin", "access_token_duration": 86400}));
-        let metadata =
-            read_metadata(&request, &policy, &scopes, Some(&client)).unwrap_or_else(|e| unreachable!("{e:?}"));
+        let metadata = read_metadata(&request, &policy, &scopes, SigningAlgorithm::RS256, Some(&client))
+            .unwrap_or_else(|e| unreachable!("{e:?}"));
         assert_eq!(metadata.allow_scopes, vec![scopes[0].id]);
         assert_eq!(metadata.access_token_duration.seconds(), 86_400);
-        assert!(read_metadata(&request, &policy, &scopes, None).is_err(), "a new registration may not");
+        assert!(
+            read_metadata(&request, &policy, &scopes, SigningAlgorithm::RS256, None).is_err(),
+            "a new registration may not"
+        );
     }
 
     #[test]
@@ -711,7 +747,7 @@ mod tests {
             registration_client_uri: "https://id.example/x/auth/oauth/register/abc",
             issued_at: client.created_at,
         };
-        let info = client_information(&client, &registered.metadata, &scopes, issued);
+        let info = client_information(&client, &registered.metadata, &scopes, SigningAlgorithm::ES256, issued);
         assert_eq!(info["scope"], "openid read");
         assert_eq!(info["client_name"], "App");
         assert_eq!(info["contacts"], json!(["a@b.example"]));
@@ -719,5 +755,6 @@ mod tests {
         assert_eq!(info["client_secret_expires_at"], 0);
         assert_eq!(info["token_endpoint_auth_method"], "client_secret_basic");
         assert!(info.get("openid").is_none());
+        assert_eq!(info["id_token_signed_response_alg"], "ES256");
     }
 }

@@ -39,8 +39,8 @@ pub struct Granted<'a> {
     pub scopes: Vec<&'a Scope>,
     /// Every granted scope name, in the token's `scope` order.
     pub names: Vec<String>,
-    /// A scope other than the built-in `openid` was asked for (claims selected "only when no
-    /// scope was requested" then stay out).
+    /// A scope other than `openid` was asked for (claims selected "only when no scope was
+    /// requested" then stay out).
     pub requested: bool,
 }
 
@@ -64,7 +64,9 @@ pub fn grant_with_openid<'a>(
         names.push("openid".to_owned());
     }
     names.extend(granted.iter().map(|s| s.name.as_str().to_owned()));
-    Ok(Granted { scopes: granted, names, requested: !others.is_empty() })
+    // `openid` never counts as a requested scope for claim selection, defined or not.
+    let requested = requested.split(' ').any(|s| !s.is_empty() && s != "openid");
+    Ok(Granted { scopes: granted, names, requested })
 }
 
 #[cfg(test)]

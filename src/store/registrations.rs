@@ -34,6 +34,13 @@ struct PolicyDocument {
     max_id_token_duration: i64,
     login_uri: Option<String>,
     labels: Labels,
+    /// Absent in documents written before the field existed.
+    #[serde(default = "default_max_registered_clients")]
+    max_registered_clients: i64,
+}
+
+fn default_max_registered_clients() -> i64 {
+    RegistrationPolicy::DEFAULT_MAX_REGISTERED_CLIENTS
 }
 
 impl From<&RegistrationPolicy> for PolicyDocument {
@@ -58,6 +65,7 @@ impl From<&RegistrationPolicy> for PolicyDocument {
             max_id_token_duration: policy.max_id_token_duration.seconds(),
             login_uri: policy.login_uri.as_ref().map(|u| u.as_str().to_owned()),
             labels: policy.labels.clone(),
+            max_registered_clients: policy.max_registered_clients,
         }
     }
 }
@@ -89,6 +97,7 @@ impl PolicyDocument {
             max_id_token_duration: TokenDuration::trusted(self.max_id_token_duration),
             login_uri: self.login_uri.map(LoginUri::trusted),
             labels: self.labels,
+            max_registered_clients: self.max_registered_clients,
         })
     }
 }
@@ -279,18 +288,36 @@ pub enum Registered {
     Done,
     /// The initial access token was used up or revoked while the request ran.
     TokenSpent,
+    /// The auth server already has `max_registered_clients` registered clients.
+    Full,
 }
 
 /// Creates a registered client, its secret and its registration, counting one use of the
-/// initial access token, all in one transaction: a failed registration costs no use.
+/// initial access token, all in one transaction: a failed registration costs no use. At most
+/// `max_clients` registered clients: registrations of one auth server take turns on its
+/// policy row, so concurrent ones cannot overshoot.
 pub async fn register(
     store: &Store,
     client: &Client,
     secret: Option<&NewSecret>,
     registration: &Registration,
+    max_clients: i64,
     now: DateTime<Utc>,
 ) -> Result<Registered> {
     let mut tx = store.begin().await?;
+    tx.db()
+        .execute(
+            "UPDATE registration_policies SET updated_at = updated_at WHERE auth_server_id = $1",
+            args![client.auth_server_id],
+        )
+        .await?;
+    let (registered,): (i64,) = tx
+        .db()
+        .fetch_one("SELECT COUNT(*) FROM client_registrations WHERE auth_server_id = $1", args![client.auth_server_id])
+        .await?;
+    if registered >= max_clients {
+        return Ok(Registered::Full);
+    }
     if let Some(token) = registration.initial_access_token_id
         && !use_initial_token(&mut tx, client.auth_server_id, token, now).await?
     {
@@ -390,4 +417,23 @@ pub async fn update<E: From<Error>>(
     }
     tx.commit().await?;
     Ok(client)
+}
+
+/// Replaces a registration's access token (an admin's answer to a leaked one).
+pub async fn replace_access_token(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    digest: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let replaced = store
+        .db()
+        .execute(
+            "UPDATE client_registrations SET access_token_digest = $3, updated_at = $4 \
+             WHERE auth_server_id = $1 AND client_id = $2",
+            args![auth_server_id, client_id.as_str(), digest, micros(now)],
+        )
+        .await?;
+    if replaced == 0 { Err(Error::NotFound) } else { Ok(()) }
 }

@@ -114,6 +114,8 @@ backend_tests! {
             .register_async(&endpoint, &http)
             .await
             .expect("registration");
+        // OpenID Connect Dynamic Client Registration §2: the algorithm ID tokens will carry.
+        assert_eq!(serde_json::to_value(registered.id_token_signed_response_alg()).unwrap(), json!("RS256"));
         let client_id = registered.client_id().to_string();
         let secret = registered.client_secret().expect("a confidential client gets a secret").secret().clone();
         assert!(registered.registration_access_token().is_some());
@@ -211,6 +213,29 @@ backend_tests! {
         let open = app.register(&portal, None, json!({"client_name": "anyone"})).await;
         assert_eq!(open.status, 201, "{}", open.text);
         assert_eq!(app.register(&portal, Some("tsi_wrong"), json!({})).await.status, 401);
+    }
+
+    async fn a_browser_app_on_a_trusted_origin_may_register_itself(app: TestApp) {
+        let portal = app.portal(json!({"open_registration": true})).await;
+        app.patch(&format!("/v1/auth-servers/{}", portal.server_id), json!({"trusted_origins": ["https://app.example.com"]})).await;
+        let preflight = |url: String, method: &'static str, origin: &'static str| {
+            app.http
+                .request(reqwest::Method::OPTIONS, url)
+                .header("origin", origin)
+                .header("access-control-request-method", method)
+                .header("access-control-request-headers", "authorization, content-type")
+        };
+        let allowed = app.send(preflight(portal.endpoint.clone(), "POST", "https://app.example.com")).await;
+        assert_eq!(allowed.status, 204);
+        assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example.com"));
+        assert!(allowed.header("access-control-allow-methods").unwrap().contains("POST"));
+        let registered = app.send(app.http.post(&portal.endpoint).header("origin", "https://app.example.com").json(&json!({"client_name": "spa"}))).await;
+        assert_eq!(registered.status, 201, "{}", registered.text);
+        assert_eq!(registered.header("access-control-allow-origin"), Some("https://app.example.com"));
+        let configuration = app.send(preflight(str_of(&registered.body, "registration_client_uri").to_owned(), "PUT", "https://app.example.com")).await;
+        assert_eq!(configuration.header("access-control-allow-methods"), Some("GET, PUT, DELETE, OPTIONS"));
+        let untrusted = app.send(preflight(portal.endpoint.clone(), "POST", "https://evil.example.com")).await;
+        assert_eq!(untrusted.header("access-control-allow-origin"), None);
     }
 
     async fn every_metadata_rule_answers_400_with_its_rfc_7591_error(app: TestApp) {
@@ -383,9 +408,17 @@ backend_tests! {
         moved["client_id"] = json!("someone-else");
         assert_eq!(app.configuration(reqwest::Method::PUT, &info, Some(moved)).await.status, 400);
 
-        // Omitting the secret rotates it: the response carries the new one, the old one stops.
-        let mut rotate = update.clone();
-        rotate.as_object_mut().unwrap().remove("client_secret");
+        // A read-modify-write without the secret keeps it: running instances are not cut off.
+        let mut plain = update.clone();
+        plain.as_object_mut().unwrap().remove("client_secret");
+        let unchanged = app.configuration(reqwest::Method::PUT, &info, Some(plain.clone())).await;
+        assert_eq!(unchanged.status, 200, "{}", unchanged.text);
+        assert!(unchanged.body.get("client_secret").is_none());
+        assert_eq!(app.client_token(&portal, &id, &secret, "read").await.status, 200);
+
+        // Asking for rotation: the response carries the new secret and the old one stops.
+        let mut rotate = plain.clone();
+        rotate["rotate_client_secret"] = json!(true);
         rotate.as_object_mut().unwrap().remove("scope");
         let rotated = app.configuration(reqwest::Method::PUT, &info, Some(rotate)).await;
         assert_eq!(rotated.status, 200, "{}", rotated.text);
@@ -395,6 +428,9 @@ backend_tests! {
         assert_eq!(app.client_token(&portal, &id, &secret, "").await.status, 401, "the old secret is gone");
         let renewed = app.client_token(&portal, &id, &new_secret, "").await;
         assert_eq!(renewed.status, 200, "{}", renewed.text);
+        let mut bad_flag = plain.clone();
+        bad_flag["rotate_client_secret"] = json!("yes");
+        assert_eq!(app.configuration(reqwest::Method::PUT, &info, Some(bad_flag)).await.status, 400);
 
         // RFC 7592 §2.3: delete; the registration, the credentials and the issued tokens all end.
         let deleted = app.configuration(reqwest::Method::DELETE, &info, None).await;
@@ -404,6 +440,17 @@ backend_tests! {
         assert_eq!(app.get(&format!("/v1/auth-servers/{server_id}/clients/{id}")).await.status, 404);
         let gateway = app.send(app.http.post(format!("{}/introspect", portal.issuer)).basic_auth(str_of(&other, "client_id"), Some(str_of(&other, "client_secret"))).form(&[("token", &first_token)])).await;
         assert_eq!(gateway.body["active"], false, "tokens of a deleted client are revoked");
+    }
+
+    async fn registrations_stop_at_the_policys_limit(app: TestApp) {
+        let portal = app.portal(json!({"max_registered_clients": 2})).await;
+        let first = app.registered(&portal, json!({})).await;
+        app.registered(&portal, json!({})).await;
+        let full = app.register(&portal, Some(&portal.initial_token), json!({})).await;
+        assert_eq!((full.status, full.body["error"].as_str()), (403, Some("access_denied")), "{}", full.text);
+        assert!(full.body["error_description"].as_str().unwrap().contains("limit of 2"));
+        assert_eq!(app.configuration(reqwest::Method::DELETE, &first, None).await.status, 204);
+        assert_eq!(app.register(&portal, Some(&portal.initial_token), json!({})).await.status, 201, "a freed place is taken again");
     }
 
     async fn registered_clients_are_managed_through_the_management_api_like_any_other(app: TestApp) {
@@ -424,6 +471,19 @@ backend_tests! {
         let kept = app.configuration(reqwest::Method::PUT, &info, Some(update)).await;
         assert_eq!(kept.status, 200, "{}", kept.text);
         assert_eq!(kept.body["scope"], "extra");
+
+        // A leaked registration access token is replaced by the admin; the old one stops at once.
+        let replaced = app.post(&format!("{client}/registration-access-token"), json!({})).await;
+        assert_eq!(replaced.status, 201, "{}", replaced.text);
+        assert_eq!(replaced.body["registration_client_uri"], info["registration_client_uri"]);
+        assert_eq!(app.configuration(reqwest::Method::GET, &info, None).await.status, 401, "the old token");
+        let mut renewed = info.clone();
+        renewed["registration_access_token"] = replaced.body["registration_access_token"].clone();
+        assert_eq!(app.configuration(reqwest::Method::GET, &renewed, None).await.status, 200, "the new token");
+        let manual = app.create_client(&portal.server_id, "manual", &[]).await;
+        let not_registered = app.post(&format!("/v1/auth-servers/{}/clients/{}/registration-access-token", portal.server_id, str_of(&manual, "id")), json!({})).await;
+        assert_eq!(not_registered.status, 404, "{}", not_registered.text);
+        let info = renewed;
 
         // Deleting it in the management API ends the registration too.
         assert_eq!(app.delete(&client).await.status, 204);
@@ -462,6 +522,12 @@ backend_tests! {
             (json!({"labels": {"registration": "manual"}}), "labels.registration", "is_label"),
             (json!({"enabled": "yes"}), "enabled", "is_boolean"),
             (json!({"surprise": true}), "surprise", "unknown_property"),
+            (json!({"max_registered_clients": 0}), "max_registered_clients", "min"),
+            (
+                json!({"labels": (0..50).map(|i| (format!("k{i}"), json!("v"))).collect::<serde_json::Map<_, _>>()}),
+                "labels",
+                "is_label",
+            ),
         ];
         for (body, field, rule) in cases {
             let response = app.patch(&policy, body.clone()).await;
@@ -566,6 +632,9 @@ backend_tests! {
         assert_eq!(claims["claim1"], "claim1");
         assert!(claims.get("id_token").is_none());
         assert!(both.body.get("id_token").is_none(), "no end user, no ID token");
+        let userinfo = app.send(app.http.get(format!("{}/userinfo", seed.issuer)).bearer_auth(str_of(&both.body, "access_token"))).await;
+        assert_eq!((userinfo.status, userinfo.body["error"].as_str()), (403, Some("insufficient_scope")), "{}", userinfo.text);
+        assert!(userinfo.body["error_description"].as_str().unwrap().contains("client_credentials"));
     }
 }
 

@@ -167,13 +167,14 @@ pub(crate) async fn invalidate_after_writes(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    // Answering a login request, trying templates or issuing initial access tokens changes no
+    // Answering a login request, trying templates or issuing registration tokens changes no
     // cached configuration: a sign-in must not flush the node's caches (and with them every
     // verified secret).
     let path = request.uri().path();
     let changes_nothing = matches!(path.split('/').nth(4), Some("login-requests"))
         || path.ends_with("/test-claim")
-        || path.contains("/client-registration/initial-access-tokens");
+        || path.contains("/client-registration/initial-access-tokens")
+        || path.ends_with("/registration-access-token");
     let write = request.method() != axum::http::Method::GET && !changes_nothing;
     let auth_server = request.uri().path().split('/').nth(3).and_then(|id| Uuid::parse_str(id).ok());
     let response = next.run(request).await;

@@ -11,13 +11,16 @@ use uuid::Uuid;
 
 use crate::domain::client::parse_list;
 use crate::domain::registration::{
-    INITIAL_ACCESS_TOKEN_PREFIX, InitialAccessToken, RegistrationPolicy, StoredPolicy, generate_token,
+    INITIAL_ACCESS_TOKEN_PREFIX, InitialAccessToken, REGISTRATION_ACCESS_TOKEN_PREFIX, RegistrationPolicy,
+    StoredPolicy, generate_token,
 };
 use crate::domain::secret::token_digest;
 use crate::domain::{GrantType, Invalid, Labels, LoginUri, TokenDuration, TokenEndpointAuthMethod, check_length};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
-use crate::http::routes::{CLIENT_REGISTRATION, INITIAL_ACCESS_TOKEN, INITIAL_ACCESS_TOKENS, REGISTER_SUFFIX};
+use crate::http::routes::{
+    CLIENT_REGISTRATION, INITIAL_ACCESS_TOKEN, INITIAL_ACCESS_TOKENS, REGISTER_SUFFIX, REGISTRATION_ACCESS_TOKEN,
+};
 use crate::http::validate::{
     Body, boolean, integer, nullable, nullable_string_map, string, string_map, strings, unique_uuids,
 };
@@ -35,6 +38,7 @@ pub fn routes() -> Routes<AppState> {
         .post(INITIAL_ACCESS_TOKENS, create_token)
         .get(INITIAL_ACCESS_TOKEN, get_token)
         .delete(INITIAL_ACCESS_TOKEN, delete_token)
+        .post(REGISTRATION_ACCESS_TOKEN, replace_registration_access_token)
 }
 
 #[derive(Serialize)]
@@ -53,6 +57,7 @@ struct PolicyView {
     max_id_token_duration: i64,
     login_uri: Option<String>,
     labels: Labels,
+    max_registered_clients: i64,
     /// Where registrations are sent: the issuer's RFC 7591 endpoint.
     registration_endpoint: String,
     created_at: Option<String>,
@@ -80,6 +85,7 @@ fn policy_view(policy: RegistrationPolicy, stored: Option<&StoredPolicy>, regist
         max_id_token_duration: policy.max_id_token_duration.seconds(),
         login_uri: policy.login_uri.map(|u| u.as_str().to_owned()),
         labels: policy.labels,
+        max_registered_clients: policy.max_registered_clients,
         registration_endpoint,
         created_at: stored.map(|s| timestamp(s.created_at)),
         updated_at: stored.map(|s| timestamp(s.updated_at)),
@@ -93,7 +99,7 @@ async fn registration_endpoint(state: &AppState, auth_server_id: Uuid) -> Result
     Ok(format!("{}{REGISTER_SUFFIX}", state.urls.issuer(&server.issuer_slug)))
 }
 
-const POLICY_FIELDS: [&str; 14] = [
+const POLICY_FIELDS: [&str; 15] = [
     "enabled",
     "open_registration",
     "allowed_grant_types",
@@ -108,6 +114,7 @@ const POLICY_FIELDS: [&str; 14] = [
     "max_id_token_duration",
     "login_uri",
     "labels",
+    "max_registered_clients",
 ];
 
 /// Writes every field the body sets onto `policy`, collecting all problems in one 400. A PATCH
@@ -155,6 +162,10 @@ fn read_policy(json: ApiJson, mut policy: RegistrationPolicy, patch: bool) -> Re
     }
     if let Some(v) = body.optional("login_uri", |v| nullable(v, |v| LoginUri::parse(string(v)?))) {
         policy.login_uri = v;
+    }
+    let most = RegistrationPolicy::MAX_REGISTERED_CLIENTS;
+    if let Some(v) = body.optional("max_registered_clients", |v| bounded(integer(v)?, 1, most)) {
+        policy.max_registered_clients = v;
     }
     if patch {
         let merged = body.optional("labels", |v| match nullable(v, nullable_string_map)? {
@@ -332,4 +343,39 @@ async fn delete_token(State(state): State<AppState>, ids: PathIds) -> Result<Sta
         .await
         .or_not_found(token_not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct RegistrationAccessTokenView {
+    registration_access_token: String,
+    registration_client_uri: String,
+}
+
+/// Issues a registered client a new registration access token (RFC 7592 §1.2); the old one
+/// stops opening the client's configuration endpoint at once.
+async fn replace_registration_access_token(
+    State(state): State<AppState>,
+    ids: PathIds,
+) -> Result<(StatusCode, Json<RegistrationAccessTokenView>), ApiError> {
+    let (auth_server_id, client_id) = super::require_client(&state, &ids).await?;
+    let endpoint = registration_endpoint(&state, auth_server_id).await?;
+    let value = generate_token(REGISTRATION_ACCESS_TOKEN_PREFIX);
+    store::registrations::replace_access_token(
+        &state.store,
+        auth_server_id,
+        &client_id,
+        &token_digest(&value),
+        Utc::now(),
+    )
+    .await
+    .on_store_error(|e| {
+        matches!(e, store::Error::NotFound).then(|| {
+            ApiError::not_found(format!("Client [{client_id}] was not registered through Dynamic Client Registration"))
+        })
+    })?;
+    let view = RegistrationAccessTokenView {
+        registration_access_token: value,
+        registration_client_uri: format!("{endpoint}/{client_id}"),
+    };
+    Ok((StatusCode::CREATED, Json(view)))
 }

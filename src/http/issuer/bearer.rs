@@ -13,20 +13,42 @@ pub struct BearerError {
     pub status: StatusCode,
     pub error: Option<&'static str>,
     pub description: String,
+    /// The scope that would do, for an `insufficient_scope` challenge.
+    pub scope: Option<&'static str>,
 }
 
 impl BearerError {
     pub fn invalid_request(description: &str) -> Self {
-        BearerError { status: StatusCode::BAD_REQUEST, error: Some("invalid_request"), description: description.into() }
+        BearerError {
+            status: StatusCode::BAD_REQUEST,
+            error: Some("invalid_request"),
+            description: description.into(),
+            scope: None,
+        }
     }
 
     pub fn invalid_token(description: &str) -> Self {
-        BearerError { status: StatusCode::UNAUTHORIZED, error: Some("invalid_token"), description: description.into() }
+        BearerError {
+            status: StatusCode::UNAUTHORIZED,
+            error: Some("invalid_token"),
+            description: description.into(),
+            scope: None,
+        }
     }
 
     /// RFC 6750 §3.1: a request without credentials gets the challenge and no error code.
     pub fn missing(description: &str) -> Self {
-        BearerError { status: StatusCode::UNAUTHORIZED, error: None, description: description.into() }
+        BearerError { status: StatusCode::UNAUTHORIZED, error: None, description: description.into(), scope: None }
+    }
+
+    /// RFC 6750 §3.1: the token is valid but not for this resource.
+    pub fn insufficient_scope(description: &str) -> Self {
+        BearerError {
+            status: StatusCode::FORBIDDEN,
+            error: Some("insufficient_scope"),
+            description: description.into(),
+            scope: None,
+        }
     }
 }
 
@@ -35,8 +57,8 @@ impl IntoResponse for BearerError {
         let mut challenge = "Bearer realm=\"tessera\"".to_owned();
         if let Some(error) = self.error {
             challenge.push_str(&format!(", error=\"{error}\", error_description=\"{}\"", self.description));
-            if error == "insufficient_scope" {
-                challenge.push_str(", scope=\"openid\"");
+            if let Some(scope) = self.scope {
+                challenge.push_str(&format!(", scope=\"{scope}\""));
             }
         }
         let body = json!({ "error": self.error.unwrap_or("invalid_request"), "error_description": self.description });

@@ -19,6 +19,12 @@ pub async fn preflight() -> StatusCode {
 pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let preflight = request.method() == Method::OPTIONS;
+    // RFC 7592's configuration endpoint is the only one read, replaced and deleted.
+    let methods = if request.uri().path().contains("/oauth/register/") {
+        HeaderValue::from_static("GET, PUT, DELETE, OPTIONS")
+    } else {
+        HeaderValue::from_static("GET, POST, OPTIONS")
+    };
     let (mut parts, body) = request.into_parts();
     let issuer = <Issuer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await;
     if let Ok(issuer) = &issuer {
@@ -41,15 +47,16 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let headers = response.headers_mut();
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
     if let (true, Some(origin)) = (trusted, origin) {
-        allow(headers, origin, preflight);
+        allow(headers, origin, preflight.then_some(methods));
     }
     response
 }
 
-fn allow(headers: &mut HeaderMap, origin: HeaderValue, preflight: bool) {
+/// `preflight_methods` is set for a preflight request: the methods its endpoint takes.
+fn allow(headers: &mut HeaderMap, origin: HeaderValue, preflight_methods: Option<HeaderValue>) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    if preflight {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    if let Some(methods) = preflight_methods {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
         headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type"));
         headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     }

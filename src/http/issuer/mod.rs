@@ -59,6 +59,8 @@ pub fn routes() -> Routes<AppState> {
             INTROSPECT_PATHS,
             REVOKE_PATHS,
             USERINFO_PATHS,
+            REGISTER_PATHS,
+            REGISTERED_CLIENT_PATHS,
         ] {
             routes = routes.options(paths[i], cors::preflight);
         }

@@ -157,7 +157,8 @@ pub async fn register(State(state): State<AppState>, issuer: Issuer, headers: He
     let policy = policy(&issuer)?;
     let initial_access_token = authorise(&state, &issuer, policy, &headers, now).await?;
     let body = metadata_body(&headers, &body)?;
-    let metadata = registration::read_metadata(&body, policy, &issuer.entry.scopes, None).map_err(refuse)?;
+    let algorithm = issuer.entry.server.signing_algorithm;
+    let metadata = registration::read_metadata(&body, policy, &issuer.entry.scopes, algorithm, None).map_err(refuse)?;
     let server_id = issuer.entry.server.id;
     let id = ClientId::generate();
     let mut client = Client {
@@ -193,14 +194,21 @@ pub async fn register(State(state): State<AppState>, issuer: Issuer, headers: He
         updated_at: now,
     };
     let stored_secret = secret.as_ref().map(|(_, stored)| stored);
-    let mut outcome = store::registrations::register(&state.store, &client, stored_secret, &registration, now).await;
-    if is_name_conflict(&outcome) {
+    let max = policy.max_registered_clients;
+    let mut outcome =
+        store::registrations::register(&state.store, &client, stored_secret, &registration, max, now).await;
+    if matches!(&outcome, Err(e) if is_name_conflict(e)) {
         // Two portals' apps may share a name; the client id keeps the second one unique.
         client.name = metadata.unique_name(&id);
-        outcome = store::registrations::register(&state.store, &client, stored_secret, &registration, now).await;
+        outcome = store::registrations::register(&state.store, &client, stored_secret, &registration, max, now).await;
     }
     match outcome.map_err(store_failure)? {
         Registered::Done => {}
+        Registered::Full => {
+            return Err(refuse(OAuthError::access_denied(format!(
+                "This auth server has reached its limit of {max} registered clients"
+            ))));
+        }
         Registered::TokenSpent => {
             return Err(BearerError::invalid_token("The initial access token is invalid, expired or used up").into());
         }
@@ -216,12 +224,18 @@ pub async fn register(State(state): State<AppState>, issuer: Issuer, headers: He
     };
     Ok(information(
         StatusCode::CREATED,
-        registration::client_information(&client, &registration.metadata, &issuer.entry.scopes, issued),
+        registration::client_information(
+            &client,
+            &registration.metadata,
+            &issuer.entry.scopes,
+            issuer.entry.server.signing_algorithm,
+            issued,
+        ),
     ))
 }
 
-fn is_name_conflict<T>(outcome: &Result<T, store::Error>) -> bool {
-    matches!(outcome, Err(store::Error::Conflict { constraint }) if constraint == "clients_auth_server_id_name_key")
+fn is_name_conflict(error: &store::Error) -> bool {
+    matches!(error, store::Error::Conflict { constraint } if constraint == "clients_auth_server_id_name_key")
 }
 
 /// RFC 7592 §2: the registration access token opens only its own client's configuration.
@@ -280,13 +294,19 @@ pub async fn read(
     };
     Ok(information(
         StatusCode::OK,
-        registration::client_information(&client, &registration.metadata, &issuer.entry.scopes, issued),
+        registration::client_information(
+            &client,
+            &registration.metadata,
+            &issuer.entry.scopes,
+            issuer.entry.server.signing_algorithm,
+            issued,
+        ),
     ))
 }
 
 /// RFC 7592 §2.2: replaces the client's metadata. Omitted fields return to the policy's
-/// defaults. A `client_secret` in the body must be the current one, which is then kept;
-/// without one, a confidential client gets a new secret in the response (rotation).
+/// defaults. The secret stays unless the client asks for a new one with Tessera's
+/// `rotate_client_secret: true`; a `client_secret` in the body must be the current one.
 pub async fn update(
     State(state): State<AppState>,
     issuer: Issuer,
@@ -304,9 +324,12 @@ pub async fn update(
             "client_id is required and must be the client's identifier (RFC 7592 §2.2)",
         )));
     }
+    let scopes = &issuer.entry.scopes;
+    let algorithm = issuer.entry.server.signing_algorithm;
+    // Checked here for a prompt answer, and again against the locked client when written.
     let current = current_client(&state, &registration).await?;
-    let metadata = registration::read_metadata(&body, policy, &issuer.entry.scopes, Some(&current)).map_err(refuse)?;
-    let secret = secret_change(&state, &issuer, &current, &metadata, body.get("client_secret"), now).await?;
+    let metadata = registration::read_metadata(&body, policy, scopes, algorithm, Some(&current)).map_err(refuse)?;
+    let secret = secret_change(&state, &issuer, &current, &metadata, &body, now).await?;
     let change = match &secret {
         Rotation::Keep => SecretChange::Keep,
         Rotation::Remove => SecretChange::Remove,
@@ -315,12 +338,16 @@ pub async fn update(
     // An unchanged client_name keeps the client's name, even one the operator changed.
     let renamed = metadata.metadata.client_name != registration.metadata.client_name;
     let server_id = issuer.entry.server.id;
-    let write = |name| write_update(&state, server_id, &id, &metadata, clone_change(&change), name, now);
+    let update = Update { body: &body, policy, scopes, algorithm, metadata: &metadata, now };
+    let write = |name| write_update(&state, server_id, &id, &update, clone_change(&change), name);
     let mut outcome = write(renamed.then(|| metadata.name(&id))).await;
-    if renamed && is_name_conflict(&outcome) {
+    if renamed && matches!(&outcome, Err(UpdateError::Store(e)) if is_name_conflict(e)) {
         outcome = write(Some(metadata.unique_name(&id))).await;
     }
-    let client = outcome.map_err(client_gone_or_failed)?;
+    let client = outcome.map_err(|e| match e {
+        UpdateError::Store(e) => client_gone_or_failed(e),
+        UpdateError::Refused(e) => refuse(e),
+    })?;
     state.cache.invalidate(&Change::Client(server_id, id.as_str().to_owned()));
     let uri = registration_client_uri(&issuer, &id);
     let issued = Issued {
@@ -334,20 +361,49 @@ pub async fn update(
     };
     Ok(information(
         StatusCode::OK,
-        registration::client_information(&client, &metadata.metadata, &issuer.entry.scopes, issued),
+        registration::client_information(&client, &metadata.metadata, scopes, algorithm, issued),
     ))
 }
 
+/// An update request and what it was read as.
+struct Update<'a> {
+    body: &'a Map<String, Value>,
+    policy: &'a RegistrationPolicy,
+    scopes: &'a [crate::domain::Scope],
+    algorithm: crate::domain::SigningAlgorithm,
+    metadata: &'a ClientMetadata,
+    now: DateTime<Utc>,
+}
+
+/// Why an update was not written.
+enum UpdateError {
+    Store(store::Error),
+    /// The client changed while the request ran (an admin narrowed it, say), and the request
+    /// no longer passes against it.
+    Refused(OAuthError),
+}
+
+impl From<store::Error> for UpdateError {
+    fn from(error: store::Error) -> Self {
+        UpdateError::Store(error)
+    }
+}
+
+/// Writes the update, checking it once more against the client as locked, so "keep what
+/// you already hold" never restores what an admin removed meanwhile.
 async fn write_update(
     state: &AppState,
     server_id: uuid::Uuid,
     id: &ClientId,
-    metadata: &ClientMetadata,
+    update: &Update<'_>,
     secret: SecretChange<'_>,
     name: Option<crate::domain::Name>,
-    now: DateTime<Utc>,
-) -> Result<Client, store::Error> {
-    store::registrations::update(&state.store, server_id, id, &metadata.metadata, secret, now, |mut client| {
+) -> Result<Client, UpdateError> {
+    let now = update.now;
+    store::registrations::update(&state.store, server_id, id, &update.metadata.metadata, secret, now, |mut client| {
+        let metadata =
+            registration::read_metadata(update.body, update.policy, update.scopes, update.algorithm, Some(&client))
+                .map_err(UpdateError::Refused)?;
         metadata.apply_to(&mut client);
         client.name = name.unwrap_or(client.name);
         client.labels = registered_labels(&Labels::default(), &client.labels);
@@ -372,39 +428,44 @@ enum Rotation {
     New(ClientSecret, NewSecret),
 }
 
-/// RFC 7592 §2.2: a client may present its current secret (kept) but never choose one.
+/// RFC 7592 §2.2: a client may present its current secret but never choose one. A new
+/// secret comes when the client asks (`rotate_client_secret`) or stops being public.
 async fn secret_change(
     state: &AppState,
     issuer: &Issuer,
     current: &Client,
     metadata: &ClientMetadata,
-    presented: Option<&Value>,
+    body: &Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<Rotation, Refusal> {
+    let rotate = match body.get("rotate_client_secret") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(rotate)) => *rotate,
+        Some(_) => return Err(refuse(OAuthError::invalid_client_metadata("rotate_client_secret must be a boolean"))),
+    };
+    if let Some(presented) = body.get("client_secret").filter(|v| !v.is_null()) {
+        let mismatch =
+            || refuse(OAuthError::invalid_client_metadata("client_secret must be the client's current secret"));
+        let presented = presented.as_str().ok_or_else(mismatch)?;
+        let entry = state
+            .cache
+            .client(issuer.entry.server.id, current.id.as_str())
+            .await
+            .map_err(|_| refuse(OAuthError::temporarily_unavailable()))?
+            .ok_or_else(mismatch)?;
+        if !entry.has_secrets() || !state.cache.verify_secret(&entry, presented).await {
+            return Err(mismatch());
+        }
+    }
     if metadata.token_endpoint_auth_method == TokenEndpointAuthMethod::None {
         return Ok(Rotation::Remove);
     }
-    let Some(presented) = presented.filter(|v| !v.is_null()) else {
+    let public_until_now = current.token_endpoint_auth_method == TokenEndpointAuthMethod::None;
+    if rotate || public_until_now {
         let (secret, stored) = new_secret(now).await?;
         return Ok(Rotation::New(secret, stored));
-    };
-    let mismatch = || {
-        refuse(OAuthError::invalid_client_metadata(
-            "client_secret must be the client's current secret; leave it out to be issued a new one",
-        ))
-    };
-    let presented = presented.as_str().ok_or_else(mismatch)?;
-    let entry = state
-        .cache
-        .client(issuer.entry.server.id, current.id.as_str())
-        .await
-        .map_err(|_| refuse(OAuthError::temporarily_unavailable()))?
-        .ok_or_else(mismatch)?;
-    if entry.has_secrets() && state.cache.verify_secret(&entry, presented).await {
-        Ok(Rotation::Keep)
-    } else {
-        Err(mismatch())
     }
+    Ok(Rotation::Keep)
 }
 
 /// RFC 7592 §2.3: deletes the client; its tokens are revoked and its credentials stop working.

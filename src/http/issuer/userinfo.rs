@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -63,11 +63,18 @@ pub async fn userinfo(
         claims.get("scope").and_then(Value::as_str).unwrap_or("").split(' ').map(str::to_owned).collect();
     if !scopes.iter().any(|s| s == "openid") {
         let error = BearerError {
-            status: StatusCode::FORBIDDEN,
-            error: Some("insufficient_scope"),
-            description: "The access token was not granted the openid scope".into(),
+            scope: Some("openid"),
+            ..BearerError::insufficient_scope("The access token was not granted the openid scope")
         };
         return Err(error.into_response());
+    }
+    // OpenID Connect Core §5.3: claims about a signed-in end user. A client_credentials token
+    // (no `auth_time`: nobody signed in) may carry openid, but has no user to describe.
+    if !claims.contains_key("auth_time") {
+        return Err(BearerError::insufficient_scope(
+            "The access token was issued to a client for itself (client_credentials); userinfo describes signed-in users",
+        )
+        .into_response());
     }
     let unavailable = || super::OAuthReply(crate::oauth::OAuthError::temporarily_unavailable()).into_response();
     let client_id = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();

@@ -207,6 +207,13 @@ impl TestApp {
         if let Err(problem) = spec::SPEC.check(&method, &path, status, content_type, &bytes) {
             panic!("{method} {path} -> {status} does not match openapi.yaml: {problem}\nbody: {text}");
         }
+        let pairs: Vec<(String, String)> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .collect();
+        if let Err(problem) = spec::SPEC.check_headers(&method, &path, status, &pairs) {
+            panic!("{method} {path} -> {status}: headers do not match openapi.yaml: {problem}");
+        }
         assert!(headers.contains_key("x-request-id"), "{method} {path}: no x-request-id header");
         TestResponse { status, headers, text, body }
     }

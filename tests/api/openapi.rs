@@ -30,3 +30,20 @@ fn the_spec_checker_rejects_responses_that_do_not_match() {
     assert!(SPEC.check("GET", &path, 418, "application/json", &body).is_err(), "undocumented status");
     assert!(SPEC.check("GET", &path, 200, "text/plain", &body).is_err(), "wrong content type");
 }
+
+#[test]
+fn the_spec_checker_rejects_headers_that_do_not_match() {
+    let path = "/dhafxmmgz56rlw6b/auth/oauth/register/abc";
+    let header = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+    let good = vec![
+        header("x-request-id", "3f1c"),
+        header("vary", "Origin"),
+        header("access-control-allow-origin", "https://app.example.com"),
+        header("access-control-allow-methods", "GET, PUT, DELETE, OPTIONS"),
+    ];
+    assert_eq!(SPEC.check_headers("OPTIONS", path, 204, &good), Ok(()));
+    let mut wrong = good.clone();
+    wrong[3] = header("access-control-allow-methods", "GET, POST, OPTIONS");
+    assert!(SPEC.check_headers("OPTIONS", path, 204, &wrong).is_err(), "a value its schema forbids");
+    assert!(SPEC.check_headers("OPTIONS", path, 204, &good[1..]).is_err(), "a required header missing");
+}

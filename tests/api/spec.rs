@@ -1,5 +1,5 @@
 //! `openapi.yaml` as a test oracle: finds the operation a request hit and validates the
-//! response's status, content type and body against what the spec declares.
+//! response's status, content type, body and headers against what the spec declares.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -139,6 +139,49 @@ impl Spec {
         let errors: Vec<String> =
             validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
         if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
+    }
+
+    /// Checks the response's headers against those its documented response declares: each
+    /// `required` one is present, and each present one matches its schema. Undocumented
+    /// operations and statuses are `check`'s to report.
+    pub fn check_headers(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: &[(String, String)],
+    ) -> Result<(), String> {
+        let Some(template) = self.template_for(path) else { return Ok(()) };
+        let Some(operation) = self.doc["paths"][&template].get(method.to_lowercase()) else { return Ok(()) };
+        let responses = &operation["responses"];
+        let Some(response) = responses.get(status.to_string()).or_else(|| responses.get("default")) else {
+            return Ok(());
+        };
+        let Some(declared) = self.resolve(response).get("headers").and_then(Value::as_object) else { return Ok(()) };
+        let mut problems = Vec::new();
+        for (name, header) in declared {
+            let header = self.resolve(header);
+            let values: Vec<&str> =
+                headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+            if values.is_empty() {
+                if header["required"] == true {
+                    problems.push(format!("required header {name} is missing"));
+                }
+                continue;
+            }
+            let Some(schema) = header.get("schema") else { continue };
+            let schema = self.resolve(schema);
+            let numeric = matches!(schema["type"].as_str(), Some("integer" | "number"));
+            let validator = self.validator(&format!("{method} {template} {status} header {name}"), schema);
+            for value in values {
+                let instance = match value.parse::<f64>() {
+                    Ok(number) if numeric => json!(number),
+                    _ => Value::String(value.to_owned()),
+                };
+                problems.extend(validator.iter_errors(&instance).map(|e| format!("header {name}: {e}")));
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
     }
 
     fn check_problem(&self, content_type: &str, body: &[u8]) -> Result<(), String> {

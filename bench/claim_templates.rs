@@ -58,6 +58,7 @@ fn client() -> Client {
         allow_scopes: vec![],
         labels: labels(&[("environment", "staging")]),
         token_endpoint_auth_method: Default::default(),
+        jwks: None,
         created_at: at,
         updated_at: at,
     }

@@ -68,8 +68,11 @@ pub struct ClientEntry {
 }
 
 impl ClientEntry {
+    /// Whether a secret can authenticate this client: it has one, and it is not bound to its
+    /// keys (`private_key_jwt` clients prove themselves only with a signed assertion).
     pub fn has_secrets(&self) -> bool {
         !self.secret_hashes.is_empty()
+            && self.client.token_endpoint_auth_method != crate::domain::TokenEndpointAuthMethod::PrivateKeyJwt
     }
 }
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::jwks::ClientJwks;
 use super::{Invalid, Labels, LoginUri, Name, RedirectUri, random};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct Client {
     pub allow_scopes: Vec<Uuid>,
     pub labels: Labels,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// The public keys of a `private_key_jwt` client (a Tessera extension of Kong's client).
+    pub jwks: Option<ClientJwks>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -119,6 +122,15 @@ wire_enum! {
         ClientSecretPost => "client_secret_post",
         ClientSecretBasic => "client_secret_basic",
         None => "none",
+        /// RFC 7523 §2.2, OpenID Connect Core §9: a JWT signed with one of the client's `jwks`.
+        PrivateKeyJwt => "private_key_jwt",
+    }
+}
+
+impl TokenEndpointAuthMethod {
+    /// Whether the client authenticates with a secret (and so is given one).
+    pub fn uses_secret(self) -> bool {
+        matches!(self, TokenEndpointAuthMethod::ClientSecretPost | TokenEndpointAuthMethod::ClientSecretBasic)
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod auth_server;
 pub mod claim;
 pub mod client;
+pub mod jwks;
 pub mod labels;
 pub mod list;
 pub mod names;

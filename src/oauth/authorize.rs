@@ -388,6 +388,7 @@ mod tests {
             } else {
                 TokenEndpointAuthMethod::ClientSecretBasic
             },
+            jwks: None,
             created_at: now,
             updated_at: now,
         }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::{AuthServer, Scope};
+use crate::domain::{AuthServer, Scope, SigningAlgorithm};
 
 /// Where the issuer's endpoints live; built from the route constants.
 pub struct Endpoints {
@@ -20,8 +20,8 @@ pub struct Endpoints {
 pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], claims_supported: Vec<String>) -> Value {
     let scopes_supported: Vec<&str> =
         scopes.iter().filter(|s| s.enabled && s.include_in_metadata).map(|s| s.name.as_str()).collect();
-    let auth_methods = ["client_secret_basic", "client_secret_post"];
-    let token_auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    let auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+    let token_auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
     let mut document = json!({
         "issuer": endpoints.issuer,
         "token_endpoint": endpoints.token,
@@ -42,7 +42,11 @@ pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], cl
         "request_uri_parameter_supported": false,
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": token_auth_methods,
+        // RFC 8414 §2: required with private_key_jwt; what client assertions may be signed with.
+        "token_endpoint_auth_signing_alg_values_supported": SigningAlgorithm::NAMES,
         "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": SigningAlgorithm::NAMES,
+        "revocation_endpoint_auth_signing_alg_values_supported": SigningAlgorithm::NAMES,
         // RFC 7009 §2.1: public clients revoke their own tokens with `client_id` alone.
         "revocation_endpoint_auth_methods_supported": token_auth_methods,
         "id_token_signing_alg_values_supported": [server.signing_algorithm.as_str()],

@@ -24,6 +24,11 @@ impl OAuthError {
         OAuthError { basic_challenge: used_basic, ..Self::new("invalid_client", 401, "Client authentication failed") }
     }
 
+    /// RFC 7523 §3.2: a client assertion that does not authenticate the client, and why.
+    pub fn invalid_client_with(description: impl Into<String>) -> Self {
+        Self::new("invalid_client", 401, description)
+    }
+
     /// RFC 6749 §5.2: the code or refresh token is invalid, expired, used, or not this client's.
     pub fn invalid_grant(description: impl Into<String>) -> Self {
         Self::new("invalid_grant", 400, description)

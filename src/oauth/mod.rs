@@ -9,6 +9,7 @@
 //! ```
 
 pub mod authorize;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;

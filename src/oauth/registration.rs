@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::domain::jwks::ClientJwks;
 use crate::domain::registration::{RegistrationMetadata, RegistrationPolicy};
 use crate::domain::{
     Client, GrantType, Invalid, Name, RedirectUri, ResponseType, Scope, SigningAlgorithm, TokenDuration,
@@ -20,8 +21,7 @@ const MAX_TEXT_LENGTH: usize = 255;
 const MAX_URI_LENGTH: usize = 2048;
 
 /// Methods named by RFC 7591 §2 and OpenID Connect Core §9 that Tessera does not implement.
-const UNSUPPORTED_AUTH_METHODS: [&str; 4] =
-    ["private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"];
+const UNSUPPORTED_AUTH_METHODS: [&str; 3] = ["client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"];
 
 /// Client metadata as registered: what becomes the Tessera client, and the rest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub struct ClientMetadata {
     pub allow_scopes: Vec<Uuid>,
     pub access_token_duration: TokenDuration,
     pub id_token_duration: TokenDuration,
+    /// The keys of a `private_key_jwt` client.
+    pub jwks: Option<ClientJwks>,
     pub metadata: RegistrationMetadata,
 }
 
@@ -60,6 +62,7 @@ impl ClientMetadata {
         client.allow_scopes = self.allow_scopes.clone();
         client.access_token_duration = self.access_token_duration;
         client.id_token_duration = self.id_token_duration;
+        client.jwks = self.jwks.clone();
     }
 }
 
@@ -98,7 +101,7 @@ pub fn read_metadata(
         policy.max_id_token_duration,
         current.map(|c| c.id_token_duration),
     )?;
-    keys(&fields)?;
+    let jwks = keys(&fields, token_endpoint_auth_method)?;
     let metadata = RegistrationMetadata {
         client_name: fields.text("client_name", crate::domain::names::MAX_NAME_LENGTH)?,
         client_uri: fields.web_uri("client_uri")?,
@@ -118,6 +121,7 @@ pub fn read_metadata(
         allow_scopes,
         access_token_duration,
         id_token_duration,
+        jwks,
         metadata,
     })
 }
@@ -395,11 +399,25 @@ fn duration(
     TokenDuration::parse(seconds).map_err(|e| OAuthError::invalid_client_metadata(format!("{name} {}", e.reason)))
 }
 
-/// RFC 7591 §2 `jwks_uri`/`jwks`: checked, then ignored, since no Tessera method uses client
-/// keys (private_key_jwt is refused above).
-fn keys(fields: &Fields<'_>) -> Result<(), OAuthError> {
+/// RFC 7591 §2 `jwks`/`jwks_uri`: a `private_key_jwt` client registers its public keys
+/// inline in `jwks` (Tessera fetches no URLs a registrant names); other clients' keys are
+/// checked and ignored, since nothing else uses them.
+fn keys(fields: &Fields<'_>, method: TokenEndpointAuthMethod) -> Result<Option<ClientJwks>, OAuthError> {
     if fields.present("jwks_uri") && fields.present("jwks") {
         return Err(OAuthError::invalid_client_metadata("jwks_uri and jwks must not both be present"));
+    }
+    if method == TokenEndpointAuthMethod::PrivateKeyJwt {
+        if fields.present("jwks_uri") {
+            return Err(OAuthError::invalid_client_metadata(
+                "jwks_uri is not supported: register the public keys inline in jwks",
+            ));
+        }
+        let jwks = fields
+            .get("jwks")
+            .ok_or_else(|| OAuthError::invalid_client_metadata("jwks is required for private_key_jwt"))?;
+        let jwks = ClientJwks::parse(jwks.clone())
+            .map_err(|e| OAuthError::invalid_client_metadata(format!("jwks{} {}", e.suffix, e.reason)))?;
+        return Ok(Some(jwks));
     }
     if let Some(uri) = fields.string("jwks_uri")? {
         let url = web_url(uri).map_err(|reason| OAuthError::invalid_client_metadata(format!("jwks_uri {reason}")))?;
@@ -412,7 +430,7 @@ fn keys(fields: &Fields<'_>) -> Result<(), OAuthError> {
     {
         return Err(OAuthError::invalid_client_metadata("jwks must be a JWK Set: an object with a keys array"));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// OpenID Connect Dynamic Client Registration §2: what a client would rely on without
@@ -498,9 +516,12 @@ pub fn client_information(
         "id_token_duration": client.id_token_duration.seconds(),
         "id_token_signed_response_alg": algorithm.as_str(),
     });
-    if client.token_endpoint_auth_method != TokenEndpointAuthMethod::None {
+    if client.token_endpoint_auth_method.uses_secret() {
         // RFC 7591 §3.2.1: 0 means the secret does not expire.
         body["client_secret_expires_at"] = json!(0);
+    }
+    if let Some(jwks) = &client.jwks {
+        body["jwks"] = jwks.as_value().clone();
     }
     if let Some(secret) = issued.client_secret {
         body["client_secret"] = json!(secret);
@@ -552,6 +573,7 @@ mod tests {
                 TokenEndpointAuthMethod::ClientSecretBasic,
                 TokenEndpointAuthMethod::ClientSecretPost,
                 TokenEndpointAuthMethod::None,
+                TokenEndpointAuthMethod::PrivateKeyJwt,
             ],
             allowed_scopes: scopes.iter().map(|s| s.id).collect(),
             ..Default::default()
@@ -643,10 +665,34 @@ mod tests {
                 "twice",
             ),
             (
-                json!({"token_endpoint_auth_method": "private_key_jwt"}),
+                json!({"token_endpoint_auth_method": "client_secret_jwt"}),
                 &open,
                 "invalid_client_metadata",
                 "not supported",
+            ),
+            (
+                json!({"token_endpoint_auth_method": "private_key_jwt"}),
+                &strict,
+                "invalid_client_metadata",
+                "not allowed",
+            ),
+            (
+                json!({"token_endpoint_auth_method": "private_key_jwt"}),
+                &open,
+                "invalid_client_metadata",
+                "jwks is required",
+            ),
+            (
+                json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://a.example/jwks"}),
+                &open,
+                "invalid_client_metadata",
+                "inline",
+            ),
+            (
+                json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}}),
+                &open,
+                "invalid_client_metadata",
+                "jwks.keys[0] RSA keys must have at least 2048 bits",
             ),
             (json!({"token_endpoint_auth_method": "none"}), &strict, "invalid_client_metadata", "not allowed"),
             (json!({"token_endpoint_auth_method": "none"}), &open, "invalid_client_metadata", "cannot use"),
@@ -702,6 +748,7 @@ mod tests {
             allow_scopes: vec![scopes[0].id],
             labels: Labels::default(),
             token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretPost,
+            jwks: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
@@ -737,6 +784,7 @@ mod tests {
             allow_scopes: vec![],
             labels: Labels::default(),
             token_endpoint_auth_method: TokenEndpointAuthMethod::None,
+            jwks: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

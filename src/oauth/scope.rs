@@ -106,6 +106,7 @@ mod tests {
             allow_scopes: allowed.iter().map(|s| s.id).collect(),
             labels: Labels::default(),
             token_endpoint_auth_method: Default::default(),
+            jwks: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

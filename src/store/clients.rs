@@ -4,6 +4,7 @@ use super::changes::{self, Change};
 use uuid::Uuid;
 
 use crate::domain::client::{Client, ClientId, GrantType, ResponseType, TokenDuration, TokenEndpointAuthMethod};
+use crate::domain::jwks::ClientJwks;
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::secret::NewSecret;
 use crate::domain::{Labels, LoginUri, Name, RedirectUri};
@@ -20,7 +21,8 @@ pub const LIST: ListSchema = ListSchema {
 };
 
 const COLUMNS: &str = "auth_server_id, id, name, grant_types, response_types, redirect_uris, login_uri, \
-    access_token_duration, id_token_duration, allow_all_scopes, labels, token_endpoint_auth_method, created_at, updated_at";
+    access_token_duration, id_token_duration, allow_all_scopes, labels, token_endpoint_auth_method, created_at, updated_at, \
+    jwks";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -38,6 +40,7 @@ struct Row {
     token_endpoint_auth_method: String,
     created_at: i64,
     updated_at: i64,
+    jwks: Option<String>,
 }
 
 fn corrupt<T>(column: &str, value: &str) -> impl FnOnce(T) -> Error {
@@ -71,6 +74,7 @@ impl Row {
             labels: from_json::<Labels>("labels", &self.labels)?,
             token_endpoint_auth_method: TokenEndpointAuthMethod::parse(&self.token_endpoint_auth_method)
                 .map_err(corrupt("token_endpoint_auth_method", &self.token_endpoint_auth_method))?,
+            jwks: self.jwks.map(|text| from_json("jwks", &text).map(ClientJwks::trusted)).transpose()?,
             created_at: from_micros(self.created_at)?,
             updated_at: from_micros(self.updated_at)?,
         })
@@ -121,16 +125,17 @@ fn client_args(client: &Client) -> super::Args {
         client.token_endpoint_auth_method.as_str(),
         micros(client.created_at),
         micros(client.updated_at),
+        client.jwks.as_ref().map(|jwks| jwks.as_value().to_string()),
     ]
 }
 
 const INSERT: &str = "INSERT INTO clients (auth_server_id, id, name, grant_types, response_types, redirect_uris, \
     login_uri, access_token_duration, id_token_duration, allow_all_scopes, labels, token_endpoint_auth_method, \
-    created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    created_at, updated_at, jwks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 const UPDATE: &str = "UPDATE clients SET name = $3, grant_types = $4, response_types = $5, redirect_uris = $6, \
     login_uri = $7, access_token_duration = $8, id_token_duration = $9, allow_all_scopes = $10, labels = $11, \
-    token_endpoint_auth_method = $12, created_at = $13, updated_at = $14 WHERE auth_server_id = $1 AND id = $2";
+    token_endpoint_auth_method = $12, created_at = $13, updated_at = $14, jwks = $15 WHERE auth_server_id = $1 AND id = $2";
 
 async fn write_scopes(tx: &mut Tx, client: &Client) -> Result<()> {
     let missing = scopes::missing(tx.db(), client.auth_server_id, &client.allow_scopes).await?;

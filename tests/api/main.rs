@@ -14,6 +14,7 @@ mod admin_clients;
 mod admin_scopes;
 mod admin_tokens;
 mod claim_templates;
+mod client_assertion;
 mod issuer_cors;
 mod jose;
 mod keys_at_rest;

@@ -46,6 +46,7 @@ pub(crate) fn sample_client() -> Client {
         allow_scopes: vec![],
         labels: labels(&[("environment", "staging"), ("tier", "3")]),
         token_endpoint_auth_method: Default::default(),
+        jwks: None,
         created_at: Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap(),
         updated_at: Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap(),
     }

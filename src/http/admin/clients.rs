@@ -11,6 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::client::parse_list;
+use crate::domain::jwks::ClientJwks;
 use crate::domain::secret::{ClientSecret, NewSecret, SecretInfo};
 use crate::domain::{
     Client, ClientId, GrantType, Labels, LoginUri, Name, RedirectUri, ResponseType, TokenDuration,
@@ -51,6 +52,9 @@ struct ClientView {
     allow_scopes: Vec<Uuid>,
     labels: Labels,
     token_endpoint_auth_method: &'static str,
+    /// Only for clients that have keys, so other clients keep Kong's exact shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwks: Option<Value>,
     created_at: String,
     updated_at: String,
 }
@@ -77,6 +81,7 @@ fn view(client: Client) -> ClientView {
         allow_scopes: client.allow_scopes,
         labels: client.labels,
         token_endpoint_auth_method: client.token_endpoint_auth_method.as_str(),
+        jwks: client.jwks.map(|jwks| jwks.as_value().clone()),
         created_at: timestamp(client.created_at),
         updated_at: timestamp(client.updated_at),
     }
@@ -104,6 +109,7 @@ struct ClientInput {
     allow_scopes: Option<Vec<Uuid>>,
     labels: Option<LabelsChange>,
     token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    jwks: Option<Option<ClientJwks>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -113,7 +119,7 @@ enum Mode {
     Update,
 }
 
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "name",
     "client_secret",
     "grant_types",
@@ -126,6 +132,7 @@ const FIELDS: [&str; 12] = [
     "allow_scopes",
     "labels",
     "token_endpoint_auth_method",
+    "jwks",
 ];
 
 fn read_input(json: ApiJson, mode: Mode) -> Result<ClientInput, ApiError> {
@@ -172,6 +179,7 @@ fn read_input(json: ApiJson, mode: Mode) -> Result<ClientInput, ApiError> {
     };
     input.token_endpoint_auth_method =
         body.optional("token_endpoint_auth_method", |v| TokenEndpointAuthMethod::parse(&string(v)?));
+    input.jwks = body.optional("jwks", |v| nullable(v, ClientJwks::parse));
     body.finish()?;
     Ok(input)
 }
@@ -200,9 +208,20 @@ fn build(input: ClientInput, id: ClientId, auth_server_id: Uuid, now: DateTime<U
         allow_scopes: input.allow_scopes.unwrap_or_default(),
         labels,
         token_endpoint_auth_method: input.token_endpoint_auth_method.unwrap_or_default(),
+        jwks: input.jwks.flatten(),
         created_at: now,
         updated_at: now,
     })
+    .and_then(check_keys)
+}
+
+/// RFC 7523 §2.2: a `private_key_jwt` client needs the keys its assertions are checked with.
+fn check_keys(client: Client) -> Result<Client, ApiError> {
+    if client.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt && client.jwks.is_none() {
+        let reason = "is required when token_endpoint_auth_method is private_key_jwt";
+        return Err(ApiError::invalid_field("jwks", crate::domain::Invalid::new("required", reason)));
+    }
+    Ok(client)
 }
 
 fn new_secret(hash: String, now: DateTime<Utc>) -> NewSecret {
@@ -311,6 +330,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         client.allow_scopes = input.allow_scopes.unwrap_or(client.allow_scopes);
         client.token_endpoint_auth_method =
             input.token_endpoint_auth_method.unwrap_or(client.token_endpoint_auth_method);
+        client.jwks = input.jwks.unwrap_or(client.jwks);
         client.labels = match input.labels {
             Some(LabelsChange::Merge(changes)) => {
                 client.labels.merged(changes).map_err(|e| ApiError::invalid_field("labels", e))?
@@ -320,7 +340,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
             None => client.labels,
         };
         client.updated_at = now;
-        Ok::<_, WriteError>(client)
+        Ok::<_, WriteError>(check_keys(client)?)
     })
     .await
     .map_err(|e| e.resolve(write_errors(&id, &new_name)))?;

@@ -22,13 +22,16 @@ use chrono::Utc;
 
 use crate::cache::{ClientEntry, ServerEntry};
 use crate::domain::IssuerSlug;
+use crate::domain::TokenEndpointAuthMethod;
 use crate::oauth::OAuthError;
+use crate::oauth::client_assertion;
 use crate::oauth::client_auth::{self, Method};
 use crate::oauth::form::Form;
+use crate::store;
 
 use super::routes::{
-    AUTHORIZE_PATHS, INTROSPECT_PATHS, JWKS_PATHS, METADATA_PATHS, OAUTH_METADATA_PATHS, REGISTER_PATHS,
-    REGISTERED_CLIENT_PATHS, REVOKE_PATHS, TOKEN_PATHS, USERINFO_PATHS,
+    AUTHORIZE_PATHS, INTROSPECT_PATHS, INTROSPECT_SUFFIX, JWKS_PATHS, METADATA_PATHS, OAUTH_METADATA_PATHS,
+    REGISTER_PATHS, REGISTERED_CLIENT_PATHS, REVOKE_PATHS, REVOKE_SUFFIX, TOKEN_PATHS, TOKEN_SUFFIX, USERINFO_PATHS,
 };
 use super::{ApiError, AppState, Routes};
 
@@ -192,7 +195,8 @@ pub async fn identify(
     form: &Form,
 ) -> Result<Arc<ClientEntry>, OAuthError> {
     let has_basic = headers.get(header::AUTHORIZATION).is_some();
-    let public_id = form.get("client_id").filter(|_| !has_basic && form.get("client_secret").is_none());
+    let other_credentials = has_basic || form.get("client_secret").is_some() || has_assertion(form);
+    let public_id = form.get("client_id").filter(|_| !other_credentials);
     let Some(client_id) = public_id else {
         return authenticate(state, issuer, headers, form).await;
     };
@@ -205,19 +209,27 @@ pub async fn identify(
             OAuthError::temporarily_unavailable()
         })?
         .ok_or_else(|| OAuthError::invalid_client(false))?;
-    if entry.client.token_endpoint_auth_method != crate::domain::TokenEndpointAuthMethod::None {
+    if entry.client.token_endpoint_auth_method != TokenEndpointAuthMethod::None {
         return Err(OAuthError::invalid_client(false));
     }
     Ok(entry)
 }
 
-/// Authenticates the calling client against its enabled secrets (RFC 6749 §2.3.1).
+fn has_assertion(form: &Form) -> bool {
+    form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some()
+}
+
+/// Authenticates the calling client: with a signed assertion (`private_key_jwt`), or against
+/// its enabled secrets (RFC 6749 §2.3.1).
 pub async fn authenticate(
     state: &AppState,
     issuer: &Issuer,
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Arc<ClientEntry>, OAuthError> {
+    if has_assertion(form) {
+        return authenticate_assertion(state, issuer, headers, form).await;
+    }
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let credentials = client_auth::credentials(authorization, form)?;
     let used_basic = credentials.method == Method::Basic;
@@ -230,8 +242,75 @@ pub async fn authenticate(
             OAuthError::temporarily_unavailable()
         })?
         .ok_or_else(|| OAuthError::invalid_client(used_basic))?;
+    // `has_secrets` is false for a private_key_jwt client: it proves itself with its key.
     if !entry.has_secrets() || !state.cache.verify_secret(&entry, &credentials.secret).await {
         return Err(OAuthError::invalid_client(used_basic));
+    }
+    Ok(entry)
+}
+
+/// RFC 7521 §4.2 and RFC 7523 §3: a `private_key_jwt` client assertion, used once.
+async fn authenticate_assertion(
+    state: &AppState,
+    issuer: &Issuer,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Arc<ClientEntry>, OAuthError> {
+    // RFC 6749 §2.3: one authentication method per request.
+    if headers.get(header::AUTHORIZATION).is_some() || form.get("client_secret").is_some() {
+        return Err(OAuthError::invalid_request(
+            "Use one client authentication method, not a client_assertion and a secret",
+        ));
+    }
+    let kind = form.require("client_assertion_type")?;
+    if kind != client_assertion::ASSERTION_TYPE {
+        return Err(OAuthError::invalid_client_with(format!(
+            "client_assertion_type must be {}",
+            client_assertion::ASSERTION_TYPE
+        )));
+    }
+    let assertion = form.require("client_assertion")?;
+    let client_id = client_assertion::claimed_client(assertion)?;
+    if form.get("client_id").is_some_and(|given| given != client_id) {
+        return Err(OAuthError::invalid_client_with("client_id differs from the client_assertion's sub"));
+    }
+    let entry = state
+        .cache
+        .client(issuer.entry.server.id, &client_id)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "cannot load client");
+            OAuthError::temporarily_unavailable()
+        })?
+        .ok_or_else(|| OAuthError::invalid_client(false))?;
+    let client = &entry.client;
+    let jwks = match (&client.jwks, client.token_endpoint_auth_method) {
+        (Some(jwks), TokenEndpointAuthMethod::PrivateKeyJwt) => jwks,
+        _ => return Err(OAuthError::invalid_client_with("The client does not authenticate with private_key_jwt")),
+    };
+    let base = &issuer.issuer;
+    let audiences = [
+        base.clone(),
+        format!("{base}{TOKEN_SUFFIX}"),
+        format!("{base}{INTROSPECT_SUFFIX}"),
+        format!("{base}{REVOKE_SUFFIX}"),
+    ];
+    let verified = client_assertion::verify(assertion, &client_id, jwks, &audiences, Utc::now())?;
+    // RFC 7523 §3 item 7: a replayed assertion is refused, on every node.
+    let first = store::grants::mark_used(
+        &state.store,
+        verified.use_id,
+        issuer.entry.server.id,
+        "client_assertion",
+        verified.expires_at,
+    )
+    .await
+    .map_err(|e| {
+        tracing::warn!(error = %e, "cannot record a client assertion's use");
+        OAuthError::temporarily_unavailable()
+    })?;
+    if !first {
+        return Err(OAuthError::invalid_client_with("This client_assertion (its jti) has already been used"));
     }
     Ok(entry)
 }

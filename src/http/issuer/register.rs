@@ -15,7 +15,7 @@ use crate::domain::registration::{
     REGISTERED_LABEL, REGISTRATION_ACCESS_TOKEN_PREFIX, Registration, RegistrationPolicy, generate_token,
 };
 use crate::domain::secret::{ClientSecret, NewSecret, SecretInfo, token_digest, token_matches};
-use crate::domain::{Client, ClientId, Labels, TokenEndpointAuthMethod};
+use crate::domain::{Client, ClientId, Labels};
 use crate::http::AppState;
 use crate::http::routes::REGISTER_SUFFIX;
 use crate::oauth::OAuthError;
@@ -175,14 +175,12 @@ pub async fn register(State(state): State<AppState>, issuer: Issuer, headers: He
         allow_scopes: Vec::new(),
         labels: registered_labels(&policy.labels, &Labels::default()),
         token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+        jwks: None,
         created_at: now,
         updated_at: now,
     };
     metadata.apply_to(&mut client);
-    let secret = match client.token_endpoint_auth_method {
-        TokenEndpointAuthMethod::None => None,
-        _ => Some(new_secret(now).await?),
-    };
+    let secret = if client.token_endpoint_auth_method.uses_secret() { Some(new_secret(now).await?) } else { None };
     let access_token = generate_token(REGISTRATION_ACCESS_TOKEN_PREFIX);
     let registration = Registration {
         auth_server_id: server_id,
@@ -457,11 +455,11 @@ async fn secret_change(
             return Err(mismatch());
         }
     }
-    if metadata.token_endpoint_auth_method == TokenEndpointAuthMethod::None {
+    // Public and private_key_jwt clients have no secret.
+    if !metadata.token_endpoint_auth_method.uses_secret() {
         return Ok(Rotation::Remove);
     }
-    let public_until_now = current.token_endpoint_auth_method == TokenEndpointAuthMethod::None;
-    if rotate || public_until_now {
+    if rotate || !current.token_endpoint_auth_method.uses_secret() {
         let (secret, stored) = new_secret(now).await?;
         return Ok(Rotation::New(secret, stored));
     }

@@ -7,8 +7,10 @@ use super::{Invalid, SigningAlgorithm};
 
 /// Most keys one client may register: enough to roll keys over.
 pub const MAX_KEYS: usize = 10;
-/// RSA moduli shorter than 2048 bits are refused (NIST SP 800-131A).
+/// RSA moduli shorter than 2048 bits are refused (NIST SP 800-131A); longer than 8192 bits,
+/// too (nothing verifies them, and each try would cost a request dearly).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
+const MAX_RSA_MODULUS_BYTES: usize = 1024;
 /// Private JWK members (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2): never accepted.
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
@@ -121,6 +123,9 @@ fn check_key(key: &Map<String, Value>) -> Result<(), Invalid> {
             let significant = modulus.iter().skip_while(|b| **b == 0).count();
             if significant < MIN_RSA_MODULUS_BYTES {
                 return Err(Invalid::new("invalid", "RSA keys must have at least 2048 bits"));
+            }
+            if significant > MAX_RSA_MODULUS_BYTES {
+                return Err(Invalid::new("invalid", "RSA keys must have at most 8192 bits"));
             }
             decoded_length(text(key, "e")?).ok_or_else(|| wrong("e", "base64url"))?;
         }

@@ -57,13 +57,14 @@ pub struct Verified {
 }
 
 /// RFC 7523 §3: checks the signature with the client's keys and the claims: `iss` and `sub`
-/// the client, `aud` one of `audiences`, `exp` in force and at most five minutes away,
-/// `nbf`/`iat` not in the future, a `jti` to make it single use.
+/// the client, `aud` the issuer, `exp` in force and at most five minutes away, `nbf`/`iat`
+/// not in the future, a `jti` to make it single use within the auth server.
 pub fn verify(
     assertion: &str,
     client_id: &str,
     jwks: &ClientJwks,
-    audiences: &[String],
+    issuer: &str,
+    auth_server_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Verified, OAuthError> {
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| refused("client_assertion is not a JWT"))?;
@@ -81,37 +82,42 @@ pub fn verify(
             jwk.entry("kid").or_insert_with(|| Value::String(String::new()));
             Verifier::from_jwk(&Value::Object(jwk)).ok()?.verify(assertion)
         })
-        .ok_or_else(|| refused("client_assertion is not signed by any of the client's keys"))?;
+        // The same answer as for an unknown client, so nobody learns which clients use keys.
+        .ok_or_else(|| OAuthError::invalid_client(false))?;
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     if text("iss") != Some(client_id) || text("sub") != Some(client_id) {
         return Err(refused("client_assertion iss and sub must both be the client_id"));
     }
-    let audience_ok = match claims.get("aud") {
-        Some(Value::String(aud)) => audiences.contains(aud),
-        Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(|aud| audiences.iter().any(|a| a == aud)),
-        _ => false,
-    };
-    if !audience_ok {
-        return Err(refused("client_assertion aud must name this issuer or the endpoint called"));
+    // The issuer identifier alone, as one string: an endpoint URL or a list would let an
+    // assertion meant for another server be replayed here (audience injection,
+    // CVE-2025-27370; draft-ietf-oauth-rfc7523bis §4).
+    if claims.get("aud").and_then(Value::as_str) != Some(issuer) {
+        return Err(refused(format!("client_assertion aud must be the issuer, {issuer}, as a single string")));
     }
-    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+    // RFC 7519 §2: NumericDate values are numbers; one of another type is refused, not skipped.
+    let time = |name: &str| match claims.get(name) {
+        None => Ok(None),
+        Some(value) => {
+            value.as_i64().map(Some).ok_or_else(|| refused(format!("client_assertion {name} must be an integer")))
+        }
+    };
     let now_seconds = now.timestamp();
-    let expires = time("exp").ok_or_else(|| refused("client_assertion must have exp"))?;
-    if expires + SKEW_SECONDS <= now_seconds {
+    let expires = time("exp")?.ok_or_else(|| refused("client_assertion must have exp"))?;
+    if expires.saturating_add(SKEW_SECONDS) <= now_seconds {
         return Err(refused("client_assertion has expired"));
     }
     if expires > now_seconds + MAX_LIFETIME_SECONDS + SKEW_SECONDS {
         return Err(refused(format!("client_assertion exp must be at most {MAX_LIFETIME_SECONDS} seconds away")));
     }
-    if time("nbf").is_some_and(|nbf| nbf > now_seconds + SKEW_SECONDS) {
+    if time("nbf")?.is_some_and(|nbf| nbf > now_seconds + SKEW_SECONDS) {
         return Err(refused("client_assertion is not valid yet (nbf)"));
     }
-    if time("iat").is_some_and(|iat| iat > now_seconds + SKEW_SECONDS) {
+    if time("iat")?.is_some_and(|iat| iat > now_seconds + SKEW_SECONDS) {
         return Err(refused("client_assertion iat is in the future"));
     }
     let jti = text("jti").filter(|j| !j.is_empty() && j.len() <= 255);
     let jti = jti.ok_or_else(|| refused("client_assertion must have a jti of 1 to 255 characters"))?;
-    let digest = sha2::Sha256::digest(format!("{client_id}\u{0}{jti}").as_bytes());
+    let digest = sha2::Sha256::digest(format!("{auth_server_id}\u{0}{client_id}\u{0}{jti}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     let expires_at = DateTime::from_timestamp(expires + SKEW_SECONDS, 0).unwrap_or(now);
@@ -140,12 +146,8 @@ mod tests {
 
     const ISSUER: &str = "https://id.example.com/abc/auth";
 
-    fn audiences() -> Vec<String> {
-        vec![ISSUER.to_owned(), format!("{ISSUER}/oauth/token")]
-    }
-
     fn claims(now: DateTime<Utc>) -> Value {
-        json!({"iss": "app", "sub": "app", "aud": format!("{ISSUER}/oauth/token"), "jti": "j-1",
+        json!({"iss": "app", "sub": "app", "aud": ISSUER, "jti": "j-1",
                "iat": now.timestamp(), "exp": now.timestamp() + 60})
     }
 
@@ -156,10 +158,10 @@ mod tests {
             let key = new_key(algorithm);
             let assertion = key.signer.sign(&claims(now)).unwrap_or_default();
             assert_eq!(claimed_client(&assertion).map_err(|e| e.description), Ok("app".to_owned()));
-            let verified =
-                verify(&assertion, "app", &key.jwks, &audiences(), now).unwrap_or_else(|e| unreachable!("{e:?}"));
-            let again =
-                verify(&assertion, "app", &key.jwks, &audiences(), now).unwrap_or_else(|e| unreachable!("{e:?}"));
+            let verified = verify(&assertion, "app", &key.jwks, ISSUER, Uuid::nil(), now)
+                .unwrap_or_else(|e| unreachable!("{e:?}"));
+            let again = verify(&assertion, "app", &key.jwks, ISSUER, Uuid::nil(), now)
+                .unwrap_or_else(|e| unreachable!("{e:?}"));
             assert_eq!(verified.use_id, again.use_id, "the same jti maps to the same single-use record");
         }
     }
@@ -175,9 +177,12 @@ mod tests {
             change(&mut c);
             c
         };
-        cases.push((claims(now), &other, "not signed by any"));
+        cases.push((claims(now), &other, "Client authentication failed"));
         cases.push((with(&|c| c["aud"] = json!("https://elsewhere.example.com")), &key, "aud"));
-        cases.push((with(&|c| c["aud"] = json!(["x", format!("{ISSUER}/oauth/token")])), &key, ""));
+        cases.push((with(&|c| c["aud"] = json!(format!("{ISSUER}/oauth/token"))), &key, "aud must be the issuer"));
+        cases.push((with(&|c| c["aud"] = json!([ISSUER])), &key, "single string"));
+        cases.push((with(&|c| c["nbf"] = json!("0")), &key, "nbf must be an integer"));
+        cases.push((with(&|c| c["exp"] = json!(i64::MAX)), &key, "at most 300"));
         cases.push((with(&|c| c["exp"] = json!(now.timestamp() - 120)), &key, "expired"));
         cases.push((with(&|c| c["exp"] = json!(now.timestamp() + 3600)), &key, "at most 300"));
         cases.push((
@@ -198,7 +203,7 @@ mod tests {
         cases.push((with(&|c| c["sub"] = json!("someone-else")), &key, "iss and sub"));
         for (claims, signer, reason) in cases {
             let assertion = signer.signer.sign(&claims).unwrap_or_default();
-            let result = verify(&assertion, "app", &key.jwks, &audiences(), now);
+            let result = verify(&assertion, "app", &key.jwks, ISSUER, Uuid::nil(), now);
             if reason.is_empty() {
                 assert!(result.is_ok(), "{claims}");
                 continue;
@@ -217,7 +222,7 @@ mod tests {
         let none = format!("{}.{body}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#));
         let hmac = format!("{}.{body}.c2ln", URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#));
         for assertion in [none, hmac, "not.a.jwt".to_owned(), String::new()] {
-            assert!(verify(&assertion, "app", &key.jwks, &audiences(), now).is_err(), "{assertion}");
+            assert!(verify(&assertion, "app", &key.jwks, ISSUER, Uuid::nil(), now).is_err(), "{assertion}");
         }
         assert!(claimed_client("x".repeat(20_000).as_str()).is_err());
     }

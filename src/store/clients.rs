@@ -183,11 +183,17 @@ pub(super) async fn insert_in(tx: &mut Tx, client: &Client, secret: Option<&NewS
     changes::record(tx, &Change::Client(client.auth_server_id, client.id.as_str().to_owned())).await
 }
 
-/// Creates a client with its first secret.
-pub async fn insert(store: &Store, client: &Client, secret: &NewSecret) -> Result<()> {
+/// Creates a client with its first secret (none for a public or private_key_jwt client).
+pub async fn insert(store: &Store, client: &Client, secret: Option<&NewSecret>) -> Result<()> {
     let mut tx = store.begin().await?;
-    insert_in(&mut tx, client, Some(secret)).await?;
+    insert_in(&mut tx, client, secret).await?;
     tx.commit().await
+}
+
+/// A client that authenticates with its keys keeps no secret: one left over from before
+/// would come back to life if the client were switched back.
+fn keeps_secrets(client: &Client) -> bool {
+    client.token_endpoint_auth_method != TokenEndpointAuthMethod::PrivateKeyJwt
 }
 
 /// The client, locked for the rest of `tx` (on Postgres; SQLite transactions are serial).
@@ -239,7 +245,9 @@ pub async fn modify<E: From<Error>>(
     let mut tx = store.begin().await?;
     let current = get_locked(&mut tx, store.dialect(), auth_server_id, id).await?;
     let client = change(current)?;
-    if let Some(secret) = secret {
+    if !keeps_secrets(&client) {
+        replace_secrets(&mut tx, &client, None).await?;
+    } else if let Some(secret) = secret {
         replace_secrets(&mut tx, &client, Some(secret)).await?;
     }
     update_in(&mut tx, &client).await?;
@@ -273,6 +281,7 @@ pub async fn put(store: &Store, client: &Client, secret: Option<&NewSecret>) -> 
     };
     write_scopes(&mut tx, &client).await?;
     match (secret, outcome) {
+        _ if !keeps_secrets(&client) => replace_secrets(&mut tx, &client, None).await?,
         (Some(secret), _) => replace_secrets(&mut tx, &client, Some(secret)).await?,
         (None, Put::Created) => {
             return Err(Error::Corrupt("a new client needs a secret".to_owned()));

@@ -40,7 +40,6 @@ struct KeyClient {
     issuer: String,
     server_id: String,
     client_id: String,
-    secret: String,
     key: RS256KeyPair,
 }
 
@@ -57,11 +56,11 @@ impl TestApp {
         let created = self.post(&format!("/v1/auth-servers/{}/clients", seed.server_id), body).await;
         assert_eq!(created.status, 201, "{}", created.text);
         assert_eq!(created.body["jwks"]["keys"][0]["kid"], "k1");
+        assert!(created.body.get("client_secret").is_none(), "a key-bound client gets no secret");
         KeyClient {
             issuer: seed.issuer,
             server_id: seed.server_id,
             client_id: str_of(&created.body, "id").to_owned(),
-            secret: str_of(&created.body, "client_secret").to_owned(),
             key,
         }
     }
@@ -81,7 +80,7 @@ backend_tests! {
     async fn a_client_authenticates_with_a_signed_assertion_instead_of_a_secret(app: TestApp) {
         let client = app.key_client().await;
         let token_endpoint = format!("{}/oauth/token", client.issuer);
-        let assertion = client.key.sign(claims(&client.client_id, &token_endpoint, "jti-1")).unwrap();
+        let assertion = client.key.sign(claims(&client.client_id, &client.issuer, "jti-1")).unwrap();
         let response = app.token_with_assertion(&client.issuer, &assertion, &[("scope", "scope1")]).await;
         assert_eq!(response.status, 200, "{}", response.text);
         let verified = verify_via_discovery(&app, &client.issuer, str_of(&response.body, "access_token"), "http://myhttpbin.dev").await;
@@ -95,19 +94,21 @@ backend_tests! {
         let elsewhere = client.issuer.replace(&app.address, &other.address);
         assert_eq!(other.token_with_assertion(&elsewhere, &assertion, &[]).await.status, 401, "replayed on another node");
 
-        // The issuer itself is an audience too, and the client_id may be sent alongside.
+        // The client_id may be sent alongside.
         let to_issuer = client.key.sign(claims(&client.client_id, &client.issuer, "jti-2")).unwrap();
         let response = app.token_with_assertion(&client.issuer, &to_issuer, &[("client_id", &client.client_id)]).await;
         assert_eq!(response.status, 200, "{}", response.text);
         let token = str_of(&response.body, "access_token").to_owned();
 
-        // The secret the management API generated does not authenticate a key-bound client.
-        let form = [("grant_type", "client_credentials"), ("client_id", client.client_id.as_str()), ("client_secret", client.secret.as_str())];
+        // A key-bound client has no secret, and none can be added.
+        let form = [("grant_type", "client_credentials"), ("client_id", client.client_id.as_str()), ("client_secret", "guess")];
         assert_eq!(app.post_form(&token_endpoint, &form).await.status, 401);
+        let secrets = format!("/v1/auth-servers/{}/clients/{}/secrets", client.server_id, client.client_id);
+        assert_eq!(app.post(&secrets, json!({})).await.status, 403);
 
         // Introspection takes the same kind of assertion.
         let introspection = format!("{}/introspect", client.issuer);
-        let for_introspection = client.key.sign(claims(&client.client_id, &introspection, "jti-3")).unwrap();
+        let for_introspection = client.key.sign(claims(&client.client_id, &client.issuer, "jti-3")).unwrap();
         let form = [("token", token.as_str()), ("client_assertion_type", ASSERTION_TYPE), ("client_assertion", for_introspection.as_str())];
         let introspected = app.post_form(&introspection, &form).await;
         assert_eq!((introspected.status, introspected.body["active"].as_bool()), (200, Some(true)), "{}", introspected.text);
@@ -125,20 +126,21 @@ backend_tests! {
         let token_endpoint = format!("{}/oauth/token", client.issuer);
         let stranger = RS256KeyPair::generate(2048).unwrap().with_key_id("k1");
         let cases: Vec<(String, Extra, &str)> = vec![
-            (stranger.sign(claims(&client.client_id, &token_endpoint, "a")).unwrap(), vec![], "not signed"),
+            (stranger.sign(claims(&client.client_id, &client.issuer, "a")).unwrap(), vec![], "Client authentication failed"),
             (client.key.sign(claims(&client.client_id, "https://elsewhere.example.com/token", "b")).unwrap(), vec![], "aud"),
+            (client.key.sign(claims(&client.client_id, &token_endpoint, "b2")).unwrap(), vec![], "aud must be the issuer"),
             (
-                client.key.sign(Claims::create(Duration::from_secs(3600)).with_issuer(&client.client_id).with_subject(&client.client_id).with_audience(&token_endpoint).with_jwt_id("c")).unwrap(),
+                client.key.sign(Claims::create(Duration::from_secs(3600)).with_issuer(&client.client_id).with_subject(&client.client_id).with_audience(&client.issuer).with_jwt_id("c")).unwrap(),
                 vec![],
                 "at most 300",
             ),
             (
-                client.key.sign(Claims::create(Duration::from_secs(60)).with_issuer(&client.client_id).with_subject(&client.client_id).with_audience(&token_endpoint)).unwrap(),
+                client.key.sign(Claims::create(Duration::from_secs(60)).with_issuer(&client.client_id).with_subject(&client.client_id).with_audience(&client.issuer)).unwrap(),
                 vec![],
                 "jti",
             ),
-            (client.key.sign(claims(&client.client_id, &token_endpoint, "d")).unwrap(), vec![("client_id", "someone-else")], "differs"),
-            (client.key.sign(claims("no-such-client", &token_endpoint, "e")).unwrap(), vec![], "Client authentication failed"),
+            (client.key.sign(claims(&client.client_id, &client.issuer, "d")).unwrap(), vec![("client_id", "someone-else")], "differs"),
+            (client.key.sign(claims("no-such-client", &client.issuer, "e")).unwrap(), vec![], "Client authentication failed"),
             ("not-a-jwt".to_owned(), vec![], "not a JWT"),
         ];
         for (assertion, extra, reason) in cases {
@@ -146,10 +148,10 @@ backend_tests! {
             assert_eq!((response.status, response.body["error"].as_str()), (401, Some("invalid_client")), "{reason}: {}", response.text);
             assert!(response.body["error_description"].as_str().unwrap().contains(reason), "{reason}: {}", response.text);
         }
-        let valid = client.key.sign(claims(&client.client_id, &token_endpoint, "f")).unwrap();
+        let valid = client.key.sign(claims(&client.client_id, &client.issuer, "f")).unwrap();
         let wrong_type = [("grant_type", "client_credentials"), ("client_assertion_type", "urn:example:saml"), ("client_assertion", valid.as_str())];
         assert_eq!(app.post_form(&token_endpoint, &wrong_type).await.status, 401);
-        let two_methods = app.token_with_assertion(&client.issuer, &valid, &[("client_secret", &client.secret)]).await;
+        let two_methods = app.token_with_assertion(&client.issuer, &valid, &[("client_secret", "x")]).await;
         assert_eq!((two_methods.status, two_methods.body["error"].as_str()), (400, Some("invalid_request")));
         let missing = [("grant_type", "client_credentials"), ("client_assertion_type", ASSERTION_TYPE)];
         assert_eq!(app.post_form(&token_endpoint, &missing).await.status, 400);
@@ -157,10 +159,9 @@ backend_tests! {
         // A client that authenticates with a secret cannot switch to an assertion.
         let seed = app.seed_with_algorithm("ES256").await;
         let key = ES256KeyPair::generate().with_key_id("e1");
-        let foreign = key.sign(claims(&seed.client_id, &format!("{}/oauth/token", seed.issuer), "g")).unwrap();
+        let foreign = key.sign(claims(&seed.client_id, &seed.issuer, "g")).unwrap();
         let refused = app.token_with_assertion(&seed.issuer, &foreign, &[]).await;
-        assert_eq!(refused.status, 401);
-        assert!(refused.body["error_description"].as_str().unwrap().contains("does not authenticate with private_key_jwt"));
+        assert_eq!((refused.status, refused.body["error"].as_str()), (401, Some("invalid_client")));
     }
 
     async fn the_management_api_checks_a_clients_keys(app: TestApp) {
@@ -180,10 +181,18 @@ backend_tests! {
         let one = format!("{clients}/{}", client.client_id);
         let cleared = app.patch(&one, json!({"jwks": null})).await;
         assert_eq!(cleared.rule_for("jwks").as_deref(), Some("required"), "a private_key_jwt client keeps keys: {}", cleared.text);
-        let switched = app.patch(&one, json!({"token_endpoint_auth_method": "client_secret_post", "jwks": null})).await;
+        let switched = app.patch(&one, json!({"token_endpoint_auth_method": "client_secret_post", "jwks": null, "client_secret": "a-new-secret-for-the-client"})).await;
         assert_eq!((switched.status, switched.body["jwks"].clone()), (200, Value::Null), "{}", switched.text);
-        let form = [("grant_type", "client_credentials"), ("client_id", client.client_id.as_str()), ("client_secret", client.secret.as_str())];
-        assert_eq!(app.post_form(&format!("{}/oauth/token", client.issuer), &form).await.status, 200, "its secret works again");
+        let form = [("grant_type", "client_credentials"), ("client_id", client.client_id.as_str()), ("client_secret", "a-new-secret-for-the-client")];
+        assert_eq!(app.post_form(&format!("{}/oauth/token", client.issuer), &form).await.status, 200, "the secret given when switching back");
+
+        // A secret client switched to keys loses its secrets, so none can come back later.
+        let seed = app.seed_with_algorithm("PS256").await;
+        let other = format!("/v1/auth-servers/{}/clients/{}", seed.server_id, seed.client_id);
+        let to_keys = app.patch(&other, json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [rsa_jwk(&client.key, "k1")]}})).await;
+        assert_eq!(to_keys.status, 200, "{}", to_keys.text);
+        app.patch(&other, json!({"token_endpoint_auth_method": "client_secret_post", "jwks": null})).await;
+        assert_eq!(app.token(&seed, None).await.status, 401, "the old secret stayed deleted");
     }
 
     async fn a_portal_registers_a_client_that_signs_with_its_own_key(app: TestApp) {
@@ -200,7 +209,7 @@ backend_tests! {
         assert!(registered.body.get("client_secret").is_none() && registered.body.get("client_secret_expires_at").is_none());
         assert_eq!(registered.body["jwks"]["keys"][0]["kid"], "e1");
         let client_id = str_of(&registered.body, "client_id");
-        let assertion = key.sign(claims(client_id, &format!("{}/oauth/token", seed.issuer), "r-1")).unwrap();
+        let assertion = key.sign(claims(client_id, &seed.issuer, "r-1")).unwrap();
         let response = app.token_with_assertion(&seed.issuer, &assertion, &[("scope", "scope1")]).await;
         assert_eq!(response.status, 200, "{}", response.text);
         verify_via_discovery(&app, &seed.issuer, str_of(&response.body, "access_token"), "http://myhttpbin.dev").await;

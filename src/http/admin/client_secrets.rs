@@ -67,6 +67,12 @@ async fn create(
     let enabled = body.optional("enabled", boolean);
     body.finish()?;
 
+    let client = store::clients::get(&state.store, auth_server_id, &client_id).await?;
+    if client.token_endpoint_auth_method == crate::domain::TokenEndpointAuthMethod::PrivateKeyJwt {
+        return Err(ApiError::forbidden(
+            "A private_key_jwt client authenticates with its keys and has no secrets; change its token_endpoint_auth_method first",
+        ));
+    }
     let secret = given.unwrap_or_else(ClientSecret::generate);
     let now = Utc::now();
     let info = SecretInfo { id: Uuid::new_v4(), enabled: enabled.unwrap_or(true), created_at: now, updated_at: now };

@@ -59,12 +59,14 @@ struct ClientView {
     updated_at: String,
 }
 
-/// The client as created: the only response that carries its secret.
+/// The client as created: the only response that carries its secret (a private_key_jwt
+/// client has none).
 #[derive(Serialize)]
 struct CreatedClientView {
     #[serde(flatten)]
     client: ClientView,
-    client_secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
 }
 
 fn view(client: Client) -> ClientView {
@@ -279,12 +281,18 @@ async fn create(
     let input = read_input(json, Mode::Create)?;
     let now = Utc::now();
     let client = build(input, ClientId::generate(), auth_server_id, now)?;
-    let secret = ClientSecret::generate();
-    let stored_secret = new_secret(hash_secret(&secret).await?, now);
-    store::clients::insert(&state.store, &client, &stored_secret)
+    let secret = match client.token_endpoint_auth_method {
+        TokenEndpointAuthMethod::PrivateKeyJwt => None,
+        _ => Some(ClientSecret::generate()),
+    };
+    let stored_secret = match &secret {
+        Some(secret) => Some(new_secret(hash_secret(secret).await?, now)),
+        None => None,
+    };
+    store::clients::insert(&state.store, &client, stored_secret.as_ref())
         .await
         .on_store_error(write_errors(&client.id, client.name.as_str()))?;
-    let created = CreatedClientView { client: view(client), client_secret: secret.expose().to_owned() };
+    let created = CreatedClientView { client: view(client), client_secret: secret.map(|s| s.expose().to_owned()) };
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -50,6 +50,11 @@ impl Body {
     }
 
     /// Adds a problem found by a check across fields.
+    /// Whether a problem was already recorded for `field`.
+    pub fn has_error(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+
     pub fn reject(&mut self, field: &str, invalid: Invalid) {
         self.errors.push(InvalidParameter::new(field, "body", invalid));
     }

@@ -186,6 +186,12 @@ backend_tests! {
         let form = [("grant_type", "client_credentials"), ("client_id", client.client_id.as_str()), ("client_secret", "a-new-secret-for-the-client")];
         assert_eq!(app.post_form(&format!("{}/oauth/token", client.issuer), &form).await.status, 200, "the secret given when switching back");
 
+        // Kong's import (PUT) needs a secret, except for a client that has keys instead.
+        let imported = app.put(&format!("{clients}/imported-signer"), json!({"name": "imported", "grant_types": ["client_credentials"], "response_types": [], "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [rsa_jwk(&client.key, "k1")]}})).await;
+        assert_eq!(imported.status, 201, "{}", imported.text);
+        let no_secret = app.put(&format!("{clients}/imported-plain"), json!({"name": "plain", "grant_types": ["client_credentials"], "response_types": []})).await;
+        assert_eq!(no_secret.rule_for("client_secret").as_deref(), Some("required"), "{}", no_secret.text);
+
         // A secret client switched to keys loses its secrets, so none can come back later.
         let seed = app.seed_with_algorithm("PS256").await;
         let other = format!("/v1/auth-servers/{}/clients/{}", seed.server_id, seed.client_id);

@@ -149,7 +149,8 @@ fn read_input(json: ApiJson, mode: Mode) -> Result<ClientInput, ApiError> {
     let mut input = ClientInput::default();
     let name = take(&mut body, "name", required);
     input.name = name.and_then(|v| body_check(&mut body, "name", string(v).and_then(Name::parse)));
-    let secret = take(&mut body, "client_secret", mode == Mode::Replace);
+    // Required on PUT (Kong's import), except for a private_key_jwt client, which has none.
+    let secret = take(&mut body, "client_secret", false);
     input.client_secret =
         secret.and_then(|v| body_check(&mut body, "client_secret", string(v).and_then(ClientSecret::parse)));
     let grants = take(&mut body, "grant_types", required);
@@ -182,6 +183,10 @@ fn read_input(json: ApiJson, mode: Mode) -> Result<ClientInput, ApiError> {
     input.token_endpoint_auth_method =
         body.optional("token_endpoint_auth_method", |v| TokenEndpointAuthMethod::parse(&string(v)?));
     input.jwks = body.optional("jwks", |v| nullable(v, ClientJwks::parse));
+    let by_key = input.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt);
+    if mode == Mode::Replace && !by_key && input.client_secret.is_none() && !body.has_error("client_secret") {
+        body.reject("client_secret", crate::domain::Invalid::new("required", "is a required field"));
+    }
     body.finish()?;
     Ok(input)
 }
@@ -366,8 +371,8 @@ async fn replace(
     require_auth_server(&state, auth_server_id).await?;
     let mut input = read_input(json, Mode::Replace)?;
     let now = Utc::now();
-    let secret = present(input.client_secret.take())?;
-    let stored_secret = secret_change(&state, auth_server_id, &id, Some(&secret), now).await?;
+    let secret = input.client_secret.take();
+    let stored_secret = secret_change(&state, auth_server_id, &id, secret.as_ref(), now).await?;
     let client = build(input, id.clone(), auth_server_id, now)?;
     let (client, outcome) = store::clients::put(&state.store, &client, stored_secret.as_ref())
         .await

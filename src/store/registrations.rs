@@ -377,6 +377,7 @@ pub async fn registration(store: &Store, auth_server_id: Uuid, client_id: &Clien
 }
 
 /// What an update does to the client's secrets.
+#[derive(Clone, Copy)]
 pub enum SecretChange<'a> {
     Keep,
     /// The client's only secret from now on.

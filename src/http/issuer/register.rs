@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::domain::registration::{
-    REGISTERED_LABEL, REGISTRATION_ACCESS_TOKEN_PREFIX, Registration, RegistrationPolicy, generate_token,
+    REGISTERED_LABEL, REGISTRATION_ACCESS_TOKEN_PREFIX, Registration, RegistrationMetadata, RegistrationPolicy,
+    generate_token,
 };
 use crate::domain::secret::{ClientSecret, NewSecret, SecretInfo, token_digest, token_matches};
 use crate::domain::{Client, ClientId, Labels};
@@ -140,7 +141,25 @@ fn registration_client_uri(issuer: &Issuer, client_id: &ClientId) -> String {
     format!("{}{REGISTER_SUFFIX}/{client_id}", issuer.issuer)
 }
 
-fn information(status: StatusCode, body: Value) -> Response {
+/// RFC 7591 §3.2.1 / RFC 7592 §3: the client information response, never cached.
+fn information(
+    status: StatusCode,
+    issuer: &Issuer,
+    client: &Client,
+    metadata: &RegistrationMetadata,
+    client_secret: Option<&str>,
+    registration_access_token: &str,
+) -> Response {
+    let uri = registration_client_uri(issuer, &client.id);
+    let issued = Issued {
+        client_secret,
+        registration_access_token,
+        registration_client_uri: &uri,
+        issued_at: client.created_at,
+    };
+    let entry = &issuer.entry;
+    let body =
+        registration::client_information(client, metadata, &entry.scopes, entry.server.signing_algorithm, issued);
     (status, no_store(), Json(body)).into_response()
 }
 
@@ -213,23 +232,8 @@ pub async fn register(State(state): State<AppState>, issuer: Issuer, headers: He
     }
     state.cache.invalidate(&Change::Client(server_id, id.as_str().to_owned()));
     tracing::info!(auth_server = %server_id, client_id = %id, "client registered");
-    let uri = registration_client_uri(&issuer, &id);
-    let issued = Issued {
-        client_secret: secret.as_ref().map(|(secret, _)| secret.expose()),
-        registration_access_token: &access_token,
-        registration_client_uri: &uri,
-        issued_at: now,
-    };
-    Ok(information(
-        StatusCode::CREATED,
-        registration::client_information(
-            &client,
-            &registration.metadata,
-            &issuer.entry.scopes,
-            issuer.entry.server.signing_algorithm,
-            issued,
-        ),
-    ))
+    let client_secret = secret.as_ref().map(|(secret, _)| secret.expose());
+    Ok(information(StatusCode::CREATED, &issuer, &client, &registration.metadata, client_secret, &access_token))
 }
 
 fn is_name_conflict(error: &store::Error) -> bool {
@@ -283,23 +287,7 @@ pub async fn read(
     policy(&issuer)?;
     let (registration, token) = authenticate(&state, &issuer, &headers, params.get("clientId")).await?;
     let client = current_client(&state, &registration).await?;
-    let uri = registration_client_uri(&issuer, &client.id);
-    let issued = Issued {
-        client_secret: None,
-        registration_access_token: &token,
-        registration_client_uri: &uri,
-        issued_at: client.created_at,
-    };
-    Ok(information(
-        StatusCode::OK,
-        registration::client_information(
-            &client,
-            &registration.metadata,
-            &issuer.entry.scopes,
-            issuer.entry.server.signing_algorithm,
-            issued,
-        ),
-    ))
+    Ok(information(StatusCode::OK, &issuer, &client, &registration.metadata, None, &token))
 }
 
 /// RFC 7592 §2.2: replaces the client's metadata. Omitted fields return to the policy's
@@ -337,7 +325,7 @@ pub async fn update(
     let renamed = metadata.metadata.client_name != registration.metadata.client_name;
     let server_id = issuer.entry.server.id;
     let update = Update { body: &body, policy, scopes, algorithm, metadata: &metadata, now };
-    let write = |name| write_update(&state, server_id, &id, &update, clone_change(&change), name);
+    let write = |name| write_update(&state, server_id, &id, &update, change, name);
     let mut outcome = write(renamed.then(|| metadata.name(&id))).await;
     if renamed && matches!(&outcome, Err(UpdateError::Store(e)) if is_name_conflict(e)) {
         outcome = write(Some(metadata.unique_name(&id))).await;
@@ -347,20 +335,11 @@ pub async fn update(
         UpdateError::Refused(e) => refuse(e),
     })?;
     state.cache.invalidate(&Change::Client(server_id, id.as_str().to_owned()));
-    let uri = registration_client_uri(&issuer, &id);
-    let issued = Issued {
-        client_secret: match &secret {
-            Rotation::New(secret, _) => Some(secret.expose()),
-            _ => None,
-        },
-        registration_access_token: &token,
-        registration_client_uri: &uri,
-        issued_at: client.created_at,
+    let client_secret = match &secret {
+        Rotation::New(secret, _) => Some(secret.expose()),
+        _ => None,
     };
-    Ok(information(
-        StatusCode::OK,
-        registration::client_information(&client, &metadata.metadata, scopes, algorithm, issued),
-    ))
+    Ok(information(StatusCode::OK, &issuer, &client, &metadata.metadata, client_secret, &token))
 }
 
 /// An update request and what it was read as.
@@ -409,14 +388,6 @@ async fn write_update(
         Ok(client)
     })
     .await
-}
-
-fn clone_change<'a>(change: &SecretChange<'a>) -> SecretChange<'a> {
-    match change {
-        SecretChange::Keep => SecretChange::Keep,
-        SecretChange::Remove => SecretChange::Remove,
-        SecretChange::Replace(stored) => SecretChange::Replace(stored),
-    }
 }
 
 /// What an update does to the client's secret.

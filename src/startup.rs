@@ -16,12 +16,12 @@ use crate::cache::Cache;
 use crate::cache::flow_keys::FlowKeys;
 use crate::http::{self, AdminAuth, AppState, Urls};
 use crate::keys::Sealer;
-use crate::store::{self, ConnectOptions, Store};
-use crate::tasks::{self, TokenLog};
+use crate::store::{self, ConnectOptions, Store, TokenLog};
+use crate::tasks;
 
 pub struct Application {
     listener: TcpListener,
-    router: axum::Router,
+    router: http::Router,
     address: SocketAddr,
     store: Store,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -76,7 +76,7 @@ impl Application {
 
     /// Serves until `signal` resolves, then finishes in-flight requests and closes the pools.
     pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal).await;
+        let served = http::serve(self.listener, self.router, signal).await;
         // Every response has been sent, so every token record it acknowledged is committed.
         for task in &self.tasks {
             task.abort();

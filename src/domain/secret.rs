@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::{Invalid, check_length, random};
+use crate::telemetry::spawn_blocking_with_tracing;
 
 /// A client secret in clear, as generated or imported. Never logged (no `Debug` output).
 #[derive(Clone, PartialEq, Eq)]
@@ -53,6 +54,20 @@ impl ClientSecret {
         PasswordHash::new(stored_hash)
             .map(|parsed| Argon2::default().verify_password(self.0.as_bytes(), &parsed).is_ok())
             .unwrap_or(false)
+    }
+
+    /// [`ClientSecret::hash`] on a blocking thread, so Argon2 never stalls the async runtime.
+    pub async fn hash_off_runtime(&self) -> Result<String, String> {
+        let secret = self.clone();
+        spawn_blocking_with_tracing(move || secret.hash()).await.map_err(|e| e.to_string())?
+    }
+
+    /// Whether this secret matches any of `hashes`, on a blocking thread.
+    pub async fn matches_any_off_runtime(&self, hashes: Vec<String>) -> Result<bool, String> {
+        let secret = self.clone();
+        spawn_blocking_with_tracing(move || hashes.iter().any(|hash| secret.verify(hash)))
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 

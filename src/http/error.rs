@@ -1,11 +1,14 @@
-//! `ApiError`: the Kong problem shape for every /v1 and operational response that fails.
-//! Internal causes are logged here and never sent.
+//! Every error's wire format, in one place: `ApiError` in the Kong problem shape for /v1 and
+//! operational responses; `OAuthError` (RFC 6749 §5.2) and `BearerError` (RFC 6750 §3) for
+//! issuer endpoints. Internal causes are logged here and never sent.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::Invalid;
+use crate::oauth::OAuthError;
+use crate::oauth::bearer::{BearerError, Refusal};
 use crate::store;
 
 use super::request_id;
@@ -227,6 +230,68 @@ impl<T> ResultExt<T> for Result<T, store::Error> {
         match self {
             Err(store::Error::NotFound) => Err(ApiError::not_found(format!("{} not found", what()))),
             other => other.map_err(ApiError::from),
+        }
+    }
+}
+
+/// RFC 6749 §5.1: token responses (and every answer carrying credentials) must not be cached.
+pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+/// An RFC 6749 §5.2 error response: JSON, never cached, with a Basic challenge when the client
+/// tried Basic, and `Retry-After` when it is worth retrying.
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        if self.status >= 500 {
+            tracing::error!(error = self.error, description = %self.description, "issuer endpoint failed");
+        }
+        let body = serde_json::json!({ "error": self.error, "error_description": self.description });
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut response = (status, no_store(), axum::Json(body)).into_response();
+        if self.basic_challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
+        }
+        if self.status == 503 {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+/// RFC 6750 §3: the error with its `WWW-Authenticate: Bearer` challenge.
+impl IntoResponse for BearerError {
+    fn into_response(self) -> Response {
+        let mut challenge = "Bearer realm=\"tessera\"".to_owned();
+        if let Some(error) = self.error {
+            challenge.push_str(&format!(", error=\"{error}\", error_description=\"{}\"", self.description));
+            if let Some(scope) = self.scope {
+                challenge.push_str(&format!(", scope=\"{scope}\""));
+            }
+        }
+        let body = serde_json::json!({
+            "error": self.error.unwrap_or("invalid_request"),
+            "error_description": self.description
+        });
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut response = (status, no_store(), axum::Json(body)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::OAuth(error) => error.into_response(),
+            Refusal::Bearer(error) => error.into_response(),
         }
     }
 }

@@ -127,9 +127,6 @@ pub enum Caller {
 /// Login pages answer login requests; they may use their client's credentials (HTTP Basic)
 /// instead of the admin token, so no login page needs a token that can change configuration.
 fn login_page_credentials(request: &Request) -> Option<crate::oauth::client_auth::Credentials> {
-    if request.uri().path().split('/').nth(4) != Some("login-requests") {
-        return None;
-    }
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
     if !authorization.get(..6).is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic ")) {
         return None;
@@ -137,13 +134,18 @@ fn login_page_credentials(request: &Request) -> Option<crate::oauth::client_auth
     crate::oauth::client_auth::credentials(Some(authorization), &crate::oauth::form::Form::default()).ok()
 }
 
-/// Requires `Authorization: Bearer <admin token>` on every /v1 request (or, for login
-/// requests, a client's Basic credentials; see [`Caller`]).
-pub async fn require_admin(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// On the login-request routes: a client's Basic credentials (checked by the handler against
+/// the login request's client; see [`Caller`]), or else the admin token.
+pub async fn require_admin_or_login_page(state: State<AppState>, mut request: Request, next: Next) -> Response {
     if let Some(credentials) = login_page_credentials(&request) {
         request.extensions_mut().insert(Caller::Client(credentials));
         return next.run(request).await;
     }
+    require_admin(state, request, next).await
+}
+
+/// Requires `Authorization: Bearer <admin token>` on every /v1 request.
+pub async fn require_admin(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     request.extensions_mut().insert(Caller::Admin);
     let presented = request
         .headers()

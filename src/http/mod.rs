@@ -1,4 +1,5 @@
-//! HTTP: the /v1 management API and operational endpoints. Only this module knows axum.
+//! HTTP: the /v1 management API, the issuer endpoints and operational endpoints. Only this
+//! module knows axum.
 
 pub mod admin;
 pub mod error;
@@ -12,7 +13,7 @@ pub mod validate;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+pub use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::cache::Cache;
 use crate::store::Store;
-use crate::tasks::TokenLog;
+use crate::store::TokenLog;
 
 pub use error::ApiError;
 pub use routes::{Routes, Urls};
@@ -50,31 +51,18 @@ pub struct AppState {
     pub flows: Arc<crate::cache::flow_keys::FlowKeys>,
 }
 
-fn admin_routes() -> Routes<AppState> {
-    admin::routes()
-}
-
 /// Every (method, path) served, for the OpenAPI coverage test.
 pub fn route_table() -> Vec<(String, String)> {
-    let mut table = admin_routes().table();
+    let mut table = admin::routes().table();
     table.extend(issuer::routes().table());
     table.extend(health::routes().table());
     table
 }
 
 pub fn router(state: AppState) -> Router {
-    let admin = admin_routes()
-        .into_router()
-        .route_layer(middleware::from_fn_with_state(state.clone(), track_latency))
-        .layer(middleware::from_fn_with_state(state.clone(), admin::invalidate_after_writes))
-        .layer(middleware::from_fn_with_state(state.clone(), extract::require_admin));
-    let issuer = issuer::routes()
-        .into_router()
-        .route_layer(middleware::from_fn_with_state(state.clone(), issuer::cors::middleware))
-        .route_layer(middleware::from_fn_with_state(state.clone(), track_latency));
     Router::new()
-        .merge(admin)
-        .merge(issuer)
+        .merge(admin::router(&state))
+        .merge(issuer::router(&state))
         .merge(health::routes().into_router().route_layer(middleware::from_fn_with_state(state.clone(), track_latency)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -106,7 +94,7 @@ async fn timeout(request: Request, next: Next) -> Response {
 }
 
 /// Records each routed request's latency under its route template.
-async fn track_latency(
+pub(crate) async fn track_latency(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: Request,
     next: Next,
@@ -118,4 +106,13 @@ async fn track_latency(
     let response = next.run(request).await;
     state.metrics.request(&method, &route, response.status().as_u16(), started.elapsed());
     response
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }

@@ -3,6 +3,9 @@
 //! all signing go through aws-lc-rs (jsonwebtoken's aws-lc backend), whose RSA signing is
 //! twice as fast as ring's on the benchmark machine: signing is the token endpoint's cost.
 
+mod rotation;
+pub use rotation::{new_key, rotate_due};
+
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::signature::{

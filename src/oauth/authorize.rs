@@ -56,6 +56,15 @@ impl Reply<'_> {
     }
 }
 
+/// The error codes a login page may reject with (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6).
+pub const REJECTION_CODES: [&str; 5] =
+    ["access_denied", "login_required", "consent_required", "interaction_required", "account_selection_required"];
+
+/// The code a rejected sign-in is answered with: the login page's, when it is one it may use.
+pub fn rejection_code(error: &str) -> &'static str {
+    REJECTION_CODES.iter().find(|code| **code == error).copied().unwrap_or("access_denied")
+}
+
 /// Parameters of an authorization request, from the query or a form (each at most once).
 pub type Params = HashMap<String, String>;
 

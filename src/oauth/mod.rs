@@ -9,6 +9,7 @@
 //! ```
 
 pub mod authorize;
+pub mod bearer;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod discovery;

@@ -12,10 +12,12 @@ pub mod client_secrets;
 pub mod clients;
 pub mod grants;
 mod list;
+pub mod purge;
 pub mod refresh_tokens;
 pub mod registrations;
 pub mod scopes;
 pub mod signing_keys;
+mod token_log;
 pub mod tokens;
 
 use std::str::FromStr;
@@ -27,6 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 pub use list::ListPage;
+pub use token_log::TokenLog;
 
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -80,7 +80,8 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
     let now = Utc::now();
     let id = Uuid::new_v4();
     let algorithm = signing_algorithm.unwrap_or_default();
-    let key = crate::tasks::new_key(&state.cache, id, algorithm).await.map_err(ApiError::internal)?;
+    let key =
+        crate::keys::new_key(state.cache.sealer(), id, algorithm, Utc::now()).await.map_err(ApiError::internal)?;
     let server = AuthServer {
         id,
         name: present(name)?,
@@ -127,7 +128,9 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     let new_name = name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
     // A new algorithm needs a key of its own; the old key stays published (see store).
     let new_key = match signing_algorithm {
-        Some(algorithm) => Some(crate::tasks::new_key(&state.cache, id, algorithm).await.map_err(ApiError::internal)?),
+        Some(algorithm) => Some(
+            crate::keys::new_key(state.cache.sealer(), id, algorithm, Utc::now()).await.map_err(ApiError::internal)?,
+        ),
         None => None,
     };
     let server = store::auth_servers::modify(&state.store, id, new_key.as_ref(), |mut server| {

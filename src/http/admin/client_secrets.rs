@@ -16,7 +16,7 @@ use crate::http::validate::{Body, boolean, present, string};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
-use super::{Page, hash_secret, list_params, require_client, timestamp};
+use super::{Page, list_params, require_client, timestamp};
 
 pub fn routes() -> Routes<AppState> {
     Routes::default()
@@ -76,7 +76,7 @@ async fn create(
     let secret = given.unwrap_or_else(ClientSecret::generate);
     let now = Utc::now();
     let info = SecretInfo { id: Uuid::new_v4(), enabled: enabled.unwrap_or(true), created_at: now, updated_at: now };
-    let stored = NewSecret { info: info.clone(), hash: hash_secret(&secret).await? };
+    let stored = NewSecret { info: info.clone(), hash: secret.hash_off_runtime().await.map_err(ApiError::internal)? };
     store::client_secrets::insert(&state.store, auth_server_id, &client_id, &stored)
         .await
         .on_store_error(secret_errors(&client_id, None))?;

@@ -26,7 +26,7 @@ use crate::http::validate::{
 use crate::http::{ApiError, AppState, Routes};
 use crate::store::{self, clients::Put};
 
-use super::{Page, WriteError, hash_secret, list_params, matches_any, missing_scopes, require_auth_server, timestamp};
+use super::{Page, WriteError, list_params, missing_scopes, require_auth_server, timestamp};
 
 pub fn routes() -> Routes<AppState> {
     Routes::default()
@@ -248,10 +248,10 @@ async fn secret_change(
         return Ok(None);
     };
     let current = store::client_secrets::enabled_hashes(&state.store, auth_server_id, id).await?;
-    if !current.is_empty() && matches_any(secret, current).await? {
+    if !current.is_empty() && secret.matches_any_off_runtime(current).await.map_err(ApiError::internal)? {
         return Ok(None);
     }
-    Ok(Some(new_secret(hash_secret(secret).await?, now)))
+    Ok(Some(new_secret(secret.hash_off_runtime().await.map_err(ApiError::internal)?, now)))
 }
 
 fn name_taken(name: &str) -> ApiError {
@@ -291,7 +291,7 @@ async fn create(
         _ => Some(ClientSecret::generate()),
     };
     let stored_secret = match &secret {
-        Some(secret) => Some(new_secret(hash_secret(secret).await?, now)),
+        Some(secret) => Some(new_secret(secret.hash_off_runtime().await.map_err(ApiError::internal)?, now)),
         None => None,
     };
     store::clients::insert(&state.store, &client, stored_secret.as_ref())

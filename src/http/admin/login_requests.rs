@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 use crate::domain::{AuthServer, Invalid, check_length};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, Caller, PathIds};
-use crate::http::issuer::REJECTION_CODES;
 use crate::http::routes::{AUTHORIZE_SUFFIX, LOGIN_REQUEST, LOGIN_REQUEST_ACCEPT, LOGIN_REQUEST_REJECT};
 use crate::http::validate::{Body, integer, object, present, string, strings};
 use crate::http::{ApiError, AppState, Routes};
+use crate::oauth::authorize::REJECTION_CODES;
 use crate::oauth::flow::{self, Challenge, FlowError, Kind, Login, Opened, Outcome, Verifier};
 use crate::store;
 

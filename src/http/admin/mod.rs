@@ -11,20 +11,26 @@ mod signing_keys;
 mod test_claim;
 mod tokens;
 
+use axum::Router;
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{RawPathParams, Request, State};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::list::{ListParams, ListSchema};
-use crate::domain::secret::ClientSecret;
 use crate::store::{self, ListPage};
-use crate::telemetry::spawn_blocking_with_tracing;
 
 use super::error::InvalidParameter;
-use super::extract::QueryPairs;
+use super::extract::{self, QueryPairs};
 use super::{ApiError, AppState, Routes};
 
-pub fn routes() -> Routes<AppState> {
+/// What issuers serve: a successful write here drops the auth server from this node's caches
+/// at once (other nodes follow the change feed).
+fn configuration() -> Routes<AppState> {
     auth_servers::routes()
         .merge(scopes::routes())
         .merge(claims::routes())
@@ -32,9 +38,45 @@ pub fn routes() -> Routes<AppState> {
         .merge(client_secrets::routes())
         .merge(tokens::routes())
         .merge(signing_keys::routes())
-        .merge(test_claim::routes())
-        .merge(login_requests::routes())
-        .merge(registration::routes())
+        .merge(registration::policy_routes())
+}
+
+/// Trying templates and issuing registration tokens change no cached configuration: they must
+/// not flush the node's caches (and with them every verified secret).
+fn no_configuration() -> Routes<AppState> {
+    test_claim::routes().merge(registration::token_routes())
+}
+
+/// Login pages answer login requests, with the admin token or their client's credentials (see
+/// [`extract::Caller`]); a sign-in changes no configuration either.
+fn login_requests() -> Routes<AppState> {
+    login_requests::routes()
+}
+
+/// Every /v1 route, for the route table.
+pub fn routes() -> Routes<AppState> {
+    configuration().merge(no_configuration()).merge(login_requests())
+}
+
+/// The /v1 routes, each group with its caller check and what its writes invalidate.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let admin = || middleware::from_fn_with_state(state.clone(), extract::require_admin);
+    let latency = || middleware::from_fn_with_state(state.clone(), super::track_latency);
+    Router::new()
+        .merge(
+            configuration()
+                .into_router()
+                .route_layer(latency())
+                .layer(middleware::from_fn_with_state(state.clone(), invalidate_after_writes))
+                .layer(admin()),
+        )
+        .merge(no_configuration().into_router().route_layer(latency()).layer(admin()))
+        .merge(
+            login_requests()
+                .into_router()
+                .route_layer(latency())
+                .layer(middleware::from_fn_with_state(state.clone(), extract::require_admin_or_login_page)),
+        )
 }
 
 /// RFC 3339 with microseconds, as Kong prints it: `2025-09-19T20:59:43.302149Z`.
@@ -107,18 +149,6 @@ pub(crate) fn parent_gone(auth_server_id: Uuid) -> impl FnOnce(&store::Error) ->
     move |error| matches!(error, store::Error::ForeignKey).then(|| auth_server_not_found(auth_server_id))
 }
 
-/// Argon2id off the async runtime.
-pub(crate) async fn hash_secret(secret: &ClientSecret) -> Result<String, ApiError> {
-    let secret = secret.clone();
-    spawn_blocking_with_tracing(move || secret.hash()).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
-}
-
-/// Whether `secret` matches any of `hashes`, off the async runtime.
-pub(crate) async fn matches_any(secret: &ClientSecret, hashes: Vec<String>) -> Result<bool, ApiError> {
-    let secret = secret.clone();
-    spawn_blocking_with_tracing(move || hashes.iter().any(|hash| secret.verify(hash))).await.map_err(ApiError::internal)
-}
-
 /// Scope ids that do not belong to the auth server, reported against `field`; a reference
 /// that vanished mid-request is a conflict.
 pub(crate) fn missing_scopes(field: &'static str) -> impl FnOnce(&store::Error) -> Option<ApiError> {
@@ -162,21 +192,16 @@ impl WriteError {
 
 /// After a successful write below an auth server, drops what this node cached about it, so
 /// the next token request here sees the change at once (other nodes follow the change feed).
-pub(crate) async fn invalidate_after_writes(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    // Answering a login request, trying templates or issuing registration tokens changes no
-    // cached configuration: a sign-in must not flush the node's caches (and with them every
-    // verified secret).
-    let path = request.uri().path();
-    let changes_nothing = matches!(path.split('/').nth(4), Some("login-requests"))
-        || path.ends_with("/test-claim")
-        || path.contains("/client-registration/initial-access-tokens")
-        || path.ends_with("/registration-access-token");
-    let write = request.method() != axum::http::Method::GET && !changes_nothing;
-    let auth_server = request.uri().path().split('/').nth(3).and_then(|id| Uuid::parse_str(id).ok());
+async fn invalidate_after_writes(
+    State(state): State<AppState>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let write = request.method() != Method::GET;
+    let auth_server = params.ok().and_then(|params| {
+        params.iter().find(|(name, _)| *name == "authServerId").and_then(|(_, id)| Uuid::parse_str(id).ok())
+    });
     let response = next.run(request).await;
     if let (true, Some(id)) = (write && response.status().is_success(), auth_server) {
         state.cache.invalidate_all_of(id);

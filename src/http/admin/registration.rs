@@ -29,11 +29,17 @@ use crate::store;
 
 use super::{Page, WriteError, auth_server_not_found, list_params, missing_scopes, require_auth_server, timestamp};
 
-pub fn routes() -> Routes<AppState> {
+/// The registration policy, which issuers serve (discovery's `registration_endpoint`).
+pub fn policy_routes() -> Routes<AppState> {
     Routes::default()
         .get(CLIENT_REGISTRATION, get_policy)
         .put(CLIENT_REGISTRATION, replace_policy)
         .patch(CLIENT_REGISTRATION, update_policy)
+}
+
+/// Initial and registration access tokens, which no cache holds.
+pub fn token_routes() -> Routes<AppState> {
+    Routes::default()
         .get(INITIAL_ACCESS_TOKENS, list_tokens)
         .post(INITIAL_ACCESS_TOKENS, create_token)
         .get(INITIAL_ACCESS_TOKEN, get_token)

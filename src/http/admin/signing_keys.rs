@@ -58,7 +58,9 @@ async fn list(State(state): State<AppState>, ids: PathIds) -> Result<Json<KeyLis
 async fn rotate(State(state): State<AppState>, ids: PathIds) -> Result<(StatusCode, Json<KeyView>), ApiError> {
     let id = ids.auth_server()?;
     let server = store::auth_servers::get(&state.store, id).await.or_not_found(|| format!("Auth server [{id}]"))?;
-    let key = crate::tasks::new_key(&state.cache, id, server.signing_algorithm).await.map_err(ApiError::internal)?;
+    let key = crate::keys::new_key(state.cache.sealer(), id, server.signing_algorithm, Utc::now())
+        .await
+        .map_err(ApiError::internal)?;
     store::signing_keys::rotate(&state.store, &key)
         .await
         .on_store_error(|e| matches!(e, store::Error::NotFound).then(|| auth_server_not_found(id)))?;

@@ -15,16 +15,17 @@ pub async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// The CORS middleware's state: the app, and the methods its route group allows.
+#[derive(Clone)]
+pub struct Cors {
+    pub state: AppState,
+    pub methods: HeaderValue,
+}
+
 /// Adds CORS headers when the request's Origin is one of the auth server's trusted origins.
-pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn middleware(State(Cors { state, methods }): State<Cors>, request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let preflight = request.method() == Method::OPTIONS;
-    // RFC 7592's configuration endpoint is the only one read, replaced and deleted.
-    let methods = if request.uri().path().contains("/oauth/register/") {
-        HeaderValue::from_static("GET, PUT, DELETE, OPTIONS")
-    } else {
-        HeaderValue::from_static("GET, POST, OPTIONS")
-    };
     let (mut parts, body) = request.into_parts();
     let issuer = <Issuer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await;
     if let Ok(issuer) = &issuer {

@@ -1,457 +1,87 @@
 //! Dynamic Client Registration: `POST $ISSUER/oauth/register` (RFC 7591 §3) and each
 //! registered client's configuration endpoint, `$ISSUER/oauth/register/{clientId}` (RFC 7592 §2).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
 
-use crate::domain::registration::{
-    REGISTERED_LABEL, REGISTRATION_ACCESS_TOKEN_PREFIX, Registration, RegistrationMetadata, RegistrationPolicy,
-    generate_token,
-};
-use crate::domain::secret::{ClientSecret, NewSecret, SecretInfo, token_digest, token_matches};
-use crate::domain::{Client, ClientId, Labels};
 use crate::http::AppState;
+use crate::http::error::no_store;
 use crate::http::routes::REGISTER_SUFFIX;
-use crate::oauth::OAuthError;
-use crate::oauth::registration::{self, ClientMetadata, Issued};
-use crate::store::changes::Change;
-use crate::store::registrations::{Registered, SecretChange};
-use crate::store::{self};
+use crate::oauth::bearer::Refusal;
+use crate::service::registration::{self, RegistrationRequest};
 
-use super::bearer::{self, BearerError};
-use super::{Issuer, OAuthReply, no_store};
+use super::{Issuer, authorization};
 
-/// Why a registration request is refused: an RFC 7591 §3.2.2 error, or a bearer token
-/// problem with its RFC 6750 challenge.
-pub enum Refusal {
-    OAuth(OAuthError),
-    Bearer(BearerError),
-}
+type Params = Path<HashMap<String, String>>;
 
-impl From<OAuthError> for Refusal {
-    fn from(error: OAuthError) -> Self {
-        Refusal::OAuth(error)
+/// The request as the service reads it; `endpoint` is this issuer's registration endpoint.
+fn request<'a>(
+    endpoint: &'a str,
+    headers: &'a HeaderMap,
+    params: Option<&'a Params>,
+    body: &'a [u8],
+) -> RegistrationRequest<'a> {
+    RegistrationRequest {
+        endpoint,
+        authorization: authorization(headers),
+        client_id: params.and_then(|Path(params)| params.get("clientId")).map(String::as_str),
+        content_type: headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or(""),
+        body,
     }
-}
-
-impl From<BearerError> for Refusal {
-    fn from(error: BearerError) -> Self {
-        Refusal::Bearer(error)
-    }
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::OAuth(error) => OAuthReply(error).into_response(),
-            Refusal::Bearer(error) => error.into_response(),
-        }
-    }
-}
-
-type Reply = Result<Response, Refusal>;
-
-fn refuse(error: OAuthError) -> Refusal {
-    Refusal::OAuth(error)
-}
-
-/// A store failure: retryable when the database is away, otherwise logged as a server error.
-fn store_failure(error: store::Error) -> Refusal {
-    match error {
-        store::Error::Unavailable(cause) => {
-            tracing::warn!(error = %cause, "database unavailable during client registration");
-            refuse(OAuthError::temporarily_unavailable())
-        }
-        other => {
-            tracing::error!(error = %other, "client registration failed");
-            refuse(OAuthError::server_error())
-        }
-    }
-}
-
-/// Registration is an operator's choice per auth server; while it is off, every endpoint refuses.
-fn policy(issuer: &Issuer) -> Result<&RegistrationPolicy, Refusal> {
-    let policy = &issuer.entry.registration;
-    if !policy.enabled {
-        return Err(refuse(OAuthError::access_denied(
-            "Dynamic client registration is not enabled for this auth server",
-        )));
-    }
-    Ok(policy)
-}
-
-/// RFC 7591 §3.1: the body is a JSON object of client metadata.
-fn metadata_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Refusal> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(refuse(OAuthError::invalid_client_metadata("Content-Type must be application/json")));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(refuse(OAuthError::invalid_client_metadata("The body must be a JSON object"))),
-        Err(e) => Err(refuse(OAuthError::invalid_client_metadata(format!("The body is not valid JSON: {e}")))),
-    }
-}
-
-/// RFC 7591 §3: the initial access token that authorises a registration, unless the operator
-/// opened registration to anyone. A token that is sent must be valid even then.
-async fn authorise(
-    state: &AppState,
-    issuer: &Issuer,
-    policy: &RegistrationPolicy,
-    headers: &HeaderMap,
-    now: DateTime<Utc>,
-) -> Result<Option<uuid::Uuid>, Refusal> {
-    let token = bearer::from_header(headers).map_err(Refusal::from)?;
-    let Some(token) = token else {
-        if policy.open_registration {
-            return Ok(None);
-        }
-        return Err(
-            BearerError::missing("An initial access token is required: send Authorization: Bearer <token>").into()
-        );
-    };
-    let found =
-        store::registrations::initial_token_by_digest(&state.store, issuer.entry.server.id, &token_digest(&token))
-            .await
-            .map_err(store_failure)?;
-    match found {
-        Some(initial) if initial.usable(now) => Ok(Some(initial.id)),
-        _ => Err(BearerError::invalid_token("The initial access token is invalid, expired or used up").into()),
-    }
-}
-
-/// A generated client secret and what is stored of it.
-async fn new_secret(now: DateTime<Utc>) -> Result<(ClientSecret, NewSecret), Refusal> {
-    let secret = ClientSecret::generate();
-    let hash = crate::http::admin::hash_secret(&secret).await.map_err(|_| refuse(OAuthError::server_error()))?;
-    let info = SecretInfo { id: uuid::Uuid::new_v4(), enabled: true, created_at: now, updated_at: now };
-    Ok((secret, NewSecret { info, hash }))
-}
-
-fn registration_client_uri(issuer: &Issuer, client_id: &ClientId) -> String {
-    format!("{}{REGISTER_SUFFIX}/{client_id}", issuer.issuer)
 }
 
 /// RFC 7591 §3.2.1 / RFC 7592 §3: the client information response, never cached.
-fn information(
-    status: StatusCode,
-    issuer: &Issuer,
-    client: &Client,
-    metadata: &RegistrationMetadata,
-    client_secret: Option<&str>,
-    registration_access_token: &str,
-) -> Response {
-    let uri = registration_client_uri(issuer, &client.id);
-    let issued = Issued {
-        client_secret,
-        registration_access_token,
-        registration_client_uri: &uri,
-        issued_at: client.created_at,
-    };
-    let entry = &issuer.entry;
-    let body =
-        registration::client_information(client, metadata, &entry.scopes, entry.server.signing_algorithm, issued);
+fn information(status: StatusCode, body: serde_json::Value) -> Response {
     (status, no_store(), Json(body)).into_response()
 }
 
-/// The operator's labels for registered clients, and the mark that they were registered.
-fn registered_labels(extra: &Labels, current: &Labels) -> Labels {
-    let mark = BTreeMap::from([(REGISTERED_LABEL.0.to_owned(), Some(REGISTERED_LABEL.1.to_owned()))]);
-    let extra = extra.iter().map(|(k, v)| (k.clone(), Some(v.clone())));
-    current.merged(extra.chain(mark).collect()).unwrap_or_else(|_| current.clone())
+pub async fn register(
+    State(state): State<AppState>,
+    issuer: Issuer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
+    let call = request(&endpoint, &headers, None, &body);
+    Ok(information(StatusCode::CREATED, registration::register(&issuer.context(&state), &call).await?))
 }
 
-/// RFC 7591 §3.1–3.2: registers a client and answers with its credentials, once.
-pub async fn register(State(state): State<AppState>, issuer: Issuer, headers: HeaderMap, body: Bytes) -> Reply {
-    let now = Utc::now();
-    let policy = policy(&issuer)?;
-    let initial_access_token = authorise(&state, &issuer, policy, &headers, now).await?;
-    let body = metadata_body(&headers, &body)?;
-    let algorithm = issuer.entry.server.signing_algorithm;
-    let metadata = registration::read_metadata(&body, policy, &issuer.entry.scopes, algorithm, None).map_err(refuse)?;
-    let server_id = issuer.entry.server.id;
-    let id = ClientId::generate();
-    let mut client = Client {
-        id: id.clone(),
-        auth_server_id: server_id,
-        name: metadata.name(&id),
-        grant_types: Vec::new(),
-        response_types: Vec::new(),
-        redirect_uris: Vec::new(),
-        login_uri: policy.login_uri.clone(),
-        access_token_duration: metadata.access_token_duration,
-        id_token_duration: metadata.id_token_duration,
-        allow_all_scopes: false,
-        allow_scopes: Vec::new(),
-        labels: registered_labels(&policy.labels, &Labels::default()),
-        token_endpoint_auth_method: metadata.token_endpoint_auth_method,
-        jwks: None,
-        created_at: now,
-        updated_at: now,
-    };
-    metadata.apply_to(&mut client);
-    let secret = if client.token_endpoint_auth_method.uses_secret() { Some(new_secret(now).await?) } else { None };
-    let access_token = generate_token(REGISTRATION_ACCESS_TOKEN_PREFIX);
-    let registration = Registration {
-        auth_server_id: server_id,
-        client_id: id.clone(),
-        access_token_digest: token_digest(&access_token),
-        metadata: metadata.metadata.clone(),
-        initial_access_token_id: initial_access_token,
-        created_at: now,
-        updated_at: now,
-    };
-    let stored_secret = secret.as_ref().map(|(_, stored)| stored);
-    let max = policy.max_registered_clients;
-    let mut outcome =
-        store::registrations::register(&state.store, &client, stored_secret, &registration, max, now).await;
-    if matches!(&outcome, Err(e) if is_name_conflict(e)) {
-        // Two portals' apps may share a name; the client id keeps the second one unique.
-        client.name = metadata.unique_name(&id);
-        outcome = store::registrations::register(&state.store, &client, stored_secret, &registration, max, now).await;
-    }
-    match outcome.map_err(store_failure)? {
-        Registered::Done => {}
-        Registered::Full => {
-            return Err(refuse(OAuthError::access_denied(format!(
-                "This auth server has reached its limit of {max} registered clients"
-            ))));
-        }
-        Registered::TokenSpent => {
-            return Err(BearerError::invalid_token("The initial access token is invalid, expired or used up").into());
-        }
-    }
-    state.cache.invalidate(&Change::Client(server_id, id.as_str().to_owned()));
-    tracing::info!(auth_server = %server_id, client_id = %id, "client registered");
-    let client_secret = secret.as_ref().map(|(secret, _)| secret.expose());
-    Ok(information(StatusCode::CREATED, &issuer, &client, &registration.metadata, client_secret, &access_token))
-}
-
-fn is_name_conflict(error: &store::Error) -> bool {
-    matches!(error, store::Error::Conflict { constraint } if constraint == "clients_auth_server_id_name_key")
-}
-
-/// RFC 7592 §2: the registration access token opens only its own client's configuration.
-/// Any failure is the same 401, so the endpoint does not reveal which clients exist.
-async fn authenticate(
-    state: &AppState,
-    issuer: &Issuer,
-    headers: &HeaderMap,
-    raw_client_id: Option<&String>,
-) -> Result<(Registration, String), Refusal> {
-    let invalid = || Refusal::from(BearerError::invalid_token("The registration access token is invalid"));
-    let token = bearer::from_header(headers)
-        .map_err(Refusal::from)?
-        .ok_or_else(|| Refusal::from(BearerError::missing("A registration access token is required")))?;
-    let id = raw_client_id.and_then(|raw| ClientId::parse(raw).ok()).ok_or_else(invalid)?;
-    let registration = store::registrations::registration(&state.store, issuer.entry.server.id, &id)
-        .await
-        .map_err(store_failure)?
-        .ok_or_else(invalid)?;
-    if !token_matches(&token, &registration.access_token_digest) {
-        return Err(invalid());
-    }
-    Ok((registration, token))
-}
-
-/// RFC 7592 §2.1: a client that no longer exists is answered like an invalid token.
-fn client_gone_or_failed(error: store::Error) -> Refusal {
-    match error {
-        store::Error::NotFound => BearerError::invalid_token("The registration access token is invalid").into(),
-        other => store_failure(other),
-    }
-}
-
-async fn current_client(state: &AppState, registration: &Registration) -> Result<Client, Refusal> {
-    store::clients::get(&state.store, registration.auth_server_id, &registration.client_id)
-        .await
-        .map_err(client_gone_or_failed)
-}
-
-/// RFC 7592 §2.1: the client's current registration.
 pub async fn read(
     State(state): State<AppState>,
     issuer: Issuer,
-    Path(params): Path<HashMap<String, String>>,
+    params: Params,
     headers: HeaderMap,
-) -> Reply {
-    policy(&issuer)?;
-    let (registration, token) = authenticate(&state, &issuer, &headers, params.get("clientId")).await?;
-    let client = current_client(&state, &registration).await?;
-    Ok(information(StatusCode::OK, &issuer, &client, &registration.metadata, None, &token))
+) -> Result<Response, Refusal> {
+    let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
+    let call = request(&endpoint, &headers, Some(&params), &[]);
+    Ok(information(StatusCode::OK, registration::read(&issuer.context(&state), &call).await?))
 }
 
-/// RFC 7592 §2.2: replaces the client's metadata. Omitted fields return to the policy's
-/// defaults. The secret stays unless the client asks for a new one with Tessera's
-/// `rotate_client_secret: true`; a `client_secret` in the body must be the current one.
 pub async fn update(
     State(state): State<AppState>,
     issuer: Issuer,
-    Path(params): Path<HashMap<String, String>>,
+    params: Params,
     headers: HeaderMap,
     body: Bytes,
-) -> Reply {
-    let now = Utc::now();
-    let policy = policy(&issuer)?;
-    let (registration, token) = authenticate(&state, &issuer, &headers, params.get("clientId")).await?;
-    let body = metadata_body(&headers, &body)?;
-    let id = registration.client_id.clone();
-    if body.get("client_id").and_then(Value::as_str) != Some(id.as_str()) {
-        return Err(refuse(OAuthError::invalid_client_metadata(
-            "client_id is required and must be the client's identifier (RFC 7592 §2.2)",
-        )));
-    }
-    let scopes = &issuer.entry.scopes;
-    let algorithm = issuer.entry.server.signing_algorithm;
-    // Checked here for a prompt answer, and again against the locked client when written.
-    let current = current_client(&state, &registration).await?;
-    let metadata = registration::read_metadata(&body, policy, scopes, algorithm, Some(&current)).map_err(refuse)?;
-    let secret = secret_change(&state, &issuer, &current, &metadata, &body, now).await?;
-    let change = match &secret {
-        Rotation::Keep => SecretChange::Keep,
-        Rotation::Remove => SecretChange::Remove,
-        Rotation::New(_, stored) => SecretChange::Replace(stored),
-    };
-    // An unchanged client_name keeps the client's name, even one the operator changed.
-    let renamed = metadata.metadata.client_name != registration.metadata.client_name;
-    let server_id = issuer.entry.server.id;
-    let update = Update { body: &body, policy, scopes, algorithm, metadata: &metadata, now };
-    let write = |name| write_update(&state, server_id, &id, &update, change, name);
-    let mut outcome = write(renamed.then(|| metadata.name(&id))).await;
-    if renamed && matches!(&outcome, Err(UpdateError::Store(e)) if is_name_conflict(e)) {
-        outcome = write(Some(metadata.unique_name(&id))).await;
-    }
-    let client = outcome.map_err(|e| match e {
-        UpdateError::Store(e) => client_gone_or_failed(e),
-        UpdateError::Refused(e) => refuse(e),
-    })?;
-    state.cache.invalidate(&Change::Client(server_id, id.as_str().to_owned()));
-    let client_secret = match &secret {
-        Rotation::New(secret, _) => Some(secret.expose()),
-        _ => None,
-    };
-    Ok(information(StatusCode::OK, &issuer, &client, &metadata.metadata, client_secret, &token))
+) -> Result<Response, Refusal> {
+    let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
+    let call = request(&endpoint, &headers, Some(&params), &body);
+    Ok(information(StatusCode::OK, registration::update(&issuer.context(&state), &call).await?))
 }
 
-/// An update request and what it was read as.
-struct Update<'a> {
-    body: &'a Map<String, Value>,
-    policy: &'a RegistrationPolicy,
-    scopes: &'a [crate::domain::Scope],
-    algorithm: crate::domain::SigningAlgorithm,
-    metadata: &'a ClientMetadata,
-    now: DateTime<Utc>,
-}
-
-/// Why an update was not written.
-enum UpdateError {
-    Store(store::Error),
-    /// The client changed while the request ran (an admin narrowed it, say), and the request
-    /// no longer passes against it.
-    Refused(OAuthError),
-}
-
-impl From<store::Error> for UpdateError {
-    fn from(error: store::Error) -> Self {
-        UpdateError::Store(error)
-    }
-}
-
-/// Writes the update, checking it once more against the client as locked, so "keep what
-/// you already hold" never restores what an admin removed meanwhile.
-async fn write_update(
-    state: &AppState,
-    server_id: uuid::Uuid,
-    id: &ClientId,
-    update: &Update<'_>,
-    secret: SecretChange<'_>,
-    name: Option<crate::domain::Name>,
-) -> Result<Client, UpdateError> {
-    let now = update.now;
-    store::registrations::update(&state.store, server_id, id, &update.metadata.metadata, secret, now, |mut client| {
-        let metadata =
-            registration::read_metadata(update.body, update.policy, update.scopes, update.algorithm, Some(&client))
-                .map_err(UpdateError::Refused)?;
-        metadata.apply_to(&mut client);
-        client.name = name.unwrap_or(client.name);
-        client.labels = registered_labels(&Labels::default(), &client.labels);
-        client.updated_at = now;
-        Ok(client)
-    })
-    .await
-}
-
-/// What an update does to the client's secret.
-enum Rotation {
-    Keep,
-    Remove,
-    New(ClientSecret, NewSecret),
-}
-
-/// RFC 7592 §2.2: a client may present its current secret but never choose one. A new
-/// secret comes when the client asks (`rotate_client_secret`) or stops being public.
-async fn secret_change(
-    state: &AppState,
-    issuer: &Issuer,
-    current: &Client,
-    metadata: &ClientMetadata,
-    body: &Map<String, Value>,
-    now: DateTime<Utc>,
-) -> Result<Rotation, Refusal> {
-    let rotate = match body.get("rotate_client_secret") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(rotate)) => *rotate,
-        Some(_) => return Err(refuse(OAuthError::invalid_client_metadata("rotate_client_secret must be a boolean"))),
-    };
-    if let Some(presented) = body.get("client_secret").filter(|v| !v.is_null()) {
-        let mismatch =
-            || refuse(OAuthError::invalid_client_metadata("client_secret must be the client's current secret"));
-        let presented = presented.as_str().ok_or_else(mismatch)?;
-        let entry = state
-            .cache
-            .client(issuer.entry.server.id, current.id.as_str())
-            .await
-            .map_err(|_| refuse(OAuthError::temporarily_unavailable()))?
-            .ok_or_else(mismatch)?;
-        if !entry.has_secrets() || !state.cache.verify_secret(&entry, presented).await {
-            return Err(mismatch());
-        }
-    }
-    // Public and private_key_jwt clients have no secret.
-    if !metadata.token_endpoint_auth_method.uses_secret() {
-        return Ok(Rotation::Remove);
-    }
-    if rotate || !current.token_endpoint_auth_method.uses_secret() {
-        let (secret, stored) = new_secret(now).await?;
-        return Ok(Rotation::New(secret, stored));
-    }
-    Ok(Rotation::Keep)
-}
-
-/// RFC 7592 §2.3: deletes the client; its tokens are revoked and its credentials stop working.
 pub async fn delete(
     State(state): State<AppState>,
     issuer: Issuer,
-    Path(params): Path<HashMap<String, String>>,
+    params: Params,
     headers: HeaderMap,
-) -> Reply {
-    policy(&issuer)?;
-    let (registration, _) = authenticate(&state, &issuer, &headers, params.get("clientId")).await?;
-    let server_id = issuer.entry.server.id;
-    let revoked = store::clients::delete(&state.store, server_id, &registration.client_id)
-        .await
-        .map_err(client_gone_or_failed)?;
-    state.cache.add_revocations(revoked);
-    state.cache.invalidate(&Change::Client(server_id, registration.client_id.as_str().to_owned()));
-    tracing::info!(auth_server = %server_id, client_id = %registration.client_id, "registered client deleted itself");
+) -> Result<Response, Refusal> {
+    let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
+    let call = request(&endpoint, &headers, Some(&params), &[]);
+    registration::delete(&issuer.context(&state), &call).await?;
     Ok((StatusCode::NO_CONTENT, no_store()).into_response())
 }

@@ -3,32 +3,20 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, header};
-use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use axum::http::{HeaderMap, Method};
 use serde_json::{Map, Value};
 
-use crate::claims::{self, RenderContext};
 use crate::http::AppState;
+use crate::oauth::bearer::{self, BearerError, Refusal};
 use crate::oauth::form::Form;
-use crate::store;
+use crate::service;
 
-use super::bearer::BearerError;
-use super::{Issuer, mint};
+use super::{Issuer, authorization, is_form};
 
 /// RFC 6750 §2.1 (header) and §2.2 (form body); exactly one method.
 fn bearer(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<String, BearerError> {
-    let from_header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(|value| {
-        value
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim().to_owned())
-    });
-    let form_body = method == Method::POST
-        && headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
-            t.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    let from_body = if form_body {
+    let from_header = authorization(headers).map(|value| bearer::from_authorization(Some(value)).ok().flatten());
+    let from_body = if method == Method::POST && is_form(headers) {
         Form::parse(body)
             .map_err(|e| BearerError::invalid_request(&e.description))?
             .get("access_token")
@@ -51,57 +39,7 @@ pub async fn userinfo(
     method: Method,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Map<String, Value>>, Response> {
-    let token = bearer(&method, &headers, &body).map_err(IntoResponse::into_response)?;
-    let now = Utc::now();
-    let entry = &issuer.entry;
-    let claims = crate::oauth::introspect::verify(&token, &entry.verifiers, &issuer.issuer, now, |jti| {
-        state.cache.is_revoked(jti)
-    })
-    .ok_or_else(|| BearerError::invalid_token("The access token is invalid, expired or revoked").into_response())?;
-    let scopes: Vec<String> =
-        claims.get("scope").and_then(Value::as_str).unwrap_or("").split(' ').map(str::to_owned).collect();
-    if !scopes.iter().any(|s| s == "openid") {
-        let error = BearerError {
-            scope: Some("openid"),
-            ..BearerError::insufficient_scope("The access token was not granted the openid scope")
-        };
-        return Err(error.into_response());
-    }
-    // OpenID Connect Core §5.3: claims about a signed-in end user. A client_credentials token
-    // (no `auth_time`: nobody signed in) may carry openid, but has no user to describe.
-    if !claims.contains_key("auth_time") {
-        return Err(BearerError::insufficient_scope(
-            "The access token was issued to a client for itself (client_credentials); userinfo describes signed-in users",
-        )
-        .into_response());
-    }
-    let unavailable = || super::OAuthReply(crate::oauth::OAuthError::temporarily_unavailable()).into_response();
-    let client_id = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();
-    let client = state
-        .cache
-        .client(entry.server.id, client_id)
-        .await
-        .map_err(|_| unavailable())?
-        .ok_or_else(|| BearerError::invalid_token("The token's client no longer exists").into_response())?;
-    let granted = mint::scopes_named(&issuer, &scopes);
-    let scope_requested = scopes.iter().any(|s| s != "openid");
-    let mut context = RenderContext::new(&entry.server, &client.client, now);
-    let custom = claims::select_for_userinfo(&entry.claims, &granted, scope_requested, &mut context).map_err(|e| {
-        tracing::warn!(auth_server = %entry.server.id, error = %e, "claim template failed at userinfo");
-        crate::http::issuer::OAuthReply(crate::oauth::OAuthError::claim_not_rendered(&e.claim)).into_response()
-    })?;
-    let mut response = Map::new();
-    for (name, value) in custom {
-        response.insert(name, value);
-    }
-    let jti = claims.get("jti").and_then(Value::as_str).and_then(|j| uuid::Uuid::parse_str(j).ok());
-    if let Some(jti) = jti {
-        let stored = store::tokens::user_claims(&state.store, entry.server.id, jti).await.map_err(|_| unavailable())?;
-        if let Some(Value::Object(user)) = stored.and_then(|text| serde_json::from_str(&text).ok()) {
-            response.extend(user);
-        }
-    }
-    response.insert("sub".into(), claims.get("sub").cloned().unwrap_or(Value::Null));
-    Ok(Json(response))
+) -> Result<Json<Map<String, Value>>, Refusal> {
+    let token = bearer(&method, &headers, &body)?;
+    Ok(Json(service::userinfo::userinfo(&issuer.context(&state), &token).await?))
 }

@@ -1,0 +1,111 @@
+//! Which client is calling an issuer endpoint (RFC 6749 §2.3): a secret (Basic or form), a
+//! signed assertion (`private_key_jwt`, RFC 7523 §2.2), or, for a public client, its
+//! `client_id` alone (§3.2.1).
+
+use std::sync::Arc;
+
+use crate::cache::ClientEntry;
+use crate::domain::TokenEndpointAuthMethod;
+use crate::oauth::client_auth::{self, Method};
+use crate::oauth::form::Form;
+use crate::oauth::{OAuthError, client_assertion};
+use crate::store;
+
+use super::Context;
+
+/// The client of a token request: confidential clients authenticate (RFC 6749 §2.3.1); a
+/// public client (`token_endpoint_auth_method: none`) names itself with `client_id` alone
+/// (§3.2.1), which only grants backed by PKCE accept. `authorization` is the value of the
+/// `Authorization` header, if one was sent.
+#[tracing::instrument(level = "info", skip_all, fields(auth_server = %ctx.entry.server.id))]
+pub async fn identify(
+    ctx: &Context<'_>,
+    authorization: Option<&str>,
+    form: &Form,
+) -> Result<Arc<ClientEntry>, OAuthError> {
+    let other_credentials = authorization.is_some() || form.get("client_secret").is_some() || has_assertion(form);
+    let public_id = form.get("client_id").filter(|_| !other_credentials);
+    let Some(client_id) = public_id else {
+        return authenticate(ctx, authorization, form).await;
+    };
+    let entry =
+        ctx.cache.client(ctx.entry.server.id, client_id).await?.ok_or_else(|| OAuthError::invalid_client(false))?;
+    if entry.client.token_endpoint_auth_method != TokenEndpointAuthMethod::None {
+        return Err(OAuthError::invalid_client(false));
+    }
+    Ok(entry)
+}
+
+fn has_assertion(form: &Form) -> bool {
+    form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some()
+}
+
+/// Authenticates the calling client: with a signed assertion (`private_key_jwt`), or against
+/// its enabled secrets (RFC 6749 §2.3.1).
+#[tracing::instrument(level = "info", skip_all, fields(auth_server = %ctx.entry.server.id, client_id))]
+pub async fn authenticate(
+    ctx: &Context<'_>,
+    authorization: Option<&str>,
+    form: &Form,
+) -> Result<Arc<ClientEntry>, OAuthError> {
+    if has_assertion(form) {
+        return authenticate_assertion(ctx, authorization, form).await;
+    }
+    let credentials = client_auth::credentials(authorization, form)?;
+    tracing::Span::current().record("client_id", credentials.client_id.as_str());
+    let used_basic = credentials.method == Method::Basic;
+    let entry = ctx
+        .cache
+        .client(ctx.entry.server.id, &credentials.client_id)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_client(used_basic))?;
+    // `has_secrets` is false for a private_key_jwt client: it proves itself with its key.
+    if !entry.has_secrets() || !ctx.cache.verify_secret(&entry, &credentials.secret).await {
+        return Err(OAuthError::invalid_client(used_basic));
+    }
+    Ok(entry)
+}
+
+/// RFC 7521 §4.2 and RFC 7523 §3: a `private_key_jwt` client assertion, used once.
+async fn authenticate_assertion(
+    ctx: &Context<'_>,
+    authorization: Option<&str>,
+    form: &Form,
+) -> Result<Arc<ClientEntry>, OAuthError> {
+    // RFC 6749 §2.3: one authentication method per request.
+    if authorization.is_some() || form.get("client_secret").is_some() {
+        return Err(OAuthError::invalid_request(
+            "Use one client authentication method, not a client_assertion and a secret",
+        ));
+    }
+    let kind = form.require("client_assertion_type")?;
+    if kind != client_assertion::ASSERTION_TYPE {
+        return Err(OAuthError::invalid_client_with(format!(
+            "client_assertion_type must be {}",
+            client_assertion::ASSERTION_TYPE
+        )));
+    }
+    let assertion = form.require("client_assertion")?;
+    let client_id = client_assertion::claimed_client(assertion)?;
+    tracing::Span::current().record("client_id", client_id.as_str());
+    if form.get("client_id").is_some_and(|given| given != client_id) {
+        return Err(OAuthError::invalid_client_with("client_id differs from the client_assertion's sub"));
+    }
+    let server_id = ctx.entry.server.id;
+    let entry = ctx.cache.client(server_id, &client_id).await?.ok_or_else(|| OAuthError::invalid_client(false))?;
+    let client = &entry.client;
+    // Unknown client, a secret client, a bad signature: one answer, revealing nothing.
+    let jwks = match (&client.jwks, client.token_endpoint_auth_method) {
+        (Some(jwks), TokenEndpointAuthMethod::PrivateKeyJwt) => jwks,
+        _ => return Err(OAuthError::invalid_client(false)),
+    };
+    let verified = client_assertion::verify(assertion, &client_id, jwks, ctx.issuer, server_id, ctx.now)?;
+    // RFC 7523 §3 item 7: a replayed assertion is refused, on every node.
+    let first =
+        store::grants::mark_used(ctx.store, verified.use_id, server_id, "client_assertion", verified.expires_at)
+            .await?;
+    if !first {
+        return Err(OAuthError::invalid_client_with("This client_assertion (its jti) has already been used"));
+    }
+    Ok(entry)
+}

@@ -1,0 +1,98 @@
+//! Minting tokens for the endpoints that issue them (token, authorize): claims rendered,
+//! signed with the auth server's active key, and recorded before they are handed out.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::claims;
+use crate::domain::token::TokenRecord;
+use crate::domain::{Client, Scope};
+use crate::oauth::OAuthError;
+use crate::oauth::flow::{AuthorizationRequest, Login};
+use crate::oauth::issue::{self, AccessToken, Alongside, Subject};
+use crate::store;
+
+use super::Context;
+
+/// Signs claims with the auth server's active key.
+pub fn sign(ctx: &Context<'_>, claims: &Map<String, Value>) -> Result<String, OAuthError> {
+    let entry = ctx.entry;
+    let signer = entry.signer.as_ref().ok_or_else(|| {
+        tracing::error!(auth_server = %entry.server.id, "auth server has no active signing key");
+        OAuthError::server_error()
+    })?;
+    signer.sign(claims).map_err(|e| {
+        tracing::error!(error = %e, "signing failed");
+        OAuthError::server_error()
+    })
+}
+
+/// The scopes of the auth server named in a granted list (`openid` has no scope object).
+pub fn scopes_named<'a>(ctx: &Context<'a>, names: &[String]) -> Vec<&'a Scope> {
+    ctx.entry.scopes.iter().filter(|s| names.iter().any(|n| n == s.name.as_str())).collect()
+}
+
+/// Custom claims for a token of `client` with `granted` scopes, templates rendered.
+pub fn custom_claims(
+    ctx: &Context<'_>,
+    client: &Client,
+    granted: &[&Scope],
+    scope_requested: bool,
+) -> Result<Vec<(String, Value)>, OAuthError> {
+    let entry = ctx.entry;
+    let mut context = claims::RenderContext::new(&entry.server, client, ctx.now);
+    claims::select(&entry.claims, granted, scope_requested, &mut context).map_err(|e| {
+        tracing::warn!(auth_server = %entry.server.id, client_id = %client.id, error = %e, "claim template failed");
+        OAuthError::claim_not_rendered(&e.claim)
+    })
+}
+
+/// Records a minted access token (group commit); nothing is handed out before it is committed,
+/// so the management API lists and revokes every token a client holds.
+pub async fn record(ctx: &Context<'_>, record: TokenRecord) -> Result<(), OAuthError> {
+    if ctx.token_log.record(record).await { Ok(()) } else { Err(OAuthError::temporarily_unavailable()) }
+}
+
+/// An access token for a signed-in user, signed and recorded.
+pub async fn user_access_token(
+    ctx: &Context<'_>,
+    client: &Client,
+    request: &AuthorizationRequest,
+    login: &Login,
+) -> Result<(AccessToken, String), OAuthError> {
+    let granted = scopes_named(ctx, &request.scope);
+    let custom = custom_claims(ctx, client, &granted, request.scope_requested)?;
+    let server = &ctx.entry.server;
+    let token =
+        issue::access_token(ctx.issuer, server, client, Subject::User(login), request.scope.clone(), custom, ctx.now);
+    let jwt = sign(ctx, &token.claims)?;
+    record(ctx, token.record.clone()).await?;
+    Ok((token, jwt))
+}
+
+/// An ID token for a signed-in user (OpenID Connect Core §2), signed.
+pub fn id_token(
+    ctx: &Context<'_>,
+    client: &Client,
+    request: &AuthorizationRequest,
+    login: &Login,
+    alongside: Alongside<'_>,
+) -> Result<String, OAuthError> {
+    let nonce = request.nonce.as_deref();
+    let claims = issue::id_token(ctx.issuer, &ctx.entry.server, client, login, nonce, alongside, ctx.now);
+    sign(ctx, &claims)
+}
+
+/// Revokes access tokens listed as `{"jti", "exp"}` (what a replayed code or refresh token
+/// issued): recorded for every node, and at once on this one.
+pub async fn revoke_listed(ctx: &Context<'_>, tokens: Vec<Value>) {
+    for token in tokens {
+        let jti = token["jti"].as_str().and_then(|j| uuid::Uuid::parse_str(j).ok());
+        let expires = token["exp"].as_i64().and_then(|exp| DateTime::<Utc>::from_timestamp(exp, 0));
+        let (Some(jti), Some(expires)) = (jti, expires) else { continue };
+        match store::tokens::revoke_jti(ctx.store, ctx.entry.server.id, jti, expires, ctx.now).await {
+            Ok(_) => ctx.cache.add_revocations([(jti, expires.timestamp())]),
+            Err(e) => tracing::warn!(error = %e, %jti, "cannot revoke a token of a revoked grant"),
+        }
+    }
+}

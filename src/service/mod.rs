@@ -1,0 +1,88 @@
+//! What each issuer endpoint does, free of HTTP: the protocol rules of [`crate::oauth`]
+//! applied to one auth server with the store, the caches, the keys and the clock.
+//!
+//! Why a layer of its own: `oauth/` stays pure (no I/O, so every rule is a unit test), and
+//! `http/` stays an adapter (read the request, call one function here, write the answer).
+//! Between them sits the work that needs both a rule and a database: authenticating a client,
+//! redeeming a code exactly once, rotating a refresh token, recording a minted token. Each
+//! endpoint takes a [`Context`] (what it may touch, and `now`) and plain inputs (the form, the
+//! `Authorization` header's value), and answers with a typed result or an [`OAuthError`].
+//!
+//! ```text
+//!  http/issuer/token.rs ─▶ grants::exchange ─▶ client_auth ─▶ TokenRequest::parse ─▶ match
+//!      ├─ client_credentials ─▶ oauth::scope ─▶ mint (claims, sign, token log) ─▶ TokenResponse
+//!      ├─ authorization_code ─▶ oauth::flow (open code) ─▶ store::grants (once) ─▶ mint ─▶ refresh family
+//!      └─ refresh_token ─────▶ store::refresh_tokens (rotate) ─▶ mint
+//! ```
+
+pub mod authorize;
+pub mod client_auth;
+pub mod grants;
+pub mod introspect;
+pub mod mint;
+pub mod registration;
+pub mod revoke;
+pub mod userinfo;
+
+use chrono::{DateTime, Utc};
+
+use crate::cache::flow_keys::FlowKeys;
+use crate::cache::{Cache, CacheError, ServerEntry};
+use crate::oauth::OAuthError;
+use crate::oauth::bearer::Refusal;
+use crate::store::{self, Store, TokenLog};
+
+/// What an issuer endpoint works with: one auth server as cached, the node's shared state, and
+/// the instant the request is handled (time is a parameter, so rules are testable).
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub cache: &'a Cache,
+    pub token_log: &'a TokenLog,
+    pub flows: &'a FlowKeys,
+    pub entry: &'a ServerEntry,
+    /// The issuer identifier (OpenID Connect Discovery §3: `iss` of every token).
+    pub issuer: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// A database failure during an issuer request: retryable when the database is away,
+/// otherwise a server error. The cause goes to the log, never to the client.
+impl From<store::Error> for OAuthError {
+    fn from(error: store::Error) -> Self {
+        match error {
+            store::Error::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                OAuthError::temporarily_unavailable()
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                OAuthError::server_error()
+            }
+        }
+    }
+}
+
+impl From<CacheError> for OAuthError {
+    fn from(error: CacheError) -> Self {
+        match error {
+            CacheError::Store(error) => error.into(),
+            CacheError::Key(error) => {
+                tracing::error!(%error, "a stored signing key cannot be used");
+                OAuthError::server_error()
+            }
+        }
+    }
+}
+
+impl From<store::Error> for Refusal {
+    fn from(error: store::Error) -> Self {
+        Refusal::OAuth(error.into())
+    }
+}
+
+impl From<CacheError> for Refusal {
+    fn from(error: CacheError) -> Self {
+        Refusal::OAuth(error.into())
+    }
+}

@@ -1,0 +1,25 @@
+//! Dropping what no request can need any more: expired tokens and revocations, used login
+//! and code marks, old change-feed rows, and retired keys past their publication.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{Store, changes, grants, refresh_tokens, signing_keys, tokens};
+
+/// Runs every purge once; a failing one is logged and the others still run.
+pub async fn expired(store: &Store, now: DateTime<Utc>, retired_key_publish_seconds: i64) {
+    if let Err(e) = tokens::purge_expired(store, now).await {
+        tracing::warn!(error = %e, "cannot purge expired tokens");
+    }
+    if let Err(e) = refresh_tokens::purge_expired(store, now).await {
+        tracing::warn!(error = %e, "cannot purge expired refresh tokens");
+    }
+    if let Err(e) = grants::purge_expired(store, now).await {
+        tracing::warn!(error = %e, "cannot purge used login and code marks");
+    }
+    if let Err(e) = changes::prune(store, (now - TimeDelta::hours(1)).timestamp_micros()).await {
+        tracing::warn!(error = %e, "cannot prune the change feed");
+    }
+    if let Err(e) = signing_keys::prune(store, now, retired_key_publish_seconds).await {
+        tracing::warn!(error = %e, "cannot prune retired keys");
+    }
+}

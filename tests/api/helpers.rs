@@ -17,25 +17,28 @@ pub enum Backend {
     Postgres,
 }
 
-/// Declares each test twice: `<name>::sqlite` and `<name>::postgres`.
+/// Declares each named test twice, `<name>::sqlite` and `<name>::postgres`. Each name is an
+/// `async fn name(app: TestApp)` of the calling module, written as an ordinary function (so
+/// rustfmt formats it) and listed here after it:
+///
+/// ```ignore
+/// async fn health_endpoints_need_no_token(app: TestApp) { ... }
+///
+/// backend_tests!(health_endpoints_need_no_token);
+/// ```
 macro_rules! backend_tests {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+    ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                async fn run($app: TestApp) $body
-
                 #[tokio::test]
                 async fn sqlite() {
-                    run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
                 }
 
                 #[tokio::test]
                 #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
                 async fn postgres() {
-                    run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
                 }
             }
         )*

@@ -14,11 +14,13 @@ async fn v1_requests_without_a_token_get_401_with_a_bearer_challenge(app: TestAp
 }
 
 async fn v1_requests_with_a_wrong_or_malformed_token_get_401(app: TestApp) {
-    for header in ["Bearer wrong-token", "Basic dXNlcjpwYXNz", ADMIN_TOKEN, "Bearer", &format!("Bearer {ADMIN_TOKEN}x")] {
+    for header in ["Bearer wrong-token", "Basic dXNlcjpwYXNz", ADMIN_TOKEN, "Bearer", &format!("Bearer {ADMIN_TOKEN}x")]
+    {
         let request = app.http.request(Method::GET, app.url("/v1/auth-servers")).header("authorization", header);
         assert_eq!(app.send(request).await.status, 401, "Authorization: {header}");
     }
-    let lower_case_scheme = app.http.get(app.url("/v1/auth-servers")).header("authorization", format!("bearer {ADMIN_TOKEN}"));
+    let lower_case_scheme =
+        app.http.get(app.url("/v1/auth-servers")).header("authorization", format!("bearer {ADMIN_TOKEN}"));
     assert_eq!(app.send(lower_case_scheme).await.status, 200);
 }
 
@@ -27,7 +29,11 @@ async fn health_endpoints_need_no_token(app: TestApp) {
     assert_eq!(app.send(app.http.get(app.url("/readyz"))).await.status, 200);
 }
 
-backend_tests!(v1_requests_without_a_token_get_401_with_a_bearer_challenge, v1_requests_with_a_wrong_or_malformed_token_get_401, health_endpoints_need_no_token);
+backend_tests!(
+    v1_requests_without_a_token_get_401_with_a_bearer_challenge,
+    v1_requests_with_a_wrong_or_malformed_token_get_401,
+    health_endpoints_need_no_token
+);
 
 /// Without TESSERA_ADMIN_TOKEN, the first start stores one digest; the token behind the
 /// stored digest is the one accepted, and a rotation takes effect on the running node.

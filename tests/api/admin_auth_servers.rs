@@ -5,7 +5,10 @@ use crate::helpers::{TestApp, backend_tests, str_of};
 
 async fn creating_an_auth_server_returns_the_shape_seed_002_shows(app: TestApp) {
     let response = app
-        .post("/v1/auth-servers", json!({"name": "AuthN_Server_1", "audience": "http://myhttpbin.dev", "description": "AuthN Server 1"}))
+        .post(
+            "/v1/auth-servers",
+            json!({"name": "AuthN_Server_1", "audience": "http://myhttpbin.dev", "description": "AuthN Server 1"}),
+        )
         .await;
     assert_eq!(response.status, 201, "{}", response.text);
     let server = &response.body;
@@ -64,7 +67,11 @@ async fn invalid_auth_server_bodies_get_400_naming_each_field(app: TestApp) {
         (json!({"name": "n", "audience": "x", "labels": {"env": "a b"}}), "labels.env", "is_label"),
         (json!({"name": "n", "audience": "x", "labels": {"env": 1}}), "labels.env", "is_string"),
         (json!({"name": "n", "audience": "x", "labels": []}), "labels", "is_object"),
-        (json!({"name": "n", "audience": "x", "trusted_origins": ["https://a.com/path"]}), "trusted_origins[0]", "invalid"),
+        (
+            json!({"name": "n", "audience": "x", "trusted_origins": ["https://a.com/path"]}),
+            "trusted_origins[0]",
+            "invalid",
+        ),
         (json!({"name": "n", "audience": "x", "trusted_origins": "https://a.com"}), "trusted_origins", "is_array"),
         (json!({"name": "n", "audience": "x", "description": null}), "description", "is_string"),
     ];
@@ -88,11 +95,14 @@ async fn unreadable_bodies_get_a_precise_4xx(app: TestApp) {
     assert_eq!(not_an_object.status, 400);
     let wrong_type = app.post_raw("/v1/auth-servers", "text/plain", "{\"name\":\"n\",\"audience\":\"x\"}").await;
     assert_eq!(wrong_type.status, 415);
-    let no_type = app.send(app.http.post(app.url("/v1/auth-servers")).bearer_auth(crate::helpers::ADMIN_TOKEN).body("{}")).await;
+    let no_type =
+        app.send(app.http.post(app.url("/v1/auth-servers")).bearer_auth(crate::helpers::ADMIN_TOKEN).body("{}")).await;
     assert_eq!(no_type.status, 415);
     let huge = format!("{{\"name\":\"n\",\"audience\":\"x\",\"description\":\"{}\"}}", "d".repeat(300 * 1024));
     assert_eq!(app.post_raw("/v1/auth-servers", "application/json", huge).await.status, 413);
-    let charset = app.post_raw("/v1/auth-servers", "application/json; charset=utf-8", "{\"name\":\"n\",\"audience\":\"x\"}").await;
+    let charset = app
+        .post_raw("/v1/auth-servers", "application/json; charset=utf-8", "{\"name\":\"n\",\"audience\":\"x\"}")
+        .await;
     assert_eq!(charset.status, 201);
 }
 
@@ -103,7 +113,10 @@ async fn unknown_and_malformed_auth_server_ids_get_404_and_400(app: TestApp) {
     let malformed = app.get("/v1/auth-servers/not-a-uuid").await;
     assert_eq!(malformed.status, 400);
     assert_eq!(malformed.rule_for("authServerId").as_deref(), Some("is_uuid"));
-    for path in ["/v1/auth-servers/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11/scopes", "/v1/auth-servers/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11/clients"] {
+    for path in [
+        "/v1/auth-servers/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11/scopes",
+        "/v1/auth-servers/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11/clients",
+    ] {
         assert_eq!(app.get(path).await.status, 404, "{path}");
     }
     let patch = app.patch("/v1/auth-servers/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11", json!({"name": "x"})).await;
@@ -174,7 +187,8 @@ async fn an_empty_auth_server_is_deleted_without_force(app: TestApp) {
 
 async fn auth_server_lists_paginate_sort_and_filter(app: TestApp) {
     for (name, audience, env) in [("Charlie", "aud-c", "prod"), ("alpha", "aud-a", "dev"), ("Bravo", "aud-b", "prod")] {
-        let response = app.post("/v1/auth-servers", json!({"name": name, "audience": audience, "labels": {"env": env}})).await;
+        let response =
+            app.post("/v1/auth-servers", json!({"name": name, "audience": audience, "labels": {"env": env}})).await;
         assert_eq!(response.status, 201);
     }
     let names = |response: &crate::helpers::TestResponse| -> Vec<String> {
@@ -198,10 +212,32 @@ async fn auth_server_lists_paginate_sort_and_filter(app: TestApp) {
     let beyond = app.get("/v1/auth-servers?page[number]=9").await;
     assert_eq!((names(&beyond).len(), &beyond.body["meta"]["page"]["total"]), (0, &json!(3)));
 
-    for bad in ["page[size]=0", "page[size]=1001", "page[number]=x", "sort=secret", "sort=name%20up", "filter[secret]=x", "filter[id][contains]=x", "colour=blue"] {
+    for bad in [
+        "page[size]=0",
+        "page[size]=1001",
+        "page[number]=x",
+        "sort=secret",
+        "sort=name%20up",
+        "filter[secret]=x",
+        "filter[id][contains]=x",
+        "colour=blue",
+    ] {
         let response = app.get(&format!("/v1/auth-servers?{bad}")).await;
         assert_eq!(response.status, 400, "{bad}: {}", response.text);
     }
 }
 
-backend_tests!(creating_an_auth_server_returns_the_shape_seed_002_shows, every_auth_server_gets_its_own_issuer, auth_server_names_are_unique, concurrent_duplicate_creates_give_one_201_and_the_rest_409, invalid_auth_server_bodies_get_400_naming_each_field, unreadable_bodies_get_a_precise_4xx, unknown_and_malformed_auth_server_ids_get_404_and_400, patching_an_auth_server_changes_only_the_given_fields, renaming_an_auth_server_onto_another_name_is_a_conflict, deleting_an_auth_server_is_refused_while_resources_exist_unless_forced, an_empty_auth_server_is_deleted_without_force, auth_server_lists_paginate_sort_and_filter);
+backend_tests!(
+    creating_an_auth_server_returns_the_shape_seed_002_shows,
+    every_auth_server_gets_its_own_issuer,
+    auth_server_names_are_unique,
+    concurrent_duplicate_creates_give_one_201_and_the_rest_409,
+    invalid_auth_server_bodies_get_400_naming_each_field,
+    unreadable_bodies_get_a_precise_4xx,
+    unknown_and_malformed_auth_server_ids_get_404_and_400,
+    patching_an_auth_server_changes_only_the_given_fields,
+    renaming_an_auth_server_onto_another_name_is_a_conflict,
+    deleting_an_auth_server_is_refused_while_resources_exist_unless_forced,
+    an_empty_auth_server_is_deleted_without_force,
+    auth_server_lists_paginate_sort_and_filter
+);

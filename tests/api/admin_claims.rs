@@ -21,7 +21,10 @@ async fn claims_get_kong_defaults_and_may_share_names(app: TestApp) {
     let server = app.create_auth_server("s").await;
     let id = str_of(&server, "id");
     let first = app.create_claim(id, json!({"name": "dup", "value": "${ uuidv4 }"})).await;
-    assert_eq!((&first["include_in_token"], &first["include_in_all_scopes"], &first["enabled"]), (&json!(false), &json!(false), &json!(true)));
+    assert_eq!(
+        (&first["include_in_token"], &first["include_in_all_scopes"], &first["enabled"]),
+        (&json!(false), &json!(false), &json!(true))
+    );
     assert_eq!(first["include_in_scopes"], json!([]));
     app.create_claim(id, json!({"name": "dup", "value": "{\"a\": 1}"})).await;
 }
@@ -37,7 +40,11 @@ async fn invalid_claims_get_400_with_every_problem(app: TestApp) {
         (json!({"name": "n", "value": ""}), "value", "min_length"),
         (json!({"name": "n", "value": 5}), "value", "is_string"),
         (json!({"name": "n", "value": "v", "include_in_scopes": ["nope"]}), "include_in_scopes[0]", "is_uuid"),
-        (json!({"name": "n", "value": "v", "include_in_scopes": [foreign["id"]]}), "include_in_scopes", "missing_reference"),
+        (
+            json!({"name": "n", "value": "v", "include_in_scopes": [foreign["id"]]}),
+            "include_in_scopes",
+            "missing_reference",
+        ),
         (json!({"name": "n", "value": "v", "include_in_token": "true"}), "include_in_token", "is_boolean"),
     ];
     for (body, field, rule) in cases {
@@ -54,13 +61,22 @@ async fn patching_a_claim_keeps_scope_order_and_checks_references(app: TestApp) 
     let b = app.create_scope(id, "b").await;
     let claim = app.create_claim(id, json!({"name": "n", "value": "v", "include_in_scopes": [a["id"]]})).await;
     let path = format!("/v1/auth-servers/{id}/claims/{}", str_of(&claim, "id"));
-    let patched = app.patch(&path, json!({"include_in_scopes": [b["id"], a["id"], b["id"]], "enabled": false, "value": "w"})).await;
+    let patched = app
+        .patch(&path, json!({"include_in_scopes": [b["id"], a["id"], b["id"]], "enabled": false, "value": "w"}))
+        .await;
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!(patched.body["include_in_scopes"], json!([b["id"], a["id"]]));
-    assert_eq!((&patched.body["enabled"], &patched.body["value"], &patched.body["name"]), (&json!(false), &json!("w"), &json!("n")));
+    assert_eq!(
+        (&patched.body["enabled"], &patched.body["value"], &patched.body["name"]),
+        (&json!(false), &json!("w"), &json!("n"))
+    );
     let unknown = app.patch(&path, json!({"include_in_scopes": ["0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11"]})).await;
     assert_eq!(unknown.rule_for("include_in_scopes").as_deref(), Some("missing_reference"));
-    assert_eq!(app.get(&path).await.body["include_in_scopes"], json!([b["id"], a["id"]]), "a rejected patch changes nothing");
+    assert_eq!(
+        app.get(&path).await.body["include_in_scopes"],
+        json!([b["id"], a["id"]]),
+        "a rejected patch changes nothing"
+    );
 }
 
 async fn deleted_claims_are_gone(app: TestApp) {
@@ -85,4 +101,11 @@ async fn claim_lists_filter_by_name(app: TestApp) {
     assert_eq!(names, ["tenant_id", "tenant"]);
 }
 
-backend_tests!(creating_a_claim_returns_the_seed_shape, claims_get_kong_defaults_and_may_share_names, invalid_claims_get_400_with_every_problem, patching_a_claim_keeps_scope_order_and_checks_references, deleted_claims_are_gone, claim_lists_filter_by_name);
+backend_tests!(
+    creating_a_claim_returns_the_seed_shape,
+    claims_get_kong_defaults_and_may_share_names,
+    invalid_claims_get_400_with_every_problem,
+    patching_a_claim_keeps_scope_order_and_checks_references,
+    deleted_claims_are_gone,
+    claim_lists_filter_by_name
+);

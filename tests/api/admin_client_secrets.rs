@@ -84,4 +84,9 @@ async fn secrets_of_unknown_clients_are_404(app: TestApp) {
     assert_eq!(app.post(&path, json!({})).await.status, 404);
 }
 
-backend_tests!(secrets_rotate_without_downtime_and_at_most_two_are_enabled, concurrent_secret_creation_never_exceeds_two_enabled, secret_requests_are_validated, secrets_of_unknown_clients_are_404);
+backend_tests!(
+    secrets_rotate_without_downtime_and_at_most_two_are_enabled,
+    concurrent_secret_creation_never_exceeds_two_enabled,
+    secret_requests_are_validated,
+    secrets_of_unknown_clients_are_404
+);

@@ -51,7 +51,10 @@ async fn creating_a_client_returns_its_secret_once(app: TestApp) {
     assert_eq!(client["response_types"], json!(["id_token", "token"]));
     assert_eq!(client["allow_scopes"], json!([scope]));
     assert_eq!((&client["access_token_duration"], &client["id_token_duration"]), (&json!(3600), &json!(3600)));
-    assert_eq!((&client["redirect_uris"], &client["login_uri"], &client["labels"]), (&json!([]), &Value::Null, &json!({})));
+    assert_eq!(
+        (&client["redirect_uris"], &client["login_uri"], &client["labels"]),
+        (&json!([]), &Value::Null, &json!({}))
+    );
     assert_eq!(client["token_endpoint_auth_method"], "client_secret_post");
 
     let fetched = app.get(&format!("/v1/auth-servers/{server}/clients/{id}")).await;
@@ -73,7 +76,10 @@ async fn creating_a_client_returns_its_secret_once(app: TestApp) {
 async fn clients_get_kong_defaults(app: TestApp) {
     let (server, _) = seed_server(&app).await;
     let response = app
-        .post(&format!("/v1/auth-servers/{server}/clients"), json!({"name": "minimal", "grant_types": [], "response_types": []}))
+        .post(
+            &format!("/v1/auth-servers/{server}/clients"),
+            json!({"name": "minimal", "grant_types": [], "response_types": []}),
+        )
         .await;
     assert_eq!(response.status, 201, "{}", response.text);
     let client = &response.body;
@@ -120,7 +126,14 @@ async fn invalid_clients_get_400_naming_the_field_and_rule(app: TestApp) {
         (with("login_uri", json!("http://client.com/login")), "login_uri", "invalid"),
         (with("allow_scopes", json!(["not-a-uuid"])), "allow_scopes[0]", "is_uuid"),
         (with("allow_scopes", json!(["0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11"])), "allow_scopes", "missing_reference"),
-        (with("allow_scopes", json!(["0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11", "0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11"])), "allow_scopes[1]", "invalid"),
+        (
+            with(
+                "allow_scopes",
+                json!(["0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11", "0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11"]),
+            ),
+            "allow_scopes[1]",
+            "invalid",
+        ),
         (with("token_endpoint_auth_method", json!("client_secret_jwt")), "token_endpoint_auth_method", "enum"),
         (with("token_endpoint_auth_method", json!("private_key_jwt")), "jwks", "required"),
         (with("labels", json!({"_hidden": "x"})), "labels._hidden", "is_label"),
@@ -198,18 +211,26 @@ async fn patching_a_client_changes_only_given_fields(app: TestApp) {
     assert_eq!(patched.body["name"], "Updated Client");
     assert_eq!(patched.body["allow_scopes"], json!([scope]));
     assert_eq!(patched.body["grant_types"], client["grant_types"]);
-    assert_eq!((&patched.body["access_token_duration"], &patched.body["id_token_duration"]), (&json!(600), &json!(3600)));
+    assert_eq!(
+        (&patched.body["access_token_duration"], &patched.body["id_token_duration"]),
+        (&json!(600), &json!(3600))
+    );
     let cleared = app.patch(&path, json!({"login_uri": null, "labels": {"env": null, "tier": "1"}})).await;
     assert_eq!((&cleared.body["login_uri"], &cleared.body["labels"]), (&Value::Null, &json!({"tier": "1"})));
     assert_eq!(app.patch(&path, json!({"access_token_duration": 10})).await.status, 400);
-    assert_eq!(app.patch(&format!("/v1/auth-servers/{server}/clients/unknown"), json!({"name": "x"})).await.status, 404);
+    assert_eq!(
+        app.patch(&format!("/v1/auth-servers/{server}/clients/unknown"), json!({"name": "x"})).await.status,
+        404
+    );
 }
 
 async fn patching_a_client_secret_replaces_the_secrets(app: TestApp) {
     let (server, _) = seed_server(&app).await;
     let client = app.create_client(&server, "c", &[]).await;
     let id = str_of(&client, "id");
-    let patched = app.patch(&format!("/v1/auth-servers/{server}/clients/{id}"), json!({"client_secret": "Rotated-By-Patch"})).await;
+    let patched = app
+        .patch(&format!("/v1/auth-servers/{server}/clients/{id}"), json!({"client_secret": "Rotated-By-Patch"}))
+        .await;
     assert_eq!(patched.status, 200);
     assert!(!patched.text.contains("Rotated-By-Patch"));
     let hashes = stored_hashes(&app, &server, id).await;
@@ -237,13 +258,33 @@ async fn client_lists_filter_by_name_id_and_labels(app: TestApp) {
         body["labels"] = json!({"env": env});
         assert_eq!(app.post(&path, body).await.status, 201);
     }
-    let names = |v: &Value| -> Vec<String> { v["data"].as_array().unwrap().iter().map(|c| str_of(c, "name").to_owned()).collect() };
-    assert_eq!(names(&app.get(&format!("{path}?filter[name][contains]=billing&sort=name")).await.body), ["Billing-Dev", "billing"]);
-    assert_eq!(names(&app.get(&format!("{path}?filter[labels][eq]=env:dev&sort=name%20desc")).await.body), ["shipping", "Billing-Dev"]);
+    let names = |v: &Value| -> Vec<String> {
+        v["data"].as_array().unwrap().iter().map(|c| str_of(c, "name").to_owned()).collect()
+    };
+    assert_eq!(
+        names(&app.get(&format!("{path}?filter[name][contains]=billing&sort=name")).await.body),
+        ["Billing-Dev", "billing"]
+    );
+    assert_eq!(
+        names(&app.get(&format!("{path}?filter[labels][eq]=env:dev&sort=name%20desc")).await.body),
+        ["shipping", "Billing-Dev"]
+    );
     let all = app.get(&path).await;
     assert!(all.body["data"].as_array().unwrap().iter().all(|c| c.get("client_secret").is_none()));
     let one = str_of(&all.body["data"][1], "id").to_owned();
     assert_eq!(names(&app.get(&format!("{path}?filter[id]={one}")).await.body), ["shipping"]);
 }
 
-backend_tests!(creating_a_client_returns_its_secret_once, clients_get_kong_defaults, interactive_client_fields_are_validated, invalid_clients_get_400_naming_the_field_and_rule, client_names_are_unique_even_under_concurrency, put_imports_a_client_with_its_id_and_secret_then_replaces_it, put_validates_its_id_body_and_name, patching_a_client_changes_only_given_fields, patching_a_client_secret_replaces_the_secrets, deleting_a_client_deletes_its_secrets, client_lists_filter_by_name_id_and_labels);
+backend_tests!(
+    creating_a_client_returns_its_secret_once,
+    clients_get_kong_defaults,
+    interactive_client_fields_are_validated,
+    invalid_clients_get_400_naming_the_field_and_rule,
+    client_names_are_unique_even_under_concurrency,
+    put_imports_a_client_with_its_id_and_secret_then_replaces_it,
+    put_validates_its_id_body_and_name,
+    patching_a_client_changes_only_given_fields,
+    patching_a_client_secret_replaces_the_secrets,
+    deleting_a_client_deletes_its_secrets,
+    client_lists_filter_by_name_id_and_labels
+);

@@ -49,9 +49,14 @@ async fn patching_a_scope_updates_fields_and_guards_the_name(app: TestApp) {
     app.create_scope(id, "taken").await;
     let scope = app.create_scope(id, "mine").await;
     let path = format!("/v1/auth-servers/{id}/scopes/{}", str_of(&scope, "id"));
-    let patched = app.patch(&path, json!({"default": true, "include_in_metadata": true, "enabled": false, "description": "d"})).await;
+    let patched = app
+        .patch(&path, json!({"default": true, "include_in_metadata": true, "enabled": false, "description": "d"}))
+        .await;
     assert_eq!(patched.status, 200);
-    assert_eq!((&patched.body["default"], &patched.body["enabled"], &patched.body["name"]), (&json!(true), &json!(false), &json!("mine")));
+    assert_eq!(
+        (&patched.body["default"], &patched.body["enabled"], &patched.body["name"]),
+        (&json!(true), &json!(false), &json!("mine"))
+    );
     assert_eq!(app.patch(&path, json!({"name": "taken"})).await.status, 409);
     assert_eq!(app.patch(&path, json!({"name": "bad name"})).await.status, 400);
     assert_eq!(app.patch(&path, json!({"name": "renamed"})).await.body["name"], "renamed");
@@ -83,7 +88,9 @@ async fn scopes_of_one_auth_server_are_invisible_from_another(app: TestApp) {
     assert_eq!(app.get(&path).await.status, 404);
     assert_eq!(app.patch(&path, json!({"enabled": false})).await.status, 404);
     assert_eq!(app.delete(&path).await.status, 404);
-    let borrowing = app.post(&format!("/v1/auth-servers/{}/clients", str_of(&b, "id")), client_body("c", &[str_of(&scope, "id")])).await;
+    let borrowing = app
+        .post(&format!("/v1/auth-servers/{}/clients", str_of(&b, "id")), client_body("c", &[str_of(&scope, "id")]))
+        .await;
     assert_eq!(borrowing.status, 400);
     assert_eq!(borrowing.rule_for("allow_scopes").as_deref(), Some("missing_reference"));
 }
@@ -94,7 +101,9 @@ async fn scope_lists_paginate_sort_and_filter(app: TestApp) {
     for name in ["c", "a", "b"] {
         app.create_scope(id, name).await;
     }
-    let names = |v: &serde_json::Value| -> Vec<String> { v["data"].as_array().unwrap().iter().map(|s| str_of(s, "name").to_owned()).collect() };
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["data"].as_array().unwrap().iter().map(|s| str_of(s, "name").to_owned()).collect()
+    };
     assert_eq!(names(&app.get(&format!("/v1/auth-servers/{id}/scopes?sort=name")).await.body), ["a", "b", "c"]);
     let page = app.get(&format!("/v1/auth-servers/{id}/scopes?sort=name%20desc&page[size]=1&page[number]=2")).await;
     assert_eq!(names(&page.body), ["b"]);
@@ -104,4 +113,12 @@ async fn scope_lists_paginate_sort_and_filter(app: TestApp) {
     assert_eq!(app.get(&format!("/v1/auth-servers/{id}/scopes?filter[labels]=x")).await.status, 400);
 }
 
-backend_tests!(creating_a_scope_returns_the_seed_shape_with_defaults, scope_names_are_unique_within_an_auth_server_only, scope_names_must_be_rfc_6749_scope_tokens, patching_a_scope_updates_fields_and_guards_the_name, deleting_a_scope_removes_it_from_clients_and_claims, scopes_of_one_auth_server_are_invisible_from_another, scope_lists_paginate_sort_and_filter);
+backend_tests!(
+    creating_a_scope_returns_the_seed_shape_with_defaults,
+    scope_names_are_unique_within_an_auth_server_only,
+    scope_names_must_be_rfc_6749_scope_tokens,
+    patching_a_scope_updates_fields_and_guards_the_name,
+    deleting_a_scope_removes_it_from_clients_and_claims,
+    scopes_of_one_auth_server_are_invisible_from_another,
+    scope_lists_paginate_sort_and_filter
+);

@@ -51,12 +51,17 @@ async fn deleting_a_client_deletes_its_token_records(app: TestApp) {
     let client = format!("/v1/auth-servers/{}/clients/imported-1", seed.server_id);
     let body = json!({"name": "imported", "client_secret": "imported-secret", "grant_types": ["client_credentials"], "response_types": ["token"]});
     assert_eq!(app.put(&client, body.clone()).await.status, 201);
-    let imported = crate::helpers::Seed { client_id: "imported-1".into(), secret: "imported-secret".into(), ..seed.clone() };
+    let imported =
+        crate::helpers::Seed { client_id: "imported-1".into(), secret: "imported-secret".into(), ..seed.clone() };
     assert_eq!(app.token(&imported, None).await.status, 200);
     assert_eq!(app.get(&format!("{client}/tokens")).await.body["meta"]["page"]["total"], 1);
     assert_eq!(app.delete(&client).await.status, 204);
     assert_eq!(app.put(&client, body).await.status, 201);
-    assert_eq!(app.get(&format!("{client}/tokens")).await.body["meta"]["page"]["total"], 0, "no records survive their client");
+    assert_eq!(
+        app.get(&format!("{client}/tokens")).await.body["meta"]["page"]["total"],
+        0,
+        "no records survive their client"
+    );
 }
 
 backend_tests!(deleting_a_client_deletes_its_token_records);

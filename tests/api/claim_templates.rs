@@ -28,24 +28,27 @@ async fn every_documented_example_renders_through_test_claim(app: TestApp) {
     app.label_client(&seed, json!({"environment": "staging"})).await;
     let before = chrono::Utc::now();
     let response = app
-        .test_claim(&seed, json!({
-            "destination": "anywhere",
-            "uuid": "${ uuidv4 }",
-            "name": "${ .Client.Name }",
-            "issued": "${ now | date \"2006-01-02T15:04:05Z07:00\" }",
-            "audience_client": "${ .AuthServer.Audience }-${ .Client.ID }",
-            "environment": "${ .Client.Labels.environment | default \"production\" }",
-            "region": "${ .Client.Labels.region | default \"eu-west\" }",
-            "shout": "${ upper .Client.Name }",
-            "random": "${ randAlphaNum 16 }",
-            "sum": "${ add 1 2 }",
-            "ratio": "${ divf 1 4 }",
-            "flag": "${ has \"client_credentials\" .Client.GrantTypes }",
-            "object": "${ dict \"tier\" 3 | toJson }",
-            "list": "${ list \"a\" \"b\" | toJson }",
-            "quoted": "${ quote .Client.Name }",
-            "digits": "${ quote 42 }",
-        }))
+        .test_claim(
+            &seed,
+            json!({
+                "destination": "anywhere",
+                "uuid": "${ uuidv4 }",
+                "name": "${ .Client.Name }",
+                "issued": "${ now | date \"2006-01-02T15:04:05Z07:00\" }",
+                "audience_client": "${ .AuthServer.Audience }-${ .Client.ID }",
+                "environment": "${ .Client.Labels.environment | default \"production\" }",
+                "region": "${ .Client.Labels.region | default \"eu-west\" }",
+                "shout": "${ upper .Client.Name }",
+                "random": "${ randAlphaNum 16 }",
+                "sum": "${ add 1 2 }",
+                "ratio": "${ divf 1 4 }",
+                "flag": "${ has \"client_credentials\" .Client.GrantTypes }",
+                "object": "${ dict \"tier\" 3 | toJson }",
+                "list": "${ list \"a\" \"b\" | toJson }",
+                "quoted": "${ quote .Client.Name }",
+                "digits": "${ quote 42 }",
+            }),
+        )
         .await;
     assert_eq!(response.status, 200, "{}", response.text);
     let body = &response.body;
@@ -85,7 +88,11 @@ async fn template_claims_render_inside_every_issued_token(app: TestApp) {
         ("owner", "${ .Client.Labels.team }@${ .AuthServer.Name }"),
         ("tier", "${ len .Client.GrantTypes }"),
     ] {
-        app.create_claim(&seed.server_id, json!({"name": name, "value": value, "include_in_token": true, "include_in_all_scopes": true})).await;
+        app.create_claim(
+            &seed.server_id,
+            json!({"name": name, "value": value, "include_in_token": true, "include_in_all_scopes": true}),
+        )
+        .await;
     }
     let first = app.access_token(&seed).await;
     let verified = verify_via_discovery(&app, &seed.issuer, &first, "http://myhttpbin.dev").await;
@@ -134,7 +141,10 @@ async fn invalid_templates_are_rejected_when_a_claim_is_saved(app: TestApp) {
         assert_eq!(response.status, 400, "{value}: {}", response.text);
         assert_eq!(response.rule_for("value").as_deref(), Some("template"), "{value}");
         let detail = str_of(&response.body, "detail");
-        assert!(detail.starts_with("Invalid parameter [value]: invalid template: ") && detail.contains(reason), "{value}: {detail}");
+        assert!(
+            detail.starts_with("Invalid parameter [value]: invalid template: ") && detail.contains(reason),
+            "{value}: {detail}"
+        );
     }
     let claim = app.create_claim(&seed.server_id, json!({"name": "ok", "value": "${ uuidv4 }"})).await;
     let claim_path = format!("{path}/{}", str_of(&claim, "id"));
@@ -179,12 +189,27 @@ async fn a_template_that_fails_at_token_time_refuses_only_that_token(app: TestAp
 async fn runaway_templates_cannot_exhaust_the_server(app: TestApp) {
     let seed = app.seed_002().await;
     let response = app
-        .test_claim(&seed, json!({"big": "${ range until 10000 }${ range until 10000 }${ randAlphaNum 64 }${ end }${ end }"}))
+        .test_claim(
+            &seed,
+            json!({"big": "${ range until 10000 }${ range until 10000 }${ randAlphaNum 64 }${ end }${ end }"}),
+        )
         .await;
     assert_eq!(response.status, 400, "{}", response.text);
-    assert!(str_of(&response.body, "detail").contains("limit") || str_of(&response.body, "detail").contains("budget"), "{}", response.text);
+    assert!(
+        str_of(&response.body, "detail").contains("limit") || str_of(&response.body, "detail").contains("budget"),
+        "{}",
+        response.text
+    );
     let response = app.test_claim(&seed, json!({"huge": "${ repeat 100000000 \"x\" }"})).await;
     assert_eq!(response.status, 400, "{}", response.text);
 }
 
-backend_tests!(every_documented_example_renders_through_test_claim, template_claims_render_inside_every_issued_token, editing_a_template_changes_the_next_token, invalid_templates_are_rejected_when_a_claim_is_saved, test_claim_names_the_template_that_fails, a_template_that_fails_at_token_time_refuses_only_that_token, runaway_templates_cannot_exhaust_the_server);
+backend_tests!(
+    every_documented_example_renders_through_test_claim,
+    template_claims_render_inside_every_issued_token,
+    editing_a_template_changes_the_next_token,
+    invalid_templates_are_rejected_when_a_claim_is_saved,
+    test_claim_names_the_template_that_fails,
+    a_template_that_fails_at_token_time_refuses_only_that_token,
+    runaway_templates_cannot_exhaust_the_server
+);

@@ -4,7 +4,11 @@ use crate::helpers::{TestApp, backend_tests};
 
 async fn trusted_origins_get_cors_headers_on_issuer_endpoints_only(app: TestApp) {
     let seed = app.seed_002().await;
-    app.patch(&format!("/v1/auth-servers/{}", seed.server_id), json!({"trusted_origins": ["https://portal.example.com"]})).await;
+    app.patch(
+        &format!("/v1/auth-servers/{}", seed.server_id),
+        json!({"trusted_origins": ["https://portal.example.com"]}),
+    )
+    .await;
     let jwks = format!("{}/.well-known/jwks", seed.issuer);
     let trusted = app.send(app.http.get(&jwks).header("origin", "https://portal.example.com")).await;
     assert_eq!(trusted.header("access-control-allow-origin"), Some("https://portal.example.com"));
@@ -23,7 +27,14 @@ async fn trusted_origins_get_cors_headers_on_issuer_endpoints_only(app: TestApp)
     assert_eq!(preflight.header("access-control-allow-origin"), Some("https://portal.example.com"));
     assert!(preflight.header("access-control-allow-methods").unwrap().contains("POST"));
 
-    let admin = app.send(app.http.get(app.url("/v1/auth-servers")).bearer_auth(crate::helpers::ADMIN_TOKEN).header("origin", "https://portal.example.com")).await;
+    let admin = app
+        .send(
+            app.http
+                .get(app.url("/v1/auth-servers"))
+                .bearer_auth(crate::helpers::ADMIN_TOKEN)
+                .header("origin", "https://portal.example.com"),
+        )
+        .await;
     assert_eq!(admin.header("access-control-allow-origin"), None, "the management API never gets CORS headers");
 }
 

@@ -35,9 +35,19 @@ async fn a_revocation_on_one_node_is_honoured_by_the_other_within_a_second(app: 
     assert_eq!(other.introspect(&at_other, &token).await.body["active"], true);
     assert_eq!(app.introspect(&seed, &token).await.body["active"], true);
 
-    let revoke = app.send(app.http.post(format!("{}/oauth/revoke", seed.issuer)).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", &token)])).await;
+    let revoke = app
+        .send(
+            app.http
+                .post(format!("{}/oauth/revoke", seed.issuer))
+                .basic_auth(&seed.client_id, Some(&seed.secret))
+                .form(&[("token", &token)]),
+        )
+        .await;
     assert_eq!(revoke.status, 200);
-    eventually("revocation reaching the other node", || async { other.introspect(&at_other, &token).await.body["active"] == false }).await;
+    eventually("revocation reaching the other node", || async {
+        other.introspect(&at_other, &token).await.body["active"] == false
+    })
+    .await;
 }
 
 async fn configuration_changes_on_one_node_reach_the_other(app: TestApp) {
@@ -51,10 +61,14 @@ async fn configuration_changes_on_one_node_reach_the_other(app: TestApp) {
     app.patch(&format!("{secrets}/{id}"), json!({"enabled": false})).await;
     eventually("a disabled secret being refused", || async { other.token(&at_other, None).await.status == 401 }).await;
 
-    app.patch(&format!("/v1/auth-servers/{}/scopes/{}", seed.server_id, seed.scope_id), json!({"enabled": false})).await;
+    app.patch(&format!("/v1/auth-servers/{}/scopes/{}", seed.server_id, seed.scope_id), json!({"enabled": false}))
+        .await;
     let new_secret = app.post(&secrets, json!({})).await.body;
     let renewed = crate::helpers::Seed { secret: str_of(&new_secret, "secret").to_owned(), ..at_other.clone() };
-    eventually("a disabled scope being refused", || async { other.token(&renewed, Some("scope1")).await.body["error"] == "invalid_scope" }).await;
+    eventually("a disabled scope being refused", || async {
+        other.token(&renewed, Some("scope1")).await.body["error"] == "invalid_scope"
+    })
+    .await;
 
     app.patch(&format!("/v1/auth-servers/{}", seed.server_id), json!({"signing_algorithm": "EdDSA"})).await;
     eventually("the new algorithm signing", || async {
@@ -64,4 +78,7 @@ async fn configuration_changes_on_one_node_reach_the_other(app: TestApp) {
     .await;
 }
 
-backend_tests!(a_revocation_on_one_node_is_honoured_by_the_other_within_a_second, configuration_changes_on_one_node_reach_the_other);
+backend_tests!(
+    a_revocation_on_one_node_is_honoured_by_the_other_within_a_second,
+    configuration_changes_on_one_node_reach_the_other
+);

@@ -6,7 +6,11 @@ async fn discovery_describes_the_issuer_and_its_endpoints(app: TestApp) {
     let seed = app.seed_002().await;
     let hidden = app.post(&format!("/v1/auth-servers/{}/scopes", seed.server_id), json!({"name": "hidden"})).await;
     assert_eq!(hidden.status, 201);
-    app.post(&format!("/v1/auth-servers/{}/scopes", seed.server_id), json!({"name": "off", "include_in_metadata": true, "enabled": false})).await;
+    app.post(
+        &format!("/v1/auth-servers/{}/scopes", seed.server_id),
+        json!({"name": "off", "include_in_metadata": true, "enabled": false}),
+    )
+    .await;
     let response = app.send(app.http.get(format!("{}/.well-known/openid-configuration", seed.issuer))).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.header("cache-control"), Some("public, max-age=300"));
@@ -18,7 +22,10 @@ async fn discovery_describes_the_issuer_and_its_endpoints(app: TestApp) {
     assert_eq!(doc["introspection_endpoint"], format!("{issuer}/introspect"));
     assert_eq!(doc["revocation_endpoint"], format!("{issuer}/oauth/revoke"));
     assert_eq!(doc["scopes_supported"], json!(["scope1"]), "only enabled scopes with include_in_metadata");
-    assert_eq!(doc["grant_types_supported"], json!(["client_credentials", "authorization_code", "implicit", "refresh_token"]));
+    assert_eq!(
+        doc["grant_types_supported"],
+        json!(["client_credentials", "authorization_code", "implicit", "refresh_token"])
+    );
     assert!(doc["claims_supported"].as_array().unwrap().contains(&json!("claim1")));
     let rfc8414 = app.send(app.http.get(format!("{issuer}/.well-known/oauth-authorization-server"))).await;
     assert_eq!(rfc8414.body, response.body);
@@ -48,7 +55,11 @@ async fn unknown_or_deleted_issuers_are_404(app: TestApp) {
     assert_eq!(token.status, 404);
 }
 
-backend_tests!(discovery_describes_the_issuer_and_its_endpoints, the_jwks_publishes_the_signing_key_for_caching, unknown_or_deleted_issuers_are_404);
+backend_tests!(
+    discovery_describes_the_issuer_and_its_endpoints,
+    the_jwks_publishes_the_signing_key_for_caching,
+    unknown_or_deleted_issuers_are_404
+);
 
 /// With TESSERA_ISSUER_DOMAIN, the slug comes from the Host header.
 #[tokio::test]

@@ -27,7 +27,10 @@ async fn introspection_describes_an_active_token(app: TestApp) {
         assert_eq!(body[claim], payload[claim], "{claim}");
     }
     let by_post = app
-        .post_form(&format!("{}/introspect", seed.issuer), &[("token", &token), ("client_id", &seed.client_id), ("client_secret", &seed.secret)])
+        .post_form(
+            &format!("{}/introspect", seed.issuer),
+            &[("token", &token), ("client_id", &seed.client_id), ("client_secret", &seed.secret)],
+        )
         .await;
     assert_eq!(by_post.body["active"], true);
 }
@@ -39,10 +42,22 @@ async fn introspection_needs_an_authenticated_client_of_the_same_auth_server(app
     let anonymous = app.post_form(&format!("{}/introspect", seed.issuer), &[("token", &token)]).await;
     assert_eq!((anonymous.status, &anonymous.body["error"]), (401, &json!("invalid_client")));
     let foreign_client = app
-        .send(app.http.post(format!("{}/introspect", seed.issuer)).basic_auth(&other.client_id, Some(&other.secret)).form(&[("token", &token)]))
+        .send(
+            app.http
+                .post(format!("{}/introspect", seed.issuer))
+                .basic_auth(&other.client_id, Some(&other.secret))
+                .form(&[("token", &token)]),
+        )
         .await;
     assert_eq!(foreign_client.status, 401);
-    let missing_token = app.send(app.http.post(format!("{}/introspect", seed.issuer)).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("x", "y")])).await;
+    let missing_token = app
+        .send(
+            app.http
+                .post(format!("{}/introspect", seed.issuer))
+                .basic_auth(&seed.client_id, Some(&seed.secret))
+                .form(&[("x", "y")]),
+        )
+        .await;
     assert_eq!(missing_token.body["error"], "invalid_request");
 }
 
@@ -57,7 +72,8 @@ async fn forged_malformed_and_foreign_tokens_are_inactive(app: TestApp) {
     tampered_payload["scope"] = json!("admin");
     let parts: Vec<&str> = token.split('.').collect();
     let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(tampered_payload.to_string()), parts[2]);
-    let alg_none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string()), parts[1]);
+    let alg_none =
+        format!("{}.{}.", URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string()), parts[1]);
     let unknown_kid = with_header(&token, json!({"alg": "RS256", "typ": "JWT", "kid": "not-a-key"}));
     // HS256 "signed" with the public key as the HMAC secret: the classic algorithm confusion.
     let jwks = app.send(app.http.get(format!("{}/.well-known/jwks", seed.issuer))).await.body;
@@ -65,7 +81,10 @@ async fn forged_malformed_and_foreign_tokens_are_inactive(app: TestApp) {
     let hs_header = json!({"alg": "HS256", "typ": "JWT", "kid": header["kid"]});
     let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(hs_header.to_string()), parts[1]);
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, public.as_bytes());
-    let hs256 = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(aws_lc_rs::hmac::sign(&key, signing_input.as_bytes()).as_ref()));
+    let hs256 = format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(aws_lc_rs::hmac::sign(&key, signing_input.as_bytes()).as_ref())
+    );
 
     for (what, candidate) in [
         ("garbage", "not a token".to_owned()),
@@ -85,20 +104,40 @@ async fn revoked_tokens_are_inactive_everywhere_they_are_asked(app: TestApp) {
     let seed = app.seed_002().await;
     let own = app.access_token(&seed).await;
     let revoke_url = format!("{}/oauth/revoke", seed.issuer);
-    let response = app.send(app.http.post(&revoke_url).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", own.as_str()), ("token_type_hint", "access_token")])).await;
+    let response = app
+        .send(
+            app.http
+                .post(&revoke_url)
+                .basic_auth(&seed.client_id, Some(&seed.secret))
+                .form(&[("token", own.as_str()), ("token_type_hint", "access_token")]),
+        )
+        .await;
     assert_eq!((response.status, response.text.as_str()), (200, ""));
     assert_eq!(app.introspect(&seed, &own).await.body["active"], false);
-    let again = app.send(app.http.post(&revoke_url).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", &own)])).await;
+    let again = app
+        .send(app.http.post(&revoke_url).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", &own)]))
+        .await;
     assert_eq!(again.status, 200, "revoking twice is fine");
-    let garbage = app.send(app.http.post(&revoke_url).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", "garbage")])).await;
+    let garbage = app
+        .send(app.http.post(&revoke_url).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", "garbage")]))
+        .await;
     assert_eq!(garbage.status, 200, "RFC 7009 §2.2: invalid tokens are not an error");
 
     let other_client = app.create_client(&seed.server_id, "other", &[&seed.scope_id]).await;
     let theirs = app
-        .post_form(&format!("{}/oauth/token", seed.issuer), &[("grant_type", "client_credentials"), ("client_id", str_of(&other_client, "id")), ("client_secret", str_of(&other_client, "client_secret"))])
+        .post_form(
+            &format!("{}/oauth/token", seed.issuer),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", str_of(&other_client, "id")),
+                ("client_secret", str_of(&other_client, "client_secret")),
+            ],
+        )
         .await;
     let theirs = str_of(&theirs.body, "access_token").to_owned();
-    let refused = app.send(app.http.post(&revoke_url).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", &theirs)])).await;
+    let refused = app
+        .send(app.http.post(&revoke_url).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", &theirs)]))
+        .await;
     assert_eq!((refused.status, &refused.body["error"]), (400, &json!("unauthorized_client")));
     assert_eq!(app.introspect(&seed, &theirs).await.body["active"], true);
 }
@@ -108,7 +147,11 @@ async fn tokens_of_a_deleted_client_are_inactive(app: TestApp) {
     let token = app.access_token(&seed).await;
     let introspector = app.create_client(&seed.server_id, "gateway", &[]).await;
     app.delete(&format!("/v1/auth-servers/{}/clients/{}", seed.server_id, seed.client_id)).await;
-    let gateway = crate::helpers::Seed { client_id: str_of(&introspector, "id").to_owned(), secret: str_of(&introspector, "client_secret").to_owned(), ..seed.clone() };
+    let gateway = crate::helpers::Seed {
+        client_id: str_of(&introspector, "id").to_owned(),
+        secret: str_of(&introspector, "client_secret").to_owned(),
+        ..seed.clone()
+    };
     assert_eq!(app.introspect(&gateway, &token).await.body, json!({"active": false}));
 }
 
@@ -131,10 +174,20 @@ async fn rotated_keys_keep_old_tokens_valid_while_new_ones_use_the_new_key(app: 
     assert_eq!(app.introspect(&seed, &before).await.body["active"], true);
     assert_eq!(app.introspect(&seed, &after).await.body["active"], true);
     crate::jose::verify_via_discovery(&app, &seed.issuer, &before, "http://myhttpbin.dev").await;
-    assert_eq!(app.post("/v1/auth-servers/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11/keys/rotate", json!({})).await.status, 404);
+    assert_eq!(
+        app.post("/v1/auth-servers/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11/keys/rotate", json!({})).await.status,
+        404
+    );
 }
 
-backend_tests!(introspection_describes_an_active_token, introspection_needs_an_authenticated_client_of_the_same_auth_server, forged_malformed_and_foreign_tokens_are_inactive, revoked_tokens_are_inactive_everywhere_they_are_asked, tokens_of_a_deleted_client_are_inactive, rotated_keys_keep_old_tokens_valid_while_new_ones_use_the_new_key);
+backend_tests!(
+    introspection_describes_an_active_token,
+    introspection_needs_an_authenticated_client_of_the_same_auth_server,
+    forged_malformed_and_foreign_tokens_are_inactive,
+    revoked_tokens_are_inactive_everywhere_they_are_asked,
+    tokens_of_a_deleted_client_are_inactive,
+    rotated_keys_keep_old_tokens_valid_while_new_ones_use_the_new_key
+);
 
 async fn a_client_deleted_and_imported_again_does_not_revive_its_old_tokens(app: TestApp) {
     let seed = app.seed_002().await;

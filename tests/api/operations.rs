@@ -10,7 +10,14 @@ async fn liveness_and_readiness_answer_ok(app: TestApp) {
 }
 
 async fn every_response_carries_a_request_id_and_errors_quote_it(app: TestApp) {
-    let given = app.send(app.http.get(app.url("/v1/auth-servers/x")).bearer_auth(crate::helpers::ADMIN_TOKEN).header("x-request-id", "trace-123")).await;
+    let given = app
+        .send(
+            app.http
+                .get(app.url("/v1/auth-servers/x"))
+                .bearer_auth(crate::helpers::ADMIN_TOKEN)
+                .header("x-request-id", "trace-123"),
+        )
+        .await;
     assert_eq!(given.header("x-request-id"), Some("trace-123"));
     assert_eq!(given.body["instance"], "tessera:trace:trace-123");
     let generated = app.get("/v1/auth-servers").await;
@@ -36,7 +43,13 @@ async fn a_graceful_stop_finishes_cleanly(app: TestApp) {
     app.stop().await;
 }
 
-backend_tests!(liveness_and_readiness_answer_ok, every_response_carries_a_request_id_and_errors_quote_it, unknown_paths_and_methods_get_problem_responses, the_openapi_description_is_served, a_graceful_stop_finishes_cleanly);
+backend_tests!(
+    liveness_and_readiness_answer_ok,
+    every_response_carries_a_request_id_and_errors_quote_it,
+    unknown_paths_and_methods_get_problem_responses,
+    the_openapi_description_is_served,
+    a_graceful_stop_finishes_cleanly
+);
 
 /// With the database unreachable, /v1 and /readyz answer 503 with Retry-After within
 /// the pool's acquire timeout instead of failing or hanging; liveness stays up.

@@ -144,7 +144,8 @@ async fn the_seed_004_portal_registers_an_app_whose_token_verifies_through_the_j
     verify_via_discovery(&app, &portal.issuer, tokens.access_token().secret(), "http://myhttpbin.dev").await;
 
     // The registered app is an ordinary client in the management API, marked as registered.
-    let listed = app.get(&format!("/v1/auth-servers/{}/clients?filter[labels]=registration:dynamic", portal.server_id)).await;
+    let listed =
+        app.get(&format!("/v1/auth-servers/{}/clients?filter[labels]=registration:dynamic", portal.server_id)).await;
     assert_eq!(listed.body["meta"]["page"]["total"], 1, "{}", listed.text);
     let client = &listed.body["data"][0];
     assert_eq!((client["id"].as_str(), client["name"].as_str()), (Some(client_id.as_str()), Some("test-dcr")));
@@ -182,7 +183,8 @@ async fn registration_needs_a_live_initial_access_token(app: TestApp) {
     let wrong = app.register(&portal, Some("tsi_not-a-token"), json!({})).await;
     assert_eq!((wrong.status, wrong.body["error"].as_str()), (401, Some("invalid_token")));
     assert!(wrong.header("www-authenticate").unwrap().contains("error=\"invalid_token\""));
-    let malformed = app.send(app.http.post(&portal.endpoint).header("authorization", "Basic abc").json(&json!({}))).await;
+    let malformed =
+        app.send(app.http.post(&portal.endpoint).header("authorization", "Basic abc").json(&json!({}))).await;
     assert_eq!(malformed.status, 400, "{}", malformed.text);
 
     // Another auth server's token opens nothing here.
@@ -216,7 +218,11 @@ async fn open_registration_takes_requests_without_a_token_but_not_with_a_bad_one
 
 async fn a_browser_app_on_a_trusted_origin_may_register_itself(app: TestApp) {
     let portal = app.portal(json!({"open_registration": true})).await;
-    app.patch(&format!("/v1/auth-servers/{}", portal.server_id), json!({"trusted_origins": ["https://app.example.com"]})).await;
+    app.patch(
+        &format!("/v1/auth-servers/{}", portal.server_id),
+        json!({"trusted_origins": ["https://app.example.com"]}),
+    )
+    .await;
     let preflight = |url: String, method: &'static str, origin: &'static str| {
         app.http
             .request(reqwest::Method::OPTIONS, url)
@@ -228,24 +234,47 @@ async fn a_browser_app_on_a_trusted_origin_may_register_itself(app: TestApp) {
     assert_eq!(allowed.status, 204);
     assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example.com"));
     assert!(allowed.header("access-control-allow-methods").unwrap().contains("POST"));
-    let registered = app.send(app.http.post(&portal.endpoint).header("origin", "https://app.example.com").json(&json!({"client_name": "spa"}))).await;
+    let registered = app
+        .send(
+            app.http
+                .post(&portal.endpoint)
+                .header("origin", "https://app.example.com")
+                .json(&json!({"client_name": "spa"})),
+        )
+        .await;
     assert_eq!(registered.status, 201, "{}", registered.text);
     assert_eq!(registered.header("access-control-allow-origin"), Some("https://app.example.com"));
-    let configuration = app.send(preflight(str_of(&registered.body, "registration_client_uri").to_owned(), "PUT", "https://app.example.com")).await;
+    let configuration = app
+        .send(preflight(
+            str_of(&registered.body, "registration_client_uri").to_owned(),
+            "PUT",
+            "https://app.example.com",
+        ))
+        .await;
     assert_eq!(configuration.header("access-control-allow-methods"), Some("GET, PUT, DELETE, OPTIONS"));
     let untrusted = app.send(preflight(portal.endpoint.clone(), "POST", "https://evil.example.com")).await;
     assert_eq!(untrusted.header("access-control-allow-origin"), None);
 }
 
 async fn every_metadata_rule_answers_400_with_its_rfc_7591_error(app: TestApp) {
-    let portal = app.portal(json!({"allowed_grant_types": ["client_credentials", "authorization_code", "refresh_token"]})).await;
+    let portal =
+        app.portal(json!({"allowed_grant_types": ["client_credentials", "authorization_code", "refresh_token"]})).await;
     let cases = [
         (json!({"grant_types": ["password"]}), "invalid_client_metadata"),
         (json!({"grant_types": ["implicit"]}), "invalid_client_metadata"),
         (json!({"grant_types": ["authorization_code"]}), "invalid_redirect_uri"),
-        (json!({"grant_types": ["authorization_code"], "redirect_uris": ["http://app.example.com/cb"]}), "invalid_redirect_uri"),
-        (json!({"grant_types": ["authorization_code"], "redirect_uris": ["https://app.example.com/cb#x"]}), "invalid_redirect_uri"),
-        (json!({"grant_types": ["authorization_code"], "redirect_uris": "https://app.example.com/cb"}), "invalid_redirect_uri"),
+        (
+            json!({"grant_types": ["authorization_code"], "redirect_uris": ["http://app.example.com/cb"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"grant_types": ["authorization_code"], "redirect_uris": ["https://app.example.com/cb#x"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"grant_types": ["authorization_code"], "redirect_uris": "https://app.example.com/cb"}),
+            "invalid_redirect_uri",
+        ),
         (json!({"grant_types": ["client_credentials"], "response_types": ["code"]}), "invalid_client_metadata"),
         (json!({"token_endpoint_auth_method": "private_key_jwt"}), "invalid_client_metadata"),
         (json!({"token_endpoint_auth_method": "none"}), "invalid_client_metadata"),
@@ -263,9 +292,25 @@ async fn every_metadata_rule_answers_400_with_its_rfc_7591_error(app: TestApp) {
         assert!(!response.body["error_description"].as_str().unwrap_or_default().is_empty(), "{body}");
         assert_eq!(response.header("cache-control"), Some("no-store"));
     }
-    let not_json = app.send(app.http.post(&portal.endpoint).bearer_auth(&portal.initial_token).header("content-type", "application/x-www-form-urlencoded").body("client_name=x")).await;
+    let not_json = app
+        .send(
+            app.http
+                .post(&portal.endpoint)
+                .bearer_auth(&portal.initial_token)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("client_name=x"),
+        )
+        .await;
     assert_eq!((not_json.status, not_json.body["error"].as_str()), (400, Some("invalid_client_metadata")));
-    let broken = app.send(app.http.post(&portal.endpoint).bearer_auth(&portal.initial_token).header("content-type", "application/json").body("{\"client_name\":")).await;
+    let broken = app
+        .send(
+            app.http
+                .post(&portal.endpoint)
+                .bearer_auth(&portal.initial_token)
+                .header("content-type", "application/json")
+                .body("{\"client_name\":"),
+        )
+        .await;
     assert_eq!((broken.status, broken.body["error"].as_str()), (400, Some("invalid_client_metadata")));
     let array = app.register(&portal, Some(&portal.initial_token), json!(["client_credentials"])).await;
     assert_eq!(array.status, 400);
@@ -288,7 +333,8 @@ async fn every_metadata_rule_answers_400_with_its_rfc_7591_error(app: TestApp) {
     }
 
     // Unknown metadata is ignored (RFC 7591 §2), not refused.
-    let ignored = app.registered(&portal, json!({"client_name": "x", "frobnicate": true, "application_type": "web"})).await;
+    let ignored =
+        app.registered(&portal, json!({"client_name": "x", "frobnicate": true, "application_type": "web"})).await;
     assert!(ignored.get("frobnicate").is_none());
 }
 
@@ -300,14 +346,17 @@ async fn the_policy_bounds_what_a_registration_gets_and_supplies_the_defaults(ap
     str_of(&app.create_scope(&server_id, "admin").await, "id");
     let policy = format!("/v1/auth-servers/{server_id}/client-registration");
     let configured = app
-        .put(&policy, json!({
-            "enabled": true,
-            "allowed_grant_types": ["client_credentials", "authorization_code", "refresh_token"],
-            "allowed_token_endpoint_auth_methods": ["client_secret_basic", "client_secret_post", "none"],
-            "allowed_scopes": [read, write], "default_scopes": [read],
-            "default_access_token_duration": 600, "max_access_token_duration": 1800,
-            "login_uri": "https://login.example.com/sign-in", "labels": {"portal": "dev"}
-        }))
+        .put(
+            &policy,
+            json!({
+                "enabled": true,
+                "allowed_grant_types": ["client_credentials", "authorization_code", "refresh_token"],
+                "allowed_token_endpoint_auth_methods": ["client_secret_basic", "client_secret_post", "none"],
+                "allowed_scopes": [read, write], "default_scopes": [read],
+                "default_access_token_duration": 600, "max_access_token_duration": 1800,
+                "login_uri": "https://login.example.com/sign-in", "labels": {"portal": "dev"}
+            }),
+        )
         .await;
     assert_eq!(configured.status, 200, "{}", configured.text);
     let token = app.post(&format!("{policy}/initial-access-tokens"), json!({})).await.body;
@@ -324,18 +373,33 @@ async fn the_policy_bounds_what_a_registration_gets_and_supplies_the_defaults(ap
     assert_eq!(plain["scope"], "read");
     assert_eq!(plain["access_token_duration"], 600);
     assert_eq!(plain["token_endpoint_auth_method"], "client_secret_basic");
-    let basic = app.send(app.http.post(format!("{}/oauth/token", portal.issuer)).basic_auth(str_of(&plain, "client_id"), Some(str_of(&plain, "client_secret"))).form(&[("grant_type", "client_credentials"), ("scope", "read")])).await;
+    let basic = app
+        .send(
+            app.http
+                .post(format!("{}/oauth/token", portal.issuer))
+                .basic_auth(str_of(&plain, "client_id"), Some(str_of(&plain, "client_secret")))
+                .form(&[("grant_type", "client_credentials"), ("scope", "read")]),
+        )
+        .await;
     assert_eq!((basic.status, basic.body["scope"].as_str()), (200, Some("read")), "{}", basic.text);
     assert_eq!(basic.body["expires_in"], 600);
 
     // What the policy allows, asked for explicitly; the operator's login page and labels come with it.
-    let web = app.registered(&portal, json!({
-        "client_name": "web", "grant_types": ["authorization_code", "refresh_token"],
-        "redirect_uris": ["https://web.example.com/cb"], "token_endpoint_auth_method": "none",
-        "scope": "openid read write", "access_token_duration": 1800, "login_uri": "https://evil.example.com"
-    })).await;
+    let web = app
+        .registered(
+            &portal,
+            json!({
+                "client_name": "web", "grant_types": ["authorization_code", "refresh_token"],
+                "redirect_uris": ["https://web.example.com/cb"], "token_endpoint_auth_method": "none",
+                "scope": "openid read write", "access_token_duration": 1800, "login_uri": "https://evil.example.com"
+            }),
+        )
+        .await;
     assert_eq!(web["response_types"], json!(["code"]));
-    assert!(web.get("client_secret").is_none() && web.get("client_secret_expires_at").is_none(), "a public client has no secret");
+    assert!(
+        web.get("client_secret").is_none() && web.get("client_secret_expires_at").is_none(),
+        "a public client has no secret"
+    );
     assert_eq!(scope_names(&web["scope"]), vec!["openid", "read", "write"]);
     let stored = app.get(&format!("/v1/auth-servers/{server_id}/clients/{}", str_of(&web, "client_id"))).await.body;
     assert_eq!(stored["login_uri"], "https://login.example.com/sign-in", "never the registrant's");
@@ -373,13 +437,28 @@ async fn a_registered_client_reads_updates_and_deletes_itself(app: TestApp) {
     let current = app.configuration(reqwest::Method::GET, &info, None).await;
     assert_eq!(current.status, 200, "{}", current.text);
     assert!(current.body.get("client_secret").is_none(), "stored as a hash: never shown again");
-    for field in ["client_id", "client_name", "scope", "contacts", "client_uri", "grant_types", "registration_client_uri", "registration_access_token"] {
+    for field in [
+        "client_id",
+        "client_name",
+        "scope",
+        "contacts",
+        "client_uri",
+        "grant_types",
+        "registration_client_uri",
+        "registration_access_token",
+    ] {
         assert_eq!(current.body[field], info[field], "{field}");
     }
     let forged = app.send(app.http.get(str_of(&info, "registration_client_uri")).bearer_auth("tsr_forged")).await;
     assert_eq!(forged.status, 401);
     let other = app.registered(&portal, json!({"client_name": "other"})).await;
-    let crossed = app.send(app.http.get(str_of(&other, "registration_client_uri")).bearer_auth(str_of(&info, "registration_access_token"))).await;
+    let crossed = app
+        .send(
+            app.http
+                .get(str_of(&other, "registration_client_uri"))
+                .bearer_auth(str_of(&info, "registration_access_token")),
+        )
+        .await;
     assert_eq!(crossed.status, 401, "one client's token opens only its own registration");
     let anonymous = app.send(app.http.get(str_of(&info, "registration_client_uri"))).await;
     assert_eq!(anonymous.status, 401);
@@ -437,7 +516,14 @@ async fn a_registered_client_reads_updates_and_deletes_itself(app: TestApp) {
     assert_eq!(app.configuration(reqwest::Method::GET, &info, None).await.status, 401);
     assert_eq!(app.client_token(&portal, &id, &new_secret, "").await.status, 401);
     assert_eq!(app.get(&format!("/v1/auth-servers/{server_id}/clients/{id}")).await.status, 404);
-    let gateway = app.send(app.http.post(format!("{}/introspect", portal.issuer)).basic_auth(str_of(&other, "client_id"), Some(str_of(&other, "client_secret"))).form(&[("token", &first_token)])).await;
+    let gateway = app
+        .send(
+            app.http
+                .post(format!("{}/introspect", portal.issuer))
+                .basic_auth(str_of(&other, "client_id"), Some(str_of(&other, "client_secret")))
+                .form(&[("token", &first_token)]),
+        )
+        .await;
     assert_eq!(gateway.body["active"], false, "tokens of a deleted client are revoked");
 }
 
@@ -449,7 +535,11 @@ async fn registrations_stop_at_the_policys_limit(app: TestApp) {
     assert_eq!((full.status, full.body["error"].as_str()), (403, Some("access_denied")), "{}", full.text);
     assert!(full.body["error_description"].as_str().unwrap().contains("limit of 2"));
     assert_eq!(app.configuration(reqwest::Method::DELETE, &first, None).await.status, 204);
-    assert_eq!(app.register(&portal, Some(&portal.initial_token), json!({})).await.status, 201, "a freed place is taken again");
+    assert_eq!(
+        app.register(&portal, Some(&portal.initial_token), json!({})).await.status,
+        201,
+        "a freed place is taken again"
+    );
 }
 
 async fn registered_clients_are_managed_through_the_management_api_like_any_other(app: TestApp) {
@@ -480,7 +570,16 @@ async fn registered_clients_are_managed_through_the_management_api_like_any_othe
     renewed["registration_access_token"] = replaced.body["registration_access_token"].clone();
     assert_eq!(app.configuration(reqwest::Method::GET, &renewed, None).await.status, 200, "the new token");
     let manual = app.create_client(&portal.server_id, "manual", &[]).await;
-    let not_registered = app.post(&format!("/v1/auth-servers/{}/clients/{}/registration-access-token", portal.server_id, str_of(&manual, "id")), json!({})).await;
+    let not_registered = app
+        .post(
+            &format!(
+                "/v1/auth-servers/{}/clients/{}/registration-access-token",
+                portal.server_id,
+                str_of(&manual, "id")
+            ),
+            json!({}),
+        )
+        .await;
     assert_eq!(not_registered.status, 404, "{}", not_registered.text);
     let info = renewed;
 
@@ -535,7 +634,8 @@ async fn the_registration_policy_is_validated_and_follows_its_scopes(app: TestAp
     }
     assert_eq!(app.get(&policy).await.body["created_at"], Value::Null, "nothing was stored");
 
-    let patched = app.patch(&policy, json!({"enabled": true, "allowed_scopes": [scope], "default_scopes": [scope]})).await;
+    let patched =
+        app.patch(&policy, json!({"enabled": true, "allowed_scopes": [scope], "default_scopes": [scope]})).await;
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert!(patched.body["created_at"].is_string());
     let labelled = app.patch(&policy, json!({"labels": {"portal": "dev", "team": "api"}})).await.body;
@@ -543,7 +643,11 @@ async fn the_registration_policy_is_validated_and_follows_its_scopes(app: TestAp
     let merged = app.patch(&policy, json!({"labels": {"team": null, "tier": "gold"}})).await.body;
     assert_eq!(merged["labels"], json!({"portal": "dev", "tier": "gold"}), "PATCH merges labels (RFC 7396)");
     let more = app.patch(&policy, json!({"open_registration": true})).await.body;
-    assert_eq!((more["enabled"].as_bool(), more["open_registration"].as_bool()), (Some(true), Some(true)), "PATCH merges");
+    assert_eq!(
+        (more["enabled"].as_bool(), more["open_registration"].as_bool()),
+        (Some(true), Some(true)),
+        "PATCH merges"
+    );
     assert_eq!(more["default_scopes"], json!([scope]));
     let replaced = app.put(&policy, json!({"enabled": true})).await.body;
     assert_eq!(replaced["open_registration"], false, "PUT resets what it leaves out");
@@ -553,11 +657,17 @@ async fn the_registration_policy_is_validated_and_follows_its_scopes(app: TestAp
     app.patch(&policy, json!({"allowed_scopes": [scope], "default_scopes": [scope]})).await;
     assert_eq!(app.delete(&format!("/v1/auth-servers/{server_id}/scopes/{scope}")).await.status, 204);
     let after = app.get(&policy).await.body;
-    assert_eq!((after["allowed_scopes"].clone(), after["default_scopes"].clone()), (json!([]), json!([])), "a deleted scope leaves the policy");
+    assert_eq!(
+        (after["allowed_scopes"].clone(), after["default_scopes"].clone()),
+        (json!([]), json!([])),
+        "a deleted scope leaves the policy"
+    );
 
     let unknown = app.get(&format!("/v1/auth-servers/{}/client-registration", uuid::Uuid::new_v4())).await;
     assert_eq!(unknown.status, 404);
-    let unknown = app.patch(&format!("/v1/auth-servers/{}/client-registration", uuid::Uuid::new_v4()), json!({"enabled": true})).await;
+    let unknown = app
+        .patch(&format!("/v1/auth-servers/{}/client-registration", uuid::Uuid::new_v4()), json!({"enabled": true}))
+        .await;
     assert_eq!(unknown.status, 404);
 }
 
@@ -608,7 +718,8 @@ async fn a_policy_change_on_one_node_reaches_the_others_discovery(app: TestApp) 
     let issuer = str_of(&server, "issuer").replace(&app.address, &other.address);
     let discovery = format!("{issuer}/.well-known/openid-configuration");
     assert!(other.send(other.http.get(&discovery)).await.body.get("registration_endpoint").is_none(), "cached off");
-    app.patch(&format!("/v1/auth-servers/{}/client-registration", str_of(&server, "id")), json!({"enabled": true})).await;
+    app.patch(&format!("/v1/auth-servers/{}/client-registration", str_of(&server, "id")), json!({"enabled": true}))
+        .await;
     let mut advertised = false;
     for _ in 0..30 {
         if other.send(other.http.get(&discovery)).await.body.get("registration_endpoint").is_some() {
@@ -631,12 +742,35 @@ async fn client_credentials_grants_the_built_in_openid_scope_to_any_client(app: 
     assert_eq!(claims["claim1"], "claim1");
     assert!(claims.get("id_token").is_none());
     assert!(both.body.get("id_token").is_none(), "no end user, no ID token");
-    let userinfo = app.send(app.http.get(format!("{}/userinfo", seed.issuer)).bearer_auth(str_of(&both.body, "access_token"))).await;
-    assert_eq!((userinfo.status, userinfo.body["error"].as_str()), (403, Some("insufficient_scope")), "{}", userinfo.text);
+    let userinfo = app
+        .send(app.http.get(format!("{}/userinfo", seed.issuer)).bearer_auth(str_of(&both.body, "access_token")))
+        .await;
+    assert_eq!(
+        (userinfo.status, userinfo.body["error"].as_str()),
+        (403, Some("insufficient_scope")),
+        "{}",
+        userinfo.text
+    );
     assert!(userinfo.body["error_description"].as_str().unwrap().contains("client_credentials"));
 }
 
-backend_tests!(the_seed_004_portal_registers_an_app_whose_token_verifies_through_the_jwks, registration_is_refused_and_not_advertised_until_the_operator_enables_it, registration_needs_a_live_initial_access_token, open_registration_takes_requests_without_a_token_but_not_with_a_bad_one, a_browser_app_on_a_trusted_origin_may_register_itself, every_metadata_rule_answers_400_with_its_rfc_7591_error, the_policy_bounds_what_a_registration_gets_and_supplies_the_defaults, a_registered_client_reads_updates_and_deletes_itself, registrations_stop_at_the_policys_limit, registered_clients_are_managed_through_the_management_api_like_any_other, two_registrations_with_one_name_both_succeed, the_registration_policy_is_validated_and_follows_its_scopes, initial_access_tokens_are_shown_once_listed_and_revoked, a_policy_change_on_one_node_reaches_the_others_discovery, client_credentials_grants_the_built_in_openid_scope_to_any_client);
+backend_tests!(
+    the_seed_004_portal_registers_an_app_whose_token_verifies_through_the_jwks,
+    registration_is_refused_and_not_advertised_until_the_operator_enables_it,
+    registration_needs_a_live_initial_access_token,
+    open_registration_takes_requests_without_a_token_but_not_with_a_bad_one,
+    a_browser_app_on_a_trusted_origin_may_register_itself,
+    every_metadata_rule_answers_400_with_its_rfc_7591_error,
+    the_policy_bounds_what_a_registration_gets_and_supplies_the_defaults,
+    a_registered_client_reads_updates_and_deletes_itself,
+    registrations_stop_at_the_policys_limit,
+    registered_clients_are_managed_through_the_management_api_like_any_other,
+    two_registrations_with_one_name_both_succeed,
+    the_registration_policy_is_validated_and_follows_its_scopes,
+    initial_access_tokens_are_shown_once_listed_and_revoked,
+    a_policy_change_on_one_node_reaches_the_others_discovery,
+    client_credentials_grants_the_built_in_openid_scope_to_any_client
+);
 
 async fn list_first_id(app: &TestApp, tokens: &str) -> String {
     let listed = app.get(&format!("{tokens}?sort=created_at")).await;

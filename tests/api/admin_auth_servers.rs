@@ -3,7 +3,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, backend_tests, str_of};
 
-async fn creating_an_auth_server_returns_the_shape_seed_002_shows(app: TestApp) {
+async fn creating_an_auth_server_returns_the_shape_kongs_tutorial_shows(app: TestApp) {
     let response = app
         .post(
             "/v1/auth-servers",
@@ -228,7 +228,7 @@ async fn auth_server_lists_paginate_sort_and_filter(app: TestApp) {
 }
 
 backend_tests!(
-    creating_an_auth_server_returns_the_shape_seed_002_shows,
+    creating_an_auth_server_returns_the_shape_kongs_tutorial_shows,
     every_auth_server_gets_its_own_issuer,
     auth_server_names_are_unique,
     concurrent_duplicate_creates_give_one_201_and_the_rest_409,

@@ -2,7 +2,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, backend_tests, str_of};
 
-async fn creating_a_claim_returns_the_seed_shape(app: TestApp) {
+async fn creating_a_claim_returns_the_shape_kongs_tutorial_shows(app: TestApp) {
     let server = app.create_auth_server("s").await;
     let id = str_of(&server, "id");
     let scope = app.create_scope(id, "scope1").await;
@@ -102,7 +102,7 @@ async fn claim_lists_filter_by_name(app: TestApp) {
 }
 
 backend_tests!(
-    creating_a_claim_returns_the_seed_shape,
+    creating_a_claim_returns_the_shape_kongs_tutorial_shows,
     claims_get_kong_defaults_and_may_share_names,
     invalid_claims_get_400_with_every_problem,
     patching_a_claim_keeps_scope_order_and_checks_references,

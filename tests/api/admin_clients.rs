@@ -30,7 +30,7 @@ fn verifies(secret: &str, hashes: &[String]) -> bool {
     hashes.iter().any(|hash| secret.verify(hash))
 }
 
-async fn seed_server(app: &TestApp) -> (String, String) {
+async fn auth_server_with_scope(app: &TestApp) -> (String, String) {
     let server = app.create_auth_server("s").await;
     let id = str_of(&server, "id").to_owned();
     let scope = app.create_scope(&id, "scope1").await;
@@ -38,7 +38,7 @@ async fn seed_server(app: &TestApp) -> (String, String) {
 }
 
 async fn creating_a_client_returns_its_secret_once(app: TestApp) {
-    let (server, scope) = seed_server(&app).await;
+    let (server, scope) = auth_server_with_scope(&app).await;
     let created = app.post(&format!("/v1/auth-servers/{server}/clients"), client_body("client1", &[&scope])).await;
     assert_eq!(created.status, 201, "{}", created.text);
     let client = &created.body;
@@ -74,7 +74,7 @@ async fn creating_a_client_returns_its_secret_once(app: TestApp) {
 }
 
 async fn clients_get_kong_defaults(app: TestApp) {
-    let (server, _) = seed_server(&app).await;
+    let (server, _) = auth_server_with_scope(&app).await;
     let response = app
         .post(
             &format!("/v1/auth-servers/{server}/clients"),
@@ -88,7 +88,7 @@ async fn clients_get_kong_defaults(app: TestApp) {
 }
 
 async fn interactive_client_fields_are_validated(app: TestApp) {
-    let (server, _) = seed_server(&app).await;
+    let (server, _) = auth_server_with_scope(&app).await;
     let path = format!("/v1/auth-servers/{server}/clients");
     let good = json!({
         "name": "web", "grant_types": ["authorization_code", "implicit", "refresh_token"], "response_types": ["code", "id_token", "none"],
@@ -103,7 +103,7 @@ async fn interactive_client_fields_are_validated(app: TestApp) {
 }
 
 async fn invalid_clients_get_400_naming_the_field_and_rule(app: TestApp) {
-    let (server, _) = seed_server(&app).await;
+    let (server, _) = auth_server_with_scope(&app).await;
     let path = format!("/v1/auth-servers/{server}/clients");
     let with = |key: &str, value: Value| {
         let mut body = client_body("c", &[]);
@@ -148,7 +148,7 @@ async fn invalid_clients_get_400_naming_the_field_and_rule(app: TestApp) {
 }
 
 async fn client_names_are_unique_even_under_concurrency(app: TestApp) {
-    let (server, _) = seed_server(&app).await;
+    let (server, _) = auth_server_with_scope(&app).await;
     let path = format!("/v1/auth-servers/{server}/clients");
     let responses = join_all((0..6).map(|_| app.post(&path, client_body("same", &[])))).await;
     let created = responses.iter().filter(|r| r.status == 201).count();
@@ -158,7 +158,7 @@ async fn client_names_are_unique_even_under_concurrency(app: TestApp) {
 }
 
 async fn put_imports_a_client_with_its_id_and_secret_then_replaces_it(app: TestApp) {
-    let (server, scope) = seed_server(&app).await;
+    let (server, scope) = auth_server_with_scope(&app).await;
     let path = format!("/v1/auth-servers/{server}/clients/legacy-client_01");
     let body = json!({"name": "Replace Client", "client_secret": "SecretPassword", "grant_types": ["client_credentials"], "response_types": ["token"], "allow_scopes": [scope]});
     let created = app.put(&path, body.clone()).await;
@@ -184,7 +184,7 @@ async fn put_imports_a_client_with_its_id_and_secret_then_replaces_it(app: TestA
 }
 
 async fn put_validates_its_id_body_and_name(app: TestApp) {
-    let (server, _) = seed_server(&app).await;
+    let (server, _) = auth_server_with_scope(&app).await;
     app.create_client(&server, "taken", &[]).await;
     let body = json!({"name": "n", "client_secret": "s3cret", "grant_types": [], "response_types": []});
     let bad_id = app.put(&format!("/v1/auth-servers/{server}/clients/has%20space"), body.clone()).await;
@@ -201,7 +201,7 @@ async fn put_validates_its_id_body_and_name(app: TestApp) {
 }
 
 async fn patching_a_client_changes_only_given_fields(app: TestApp) {
-    let (server, scope) = seed_server(&app).await;
+    let (server, scope) = auth_server_with_scope(&app).await;
     let client = app.create_client(&server, "c", &[&scope]).await;
     let path = format!("/v1/auth-servers/{server}/clients/{}", str_of(&client, "id"));
     let patched = app
@@ -225,7 +225,7 @@ async fn patching_a_client_changes_only_given_fields(app: TestApp) {
 }
 
 async fn patching_a_client_secret_replaces_the_secrets(app: TestApp) {
-    let (server, _) = seed_server(&app).await;
+    let (server, _) = auth_server_with_scope(&app).await;
     let client = app.create_client(&server, "c", &[]).await;
     let id = str_of(&client, "id");
     let patched = app
@@ -239,7 +239,7 @@ async fn patching_a_client_secret_replaces_the_secrets(app: TestApp) {
 }
 
 async fn deleting_a_client_deletes_its_secrets(app: TestApp) {
-    let (server, _) = seed_server(&app).await;
+    let (server, _) = auth_server_with_scope(&app).await;
     let client = app.create_client(&server, "c", &[]).await;
     let path = format!("/v1/auth-servers/{server}/clients/{}", str_of(&client, "id"));
     assert_eq!(app.delete(&path).await.status, 204);
@@ -251,7 +251,7 @@ async fn deleting_a_client_deletes_its_secrets(app: TestApp) {
 }
 
 async fn client_lists_filter_by_name_id_and_labels(app: TestApp) {
-    let (server, _) = seed_server(&app).await;
+    let (server, _) = auth_server_with_scope(&app).await;
     let path = format!("/v1/auth-servers/{server}/clients");
     for (name, env) in [("billing", "prod"), ("shipping", "dev"), ("Billing-Dev", "dev")] {
         let mut body = client_body(name, &[]);

@@ -2,15 +2,15 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, backend_tests, client_body, str_of};
 
-async fn creating_a_scope_returns_the_seed_shape_with_defaults(app: TestApp) {
+async fn creating_a_scope_returns_the_shape_kongs_tutorial_shows_with_defaults(app: TestApp) {
     let server = app.create_auth_server("s").await;
     let id = str_of(&server, "id");
-    let seed = app
+    let scope1 = app
         .post(&format!("/v1/auth-servers/{id}/scopes"), json!({"name": "scope1", "description": "scope1", "default": false, "include_in_metadata": false, "enabled": true}))
         .await;
-    assert_eq!(seed.status, 201, "{}", seed.text);
-    assert_eq!(seed.body["name"], "scope1");
-    assert_eq!(seed.body["description"], "scope1");
+    assert_eq!(scope1.status, 201, "{}", scope1.text);
+    assert_eq!(scope1.body["name"], "scope1");
+    assert_eq!(scope1.body["description"], "scope1");
 
     let minimal = app.create_scope(id, "read:orders").await;
     assert_eq!(minimal["description"], "");
@@ -114,7 +114,7 @@ async fn scope_lists_paginate_sort_and_filter(app: TestApp) {
 }
 
 backend_tests!(
-    creating_a_scope_returns_the_seed_shape_with_defaults,
+    creating_a_scope_returns_the_shape_kongs_tutorial_shows_with_defaults,
     scope_names_are_unique_within_an_auth_server_only,
     scope_names_must_be_rfc_6749_scope_tokens,
     patching_a_scope_updates_fields_and_guards_the_name,

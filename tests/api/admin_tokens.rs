@@ -3,7 +3,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, backend_tests, jwt_parts, str_of};
 
 async fn issued_tokens_are_listed_and_revocable_through_the_management_api(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let first = app.access_token(&seed).await;
     let second = app.access_token(&seed).await;
     let tokens = format!("/v1/auth-servers/{}/clients/{}/tokens", seed.server_id, seed.client_id);
@@ -34,7 +34,7 @@ async fn issued_tokens_are_listed_and_revocable_through_the_management_api(app: 
 }
 
 async fn token_endpoints_validate_their_paths(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let tokens = format!("/v1/auth-servers/{}/clients/{}/tokens", seed.server_id, seed.client_id);
     assert_eq!(app.get(&format!("{tokens}/not-a-uuid")).await.rule_for("tokenId").as_deref(), Some("is_uuid"));
     assert_eq!(app.get(&format!("/v1/auth-servers/{}/clients/nobody/tokens", seed.server_id)).await.status, 404);
@@ -47,7 +47,7 @@ async fn token_endpoints_validate_their_paths(app: TestApp) {
 backend_tests!(issued_tokens_are_listed_and_revocable_through_the_management_api, token_endpoints_validate_their_paths);
 
 async fn deleting_a_client_deletes_its_token_records(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let client = format!("/v1/auth-servers/{}/clients/imported-1", seed.server_id);
     let body = json!({"name": "imported", "client_secret": "imported-secret", "grant_types": ["client_credentials"], "response_types": ["token"]});
     assert_eq!(app.put(&client, body.clone()).await.status, 201);

@@ -24,7 +24,7 @@ impl TestApp {
 }
 
 async fn every_documented_example_renders_through_test_claim(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     app.label_client(&seed, json!({"environment": "staging"})).await;
     let before = chrono::Utc::now();
     let response = app
@@ -74,7 +74,7 @@ async fn every_documented_example_renders_through_test_claim(app: TestApp) {
 }
 
 async fn template_claims_render_inside_every_issued_token(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     app.label_client(&seed, json!({"environment": "prod", "team": "payments"})).await;
     for (name, value) in [
         ("request_id", "${ uuidv4 }"),
@@ -115,7 +115,7 @@ async fn template_claims_render_inside_every_issued_token(app: TestApp) {
 }
 
 async fn editing_a_template_changes_the_next_token(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let claim = app.create_claim(&seed.server_id, json!({"name": "greeting", "value": "${ lower \"HELLO\" }", "include_in_token": true, "include_in_all_scopes": true})).await;
     let (_, payload) = jwt_parts(&app.access_token(&seed).await);
     assert_eq!(payload["greeting"], "hello");
@@ -127,7 +127,7 @@ async fn editing_a_template_changes_the_next_token(app: TestApp) {
 }
 
 async fn invalid_templates_are_rejected_when_a_claim_is_saved(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let path = format!("/v1/auth-servers/{}/claims", seed.server_id);
     let cases = [
         ("${ uuidv5 }", "function \"uuidv5\" not defined at column 4"),
@@ -154,7 +154,7 @@ async fn invalid_templates_are_rejected_when_a_claim_is_saved(app: TestApp) {
 }
 
 async fn test_claim_names_the_template_that_fails(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let response = app.test_claim(&seed, json!({"good": "${ uuidv4 }", "bad": "${ .Client.Secret }"})).await;
     assert_eq!(response.status, 400, "{}", response.text);
     assert_eq!(response.rule_for("bad").as_deref(), Some("template"));
@@ -173,7 +173,7 @@ async fn test_claim_names_the_template_that_fails(app: TestApp) {
 }
 
 async fn a_template_that_fails_at_token_time_refuses_only_that_token(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     app.create_claim(&seed.server_id, json!({"name": "per_shard", "value": "${ div 100 (atoi .Client.Labels.shards) }", "include_in_token": true, "include_in_all_scopes": true})).await;
     app.label_client(&seed, json!({"shards": "0"})).await;
     let response = app.token(&seed, Some("scope1")).await;
@@ -187,7 +187,7 @@ async fn a_template_that_fails_at_token_time_refuses_only_that_token(app: TestAp
 }
 
 async fn runaway_templates_cannot_exhaust_the_server(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let response = app
         .test_claim(
             &seed,

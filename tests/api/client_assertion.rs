@@ -46,7 +46,7 @@ struct KeyClient {
 impl TestApp {
     /// An admin-created client that authenticates with an RSA key.
     async fn key_client(&self) -> KeyClient {
-        let seed = self.seed_002().await;
+        let seed = self.auth_server_with_client().await;
         let key = RS256KeyPair::generate(2048).unwrap().with_key_id("k1");
         let body = json!({
             "name": "signer", "grant_types": ["client_credentials"], "response_types": [],
@@ -212,7 +212,7 @@ async fn assertions_that_do_not_prove_the_client_are_refused_as_invalid_client(a
     assert_eq!(app.post_form(&token_endpoint, &missing).await.status, 400);
 
     // A client that authenticates with a secret cannot switch to an assertion.
-    let seed = app.seed_with_algorithm("ES256").await;
+    let seed = app.auth_server_with_client_signing("ES256").await;
     let key = ES256KeyPair::generate().with_key_id("e1");
     let foreign = key.sign(claims(&seed.client_id, &seed.issuer, "g")).unwrap();
     let refused = app.token_with_assertion(&seed.issuer, &foreign, &[]).await;
@@ -266,7 +266,7 @@ async fn the_management_api_checks_a_clients_keys(app: TestApp) {
     assert_eq!(no_secret.rule_for("client_secret").as_deref(), Some("required"), "{}", no_secret.text);
 
     // A secret client switched to keys loses its secrets, so none can come back later.
-    let seed = app.seed_with_algorithm("PS256").await;
+    let seed = app.auth_server_with_client_signing("PS256").await;
     let other = format!("/v1/auth-servers/{}/clients/{}", seed.server_id, seed.client_id);
     let to_keys = app
         .patch(
@@ -280,7 +280,7 @@ async fn the_management_api_checks_a_clients_keys(app: TestApp) {
 }
 
 async fn a_portal_registers_a_client_that_signs_with_its_own_key(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let policy = format!("/v1/auth-servers/{}/client-registration", seed.server_id);
     let configured = app.patch(&policy, json!({"enabled": true, "open_registration": true, "allowed_token_endpoint_auth_methods": ["private_key_jwt"], "allowed_scopes": [seed.scope_id]})).await;
     assert_eq!(configured.status, 200, "{}", configured.text);

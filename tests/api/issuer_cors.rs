@@ -3,7 +3,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, backend_tests};
 
 async fn trusted_origins_get_cors_headers_on_issuer_endpoints_only(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     app.patch(
         &format!("/v1/auth-servers/{}", seed.server_id),
         json!({"trusted_origins": ["https://portal.example.com"]}),

@@ -15,7 +15,7 @@ async fn open(app: &TestApp) -> Store {
 }
 
 async fn keys_are_due_for_scheduled_rotation_only_once_old_enough(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let store = open(&app).await;
     let now = chrono::Utc::now();
     let id: uuid::Uuid = seed.server_id.parse().unwrap();
@@ -34,7 +34,7 @@ backend_tests!(keys_are_due_for_scheduled_rotation_only_once_old_enough);
 #[tokio::test]
 async fn private_keys_are_encrypted_at_rest_with_the_configured_key() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.encryption_key = Some("ab".repeat(32))).await;
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let token = app.access_token(&seed).await;
     assert_eq!(app.introspect(&seed, &token).await.body["active"], true);
     let store = open(&app).await;

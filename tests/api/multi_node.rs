@@ -28,7 +28,7 @@ fn on_node(seed: &crate::helpers::Seed, node: &TestApp) -> crate::helpers::Seed 
 }
 
 async fn a_revocation_on_one_node_is_honoured_by_the_other_within_a_second(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let other = app.spawn_second_node().await;
     let at_other = on_node(&seed, &other);
     let token = other.access_token(&at_other).await;
@@ -51,7 +51,7 @@ async fn a_revocation_on_one_node_is_honoured_by_the_other_within_a_second(app: 
 }
 
 async fn configuration_changes_on_one_node_reach_the_other(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let other = app.spawn_second_node().await;
     let at_other = on_node(&seed, &other);
     assert_eq!(other.token(&at_other, Some("scope1")).await.status, 200, "the other node has cached the client");

@@ -3,7 +3,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, backend_tests, str_of};
 
 async fn discovery_describes_the_issuer_and_its_endpoints(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let hidden = app.post(&format!("/v1/auth-servers/{}/scopes", seed.server_id), json!({"name": "hidden"})).await;
     assert_eq!(hidden.status, 201);
     app.post(
@@ -32,7 +32,7 @@ async fn discovery_describes_the_issuer_and_its_endpoints(app: TestApp) {
 }
 
 async fn the_jwks_publishes_the_signing_key_for_caching(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let response = app.send(app.http.get(format!("{}/.well-known/jwks", seed.issuer))).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.header("cache-control"), Some("public, max-age=300"));
@@ -44,7 +44,7 @@ async fn the_jwks_publishes_the_signing_key_for_caching(app: TestApp) {
 }
 
 async fn unknown_or_deleted_issuers_are_404(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     for path in ["/aaaaaaaaaaaaaaaa/auth/.well-known/openid-configuration", "/NOT-A-SLUG/auth/.well-known/jwks"] {
         assert_eq!(app.send(app.http.get(app.url(path))).await.status, 404, "{path}");
     }
@@ -66,7 +66,7 @@ backend_tests!(
 async fn host_based_issuers_answer_on_their_own_host() {
     let app =
         TestApp::spawn_with(crate::helpers::Backend::Sqlite, |s| s.issuer_domain = Some("id.test".to_owned())).await;
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let port = app.address.rsplit(':').next().unwrap().to_owned();
     let slug = seed.issuer.strip_prefix("http://").unwrap().split('.').next().unwrap().to_owned();
     assert_eq!(seed.issuer, format!("http://{slug}.id.test:{port}/auth"));

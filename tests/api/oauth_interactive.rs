@@ -658,7 +658,7 @@ async fn userinfo_answers_bearer_errors_per_rfc_6750(app: TestApp) {
     let bad = app.send(app.http.get(&url).bearer_auth("not.a.token")).await;
     assert_eq!(bad.status, 401);
     assert!(bad.header("www-authenticate").unwrap().contains("error=\"invalid_token\""));
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let machine = app.access_token(&seed).await;
     let url = format!("{}/userinfo", seed.issuer);
     let no_openid = app.send(app.http.get(&url).bearer_auth(&machine)).await;

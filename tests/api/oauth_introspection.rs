@@ -14,7 +14,7 @@ fn with_header(token: &str, header: serde_json::Value) -> String {
 }
 
 async fn introspection_describes_an_active_token(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let token = app.access_token(&seed).await;
     let response = app.introspect(&seed, &token).await;
     assert_eq!(response.status, 200, "{}", response.text);
@@ -36,8 +36,8 @@ async fn introspection_describes_an_active_token(app: TestApp) {
 }
 
 async fn introspection_needs_an_authenticated_client_of_the_same_auth_server(app: TestApp) {
-    let seed = app.seed_002().await;
-    let other = app.seed_with_algorithm("ES256").await;
+    let seed = app.auth_server_with_client().await;
+    let other = app.auth_server_with_client_signing("ES256").await;
     let token = app.access_token(&seed).await;
     let anonymous = app.post_form(&format!("{}/introspect", seed.issuer), &[("token", &token)]).await;
     assert_eq!((anonymous.status, &anonymous.body["error"]), (401, &json!("invalid_client")));
@@ -62,8 +62,8 @@ async fn introspection_needs_an_authenticated_client_of_the_same_auth_server(app
 }
 
 async fn forged_malformed_and_foreign_tokens_are_inactive(app: TestApp) {
-    let seed = app.seed_002().await;
-    let other = app.seed_with_algorithm("ES256").await;
+    let seed = app.auth_server_with_client().await;
+    let other = app.auth_server_with_client_signing("ES256").await;
     let token = app.access_token(&seed).await;
     let (header, payload) = jwt_parts(&token);
     let foreign = app.access_token(&other).await;
@@ -101,7 +101,7 @@ async fn forged_malformed_and_foreign_tokens_are_inactive(app: TestApp) {
 }
 
 async fn revoked_tokens_are_inactive_everywhere_they_are_asked(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let own = app.access_token(&seed).await;
     let revoke_url = format!("{}/oauth/revoke", seed.issuer);
     let response = app
@@ -143,7 +143,7 @@ async fn revoked_tokens_are_inactive_everywhere_they_are_asked(app: TestApp) {
 }
 
 async fn tokens_of_a_deleted_client_are_inactive(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let token = app.access_token(&seed).await;
     let introspector = app.create_client(&seed.server_id, "gateway", &[]).await;
     app.delete(&format!("/v1/auth-servers/{}/clients/{}", seed.server_id, seed.client_id)).await;
@@ -156,7 +156,7 @@ async fn tokens_of_a_deleted_client_are_inactive(app: TestApp) {
 }
 
 async fn rotated_keys_keep_old_tokens_valid_while_new_ones_use_the_new_key(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let before = app.access_token(&seed).await;
     let rotated = app.post(&format!("/v1/auth-servers/{}/keys/rotate", seed.server_id), json!({})).await;
     assert_eq!(rotated.status, 201, "{}", rotated.text);
@@ -190,7 +190,7 @@ backend_tests!(
 );
 
 async fn a_client_deleted_and_imported_again_does_not_revive_its_old_tokens(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let path = format!("/v1/auth-servers/{}/clients/reused-id", seed.server_id);
     let body = json!({"name": "reused", "client_secret": "reused-secret", "grant_types": ["client_credentials"], "response_types": ["token"]});
     assert_eq!(app.put(&path, body.clone()).await.status, 201);

@@ -5,8 +5,8 @@ use serde_json::json;
 use crate::helpers::{TestApp, backend_tests, jwt_parts, str_of};
 use crate::jose::verify_via_discovery;
 
-async fn a_client_credentials_token_has_the_shape_seed_002_shows(app: TestApp) {
-    let seed = app.seed_002().await;
+async fn a_client_credentials_token_has_the_shape_kongs_tutorial_shows(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
     let response = app.token(&seed, Some("scope1")).await;
     assert_eq!(response.status, 200, "{}", response.text);
     assert_eq!(response.header("cache-control"), Some("no-store"));
@@ -36,7 +36,7 @@ async fn a_client_credentials_token_has_the_shape_seed_002_shows(app: TestApp) {
 }
 
 async fn the_oauth2_crate_gets_tokens_that_verify_through_discovery(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     for auth_type in [AuthType::BasicAuth, AuthType::RequestBody] {
         let client = BasicClient::new(ClientId::new(seed.client_id.clone()))
@@ -61,7 +61,7 @@ async fn the_oauth2_crate_gets_tokens_that_verify_through_discovery(app: TestApp
 
 async fn every_signing_algorithm_yields_tokens_a_jose_library_verifies(app: TestApp) {
     for algorithm in ["PS256", "ES256", "EdDSA"] {
-        let seed = app.seed_with_algorithm(algorithm).await;
+        let seed = app.auth_server_with_client_signing(algorithm).await;
         let token = app.access_token(&seed).await;
         assert_eq!(jwt_parts(&token).0["alg"], algorithm);
         let verified = verify_via_discovery(&app, &seed.issuer, &token, "http://myhttpbin.dev").await;
@@ -72,7 +72,7 @@ async fn every_signing_algorithm_yields_tokens_a_jose_library_verifies(app: Test
 }
 
 async fn without_a_scope_the_client_gets_its_allowed_default_scopes(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let server = &seed.server_id;
     let default_allowed =
         app.post(&format!("/v1/auth-servers/{server}/scopes"), json!({"name": "read", "default": true})).await.body;
@@ -102,7 +102,7 @@ async fn without_a_scope_the_client_gets_its_allowed_default_scopes(app: TestApp
 }
 
 async fn custom_claims_follow_their_settings_and_json_types(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let server = &seed.server_id;
     for (name, value, extra) in [
         ("number", "42", json!({})),
@@ -132,7 +132,7 @@ async fn custom_claims_follow_their_settings_and_json_types(app: TestApp) {
 }
 
 async fn scope_requests_are_checked_against_the_client_and_the_server(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let server = &seed.server_id;
     app.post(&format!("/v1/auth-servers/{server}/scopes"), json!({"name": "other"})).await;
     let disabled =
@@ -154,7 +154,7 @@ async fn scope_requests_are_checked_against_the_client_and_the_server(app: TestA
 }
 
 async fn client_authentication_failures_are_invalid_client(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let token_url = format!("{}/oauth/token", seed.issuer);
     let wrong = app
         .post_form(
@@ -200,7 +200,7 @@ async fn client_authentication_failures_are_invalid_client(app: TestApp) {
 }
 
 async fn malformed_token_requests_are_invalid_request(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let url = format!("{}/oauth/token", seed.issuer);
     let no_grant = app.post_form(&url, &[("client_id", &seed.client_id), ("client_secret", &seed.secret)]).await;
     assert_eq!((no_grant.status, &no_grant.body["error"]), (400, &json!("invalid_request")));
@@ -233,7 +233,7 @@ async fn malformed_token_requests_are_invalid_request(app: TestApp) {
 }
 
 async fn grant_types_are_checked(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let url = format!("{}/oauth/token", seed.issuer);
     let password = app
         .post_form(&url, &[("grant_type", "password"), ("client_id", &seed.client_id), ("client_secret", &seed.secret)])
@@ -260,7 +260,7 @@ async fn grant_types_are_checked(app: TestApp) {
 }
 
 async fn secret_rotation_and_disabling_take_effect_for_the_next_request(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     assert_eq!(app.token(&seed, None).await.status, 200);
     let secrets = format!("/v1/auth-servers/{}/clients/{}/secrets", seed.server_id, seed.client_id);
     let first_id = str_of(&app.get(&secrets).await.body["data"][0], "id").to_owned();
@@ -283,7 +283,7 @@ async fn secret_rotation_and_disabling_take_effect_for_the_next_request(app: Tes
 }
 
 async fn changing_the_signing_algorithm_applies_to_the_next_token(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let before = app.access_token(&seed).await;
     let patched =
         app.patch(&format!("/v1/auth-servers/{}", seed.server_id), json!({"signing_algorithm": "ES256"})).await;
@@ -297,7 +297,7 @@ async fn changing_the_signing_algorithm_applies_to_the_next_token(app: TestApp) 
 }
 
 backend_tests!(
-    a_client_credentials_token_has_the_shape_seed_002_shows,
+    a_client_credentials_token_has_the_shape_kongs_tutorial_shows,
     the_oauth2_crate_gets_tokens_that_verify_through_discovery,
     every_signing_algorithm_yields_tokens_a_jose_library_verifies,
     without_a_scope_the_client_gets_its_allowed_default_scopes,

@@ -156,7 +156,7 @@ mod metrics {
     #[tokio::test]
     async fn metrics_count_tokens_latency_and_cache_hits() {
         let app = TestApp::spawn(Backend::Sqlite).await;
-        let seed = app.seed_002().await;
+        let seed = app.auth_server_with_client().await;
         // The change feed replays the setup's writes once (nodes read their own rows too).
         tokio::time::sleep(tessera::cache::sync::POLL_INTERVAL * 2).await;
         // Eight concurrent first uses of the secret: Argon2 must run once, the rest wait for it.

@@ -1,6 +1,7 @@
 //! Dynamic Client Registration: the policy and initial access tokens under /v1, RFC 7591
 //! registration at `$ISSUER/oauth/register`, the RFC 7592 configuration endpoint, and the
-//! whole seed 004 portal flow driven by the `openidconnect` and `oauth2` crates.
+//! whole flow of Kong's Dev Portal dynamic client registration guide, driven by the
+//! `openidconnect` and `oauth2` crates.
 
 use oauth2::TokenResponse;
 use openidconnect::core::{
@@ -14,8 +15,8 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestResponse, backend_tests, str_of};
 use crate::jose::verify_via_discovery;
 
-/// An auth server as seed 004 creates it, with registration enabled by `policy` and one
-/// initial access token.
+/// An auth server as Kong's Dev Portal registration guide creates it, with registration
+/// enabled by `policy` and one initial access token.
 struct Portal {
     server_id: String,
     issuer: String,
@@ -24,7 +25,7 @@ struct Portal {
 }
 
 impl TestApp {
-    /// Seed 004's auth server.
+    /// The guide's auth server.
     async fn portal(&self, policy: Value) -> Portal {
         self.portal_named("Appointments Dev", policy).await
     }
@@ -96,7 +97,7 @@ fn scope_names(scope: &Value) -> Vec<&str> {
     scope.as_str().unwrap_or_default().split(' ').filter(|s| !s.is_empty()).collect()
 }
 
-async fn the_seed_004_portal_registers_an_app_whose_token_verifies_through_the_jwks(app: TestApp) {
+async fn a_dev_portal_registers_an_app_whose_token_verifies_through_the_jwks(app: TestApp) {
     let portal = app.portal(json!({})).await;
     // The portal finds the registration endpoint by discovery and registers with a standard client.
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -120,7 +121,7 @@ async fn the_seed_004_portal_registers_an_app_whose_token_verifies_through_the_j
     assert!(registered.registration_access_token().is_some());
     assert!(registered.registration_client_uri().is_some());
 
-    // The application gets a token exactly as the seed's curl does, scope=openid included.
+    // The application gets a token exactly as the guide's curl does, scope=openid included.
     let response = app.client_token(&portal, &client_id, &secret, "openid").await;
     assert_eq!(response.status, 200, "{}", response.text);
     assert_eq!(response.body["scope"], "openid");
@@ -130,7 +131,7 @@ async fn the_seed_004_portal_registers_an_app_whose_token_verifies_through_the_j
     assert_eq!(verified.custom["client_id"], client_id.as_str());
     assert_eq!(verified.custom["scope"], "openid");
 
-    // And with an unrelated OAuth 2.0 client library, credentials in the body as the seed sends them.
+    // And with an unrelated OAuth 2.0 client library, credentials in the body as the guide sends them.
     let oauth = oauth2::basic::BasicClient::new(oauth2::ClientId::new(client_id.clone()))
         .set_client_secret(oauth2::ClientSecret::new(secret.clone()))
         .set_auth_type(oauth2::AuthType::RequestBody)
@@ -732,7 +733,7 @@ async fn a_policy_change_on_one_node_reaches_the_others_discovery(app: TestApp) 
 }
 
 async fn client_credentials_grants_the_built_in_openid_scope_to_any_client(app: TestApp) {
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let token = app.token(&seed, Some("openid")).await;
     assert_eq!(token.status, 200, "{}", token.text);
     assert_eq!(token.body["scope"], "openid", "openid alone earns the defaults (none here)");
@@ -755,7 +756,7 @@ async fn client_credentials_grants_the_built_in_openid_scope_to_any_client(app: 
 }
 
 backend_tests!(
-    the_seed_004_portal_registers_an_app_whose_token_verifies_through_the_jwks,
+    a_dev_portal_registers_an_app_whose_token_verifies_through_the_jwks,
     registration_is_refused_and_not_advertised_until_the_operator_enables_it,
     registration_needs_a_live_initial_access_token,
     open_registration_takes_requests_without_a_token_but_not_with_a_bad_one,

@@ -70,7 +70,10 @@ async fn secret_requests_are_validated(app: TestApp) {
     assert_eq!(app.post(&secrets, json!({"value": "x"})).await.rule_for("value").as_deref(), Some("unknown_property"));
     let listed = app.get(&secrets).await;
     let id = str_of(&listed.body["data"][0], "id").to_owned();
-    assert_eq!(app.patch(&format!("{secrets}/{id}"), json!({})).await.rule_for("enabled").as_deref(), Some("required"));
+    assert_eq!(
+        app.patch(&format!("{secrets}/{id}"), json!({"enabled": "yes"})).await.rule_for("enabled").as_deref(),
+        Some("is_boolean")
+    );
     assert_eq!(app.patch(&format!("{secrets}/{id}"), json!({"secret": "x", "enabled": true})).await.status, 400);
     assert_eq!(app.get(&format!("{secrets}/not-a-uuid")).await.rule_for("clientSecretId").as_deref(), Some("is_uuid"));
     assert_eq!(app.get(&format!("{secrets}/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11")).await.status, 404);
@@ -84,9 +87,33 @@ async fn secrets_of_unknown_clients_are_404(app: TestApp) {
     assert_eq!(app.post(&path, json!({})).await.status, 404);
 }
 
+/// `enabled` is optional in Kong's spec: a PATCH without it changes nothing.
+async fn patching_a_secret_without_enabled_answers_it_unchanged(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let secrets = format!("/v1/auth-servers/{}/clients/{}/secrets", seed.server_id, seed.client_id);
+    let before = app.get(&secrets).await.body["data"][0].clone();
+    let path = format!("{secrets}/{}", str_of(&before, "id"));
+
+    let patched = app.patch(&path, json!({})).await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.body, before, "the secret as it was, updated_at included, without its value");
+    assert_eq!(app.get(&path).await.body, before);
+    assert_eq!(app.token(&seed, Some("scope1")).await.status, 200, "the secret still authenticates");
+
+    let disabled = app.patch(&path, json!({"enabled": false})).await.body;
+    assert_eq!(app.patch(&path, json!({})).await.body, disabled, "a disabled secret stays disabled");
+    assert_eq!(app.token(&seed, Some("scope1")).await.status, 401);
+
+    let unknown = format!("{secrets}/0b2d6f4e-9a43-4d6b-8f5e-2b7c1d0e9a11");
+    assert_eq!(app.patch(&unknown, json!({})).await.status, 404);
+    assert_eq!(app.patch(&path, json!({"enabled": null})).await.rule_for("enabled").as_deref(), Some("is_boolean"));
+    assert_eq!(app.patch(&path, json!({"secret": "x"})).await.rule_for("secret").as_deref(), Some("unknown_property"));
+}
+
 backend_tests!(
     secrets_rotate_without_downtime_and_at_most_two_are_enabled,
     concurrent_secret_creation_never_exceeds_two_enabled,
     secret_requests_are_validated,
-    secrets_of_unknown_clients_are_404
+    secrets_of_unknown_clients_are_404,
+    patching_a_secret_without_enabled_answers_it_unchanged
 );

@@ -4,30 +4,36 @@ use tessera::store::{ConnectOptions, Store};
 
 use crate::helpers::{ADMIN_TOKEN, Backend, TestApp, backend_tests};
 
-backend_tests! {
-    async fn v1_requests_without_a_token_get_401_with_a_bearer_challenge(app: TestApp) {
-        let response = app.send(app.http.get(app.url("/v1/auth-servers"))).await;
-        assert_eq!(response.status, 401);
-        assert_eq!(response.header("www-authenticate"), Some("Bearer realm=\"tessera-admin\""));
-        assert_eq!(response.body["status"], 401);
-        assert_eq!(response.body["title"], "Unauthorized");
-        assert!(response.body["instance"].as_str().unwrap().starts_with("tessera:trace:"));
-    }
-
-    async fn v1_requests_with_a_wrong_or_malformed_token_get_401(app: TestApp) {
-        for header in ["Bearer wrong-token", "Basic dXNlcjpwYXNz", ADMIN_TOKEN, "Bearer", &format!("Bearer {ADMIN_TOKEN}x")] {
-            let request = app.http.request(Method::GET, app.url("/v1/auth-servers")).header("authorization", header);
-            assert_eq!(app.send(request).await.status, 401, "Authorization: {header}");
-        }
-        let lower_case_scheme = app.http.get(app.url("/v1/auth-servers")).header("authorization", format!("bearer {ADMIN_TOKEN}"));
-        assert_eq!(app.send(lower_case_scheme).await.status, 200);
-    }
-
-    async fn health_endpoints_need_no_token(app: TestApp) {
-        assert_eq!(app.send(app.http.get(app.url("/healthz"))).await.status, 200);
-        assert_eq!(app.send(app.http.get(app.url("/readyz"))).await.status, 200);
-    }
+async fn v1_requests_without_a_token_get_401_with_a_bearer_challenge(app: TestApp) {
+    let response = app.send(app.http.get(app.url("/v1/auth-servers"))).await;
+    assert_eq!(response.status, 401);
+    assert_eq!(response.header("www-authenticate"), Some("Bearer realm=\"tessera-admin\""));
+    assert_eq!(response.body["status"], 401);
+    assert_eq!(response.body["title"], "Unauthorized");
+    assert!(response.body["instance"].as_str().unwrap().starts_with("tessera:trace:"));
 }
+
+async fn v1_requests_with_a_wrong_or_malformed_token_get_401(app: TestApp) {
+    for header in ["Bearer wrong-token", "Basic dXNlcjpwYXNz", ADMIN_TOKEN, "Bearer", &format!("Bearer {ADMIN_TOKEN}x")]
+    {
+        let request = app.http.request(Method::GET, app.url("/v1/auth-servers")).header("authorization", header);
+        assert_eq!(app.send(request).await.status, 401, "Authorization: {header}");
+    }
+    let lower_case_scheme =
+        app.http.get(app.url("/v1/auth-servers")).header("authorization", format!("bearer {ADMIN_TOKEN}"));
+    assert_eq!(app.send(lower_case_scheme).await.status, 200);
+}
+
+async fn health_endpoints_need_no_token(app: TestApp) {
+    assert_eq!(app.send(app.http.get(app.url("/healthz"))).await.status, 200);
+    assert_eq!(app.send(app.http.get(app.url("/readyz"))).await.status, 200);
+}
+
+backend_tests!(
+    v1_requests_without_a_token_get_401_with_a_bearer_challenge,
+    v1_requests_with_a_wrong_or_malformed_token_get_401,
+    health_endpoints_need_no_token
+);
 
 /// Without TESSERA_ADMIN_TOKEN, the first start stores one digest; the token behind the
 /// stored digest is the one accepted, and a rotation takes effect on the running node.

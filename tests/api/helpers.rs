@@ -17,25 +17,28 @@ pub enum Backend {
     Postgres,
 }
 
-/// Declares each test twice: `<name>::sqlite` and `<name>::postgres`.
+/// Declares each named test twice, `<name>::sqlite` and `<name>::postgres`. Each name is an
+/// `async fn name(app: TestApp)` of the calling module, written as an ordinary function (so
+/// rustfmt formats it) and listed here after it:
+///
+/// ```ignore
+/// async fn health_endpoints_need_no_token(app: TestApp) { ... }
+///
+/// backend_tests!(health_endpoints_need_no_token);
+/// ```
 macro_rules! backend_tests {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+    ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                async fn run($app: TestApp) $body
-
                 #[tokio::test]
                 async fn sqlite() {
-                    run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
                 }
 
                 #[tokio::test]
                 #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
                 async fn postgres() {
-                    run($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
                 }
             }
         )*
@@ -286,7 +289,8 @@ impl TestApp {
     }
 }
 
-/// Seed 002's client: client_credentials, the given scopes, one-hour tokens.
+/// The client of Kong's client-credentials tutorial: client_credentials, the given scopes,
+/// one-hour tokens.
 pub fn client_body(name: &str, scopes: &[&str]) -> Value {
     json!({
         "name": name,
@@ -355,7 +359,8 @@ impl Drop for FlakyProxy {
     }
 }
 
-/// Seed 002's setup: an auth server, `scope1`, `claim1` included with it, and `client1`.
+/// What Kong's client-credentials tutorial sets up, and most tests start from: an auth server,
+/// `scope1`, `claim1` included with it, and `client1` with its secret.
 #[derive(Clone)]
 pub struct Seed {
     pub server_id: String,
@@ -366,11 +371,12 @@ pub struct Seed {
 }
 
 impl TestApp {
-    pub async fn seed_002(&self) -> Seed {
-        self.seed_with_algorithm("RS256").await
+    pub async fn auth_server_with_client(&self) -> Seed {
+        self.auth_server_with_client_signing("RS256").await
     }
 
-    pub async fn seed_with_algorithm(&self, algorithm: &str) -> Seed {
+    /// The same, with tokens signed with `algorithm` instead of RS256.
+    pub async fn auth_server_with_client_signing(&self, algorithm: &str) -> Seed {
         let server = self
             .post(
                 "/v1/auth-servers",
@@ -406,7 +412,7 @@ impl TestApp {
         self.send(self.http.post(url).form(form)).await
     }
 
-    /// A client_credentials token with client_secret_post, as the seeds request it.
+    /// A client_credentials token with client_secret_post, as Kong's tutorials request it.
     pub async fn token(&self, seed: &Seed, scope: Option<&str>) -> TestResponse {
         let mut form =
             vec![("grant_type", "client_credentials"), ("client_id", &seed.client_id), ("client_secret", &seed.secret)];
@@ -423,7 +429,7 @@ impl TestApp {
         str_of(&response.body, "access_token").to_owned()
     }
 
-    /// Introspects with the seed client's credentials over HTTP Basic, as Kong's gateway does.
+    /// Introspects with the `Seed` client's credentials over HTTP Basic, as Kong's gateway does.
     pub async fn introspect(&self, seed: &Seed, token: &str) -> TestResponse {
         let request = self
             .http

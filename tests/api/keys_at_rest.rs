@@ -14,25 +14,27 @@ async fn open(app: &TestApp) -> Store {
     .unwrap()
 }
 
-backend_tests! {
-    async fn keys_are_due_for_scheduled_rotation_only_once_old_enough(app: TestApp) {
-        let seed = app.seed_002().await;
-        let store = open(&app).await;
-        let now = chrono::Utc::now();
-        let id: uuid::Uuid = seed.server_id.parse().unwrap();
-        let due_now = tessera::store::signing_keys::due_for_rotation(&store, now - chrono::TimeDelta::days(90)).await.unwrap();
-        assert!(!due_now.iter().any(|(server, _)| *server == id), "a fresh key is not due");
-        let due_later = tessera::store::signing_keys::due_for_rotation(&store, now + chrono::TimeDelta::seconds(5)).await.unwrap();
-        assert!(due_later.iter().any(|(server, _)| *server == id), "a key older than the cutoff is due");
-        store.close().await;
-    }
+async fn keys_are_due_for_scheduled_rotation_only_once_old_enough(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let store = open(&app).await;
+    let now = chrono::Utc::now();
+    let id: uuid::Uuid = seed.server_id.parse().unwrap();
+    let due_now =
+        tessera::store::signing_keys::due_for_rotation(&store, now - chrono::TimeDelta::days(90)).await.unwrap();
+    assert!(!due_now.iter().any(|(server, _)| *server == id), "a fresh key is not due");
+    let due_later =
+        tessera::store::signing_keys::due_for_rotation(&store, now + chrono::TimeDelta::seconds(5)).await.unwrap();
+    assert!(due_later.iter().any(|(server, _)| *server == id), "a key older than the cutoff is due");
+    store.close().await;
 }
+
+backend_tests!(keys_are_due_for_scheduled_rotation_only_once_old_enough);
 
 /// With an encryption key, private keys are stored sealed and tokens still sign.
 #[tokio::test]
 async fn private_keys_are_encrypted_at_rest_with_the_configured_key() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.encryption_key = Some("ab".repeat(32))).await;
-    let seed = app.seed_002().await;
+    let seed = app.auth_server_with_client().await;
     let token = app.access_token(&seed).await;
     assert_eq!(app.introspect(&seed, &token).await.body["active"], true);
     let store = open(&app).await;

@@ -47,3 +47,51 @@ fn the_spec_checker_rejects_headers_that_do_not_match() {
     assert!(SPEC.check_headers("OPTIONS", path, 204, &wrong).is_err(), "a value its schema forbids");
     assert!(SPEC.check_headers("OPTIONS", path, 204, &good[1..]).is_err(), "a required header missing");
 }
+
+/// Kong Identity's operations with the operationIds of Kong's published spec (v1): clients
+/// generated from that spec call these names, so ours keep them.
+const KONG_OPERATION_IDS: &[(&str, &str, &str)] = &[
+    ("get", "/v1/auth-servers", "listAuthServers"),
+    ("post", "/v1/auth-servers", "createAuthServer"),
+    ("get", "/v1/auth-servers/{authServerId}", "getAuthServer"),
+    ("patch", "/v1/auth-servers/{authServerId}", "updateAuthServer"),
+    ("delete", "/v1/auth-servers/{authServerId}", "deleteAuthServer"),
+    ("get", "/v1/auth-servers/{authServerId}/claims", "listAuthServerClaims"),
+    ("post", "/v1/auth-servers/{authServerId}/claims", "createAuthServerClaim"),
+    ("get", "/v1/auth-servers/{authServerId}/claims/{claimId}", "getAuthServerClaim"),
+    ("patch", "/v1/auth-servers/{authServerId}/claims/{claimId}", "updateAuthServerClaim"),
+    ("delete", "/v1/auth-servers/{authServerId}/claims/{claimId}", "deleteAuthServerClaim"),
+    ("get", "/v1/auth-servers/{authServerId}/scopes", "listAuthServerScopes"),
+    ("post", "/v1/auth-servers/{authServerId}/scopes", "createAuthServerScope"),
+    ("get", "/v1/auth-servers/{authServerId}/scopes/{scopeId}", "getAuthServerScope"),
+    ("patch", "/v1/auth-servers/{authServerId}/scopes/{scopeId}", "updateAuthServerScope"),
+    ("delete", "/v1/auth-servers/{authServerId}/scopes/{scopeId}", "deleteAuthServerScope"),
+    ("get", "/v1/auth-servers/{authServerId}/clients", "listAuthServerClients"),
+    ("post", "/v1/auth-servers/{authServerId}/clients", "createAuthServerClient"),
+    ("get", "/v1/auth-servers/{authServerId}/clients/{clientId}", "getAuthServerClient"),
+    ("patch", "/v1/auth-servers/{authServerId}/clients/{clientId}", "updateAuthServerClient"),
+    ("put", "/v1/auth-servers/{authServerId}/clients/{clientId}", "replaceAuthServerClient"),
+    ("delete", "/v1/auth-servers/{authServerId}/clients/{clientId}", "deleteAuthServerClient"),
+    ("get", "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets", "listClientSecrets"),
+    ("post", "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets", "createClientSecret"),
+    ("get", "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}", "getClientSecret"),
+    ("patch", "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}", "updateClientSecret"),
+    ("delete", "/v1/auth-servers/{authServerId}/clients/{clientId}/secrets/{clientSecretId}", "deleteClientSecret"),
+    ("post", "/v1/auth-servers/{authServerId}/clients/{clientId}/test-claim", "testClaimForClient"),
+    ("get", "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens", "listAuthServerClientTokens"),
+    ("delete", "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens", "deleteAllAuthServerClientTokens"),
+    ("get", "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens/{tokenId}", "getAuthServerClientToken"),
+    ("delete", "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens/{tokenId}", "deleteAuthServerClientToken"),
+];
+
+#[test]
+fn kong_identity_operations_keep_kongs_operation_ids() {
+    let differing: Vec<String> = KONG_OPERATION_IDS
+        .iter()
+        .filter_map(|&(method, path, kong)| {
+            let ours = SPEC.doc["paths"][path][method]["operationId"].as_str();
+            (ours != Some(kong)).then(|| format!("{method} {path}: ours {ours:?}, Kong's {kong}"))
+        })
+        .collect();
+    assert!(differing.is_empty(), "operationIds that differ from Kong's: {differing:#?}");
+}

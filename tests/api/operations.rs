@@ -2,41 +2,54 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, backend_tests};
 
-backend_tests! {
-    async fn liveness_and_readiness_answer_ok(app: TestApp) {
-        let health = app.send(app.http.get(app.url("/healthz"))).await;
-        assert_eq!((health.status, &health.body), (200, &json!({"status": "ok"})));
-        let ready = app.send(app.http.get(app.url("/readyz"))).await;
-        assert_eq!((ready.status, &ready.body), (200, &json!({"status": "ready"})));
-    }
-
-    async fn every_response_carries_a_request_id_and_errors_quote_it(app: TestApp) {
-        let given = app.send(app.http.get(app.url("/v1/auth-servers/x")).bearer_auth(crate::helpers::ADMIN_TOKEN).header("x-request-id", "trace-123")).await;
-        assert_eq!(given.header("x-request-id"), Some("trace-123"));
-        assert_eq!(given.body["instance"], "tessera:trace:trace-123");
-        let generated = app.get("/v1/auth-servers").await;
-        let id = generated.header("x-request-id").unwrap();
-        assert_eq!(uuid::Uuid::parse_str(id).map(|u| u.get_version_num()), Ok(4));
-    }
-
-    async fn unknown_paths_and_methods_get_problem_responses(app: TestApp) {
-        assert_eq!(app.get("/v1/nothing-here").await.status, 404);
-        assert_eq!(app.send(app.http.get(app.url("/nothing"))).await.status, 404);
-        let wrong_method = app.send(app.http.delete(app.url("/healthz"))).await;
-        assert_eq!(wrong_method.status, 405);
-    }
-
-    async fn the_openapi_description_is_served(app: TestApp) {
-        let response = app.send(app.http.get(app.url("/openapi.yaml"))).await;
-        assert_eq!(response.status, 200);
-        assert_eq!(response.text, include_str!("../../openapi.yaml"));
-    }
-
-    async fn a_graceful_stop_finishes_cleanly(app: TestApp) {
-        app.create_auth_server("kept").await;
-        app.stop().await;
-    }
+async fn liveness_and_readiness_answer_ok(app: TestApp) {
+    let health = app.send(app.http.get(app.url("/healthz"))).await;
+    assert_eq!((health.status, &health.body), (200, &json!({"status": "ok"})));
+    let ready = app.send(app.http.get(app.url("/readyz"))).await;
+    assert_eq!((ready.status, &ready.body), (200, &json!({"status": "ready"})));
 }
+
+async fn every_response_carries_a_request_id_and_errors_quote_it(app: TestApp) {
+    let given = app
+        .send(
+            app.http
+                .get(app.url("/v1/auth-servers/x"))
+                .bearer_auth(crate::helpers::ADMIN_TOKEN)
+                .header("x-request-id", "trace-123"),
+        )
+        .await;
+    assert_eq!(given.header("x-request-id"), Some("trace-123"));
+    assert_eq!(given.body["instance"], "tessera:trace:trace-123");
+    let generated = app.get("/v1/auth-servers").await;
+    let id = generated.header("x-request-id").unwrap();
+    assert_eq!(uuid::Uuid::parse_str(id).map(|u| u.get_version_num()), Ok(4));
+}
+
+async fn unknown_paths_and_methods_get_problem_responses(app: TestApp) {
+    assert_eq!(app.get("/v1/nothing-here").await.status, 404);
+    assert_eq!(app.send(app.http.get(app.url("/nothing"))).await.status, 404);
+    let wrong_method = app.send(app.http.delete(app.url("/healthz"))).await;
+    assert_eq!(wrong_method.status, 405);
+}
+
+async fn the_openapi_description_is_served(app: TestApp) {
+    let response = app.send(app.http.get(app.url("/openapi.yaml"))).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.text, include_str!("../../openapi.yaml"));
+}
+
+async fn a_graceful_stop_finishes_cleanly(app: TestApp) {
+    app.create_auth_server("kept").await;
+    app.stop().await;
+}
+
+backend_tests!(
+    liveness_and_readiness_answer_ok,
+    every_response_carries_a_request_id_and_errors_quote_it,
+    unknown_paths_and_methods_get_problem_responses,
+    the_openapi_description_is_served,
+    a_graceful_stop_finishes_cleanly
+);
 
 /// With the database unreachable, /v1 and /readyz answer 503 with Retry-After within
 /// the pool's acquire timeout instead of failing or hanging; liveness stays up.
@@ -143,7 +156,7 @@ mod metrics {
     #[tokio::test]
     async fn metrics_count_tokens_latency_and_cache_hits() {
         let app = TestApp::spawn(Backend::Sqlite).await;
-        let seed = app.seed_002().await;
+        let seed = app.auth_server_with_client().await;
         // The change feed replays the setup's writes once (nodes read their own rows too).
         tokio::time::sleep(tessera::cache::sync::POLL_INTERVAL * 2).await;
         // Eight concurrent first uses of the secret: Argon2 must run once, the rest wait for it.

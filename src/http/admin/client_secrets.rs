@@ -12,7 +12,7 @@ use crate::domain::secret::{ClientSecret, NewSecret, SecretInfo};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
 use crate::http::routes::{CLIENT_SECRET, CLIENT_SECRETS};
-use crate::http::validate::{Body, boolean, present, string};
+use crate::http::validate::{Body, boolean, string};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
@@ -107,12 +107,16 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     let id = ids.secret()?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
     let mut body = Body::new(json, &["enabled"]);
-    let enabled = body.required("enabled", boolean);
+    let enabled = body.optional("enabled", boolean);
     body.finish()?;
-    let info =
-        store::client_secrets::set_enabled(&state.store, auth_server_id, &client_id, id, present(enabled)?, Utc::now())
-            .await
-            .on_store_error(secret_errors(&client_id, Some(id)))?;
+    let info = match enabled {
+        // Optional in Kong's spec: without it nothing changes.
+        None => store::client_secrets::get(&state.store, auth_server_id, &client_id, id).await,
+        Some(enabled) => {
+            store::client_secrets::set_enabled(&state.store, auth_server_id, &client_id, id, enabled, Utc::now()).await
+        }
+    }
+    .on_store_error(secret_errors(&client_id, Some(id)))?;
     Ok(Json(view(info, None)))
 }
 

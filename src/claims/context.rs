@@ -1,40 +1,15 @@
-//! The data a template renders against: `.AuthServer` and `.Client`, with the fields and Go
-//! types Kong Identity documents, and their shape for checking field names at save time.
+//! The data a claim template renders against: `.AuthServer` and `.Client`, with the fields and
+//! Go types Kong Identity documents, built from the domain types, and their shape, against
+//! which a template's field names are checked when the claim is saved.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::gotime::GoTime;
-use super::value::{Elem, Struct, Value};
+use gotemplate::{Elem, GoTime, Shape, Struct, Value};
+
 use crate::domain::{AuthServer, Client, Labels};
 
-/// The static type of a context value, enough to reject `.Client.Nmae` when a claim is saved.
-#[derive(Debug)]
-pub enum Shape {
-    Struct(&'static str, &'static [(&'static str, Shape)]),
-    /// A map: any key, values of the inner shape.
-    Map(&'static Shape),
-    /// A value without fields, named by its Go type.
-    Scalar(&'static str),
-    /// A `time.Time`: its methods (`.Unix`, `.Format`) can follow.
-    Time,
-}
-
 static STRING: Shape = Shape::Scalar("string");
-static TIME: Shape = Shape::Time;
-
-/// The shape of a time method's result other than a time.
-fn scalar(type_name: &'static str) -> &'static Shape {
-    static RESULTS: [Shape; 6] = [
-        Shape::Scalar("int64"),
-        Shape::Scalar("int"),
-        Shape::Scalar("bool"),
-        Shape::Scalar("string"),
-        Shape::Scalar("time.Month"),
-        Shape::Scalar("time.Weekday"),
-    ];
-    RESULTS.iter().find(|shape| matches!(shape, Shape::Scalar(name) if *name == type_name)).unwrap_or(&STRING)
-}
 
 static AUTH_SERVER_FIELDS: [(&str, Shape); 8] = [
     ("ID", Shape::Scalar("string")),
@@ -65,46 +40,9 @@ static ROOT_FIELDS: [(&str, Shape); 2] = [
     ("Client", Shape::Struct("Client", &CLIENT_FIELDS)),
 ];
 
-/// The shape of the whole context (dot at the top of a template, and `$`).
+/// The shape of the whole context (dot at the top of a template, and `$`): what
+/// [`Template::parse`](gotemplate::Template::parse) checks claim templates against.
 pub static ROOT: Shape = Shape::Struct("Context", &ROOT_FIELDS);
-
-impl Shape {
-    /// Whether the field chain `.A.B.C` exists; the error names the first missing field.
-    pub fn check(&self, chain: &[String], prefix: &str) -> Result<(), String> {
-        let mut shape = self;
-        for (depth, name) in chain.iter().enumerate() {
-            shape = match shape {
-                Shape::Struct(type_name, fields) => match fields.iter().find(|(field, _)| field == name) {
-                    Some((_, inner)) => inner,
-                    None => {
-                        let known: Vec<&str> = fields.iter().map(|(field, _)| *field).collect();
-                        let path = format!("{prefix}{}", chain[..=depth].join("."));
-                        return Err(format!(
-                            "unknown field {path}: {type_name} has no field {name} (it has {})",
-                            known.join(", ")
-                        ));
-                    }
-                },
-                // Go looks a key up when the template runs; what a missing key gives (no
-                // value) takes any field after it, so nothing past a key is checked.
-                Shape::Map(_) => return Ok(()),
-                Shape::Time => match super::methods::result_type(name) {
-                    Some("time.Time") => &TIME,
-                    Some(type_name) => scalar(type_name),
-                    None => {
-                        let path = format!("{prefix}{}", chain[..depth].join("."));
-                        return Err(format!("can't evaluate field {name} of {path}: it is a time.Time"));
-                    }
-                },
-                Shape::Scalar(type_name) => {
-                    let path = format!("{prefix}{}", chain[..depth].join("."));
-                    return Err(format!("can't evaluate field {name} of {path}: it is a {type_name}"));
-                }
-            };
-        }
-        Ok(())
-    }
-}
 
 /// Labels are a Go `map[string]string`.
 fn labels(labels: &Labels) -> Value {
@@ -161,63 +99,72 @@ pub fn root(auth_server: Value, client: Value) -> Value {
     }))
 }
 
-/// A context with every field set, for the fuzzer: no database, no domain validation.
-pub fn example() -> Value {
-    let at = GoTime::utc(chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap_or_default());
-    let labels = Value::typed_map(Elem::Str, BTreeMap::from([("environment".to_owned(), Value::str("staging"))]));
-    let server = Struct {
-        type_name: "AuthServer",
-        fields: vec![
-            ("ID", Value::str("5f9fd312-a987-4628-b4c5-bb4f4fddd5f7")),
-            ("CreatedAt", Value::Time(at.clone())),
-            ("UpdatedAt", Value::Time(at.clone())),
-            ("Name", Value::str("Payments")),
-            ("Description", Value::str("")),
-            ("Audience", Value::str("http://myhttpbin.dev")),
-            ("SigningAlgorithm", Value::str("RS256")),
-            ("Labels", labels.clone()),
-        ],
-    };
-    let client = Struct {
-        type_name: "Client",
-        fields: vec![
-            ("ID", Value::str("abc123")),
-            ("CreatedAt", Value::Time(at.clone())),
-            ("UpdatedAt", Value::Time(at)),
-            ("Name", Value::str("billing-service")),
-            ("Labels", labels),
-            ("GrantTypes", Value::strings(["client_credentials"])),
-            ("RedirectURIs", Value::strings(Vec::<String>::new())),
-            ("LoginURI", Value::str("")),
-            ("ResponseTypes", Value::strings(["token"])),
-            ("AllowAllScopes", Value::Bool(false)),
-        ],
-    };
-    root(Value::Struct(Arc::new(server)), Value::Struct(Arc::new(client)))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod tests {
+    use chrono::{TimeZone, Utc};
+    use gotemplate::Template;
 
-    fn chain(path: &str) -> Vec<String> {
-        path.split('.').map(str::to_owned).collect()
+    use super::*;
+    use crate::domain::{ClientId, GrantType, IssuerSlug, Name, RedirectUri, ResponseType};
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        Labels::parse(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).unwrap()
+    }
+
+    pub(crate) fn sample_server() -> AuthServer {
+        AuthServer {
+            id: uuid::Uuid::parse_str("5f9fd312-a987-4628-b4c5-bb4f4fddd5f7").unwrap(),
+            name: Name::parse("Payments".into()).unwrap(),
+            description: "Payments issuer".into(),
+            audience: "http://myhttpbin.dev".into(),
+            signing_algorithm: Default::default(),
+            issuer_slug: IssuerSlug::generate(),
+            labels: labels(&[("region", "eu")]),
+            trusted_origins: vec![],
+            created_at: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
+            updated_at: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
+        }
+    }
+
+    pub(crate) fn sample_client() -> Client {
+        Client {
+            id: ClientId::parse("abc123").unwrap(),
+            auth_server_id: uuid::Uuid::nil(),
+            name: Name::parse("billing-service".into()).unwrap(),
+            grant_types: vec![GrantType::ClientCredentials, GrantType::AuthorizationCode],
+            response_types: vec![ResponseType::Code],
+            redirect_uris: vec![RedirectUri::parse("https://app.example.com/cb".into()).unwrap()],
+            login_uri: None,
+            access_token_duration: Default::default(),
+            id_token_duration: Default::default(),
+            allow_all_scopes: true,
+            allow_scopes: vec![],
+            labels: labels(&[("environment", "staging"), ("tier", "3")]),
+            token_endpoint_auth_method: Default::default(),
+            jwks: None,
+            created_at: Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap(),
+            updated_at: Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap(),
+        }
+    }
+
+    fn sample() -> Value {
+        root(auth_server(&sample_server()), client(&sample_client()))
     }
 
     #[test]
     fn documented_fields_check_and_others_are_named() {
         for path in ["AuthServer.ID", "AuthServer.Labels.anything", "Client.AllowAllScopes", "Client.RedirectURIs"] {
-            assert!(ROOT.check(&chain(path), ".").is_ok(), "{path}");
+            assert!(Template::parse(&format!("${{ .{path} }}"), &ROOT).is_ok(), "{path}");
         }
-        let error = ROOT.check(&chain("Client.Nmae"), ".").unwrap_err();
+        let error = Template::parse("${ .Client.Nmae }", &ROOT).unwrap_err().message;
         assert!(error.contains("unknown field .Client.Nmae") && error.contains("Name, Labels"), "{error}");
-        let error = ROOT.check(&chain("Client.Name.First"), ".").unwrap_err();
+        let error = Template::parse("${ .Client.Name.First }", &ROOT).unwrap_err().message;
         assert_eq!(error, "can't evaluate field First of .Client.Name: it is a string");
     }
 
     #[test]
-    fn the_example_context_has_every_field_the_shape_names() {
-        let Value::Struct(root) = example() else { panic!("a struct") };
+    fn the_context_has_every_field_the_shape_names() {
+        let Value::Struct(root) = sample() else { panic!("a struct") };
         let Shape::Struct(_, shapes) = &ROOT else { panic!("a struct shape") };
         for (name, shape) in shapes.iter() {
             let Some(Value::Struct(inner)) = root.field(name) else { panic!("{name}") };
@@ -225,6 +172,29 @@ mod tests {
             let names: Vec<&str> = inner.fields.iter().map(|(n, _)| *n).collect();
             let expected: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
             assert_eq!(names, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_domain_types_print_as_kong_identity_s_go_structs() {
+        let cases = [
+            (
+                "${ .AuthServer }",
+                "{5f9fd312-a987-4628-b4c5-bb4f4fddd5f7 2024-01-02 03:04:05 +0000 UTC 2024-01-02 03:04:05 +0000 UTC \
+                 Payments Payments issuer http://myhttpbin.dev RS256 map[region:eu]}",
+            ),
+            (
+                "${ .Client }",
+                "{abc123 2024-02-03 04:05:06 +0000 UTC 2024-02-03 04:05:06 +0000 UTC billing-service \
+                 map[environment:staging tier:3] [client_credentials authorization_code] \
+                 [https://app.example.com/cb]  [code] true}",
+            ),
+            ("${ printf \"%T %T\" .Client.GrantTypes .Client.Labels }", "[]string map[string]string"),
+        ];
+        let now = Utc.with_ymd_and_hms(2024, 3, 5, 7, 8, 9).unwrap();
+        for (source, expected) in cases {
+            let rendered = Template::parse(source, &ROOT).unwrap().render(&sample(), now).unwrap();
+            assert_eq!(rendered, expected, "{source}");
         }
     }
 }

@@ -995,7 +995,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::claims::template::value::Struct;
+    use crate::value::Struct;
 
     fn s(v: &str) -> Value {
         Value::str(v)

@@ -11,13 +11,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::OffsetName;
 
-/// `time.Duration` units, in nanoseconds.
-pub const NANOSECOND: i64 = 1;
-pub const MICROSECOND: i64 = 1_000;
-pub const MILLISECOND: i64 = 1_000_000;
+/// A second as a `time.Duration`, in nanoseconds (the tests have the other units).
 pub const SECOND: i64 = 1_000_000_000;
-pub const MINUTE: i64 = 60 * SECOND;
-pub const HOUR: i64 = 60 * MINUTE;
 
 /// Unix seconds of Go's zero time, 0001-01-01T00:00:00Z.
 const ZERO_UNIX: i64 = -62_135_596_800;
@@ -1352,6 +1347,12 @@ pub fn round_duration(d: i64, m: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `time.Duration` units, in nanoseconds.
+    const MICROSECOND: i64 = 1_000;
+    const MILLISECOND: i64 = 1_000_000;
+    const MINUTE: i64 = 60 * SECOND;
+    const HOUR: i64 = 60 * MINUTE;
 
     fn at(secs: i64, nanos: u32, zone: Zone) -> GoTime {
         GoTime { instant: DateTime::from_timestamp(secs, nanos).unwrap(), zone }

@@ -3,9 +3,9 @@
 //! counts, fields the context does not have, and variables never declared.
 
 use super::TemplateError;
-use super::context::Shape;
 use super::funcs::{self, Func};
 use super::lex::{Tok, Token};
+use super::shape::Shape;
 use super::value::{Value, parse_go_float, parse_go_int};
 
 /// How deeply parentheses and blocks may nest; keeps the recursive parser and evaluator
@@ -63,7 +63,7 @@ pub enum Operand {
     Nil(usize),
 }
 
-pub fn parse(tokens: Vec<Token>, root: &'static Shape) -> Result<Vec<Node>, TemplateError> {
+pub fn parse(tokens: Vec<Token>, root: &Shape) -> Result<Vec<Node>, TemplateError> {
     let mut parser =
         Parser { tokens, pos: 0, root, scopes: vec![vec!["$".to_owned()]], dot: vec![Some(root)], loops: 0 };
     let (nodes, end) = parser.list()?;
@@ -82,19 +82,19 @@ enum Stop {
     Else(usize, Option<(String, usize)>),
 }
 
-struct Parser {
+struct Parser<'s> {
     tokens: Vec<Token>,
     pos: usize,
-    root: &'static Shape,
+    root: &'s Shape,
     /// Declared variable names, innermost block last.
     scopes: Vec<Vec<String>>,
     /// What dot is, innermost block last; `None` once `with` or `range` changed it.
-    dot: Vec<Option<&'static Shape>>,
+    dot: Vec<Option<&'s Shape>>,
     /// How many `range` loops enclose the current position (for `break`/`continue`).
     loops: usize,
 }
 
-impl Parser {
+impl Parser<'_> {
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.pos)
     }

@@ -1,6 +1,6 @@
 //! Differential test against real Go text/template + sprig: `tests/data/go_oracle.json` holds
 //! what Go printed (or that it failed) for each template, rendered against the same context
-//! as [`context::example`] at the same instant. `tools/go-oracle` regenerates it.
+//! as `common::example` at the same instant. `tools/go-oracle` regenerates it.
 //!
 //! Where Go printed text, we must print the same bytes; where Go failed (at parse or at
 //! execution), we must fail too, with any message. Entries marked `deviation` record our
@@ -9,10 +9,11 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::Template;
-use super::context;
+use gotemplate::Template;
 
-const ORACLE: &str = include_str!("../../../tests/data/go_oracle.json");
+mod common;
+
+const ORACLE: &str = include_str!("data/go_oracle.json");
 
 /// The instant `now` returns in the Go program: 2024-03-05T07:08:09.123456789Z.
 fn now() -> DateTime<Utc> {
@@ -28,8 +29,8 @@ struct Case {
 }
 
 fn render(source: &str) -> Result<String, String> {
-    let template = Template::parse(source).map_err(|e| format!("parse: {}", e.describe(source)))?;
-    template.render(&context::example(), now()).map_err(|e| format!("render: {}", e.describe(source)))
+    let template = Template::parse(source, &common::SHAPE).map_err(|e| format!("parse: {}", e.describe(source)))?;
+    template.render(&common::example(), now()).map_err(|e| format!("render: {}", e.describe(source)))
 }
 
 #[test]

@@ -2,63 +2,17 @@
 //! Go's text/template + sprig print for the same input.
 
 use chrono::{DateTime, TimeZone, Utc};
+use gotemplate::{Shape, Template, Value};
 
-use super::Template;
-use super::context;
-use super::value::Value;
-use crate::domain::{AuthServer, Client, ClientId, GrantType, Labels, Name, RedirectUri, ResponseType};
+mod common;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, 5, 7, 8, 9).unwrap()
 }
 
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    Labels::parse(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).unwrap()
-}
-
-pub(crate) fn sample_server() -> AuthServer {
-    AuthServer {
-        id: uuid::Uuid::parse_str("5f9fd312-a987-4628-b4c5-bb4f4fddd5f7").unwrap(),
-        name: Name::parse("Payments".into()).unwrap(),
-        description: "Payments issuer".into(),
-        audience: "http://myhttpbin.dev".into(),
-        signing_algorithm: Default::default(),
-        issuer_slug: crate::domain::IssuerSlug::generate(),
-        labels: labels(&[("region", "eu")]),
-        trusted_origins: vec![],
-        created_at: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
-        updated_at: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
-    }
-}
-
-pub(crate) fn sample_client() -> Client {
-    Client {
-        id: ClientId::parse("abc123").unwrap(),
-        auth_server_id: uuid::Uuid::nil(),
-        name: Name::parse("billing-service".into()).unwrap(),
-        grant_types: vec![GrantType::ClientCredentials, GrantType::AuthorizationCode],
-        response_types: vec![ResponseType::Code],
-        redirect_uris: vec![RedirectUri::parse("https://app.example.com/cb".into()).unwrap()],
-        login_uri: None,
-        access_token_duration: Default::default(),
-        id_token_duration: Default::default(),
-        allow_all_scopes: true,
-        allow_scopes: vec![],
-        labels: labels(&[("environment", "staging"), ("tier", "3")]),
-        token_endpoint_auth_method: Default::default(),
-        jwks: None,
-        created_at: Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap(),
-        updated_at: Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap(),
-    }
-}
-
-fn ctx() -> Value {
-    context::root(context::auth_server(&sample_server()), context::client(&sample_client()))
-}
-
 fn render(source: &str) -> Result<String, String> {
-    let template = Template::parse(source).map_err(|e| format!("parse: {}", e.describe(source)))?;
-    template.render(&ctx(), now()).map_err(|e| format!("render: {}", e.describe(source)))
+    let template = Template::parse(source, &common::SHAPE).map_err(|e| format!("parse: {}", e.describe(source)))?;
+    template.render(&common::sample(), now()).map_err(|e| format!("render: {}", e.describe(source)))
 }
 
 #[test]
@@ -148,7 +102,7 @@ fn templates_are_checked_when_saved_with_positions() {
         ("${ 1 }${ range $a, $b := 1 }${ end }${ $a }", "undefined variable: $a"),
     ];
     for (source, expected) in cases {
-        let error = Template::parse(source).map(|_| ()).map_err(|e| e.describe(source));
+        let error = Template::parse(source, &common::SHAPE).map(|_| ()).map_err(|e| e.describe(source));
         let Err(error) = error else { panic!("{source} should not parse") };
         assert!(error.contains(expected), "{source}: got {error:?}, want {expected:?}");
     }
@@ -169,27 +123,14 @@ fn runaway_templates_are_stopped_by_the_budget() {
 
 #[test]
 fn static_text_is_recognised() {
-    assert!(Template::parse("hello $ { }").unwrap().is_static());
-    assert!(!Template::parse("${ 1 }").unwrap().is_static());
+    assert!(Template::parse("hello $ { }", &common::SHAPE).unwrap().is_static());
+    assert!(!Template::parse("${ 1 }", &common::SHAPE).unwrap().is_static());
 }
 
+/// The examples of Kong Identity's claim template documentation, with what they must print
+/// for the sample client.
 #[test]
-fn every_function_the_reference_notes_name_is_defined() {
-    let documented = "now date dateInZone dateModify duration toDate unixEpoch ago htmlDate \
-        upper lower title trim trunc substr replace repeat contains hasPrefix hasSuffix quote cat split \
-        splitList join randAlphaNum randAlpha randNumeric sha256sum b64enc \
-        add sub mul div mod max min floor ceil round \
-        default empty coalesce ternary toJson fromJson \
-        list dict get set hasKey keys pick omit merge first last uniq has \
-        uuidv4 uuidParse uuidValidate urlParse urlJoin";
-    let missing: Vec<&str> =
-        documented.split_whitespace().filter(|name| super::funcs::lookup(name).is_none()).collect();
-    assert!(missing.is_empty(), "not defined: {missing:?}");
-}
-
-/// The examples of the reference notes, with what they must print for the sample client.
-#[test]
-fn the_reference_notes_examples_render_as_documented() {
+fn kong_identity_s_documented_examples_render_as_documented() {
     let exact: &[(&str, &str)] = &[
         ("${ .Client.Name }", "billing-service"),
         ("${ now | date \"2006-01-02T15:04:05Z07:00\" }", "2024-03-05T07:08:09Z"),
@@ -206,4 +147,19 @@ fn the_reference_notes_examples_render_as_documented() {
     assert_ne!(render("${ uuidv4 }").unwrap(), uuid, "random each time");
     let random = render("${ randAlphaNum 16 }").unwrap();
     assert!(random.len() == 16 && random.bytes().all(|b| b.is_ascii_alphanumeric()), "{random}");
+}
+
+#[test]
+fn the_test_contexts_have_every_field_the_shape_names() {
+    let Shape::Struct(_, shapes) = &common::SHAPE else { panic!("a struct shape") };
+    for context in [common::example(), common::sample()] {
+        let Value::Struct(root) = context else { panic!("a struct") };
+        for (name, shape) in shapes.iter() {
+            let Some(Value::Struct(inner)) = root.field(name) else { panic!("{name}") };
+            let Shape::Struct(_, fields) = shape else { panic!("{name} shape") };
+            let names: Vec<&str> = inner.fields.iter().map(|(n, _)| *n).collect();
+            let expected: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names, expected, "{name}");
+        }
+    }
 }

@@ -5,8 +5,8 @@
 //! "now" is the render's clock, so one token sees one instant.
 
 use super::{Call, Func, FuncError, FuncResult, func, string_arg, string_result, wrong_type};
-use crate::claims::template::gotime::{self, GoTime, Zone};
-use crate::claims::template::value::Value;
+use crate::gotime::{self, GoTime, Zone};
+use crate::value::Value;
 
 pub(super) const FUNCS: &[Func] = &[
     func!("now", 0, now),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Call, Func, FuncError, FuncResult, func, limits, list_result, string_arg, string_result, wrong_type};
-use crate::claims::template::value::Value;
+use crate::value::Value;
 
 pub(super) const FUNCS: &[Func] = &[
     func!("default", 1.., default),
@@ -871,7 +871,7 @@ mod tests {
         }
         // Go's zero time.Time is a struct, which sprig never calls empty.
         let year_one = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
-        let zero_time = crate::claims::template::gotime::GoTime::utc(year_one);
+        let zero_time = crate::gotime::GoTime::utc(year_one);
         assert_eq!(ok("empty", &[Value::Time(zero_time)]), Value::Bool(false));
     }
 
@@ -1079,7 +1079,7 @@ mod tests {
 
     #[test]
     fn json_of_structs_and_limits() {
-        let st = Value::Struct(std::sync::Arc::new(crate::claims::template::value::Struct {
+        let st = Value::Struct(std::sync::Arc::new(crate::value::Struct {
             type_name: "Client",
             fields: vec![("Name", s("web")), ("ID", Value::Int(7))],
         }));
@@ -1133,7 +1133,7 @@ mod tests {
             assert_eq!(ok("kindIs", &[s(kind), value.clone()]), Value::Bool(true));
             assert_eq!(ok("kindIs", &[s("ptr"), value]), Value::Bool(false));
         }
-        let time = Value::Time(crate::claims::template::gotime::GoTime::utc(chrono::Utc::now()));
+        let time = Value::Time(crate::gotime::GoTime::utc(chrono::Utc::now()));
         assert_eq!(text("typeOf", std::slice::from_ref(&time)), "time.Time");
         assert_eq!(text("kindOf", &[time]), "struct");
         assert_eq!(ok("typeIs", &[s("int"), Value::Float(1.0)]), Value::Bool(false));

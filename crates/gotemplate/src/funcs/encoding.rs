@@ -10,7 +10,7 @@ use sha2::Digest as _;
 
 use super::defaults::kind_name;
 use super::{Call, Func, FuncError, FuncResult, func, map_arg, string_arg, string_result};
-use crate::claims::template::value::Value;
+use crate::value::Value;
 
 pub(super) const FUNCS: &[Func] = &[
     func!("b64enc", 1, b64enc),

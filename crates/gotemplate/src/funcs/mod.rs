@@ -119,13 +119,13 @@ impl Func {
 /// argument, `func!("cat", 0.., cat)` any number, `func!("substr", 3, substr)`.
 macro_rules! func {
     ($name:literal, $n:literal, $f:expr) => {
-        $crate::claims::template::funcs::Func { name: $name, min: $n, max: Some($n), call: $f }
+        $crate::funcs::Func { name: $name, min: $n, max: Some($n), call: $f }
     };
     ($name:literal, $min:literal ..= $max:literal, $f:expr) => {
-        $crate::claims::template::funcs::Func { name: $name, min: $min, max: Some($max), call: $f }
+        $crate::funcs::Func { name: $name, min: $min, max: Some($max), call: $f }
     };
     ($name:literal, $min:literal .., $f:expr) => {
-        $crate::claims::template::funcs::Func { name: $name, min: $min, max: None, call: $f }
+        $crate::funcs::Func { name: $name, min: $min, max: None, call: $f }
     };
 }
 pub(crate) use func;
@@ -252,5 +252,19 @@ mod tests {
         let mut call = Call { time_limit: std::time::Duration::ZERO, ..Call::new(Utc::now()) };
         let stopped = (0..16).map(|_| call.charge(1)).find_map(Result::err);
         assert_eq!(stopped.map(|e| e.0).as_deref(), Some("template exceeded its time limit of 0ns"));
+    }
+
+    /// The functions Kong Identity's claim template documentation names.
+    #[test]
+    fn every_function_kong_identity_documents_is_defined() {
+        let documented = "now date dateInZone dateModify duration toDate unixEpoch ago htmlDate \
+            upper lower title trim trunc substr replace repeat contains hasPrefix hasSuffix quote cat split \
+            splitList join randAlphaNum randAlpha randNumeric sha256sum b64enc \
+            add sub mul div mod max min floor ceil round \
+            default empty coalesce ternary toJson fromJson \
+            list dict get set hasKey keys pick omit merge first last uniq has \
+            uuidv4 uuidParse uuidValidate urlParse urlJoin";
+        let missing: Vec<&str> = documented.split_whitespace().filter(|name| lookup(name).is_none()).collect();
+        assert!(missing.is_empty(), "not defined: {missing:?}");
     }
 }

@@ -2074,7 +2074,7 @@ mod tests {
                 Value::Float(f64::NAN),
                 Value::list(vec![Value::Nil, Value::list(vec![])]),
                 Value::map(BTreeMap::new()),
-                Value::Struct(Arc::new(crate::claims::template::value::Struct { type_name: "T", fields: vec![] })),
+                Value::Struct(Arc::new(crate::value::Struct { type_name: "T", fields: vec![] })),
             ];
             for v in &odd {
                 let args = vec![v.clone(); func.min.max(1)];

@@ -16,7 +16,7 @@ enum Flow {
     Continue,
 }
 
-pub fn render(nodes: &[Node], context: &Value, now: DateTime<Utc>) -> Result<String, TemplateError> {
+pub(crate) fn render(nodes: &[Node], context: &Value, now: DateTime<Utc>) -> Result<String, TemplateError> {
     let mut state = State { call: Call::new(now), vars: vec![("$".to_owned(), context.clone())], out: String::new() };
     state.walk(context, nodes)?;
     Ok(state.out)

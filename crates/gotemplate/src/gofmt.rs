@@ -16,17 +16,17 @@ use super::value::Value;
 
 /// The largest width or precision a format may ask for. Go allows 10^6; one `%1000000d` per
 /// list element would let a small template allocate gigabytes.
-pub const MAX_WIDTH: usize = 10_000;
+pub(crate) const MAX_WIDTH: usize = 10_000;
 
 /// `fmt.Sprintf(format, args...)`.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
+pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
     let mut p = Printer::default();
     p.do_printf(format, args);
     p.buf
 }
 
 /// `fmt.Sprint(args...)`: a space between operands when neither is a string.
-pub fn sprint(args: &[Value]) -> String {
+pub(crate) fn sprint(args: &[Value]) -> String {
     let mut p = Printer::default();
     let mut prev_string = false;
     for (i, arg) in args.iter().enumerate() {
@@ -44,7 +44,7 @@ pub fn sprint(args: &[Value]) -> String {
 }
 
 /// `fmt.Sprintln(args...)`: spaces between all operands, and a newline.
-pub fn sprintln(args: &[Value]) -> String {
+pub(crate) fn sprintln(args: &[Value]) -> String {
     let mut p = Printer::default();
     for (i, arg) in args.iter().enumerate() {
         if i > 0 {
@@ -60,13 +60,13 @@ pub fn sprintln(args: &[Value]) -> String {
 }
 
 /// `strconv.Quote(s)`: a double-quoted Go string literal.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     quote_with(s, '"', false)
 }
 
 /// `strconv.FormatFloat(v, fmt, prec, 64)` for the formats `b e E f g G x X`; a negative
 /// precision asks for the fewest digits that read back as `v`.
-pub fn format_float(v: f64, fmt: u8, prec: i64) -> String {
+pub(crate) fn format_float(v: f64, fmt: u8, prec: i64) -> String {
     if v.is_nan() {
         return "NaN".into();
     }
@@ -280,7 +280,7 @@ fn fmt_x(v: f64, prec: i64, fmt: u8) -> String {
 static PRINTABLE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\A[\p{L}\p{M}\p{N}\p{P}\p{S}]\z").ok());
 
 /// `strconv.IsPrint`.
-pub fn is_print(c: char) -> bool {
+pub(crate) fn is_print(c: char) -> bool {
     let u = c as u32;
     if u <= 0xff {
         return (0x20..=0x7e).contains(&u) || ((0xa1..=0xff).contains(&u) && u != 0xad);

@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, 
 use chrono_tz::OffsetName;
 
 /// A second as a `time.Duration`, in nanoseconds (the tests have the other units).
-pub const SECOND: i64 = 1_000_000_000;
+pub(crate) const SECOND: i64 = 1_000_000_000;
 
 /// Unix seconds of Go's zero time, 0001-01-01T00:00:00Z.
 const ZERO_UNIX: i64 = -62_135_596_800;
@@ -20,13 +20,13 @@ const ZERO_UNIX: i64 = -62_135_596_800;
 /// A `time.Time`: an instant and the zone it is shown in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GoTime {
-    pub instant: DateTime<Utc>,
-    pub zone: Zone,
+    pub(crate) instant: DateTime<Utc>,
+    pub(crate) zone: Zone,
 }
 
 /// A `*time.Location`. Templates run with `Local` = UTC.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Zone {
+pub(crate) enum Zone {
     Utc,
     /// Go's `FixedZone(name, offset)`, as `time.Parse` makes from `-0700` (no name) or an
     /// abbreviation Local does not have (`PST`) in the input.
@@ -36,7 +36,7 @@ pub enum Zone {
 
 impl Zone {
     /// `time.LoadLocation(name)`, with `Local` = UTC; `None` for an unknown zone.
-    pub fn load(name: &str) -> Option<Zone> {
+    pub(crate) fn load(name: &str) -> Option<Zone> {
         match name {
             "" | "UTC" | "Local" => Some(Zone::Utc),
             // Go refuses these before looking at the zone database.
@@ -47,7 +47,7 @@ impl Zone {
 
     /// The offset east of UTC in seconds, and the zone's abbreviation, in effect at `instant`
     /// (Go's `Location.lookup`). Unnamed fixed zones have an empty name, as in Go.
-    pub fn lookup(&self, instant: &DateTime<Utc>) -> (i32, String) {
+    pub(crate) fn lookup(&self, instant: &DateTime<Utc>) -> (i32, String) {
         match self {
             Zone::Utc => (0, "UTC".to_owned()),
             Zone::Fixed(offset, name) => (offset.local_minus_utc(), name.clone()),
@@ -86,35 +86,35 @@ impl GoTime {
     }
 
     /// Go's zero `time.Time{}`.
-    pub fn zero() -> GoTime {
+    pub(crate) fn zero() -> GoTime {
         GoTime::utc(DateTime::from_timestamp(ZERO_UNIX, 0).unwrap_or_default())
     }
 
     /// Go's zero `time.Time`: January 1, year 1, 00:00:00 UTC (in any zone, as `IsZero`).
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.instant.timestamp() == ZERO_UNIX && self.instant.timestamp_subsec_nanos() == 0
     }
 
     /// `time.Unix(secs, 0)` in `Local` (UTC); `None` past chrono's range (±262,000 years),
     /// which Go would still represent.
-    pub fn from_unix(secs: i64) -> Option<GoTime> {
+    pub(crate) fn from_unix(secs: i64) -> Option<GoTime> {
         DateTime::from_timestamp(secs, 0).map(GoTime::utc)
     }
 
     /// `t.Unix()`.
-    pub fn unix(&self) -> i64 {
+    pub(crate) fn unix(&self) -> i64 {
         self.instant.timestamp()
     }
 
     /// The wall clock in the time's zone (what `Year`, `Hour`, ... read).
-    pub fn local(&self) -> NaiveDateTime {
+    pub(crate) fn local(&self) -> NaiveDateTime {
         let (offset, _) = self.zone.lookup(&self.instant);
         let utc = self.instant.naive_utc();
         utc.checked_add_signed(TimeDelta::seconds(i64::from(offset))).unwrap_or(utc)
     }
 
     /// `t.Nanosecond()`: within the second, 0 to 999,999,999.
-    pub fn nanosecond(&self) -> i64 {
+    pub(crate) fn nanosecond(&self) -> i64 {
         // chrono marks a leap second with nanos past 1e9; Go has no leap seconds.
         i64::from(self.instant.timestamp_subsec_nanos().min(999_999_999))
     }
@@ -124,29 +124,29 @@ impl GoTime {
     }
 
     /// `t.In(zone)`: the same instant, shown in another zone.
-    pub fn in_zone(&self, zone: Zone) -> GoTime {
+    pub(crate) fn in_zone(&self, zone: Zone) -> GoTime {
         GoTime { instant: self.instant, zone }
     }
 
     /// `t.Add(d)` for a duration in nanoseconds; `None` past chrono's range.
-    pub fn add(&self, nanos: i64) -> Option<GoTime> {
+    pub(crate) fn add(&self, nanos: i64) -> Option<GoTime> {
         let instant = self.instant.checked_add_signed(TimeDelta::nanoseconds(nanos))?;
         Some(GoTime { instant, zone: self.zone.clone() })
     }
 
     /// `t.Sub(u)` in nanoseconds, saturating at the Duration range as Go's does.
-    pub fn sub(&self, earlier: &GoTime) -> i64 {
+    pub(crate) fn sub(&self, earlier: &GoTime) -> i64 {
         let diff = self.unix_nanos() - earlier.unix_nanos();
         i64::try_from(diff).unwrap_or(if diff < 0 { i64::MIN } else { i64::MAX })
     }
 
     /// `t.Format(time.RFC3339Nano)`, as encoding/json writes a time.
-    pub fn format_rfc3339_nano(&self) -> String {
+    pub(crate) fn format_rfc3339_nano(&self) -> String {
         self.format("2006-01-02T15:04:05.999999999Z07:00")
     }
 
     /// `t.Format(layout)` with Go's reference-time layout elements.
-    pub fn format(&self, layout: &str) -> String {
+    pub(crate) fn format(&self, layout: &str) -> String {
         let (offset, name) = self.zone.lookup(&self.instant);
         let utc = self.instant.naive_utc();
         let local = utc.checked_add_signed(TimeDelta::seconds(i64::from(offset))).unwrap_or(utc);
@@ -172,7 +172,7 @@ impl GoTime {
     ///
     /// Deviation: an offset of 24 hours or more, which Go accepts but chrono's `FixedOffset`
     /// cannot hold, is an error.
-    pub fn parse(layout: &str, value: &str) -> Result<GoTime, String> {
+    pub(crate) fn parse(layout: &str, value: &str) -> Result<GoTime, String> {
         parse(layout.as_bytes(), value.as_bytes())
     }
 }
@@ -1137,7 +1137,7 @@ fn cannot_parse(layout: &[u8], value: &[u8], layout_elem: &[u8], value_elem: &[u
 
 /// The `time` package's own `quote`: double quotes, `\"` and `\\` escaped, and every byte
 /// of a non-ASCII or control character (or of invalid UTF-8) as `\xNN`.
-pub fn go_quote(s: &[u8]) -> String {
+pub(crate) fn go_quote(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for chunk in s.utf8_chunks() {
@@ -1165,7 +1165,7 @@ pub fn go_quote(s: &[u8]) -> String {
 // ---- durations ----
 
 /// `time.Duration(nanos).String()`: "1h2m3.5s", "1.5ms", "1µs", "0s".
-pub fn format_duration(nanos: i64) -> String {
+pub(crate) fn format_duration(nanos: i64) -> String {
     let mut out = String::new();
     if nanos < 0 {
         out.push('-');
@@ -1212,7 +1212,7 @@ fn push_fraction(out: &mut String, v: u64, prec: u32) {
 
 /// `time.ParseDuration`: a signed sequence of decimal numbers with units, "300ms", "-1.5h",
 /// "2h45m"; units ns, us (µs, μs), ms, s, m, h. Errors are Go's text.
-pub fn parse_duration(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
     let orig = text.as_bytes();
     let invalid = || format!("time: invalid duration {}", go_quote(orig));
     let mut s = orig;
@@ -1322,7 +1322,7 @@ fn leading_fraction(s: &[u8]) -> (u64, f64, &[u8]) {
 }
 
 /// `d.Round(m)`: to the nearest multiple of `m`, halfway away from zero, saturating.
-pub fn round_duration(d: i64, m: i64) -> i64 {
+pub(crate) fn round_duration(d: i64, m: i64) -> i64 {
     if m <= 0 {
         return d;
     }

@@ -8,7 +8,7 @@ const LEFT: &str = "${";
 const RIGHT: &str = "}";
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Tok {
+pub(crate) enum Tok {
     /// Literal text between actions.
     Text(String),
     /// `${`: an action begins.
@@ -36,7 +36,7 @@ pub enum Tok {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Token {
+pub(crate) struct Token {
     pub tok: Tok,
     /// Byte offset in the source.
     pub pos: usize,
@@ -44,7 +44,7 @@ pub struct Token {
     pub spaced: bool,
 }
 
-pub fn lex(source: &str) -> Result<Vec<Token>, TemplateError> {
+pub(crate) fn lex(source: &str) -> Result<Vec<Token>, TemplateError> {
     let mut lexer = Lexer { src: source, pos: 0, tokens: Vec::new() };
     lexer.run()?;
     Ok(lexer.tokens)

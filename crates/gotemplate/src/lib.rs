@@ -14,6 +14,9 @@
 //! template naming a field that will not exist fails to parse, and builds the root [`Value`]
 //! (usually a [`Struct`] of strings, lists, maps and times) to render against.
 
+// What is public is re-exported below; everything else is `pub(crate)` at most.
+#![warn(unreachable_pub)]
+
 mod eval;
 mod funcs;
 mod gofmt;

@@ -1,7 +1,7 @@
 //! The methods of `time.Time` a template can call on the context's times and on `now`:
 //! `${ .Client.CreatedAt.Unix }`, `${ now.Year }`, `${ .Client.CreatedAt.Format "2006" }`.
 //! Go's text/template calls any exported method; these are the ones with one result that a
-//! claim can use (`Date`, `Clock`, `Zone` and friends return several, which Go refuses).
+//! template can use (`Date`, `Clock`, `Zone` and friends return several, which Go refuses).
 //!
 //! Deviation: `Month` and `Weekday` return their names as strings; in Go they are integer
 //! types that print as names, so `eq .Month 11` works there and fails here.
@@ -54,17 +54,17 @@ fn find(name: &str) -> Option<&'static Method> {
 }
 
 /// The Go type of the method's result, if `time.Time` has a method of that name here.
-pub fn result_type(name: &str) -> Option<&'static str> {
+pub(crate) fn result_type(name: &str) -> Option<&'static str> {
     find(name).map(|m| m.result)
 }
 
 /// Whether the method takes arguments (so a command may pass it some).
-pub fn takes_arguments(name: &str) -> bool {
+pub(crate) fn takes_arguments(name: &str) -> bool {
     find(name).is_some_and(|m| m.arity > 0)
 }
 
 /// Calls `t.name(args...)`; `None` when time.Time has no such method here.
-pub fn call(t: &GoTime, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+pub(crate) fn call(t: &GoTime, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
     let method = find(name)?;
     if args.len() != method.arity {
         return Some(Err(format!("wrong number of args for {name}: want {} got {}", method.arity, args.len())));

@@ -13,7 +13,7 @@ use super::value::{Value, parse_go_float, parse_go_int};
 const MAX_NESTING: usize = 50;
 
 #[derive(Debug)]
-pub enum Node {
+pub(crate) enum Node {
     Text(String),
     /// `${ pipeline }`: prints the pipeline's value unless it declares variables.
     Action(Pipeline),
@@ -27,14 +27,14 @@ pub enum Node {
 /// `if`/`with`/`range`: the condition, the body, and what `else` holds (an `else if`
 /// becomes a nested `if` there, as in Go).
 #[derive(Debug)]
-pub struct Branch {
+pub(crate) struct Branch {
     pub pipe: Pipeline,
     pub body: Vec<Node>,
     pub otherwise: Vec<Node>,
 }
 
 #[derive(Debug)]
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     pub pos: usize,
     /// Variables declared (`$x :=`) or assigned (`$x =`) with the pipeline's value.
     pub decl: Vec<String>,
@@ -43,13 +43,13 @@ pub struct Pipeline {
 }
 
 #[derive(Debug)]
-pub struct Command {
+pub(crate) struct Command {
     pub pos: usize,
     pub args: Vec<Operand>,
 }
 
 #[derive(Debug)]
-pub enum Operand {
+pub(crate) enum Operand {
     /// A function, called with the rest of the command as arguments (or none, as an argument).
     Func(&'static Func, usize),
     /// `.A.B` from dot.
@@ -63,7 +63,7 @@ pub enum Operand {
     Nil(usize),
 }
 
-pub fn parse(tokens: Vec<Token>, root: &Shape) -> Result<Vec<Node>, TemplateError> {
+pub(crate) fn parse(tokens: Vec<Token>, root: &Shape) -> Result<Vec<Node>, TemplateError> {
     let mut parser =
         Parser { tokens, pos: 0, root, scopes: vec![vec!["$".to_owned()]], dot: vec![Some(root)], loops: 0 };
     let (nodes, end) = parser.list()?;

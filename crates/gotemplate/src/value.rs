@@ -23,7 +23,7 @@ pub enum Value {
     /// A map with string keys: `map[string]interface{}`, or `map[string]string` (labels,
     /// `split`); Go prints maps with sorted keys, so a BTreeMap keeps that order.
     Map(Arc<GoMap>),
-    /// A Go struct: fields in declaration order (the context's `.AuthServer`, `.Client`).
+    /// A Go struct: fields in declaration order (a context's `.AuthServer`, `.Client`).
     Struct(Arc<Struct>),
     Time(GoTime),
 }
@@ -40,29 +40,19 @@ pub enum Elem {
     Int,
 }
 
-impl Elem {
-    fn name(self) -> &'static str {
-        match self {
-            Elem::Any => "interface {}",
-            Elem::Str => "string",
-            Elem::Int => "int",
-        }
-    }
-}
-
 /// A slice's items and element type. It reads as a `Vec`; equality compares the items only
 /// (Go's `deepEqual`, which also compares types, checks `elem` itself).
 #[derive(Clone, Debug, Default)]
 pub struct GoList {
-    pub elem: Elem,
-    pub items: Vec<Value>,
+    pub(crate) elem: Elem,
+    pub(crate) items: Vec<Value>,
 }
 
 /// A map's entries and value type; reads as a `BTreeMap`, compares by entries.
 #[derive(Clone, Debug, Default)]
 pub struct GoMap {
-    pub elem: Elem,
-    pub entries: BTreeMap<String, Value>,
+    pub(crate) elem: Elem,
+    pub(crate) entries: BTreeMap<String, Value>,
 }
 
 impl PartialEq for GoList {
@@ -118,7 +108,7 @@ impl Struct {
     /// What `String()` returns, for a struct of a Go type that has that method (a
     /// `fmt.Stringer`, like sprig's `*semver.Version`): such a struct holds the result as its
     /// field `String`, and fmt prints it in place of the fields.
-    pub fn stringer(&self) -> Option<&str> {
+    pub(crate) fn stringer(&self) -> Option<&str> {
         match self.field("String") {
             Some(Value::Str(s)) => Some(s),
             _ => None,
@@ -157,7 +147,7 @@ impl Value {
     }
 
     /// Go's type name, for error messages.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Value::Nil => "<nil>",
             Value::Bool(_) => "bool",
@@ -178,18 +168,9 @@ impl Value {
         }
     }
 
-    /// The Go type of a slice's or map's elements (`interface {}` for anything else).
-    pub fn elem_name(&self) -> &'static str {
-        match self {
-            Value::List(list) => list.elem.name(),
-            Value::Map(map) => map.elem.name(),
-            _ => Elem::Any.name(),
-        }
-    }
-
     /// Whether two values have the same Go type, as `reflect.DeepEqual` first checks
     /// (for composite values, all the way down).
-    pub fn deep_equal(&self, other: &Value) -> bool {
+    pub(crate) fn deep_equal(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::List(a), Value::List(b)) => {
                 a.elem == b.elem && a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.deep_equal(y))
@@ -204,7 +185,7 @@ impl Value {
     }
 
     /// text/template's truth: the zero value of its type is false (`if`, `and`, `not`, ...).
-    pub fn is_true(&self) -> bool {
+    pub(crate) fn is_true(&self) -> bool {
         match self {
             Value::Nil => false,
             Value::Bool(b) => *b,
@@ -219,12 +200,12 @@ impl Value {
 
     /// sprig's `empty` (and mergo's): the zero value of a basic kind; structs, times
     /// included, never are.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.is_true()
     }
 
     /// Go's `fmt.Sprint(v)` (`%v`).
-    pub fn to_go_string(&self) -> String {
+    pub(crate) fn to_go_string(&self) -> String {
         match self {
             Value::Str(s) => s.clone(),
             other => {
@@ -236,7 +217,7 @@ impl Value {
     }
 
     /// Appends `fmt`'s `%v` form of this value.
-    pub fn write_go(&self, out: &mut String) {
+    pub(crate) fn write_go(&self, out: &mut String) {
         match self {
             Value::Nil => out.push_str("<nil>"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -284,14 +265,14 @@ impl Value {
 
     /// sprig's `strval` (`toString`, `join`, `dict` keys): strings as they are, anything
     /// else, nil included, as `%v` prints it.
-    pub fn to_str(&self) -> String {
+    pub(crate) fn to_str(&self) -> String {
         self.to_go_string()
     }
 
     /// `cast.ToInt64` (cast 1.5): numbers (floats truncated), strings as
     /// `strconv.ParseInt(s, 0, 64)` reads them (Go base prefixes, no spaces) after dropping a
     /// zero fraction (`"3.0"`), booleans as 0/1; anything else is 0.
-    pub fn to_i64(&self) -> i64 {
+    pub(crate) fn to_i64(&self) -> i64 {
         match self {
             Value::Int(i) => *i,
             Value::Float(f) => float_to_i64(*f),
@@ -303,7 +284,7 @@ impl Value {
 
     /// `cast.ToFloat64`: numbers, strings as `strconv.ParseFloat` reads them (no spaces;
     /// `NaN` and `Inf` too; out of range is 0), booleans as 0/1; anything else is 0.
-    pub fn to_f64(&self) -> f64 {
+    pub(crate) fn to_f64(&self) -> f64 {
         match self {
             Value::Int(i) => *i as f64,
             Value::Float(f) => *f,
@@ -314,7 +295,7 @@ impl Value {
     }
 
     /// Roughly how much memory and work the value stands for; charged against the render budget.
-    pub fn weight(&self) -> usize {
+    pub(crate) fn weight(&self) -> usize {
         match self {
             Value::Str(s) => s.len(),
             Value::List(items) => items.len(),
@@ -356,7 +337,7 @@ impl From<&str> for Value {
 
 /// Go's conversion of a float to int64: truncation. Out of range and NaN, Go's result is
 /// the CPU's: on amd64, where Kong runs, the "integer indefinite" value, `i64::MIN`.
-pub fn float_to_i64(f: f64) -> i64 {
+pub(crate) fn float_to_i64(f: f64) -> i64 {
     // NaN is outside every range too.
     if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) { f as i64 } else { i64::MIN }
 }
@@ -408,7 +389,7 @@ fn underscores_ok(s: &str) -> bool {
 /// `strconv.ParseFloat(s, 64)`: Go's decimal and hexadecimal (`0x1.8p1`) float syntax with
 /// `_` separators, `Inf`/`Infinity`/`NaN` in any case; `None` for a syntax error or a value
 /// out of range (where Go returns ±Inf with an error).
-pub fn parse_go_float(s: &str) -> Option<f64> {
+pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
     let (negative, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -467,7 +448,7 @@ fn parse_hex_float(s: &str) -> Option<f64> {
 }
 
 /// `strconv.ParseInt(s, 0, 64)`: decimal, or `0x`, `0o`/`0`, `0b` prefixes, with `_` separators.
-pub fn parse_go_int(s: &str) -> Option<i64> {
+pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
     if s.contains('_') && !underscores_ok(s) {
         return None;
     }
@@ -501,13 +482,13 @@ pub fn parse_go_int(s: &str) -> Option<i64> {
 
 /// `strconv.FormatFloat(f, 'g', -1, 64)`, which is what `fmt` prints for `%v`: the shortest
 /// digits that round-trip, in exponent form when the decimal exponent is < -4 or >= 6.
-pub fn format_float_g(f: f64) -> String {
+pub(crate) fn format_float_g(f: f64) -> String {
     format_float_shortest(f, 6)
 }
 
 /// Shortest round-trip formatting, switching to exponent form (`1e+21`) when the decimal
 /// exponent is below -4 or at least `exponent_threshold`.
-pub fn format_float_shortest(f: f64, exponent_threshold: i32) -> String {
+pub(crate) fn format_float_shortest(f: f64, exponent_threshold: i32) -> String {
     if !f.is_finite() {
         return special_float(f);
     }
@@ -553,7 +534,7 @@ fn shortest_digits(f: f64) -> (bool, String, i32) {
 /// The shortest digits that round-trip, and the exponent of the first: Rust's `{:e}` picks
 /// them, but where two candidates of that length round-trip it may round a tie up, while Go
 /// takes the correctly rounded one, which `{:.N e}` gives; prefer that when it round-trips.
-pub fn go_shortest_digits(abs: f64) -> (String, i32) {
+pub(crate) fn go_shortest_digits(abs: f64) -> (String, i32) {
     let split = |text: &str| -> (String, i32) {
         let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
         let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();

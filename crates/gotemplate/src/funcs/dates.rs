@@ -2,7 +2,7 @@
 //!
 //! sprig takes a "date" as `interface{}`: a `time.Time`, or an int as Unix seconds; anything
 //! else (a string, a float from JSON, nil) silently means "now". `Local` is UTC here, and
-//! "now" is the render's clock, so one token sees one instant.
+//! "now" is the render's clock, so one render sees one instant.
 
 use super::{Call, Func, FuncError, FuncResult, func, string_arg, string_result, wrong_type};
 use crate::gotime::{self, GoTime, Zone};

@@ -1,7 +1,7 @@
 //! sprig's encoding functions: base64 and base32, hashes, UUIDs (with Kong's `uuidParse` and
 //! `uuidValidate`), and `urlParse`/`urlJoin`. Decoders and the URL parser follow Go's own
 //! (`encoding/base64`, `encoding/base32`, `net/url`, `google/uuid`) byte for byte, since
-//! their quirks and error texts reach the rendered claim.
+//! their quirks and error texts reach the rendered text.
 
 use std::collections::BTreeMap;
 
@@ -36,7 +36,7 @@ fn input<'a>(call: &mut Call, args: &'a [Value]) -> Result<&'a str, FuncError> {
 }
 
 /// Go strings may hold any bytes; ours are UTF-8, so each byte outside a valid sequence
-/// becomes U+FFFD, as Go's JSON encoder writes it into the token (`from_utf8_lossy` would
+/// becomes U+FFFD, as Go's JSON encoder writes it (`from_utf8_lossy` would
 /// merge a truncated sequence into one).
 fn bytes_to_string(bytes: Vec<u8>) -> String {
     match String::from_utf8(bytes) {

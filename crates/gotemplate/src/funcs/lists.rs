@@ -55,7 +55,7 @@ pub(super) const FUNCS: &[Func] = &[
 ];
 
 /// Functions whose first argument Go would modify in place (see the module comment).
-pub const MUTATING: &[&str] = &["set", "unset", "merge", "mustMerge", "mergeOverwrite", "mustMergeOverwrite"];
+pub(crate) const MUTATING: &[&str] = &["set", "unset", "merge", "mustMerge", "mergeOverwrite", "mustMergeOverwrite"];
 
 /// The list argument of sprig's list functions: a slice, or sprig's panic message.
 fn items<'a>(args: &'a [Value], index: usize, verb: &str) -> Result<&'a [Value], FuncError> {

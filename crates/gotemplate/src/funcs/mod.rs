@@ -2,8 +2,8 @@
 //! sprig's semantics. Each family lives in its own file and lists its functions in `FUNCS`.
 //!
 //! Left out on purpose: functions that read the server's environment or network (`env`,
-//! `expandenv`, `getHostByName`), that generate keys or certificates (slow, and secrets have
-//! no place in claims), and `call`/`template`, which need values this engine does not have.
+//! `expandenv`, `getHostByName`), that generate keys or certificates (slow, and a template's
+//! output is no place for secrets), and `call`/`template`, which need values this engine does not have.
 
 mod builtins;
 mod dates;
@@ -21,28 +21,28 @@ use chrono::{DateTime, Utc};
 
 use super::value::{Elem, Value};
 
-pub use lists::MUTATING;
+pub(crate) use lists::MUTATING;
 
 /// Upper bounds on what one render may produce; past them the render fails rather than
-/// letting an admin's template exhaust the server.
+/// letting a template exhaust the process that renders it.
 pub mod limits {
     /// Bytes of rendered text per template, and of any one string value.
     pub const MAX_STRING: usize = 64 * 1024;
     /// Items in any one list or map (`until`, `seq`, `splitList`, `repeat` counts...).
     pub const MAX_ITEMS: usize = 10_000;
     /// Units of work per render: one per node evaluated plus the weight of each value a
-    /// function returns. A typical claim uses a few dozen.
+    /// function returns. A typical one-line template uses a few dozen.
     pub const FUEL: u64 = 1_000_000;
     /// Nesting of lists and maps a value may reach (printing and JSON recurse on it).
     pub const MAX_DEPTH: usize = 64;
     /// Wall-clock time per render, behind the work budget for what it cannot weigh well
-    /// (compiling a regular expression in a loop, say). A typical claim takes microseconds.
+    /// (compiling a regular expression in a loop, say). A typical one-line template takes microseconds.
     pub const MAX_TIME: std::time::Duration = std::time::Duration::from_millis(100);
 }
 
 /// What a function needs besides its arguments: the render's clock, and its budget.
-pub struct Call {
-    /// The time the token is minted; `now` returns it, so one token sees one instant.
+pub(crate) struct Call {
+    /// The instant the render was given; `now` returns it, so one render sees one instant.
     pub now: DateTime<Utc>,
     fuel: u64,
     started: std::time::Instant,
@@ -51,12 +51,12 @@ pub struct Call {
 }
 
 impl Call {
-    pub fn new(now: DateTime<Utc>) -> Call {
+    pub(crate) fn new(now: DateTime<Utc>) -> Call {
         Call { now, fuel: limits::FUEL, started: std::time::Instant::now(), time_limit: limits::MAX_TIME, charges: 0 }
     }
 
     /// Spends `units` of the render's budget; every few charges, also checks the clock.
-    pub fn charge(&mut self, units: usize) -> Result<(), FuncError> {
+    pub(crate) fn charge(&mut self, units: usize) -> Result<(), FuncError> {
         let units = units as u64;
         if units > self.fuel {
             self.fuel = 0;
@@ -74,19 +74,19 @@ impl Call {
 
 /// Why a function call failed; the engine adds the function's name and position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FuncError(pub String);
+pub(crate) struct FuncError(pub String);
 
 impl FuncError {
-    pub fn new(message: impl Into<String>) -> FuncError {
+    pub(crate) fn new(message: impl Into<String>) -> FuncError {
         FuncError(message.into())
     }
 }
 
-pub type FuncResult = Result<Value, FuncError>;
+pub(crate) type FuncResult = Result<Value, FuncError>;
 
 /// A callable function: its name, how many arguments it takes (`max: None` is variadic),
 /// and its implementation, which receives arguments already evaluated and count-checked.
-pub struct Func {
+pub(crate) struct Func {
     pub name: &'static str,
     pub min: usize,
     pub max: Option<usize>,
@@ -101,12 +101,12 @@ impl std::fmt::Debug for Func {
 
 impl Func {
     /// Whether `count` arguments suit this function.
-    pub fn accepts(&self, count: usize) -> bool {
+    pub(crate) fn accepts(&self, count: usize) -> bool {
         count >= self.min && self.max.is_none_or(|max| count <= max)
     }
 
     /// "1", "1 or 2", "at least 1": for arity errors.
-    pub fn arity(&self) -> String {
+    pub(crate) fn arity(&self) -> String {
         match self.max {
             Some(max) if max == self.min => max.to_string(),
             Some(max) => format!("{} to {max}", self.min),
@@ -145,7 +145,7 @@ static REGISTRY: LazyLock<HashMap<&'static str, &'static Func>> = LazyLock::new(
 });
 
 /// The function called `name`, if there is one.
-pub fn lookup(name: &str) -> Option<&'static Func> {
+pub(crate) fn lookup(name: &str) -> Option<&'static Func> {
     REGISTRY.get(name).copied()
 }
 
@@ -153,7 +153,7 @@ pub fn lookup(name: &str) -> Option<&'static Func> {
 
 /// A `string` parameter, as Go's template engine checks it: strings pass; nil (a missing
 /// label, `nil`) is Go's "invalid value", and anything else a type error.
-pub fn string_arg(args: &[Value], index: usize) -> Result<&str, FuncError> {
+pub(crate) fn string_arg(args: &[Value], index: usize) -> Result<&str, FuncError> {
     match args.get(index) {
         Some(Value::Str(s)) => Ok(s),
         None => Ok(""),
@@ -164,7 +164,7 @@ pub fn string_arg(args: &[Value], index: usize) -> Result<&str, FuncError> {
 
 /// An `int` parameter: Go converts untyped constants and ints; floats, strings and nil are
 /// a type error.
-pub fn int_arg(args: &[Value], index: usize) -> Result<i64, FuncError> {
+pub(crate) fn int_arg(args: &[Value], index: usize) -> Result<i64, FuncError> {
     match args.get(index) {
         Some(Value::Int(i)) => Ok(*i),
         None => Ok(0),
@@ -174,13 +174,13 @@ pub fn int_arg(args: &[Value], index: usize) -> Result<i64, FuncError> {
 }
 
 /// Go's error for nil (a missing map key, `nil`) passed where a non-nillable type is expected.
-pub fn invalid_value(expected: &str) -> FuncError {
+pub(crate) fn invalid_value(expected: &str) -> FuncError {
     FuncError::new(format!("invalid value; expected {expected}"))
 }
 
 /// A map parameter (`map[string]interface{}`): a `map[string]string` (labels) is a type
 /// error, as in Go.
-pub fn map_arg(
+pub(crate) fn map_arg(
     args: &[Value],
     index: usize,
 ) -> Result<std::borrow::Cow<'_, std::collections::BTreeMap<String, Value>>, FuncError> {
@@ -191,7 +191,7 @@ pub fn map_arg(
     }
 }
 
-pub fn wrong_type(index: usize, expected: &str, got: &Value) -> FuncError {
+pub(crate) fn wrong_type(index: usize, expected: &str, got: &Value) -> FuncError {
     FuncError::new(format!(
         "wrong type for value at argument {}; expected {expected}; got {}",
         index + 1,
@@ -200,7 +200,7 @@ pub fn wrong_type(index: usize, expected: &str, got: &Value) -> FuncError {
 }
 
 /// A string result, refused past the size limit.
-pub fn string_result(call: &mut Call, s: String) -> FuncResult {
+pub(crate) fn string_result(call: &mut Call, s: String) -> FuncResult {
     if s.len() > limits::MAX_STRING {
         return Err(FuncError::new(format!(
             "result of {} bytes exceeds the {} byte limit",
@@ -213,19 +213,19 @@ pub fn string_result(call: &mut Call, s: String) -> FuncResult {
 }
 
 /// A list result, refused past the size limit.
-pub fn list_result(call: &mut Call, items: Vec<Value>) -> FuncResult {
+pub(crate) fn list_result(call: &mut Call, items: Vec<Value>) -> FuncResult {
     typed_list_result(call, Elem::Any, items)
 }
 
 /// A `[]string` or `[]int` result, refused past the size limit.
-pub fn typed_list_result(call: &mut Call, elem: Elem, items: Vec<Value>) -> FuncResult {
+pub(crate) fn typed_list_result(call: &mut Call, elem: Elem, items: Vec<Value>) -> FuncResult {
     check_count(items.len())?;
     call.charge(items.len())?;
     Ok(Value::typed_list(elem, items))
 }
 
 /// Refuses to build a list or string of `count` items past the limit, before building it.
-pub fn check_count(count: usize) -> Result<(), FuncError> {
+pub(crate) fn check_count(count: usize) -> Result<(), FuncError> {
     if count > limits::MAX_ITEMS {
         return Err(FuncError::new(format!("{count} items exceed the limit of {}", limits::MAX_ITEMS)));
     }
@@ -234,7 +234,7 @@ pub fn check_count(count: usize) -> Result<(), FuncError> {
 
 /// Calls a registered function by name, as the evaluator would, for the families' tests.
 #[cfg(test)]
-pub fn call_by_name(name: &str, args: &[Value]) -> FuncResult {
+pub(crate) fn call_by_name(name: &str, args: &[Value]) -> FuncResult {
     let func = lookup(name).unwrap_or_else(|| panic!("{name} is not defined"));
     assert!(func.accepts(args.len()), "{name} does not take {} arguments", args.len());
     (func.call)(&mut Call::new(chrono::Utc::now()), args)

@@ -28,7 +28,7 @@ use super::{Call, Func, FuncError, FuncResult, func, string_arg};
 pub(super) const FUNCS: &[Func] = &[func!("semver", 1, semver), func!("semverCompare", 2, semver_compare)];
 
 /// Go's `*semver.Version`, as `%T` prints it.
-pub const TYPE_NAME: &str = "*semver.Version";
+pub(super) const TYPE_NAME: &str = "*semver.Version";
 
 /// `semver VERSION`: the parsed version, or the library's error.
 fn semver(call: &mut Call, args: &[Value]) -> FuncResult {
@@ -110,7 +110,7 @@ fn parse_uint(s: &str) -> Option<u64> {
 
 /// `semver.Version`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Version {
+pub(super) struct Version {
     major: u64,
     minor: u64,
     patch: u64,
@@ -122,7 +122,7 @@ pub struct Version {
 impl Version {
     /// `NewVersion`: a semantic version, or something close to one (`v1.2`, `1`), with the
     /// library's errors.
-    pub fn parse(v: &str) -> Result<Version, String> {
+    pub(super) fn parse(v: &str) -> Result<Version, String> {
         let captures = patterns()?.version.captures(v).ok_or("Invalid Semantic Version")?;
         let segment = |i: usize| -> Result<u64, String> {
             let digits = group(&captures, i).trim_start_matches('.');
@@ -153,7 +153,7 @@ impl Version {
 
     /// `Compare`: by major, minor, patch, then prerelease (a release is above its
     /// prereleases); metadata is ignored.
-    pub fn compare(&self, other: &Version) -> Ordering {
+    pub(super) fn compare(&self, other: &Version) -> Ordering {
         let segments = (self.major, self.minor, self.patch).cmp(&(other.major, other.minor, other.patch));
         if segments.is_ne() {
             return segments;
@@ -175,7 +175,7 @@ impl Version {
     }
 
     /// The value templates see: the methods' results as fields, `String` last.
-    pub fn to_value(&self) -> Value {
+    pub(super) fn to_value(&self) -> Value {
         // Go's uint64 segments; past int64 only the digits can be kept.
         let segment = |n: u64| i64::try_from(n).map_or_else(|_| Value::Str(n.to_string()), Value::Int);
         Value::Struct(Arc::new(Struct {
@@ -295,7 +295,7 @@ struct Constraint {
 
 /// `Constraints`: alternatives (`||`), each a list that must all hold.
 #[derive(Debug)]
-pub struct Constraints(Vec<Vec<Constraint>>);
+pub(super) struct Constraints(Vec<Vec<Constraint>>);
 
 fn is_x(s: &str) -> bool {
     matches!(s, "x" | "X" | "*")
@@ -303,7 +303,7 @@ fn is_x(s: &str) -> bool {
 
 impl Constraints {
     /// `NewConstraint`, with its errors.
-    pub fn parse(c: &str) -> Result<Constraints, String> {
+    pub(super) fn parse(c: &str) -> Result<Constraints, String> {
         let patterns = patterns()?;
         let c = rewrite_range(patterns, c);
         let mut alternatives = Vec::new();
@@ -319,7 +319,7 @@ impl Constraints {
     }
 
     /// `Check`: whether some alternative holds entirely.
-    pub fn check(&self, v: &Version) -> bool {
+    pub(super) fn check(&self, v: &Version) -> bool {
         self.0.iter().any(|all| all.iter().all(|c| c.check(v)))
     }
 }

@@ -1,7 +1,7 @@
-// Command go-oracle renders Tessera's claim-template cases with real Go text/template and
+// Command go-oracle renders the gotemplate crate's test cases with real Go text/template and
 // sprig, the way Kong Identity renders claim templates, and writes what Go printed (or the
-// error it gave) to tests/data/go_oracle.json. The Rust test
-// src/claims/template/oracle_tests.rs checks our engine against that file.
+// error it gave) to ../../tests/data/go_oracle.json. The Rust test tests/oracle.rs of the
+// crate checks our engine against that file.
 //
 // A dev tool, not run by CI: see README.md beside this file for how to regenerate.
 package main
@@ -21,7 +21,7 @@ import (
 	"github.com/Masterminds/sprig"
 )
 
-// The context, field for field as context::example() in src/claims/template/context.rs.
+// The context, field for field as example() in the crate's tests/common/mod.rs.
 
 type AuthServer struct {
 	ID               string
@@ -238,7 +238,7 @@ func main() {
 	flag.Parse()
 
 	if os.Getenv("TZ") != "UTC" {
-		fmt.Fprintln(os.Stderr, "go-oracle: run with TZ=UTC (Local must be UTC, as it is for Tessera)")
+		fmt.Fprintln(os.Stderr, "go-oracle: run with TZ=UTC (Local must be UTC, as it is for the Rust engine)")
 		os.Exit(2)
 	}
 	templates, err := readTemplates(*templatesPath)

@@ -13,6 +13,21 @@
 //! Parse once, render many times: the caller describes its root value with a [`Shape`] so a
 //! template naming a field that will not exist fails to parse, and builds the root [`Value`]
 //! (usually a [`Struct`] of strings, lists, maps and times) to render against.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use gotemplate::{Shape, Struct, Template, Value};
+//!
+//! // The shape of the root value: templates naming other fields fail to parse.
+//! static USER: Shape = Shape::Struct("User", &[("Name", Shape::Scalar("string"))]);
+//!
+//! let template = Template::parse("Hello, ${ .Name | upper }!", &USER)?;
+//! let user = Value::Struct(Arc::new(Struct { type_name: "User", fields: vec![("Name", Value::str("ada"))] }));
+//! assert_eq!(template.render(&user, chrono::Utc::now())?, "Hello, ADA!");
+//! assert!(Template::parse("${ .Nmae }", &USER).is_err());
+//! # Ok::<(), gotemplate::TemplateError>(())
+//! ```
 
 // What is public is re-exported below; everything else is `pub(crate)` at most.
 #![warn(unreachable_pub)]

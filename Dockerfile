@@ -16,6 +16,9 @@ FROM rust:1-bookworm AS builder
 WORKDIR /build
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
+# The Go template engine: a workspace member that tessera depends on.
+COPY crates/gotemplate/Cargo.toml ./crates/gotemplate/
+COPY crates/gotemplate/src ./crates/gotemplate/src
 # The test target is declared in Cargo.toml; cargo expects its file to exist.
 COPY tests ./tests
 # Embedded at compile time: sqlx::migrate! reads migrations/, include_str! reads openapi.yaml.

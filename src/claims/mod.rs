@@ -1,16 +1,18 @@
 //! Custom claims: which ones a token carries, and the JSON value each one takes. A value
-//! with `${ ... }` actions is a template (see `template`), parsed when the claim is saved and
-//! when its auth server's configuration is cached, and rendered for each token.
+//! with `${ ... }` actions is a template (Go text/template and sprig, the `gotemplate` crate),
+//! parsed when the claim is saved and when its auth server's configuration is cached, and
+//! rendered for each token against `context`.
 
-pub mod template;
+pub mod context;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use gotemplate::{Template, TemplateError};
+
 use crate::domain::{AuthServer, Claim, Client, Invalid, Scope};
-use template::Template;
 
 /// Registered claims Tessera sets itself (RFC 7519 §4.1, RFC 9068 §2.2, OpenID Connect Core
 /// §2); discovery lists them in `claims_supported`.
@@ -78,8 +80,8 @@ pub fn check_value(value: &str) -> Result<(), Invalid> {
     }
 }
 
-fn template_of(value: &str) -> Option<Result<Template, template::TemplateError>> {
-    template::has_actions(value).then(|| Template::parse(value))
+fn template_of(value: &str) -> Option<Result<Template, TemplateError>> {
+    gotemplate::has_actions(value).then(|| Template::parse(value, &context::ROOT))
 }
 
 /// A claim ready for tokens: its value typed once if static, parsed once if a template.
@@ -123,7 +125,7 @@ pub struct RenderContext<'a> {
     server: &'a AuthServer,
     client: &'a Client,
     now: DateTime<Utc>,
-    built: Option<template::value::Value>,
+    built: Option<gotemplate::Value>,
 }
 
 impl<'a> RenderContext<'a> {
@@ -132,11 +134,10 @@ impl<'a> RenderContext<'a> {
     }
 
     /// Renders one template and types its text.
-    fn render(&mut self, template: &Template) -> Result<Value, template::TemplateError> {
+    fn render(&mut self, template: &Template) -> Result<Value, TemplateError> {
         let (server, client) = (self.server, self.client);
-        let context = self.built.get_or_insert_with(|| {
-            template::context::root(template::context::auth_server(server), template::context::client(client))
-        });
+        let context =
+            self.built.get_or_insert_with(|| context::root(context::auth_server(server), context::client(client)));
         let text = template.render(context, self.now)?;
         Ok(typed_value(&text))
     }
@@ -278,14 +279,14 @@ mod tests {
     fn registered_names_are_never_overwritten() {
         let mut sub = claim(true, true, vec![]);
         sub.name = Name::parse("sub".into()).unwrap();
-        let (server, client) = (template::tests::sample_server(), template::tests::sample_client());
+        let (server, client) = (context::tests::sample_server(), context::tests::sample_client());
         let mut context = RenderContext::new(&server, &client, Utc::now());
         assert!(select(&[CompiledClaim::new(sub)], &[], false, &mut context).unwrap().is_empty());
     }
 
     #[test]
     fn template_claims_render_per_token_and_static_ones_do_not() {
-        let (server, client) = (template::tests::sample_server(), template::tests::sample_client());
+        let (server, client) = (context::tests::sample_server(), context::tests::sample_client());
         let mut templated = claim(true, true, vec![]);
         templated.value = "${ .Client.Labels.tier }".into();
         let mut fixed = claim(true, true, vec![]);
@@ -302,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_failing_template_fails_the_token_naming_the_claim() {
-        let (server, client) = (template::tests::sample_server(), template::tests::sample_client());
+        let (server, client) = (context::tests::sample_server(), context::tests::sample_client());
         let mut failing = claim(true, true, vec![]);
         failing.value = "${ div 1 0 }".into();
         let mut context = RenderContext::new(&server, &client, Utc::now());

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per request, counted by valgrind's callgrind: repeatable where wall-clock rates are
 # not (this machine's cores are shared, and bench/run.sh varies by ±10% between runs). Counts N
-# client_credentials token requests (ES256, seed 002's shape) and N introspections over one
+# client_credentials token requests (ES256, the shape of Kong's client-credentials tutorial) and N introspections over one
 # keep-alive connection, as a gateway would send them; setup and key generation are not counted.
 # Compare two commits by running it on each.
 #

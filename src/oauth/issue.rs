@@ -1,4 +1,4 @@
-//! Minting tokens: access tokens (RFC 9068 claims, seed 002's shape) and ID tokens
+//! Minting tokens: access tokens (RFC 9068 claims, the shape of Kong's client-credentials tutorial) and ID tokens
 //! (OpenID Connect Core §2).
 
 use base64::Engine;

@@ -1,11 +1,15 @@
-//! OAuth 2.0 protocol logic, free of HTTP framework and database.
+//! OAuth 2.0 / OpenID Connect protocol rules, pure: no HTTP framework, no database, no clock
+//! of their own. `service/` applies them with the store and the caches; `http/` adapts.
 //!
 //! ```text
-//!  client ──POST $ISSUER/oauth/token (client_credentials)──▶ client_auth ─▶ scope::grant
-//!                                                           ─▶ claims::select ─▶ issue::mint ─▶ JWT
+//!  client ──POST $ISSUER/oauth/token──▶ http/issuer/token ─▶ service::grants::exchange
+//!             ─▶ client_auth (+ client_assertion) ─▶ TokenRequest ─▶ match grant type
+//!             ─▶ scope::grant · flow (codes) ─▶ claims::select ─▶ issue (claims) ─▶ keys (sign) ─▶ JWT
+//!  browser ─GET $ISSUER/oauth/authorize──▶ authorize::validate ─▶ flow (sealed challenge) ─▶ login page
 //!  gateway ─GET $ISSUER/.well-known/openid-configuration──▶ discovery ─▶ jwks_uri ─▶ verify offline
-//!  gateway ─POST $ISSUER/introspect (token)───────────────▶ introspect: signature, iss, exp, revoked
-//!  client ──POST $ISSUER/oauth/revoke (token)─────────────▶ revoke: recorded, synced to every node
+//!  gateway ─POST $ISSUER/introspect (token)──▶ introspect: signature, iss, exp, revoked
+//!  client ──POST $ISSUER/oauth/revoke (token)──▶ revoke: recorded, synced to every node
+//!  app ─────GET $ISSUER/userinfo (bearer)──▶ bearer (RFC 6750) ─▶ claims of the signed-in user
 //! ```
 
 pub mod authorize;

@@ -86,3 +86,17 @@ impl From<CacheError> for Refusal {
         Refusal::OAuth(error.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_fault_is_a_server_error_that_reveals_nothing() {
+        let error = OAuthError::from(store::Error::Corrupt("secret detail".to_owned()));
+        assert_eq!((error.error, error.status), ("server_error", 500));
+        assert!(!error.description.contains("secret detail"));
+        let refusal = Refusal::from(store::Error::NotFound);
+        assert!(matches!(refusal, Refusal::OAuth(OAuthError { status: 500, .. })));
+    }
+}

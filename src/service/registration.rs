@@ -352,12 +352,7 @@ async fn secret_change(
         let mismatch =
             || refuse(OAuthError::invalid_client_metadata("client_secret must be the client's current secret"));
         let presented = presented.as_str().ok_or_else(mismatch)?;
-        let entry = ctx
-            .cache
-            .client(ctx.entry.server.id, current.id.as_str())
-            .await
-            .map_err(|_| refuse(OAuthError::temporarily_unavailable()))?
-            .ok_or_else(mismatch)?;
+        let entry = ctx.cache.client(ctx.entry.server.id, current.id.as_str()).await?.ok_or_else(mismatch)?;
         if !entry.has_secrets() || !ctx.cache.verify_secret(&entry, presented).await {
             return Err(mismatch());
         }

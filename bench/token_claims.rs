@@ -38,6 +38,7 @@ fn server() -> AuthServer {
         issuer_slug: IssuerSlug::generate(),
         labels: labels(&[("region", "eu")]),
         trusted_origins: vec![],
+        require_pkce: false,
         created_at: at,
         updated_at: at,
     }
@@ -60,6 +61,8 @@ fn client() -> Client {
         labels: labels(&[("environment", "staging")]),
         token_endpoint_auth_method: Default::default(),
         jwks: None,
+        introspection_allowed: false,
+        login_requests_answered_by_client: false,
         created_at: at,
         updated_at: at,
     }

@@ -68,11 +68,11 @@ pub struct ClientEntry {
 }
 
 impl ClientEntry {
-    /// Whether a secret can authenticate this client: it has one, and it is not bound to its
-    /// keys (`private_key_jwt` clients prove themselves only with a signed assertion).
+    /// Whether a secret can authenticate this client: it has one, and it registered a secret
+    /// method (`private_key_jwt` clients prove themselves only with a signed assertion, and
+    /// public clients, `none`, with nothing: RFC 7591 §2).
     pub fn has_secrets(&self) -> bool {
-        !self.secret_hashes.is_empty()
-            && self.client.token_endpoint_auth_method != crate::domain::TokenEndpointAuthMethod::PrivateKeyJwt
+        !self.secret_hashes.is_empty() && self.client.token_endpoint_auth_method.uses_secret()
     }
 }
 
@@ -248,6 +248,22 @@ impl Cache {
             lock(&entry.verified).insert(digest);
         }
         matched
+    }
+
+    /// The Argon2 work of checking a wrong secret, for a client that does not exist or has no
+    /// secret, so the answer's timing does not tell an unknown client id from a wrong secret
+    /// (RFC 6819 §5.1.4.2.2, client enumeration).
+    pub async fn verify_without_client(&self, secret: &str) {
+        static DECOY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        let Ok(secret) = ClientSecret::parse(secret.to_owned()) else { return };
+        self.metrics.secret_cache.miss();
+        let Ok(_permit) = self.argon2_permits.acquire().await else { return };
+        crate::telemetry::spawn_blocking_with_tracing(move || {
+            let decoy = DECOY.get_or_init(|| ClientSecret::generate().hash().ok());
+            decoy.as_deref().map(|hash| secret.verify(hash))
+        })
+        .await
+        .ok();
     }
 
     pub fn is_revoked(&self, jti: &Uuid) -> bool {

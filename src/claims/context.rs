@@ -121,6 +121,7 @@ pub(crate) mod tests {
             issuer_slug: IssuerSlug::generate(),
             labels: labels(&[("region", "eu")]),
             trusted_origins: vec![],
+            require_pkce: false,
             created_at: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
             updated_at: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
         }
@@ -142,6 +143,8 @@ pub(crate) mod tests {
             labels: labels(&[("environment", "staging"), ("tier", "3")]),
             token_endpoint_auth_method: Default::default(),
             jwks: None,
+            introspection_allowed: false,
+            login_requests_answered_by_client: false,
             created_at: Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap(),
             updated_at: Utc.with_ymd_and_hms(2024, 2, 3, 4, 5, 6).unwrap(),
         }

@@ -19,6 +19,10 @@ pub struct AuthServer {
     pub issuer_slug: IssuerSlug,
     pub labels: Labels,
     pub trusted_origins: Vec<TrustedOrigin>,
+    /// RFC 9700 §2.1.1: every authorization code request must carry a PKCE challenge, from
+    /// confidential clients too (public clients always need one). A Tessera extension; off by
+    /// default as in Kong.
+    pub require_pkce: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -24,6 +24,12 @@ pub struct Client {
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     /// The public keys of a `private_key_jwt` client (a Tessera extension of Kong's client).
     pub jwks: Option<ClientJwks>,
+    /// RFC 7662 §4: may introspect tokens issued to other clients of its auth server (a
+    /// resource server or gateway). Without it a client learns only about its own tokens.
+    pub introspection_allowed: bool,
+    /// May answer its own login requests with its own credentials instead of the admin's
+    /// (an admin's explicit choice; never for a registered client).
+    pub login_requests_answered_by_client: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -177,6 +177,15 @@ impl From<store::Error> for ApiError {
     }
 }
 
+impl From<crate::cache::CacheError> for ApiError {
+    fn from(error: crate::cache::CacheError) -> Self {
+        match error {
+            crate::cache::CacheError::Store(error) => error.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, State};
+use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, RawQuery, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -116,16 +116,17 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     }
 }
 
-/// Who called a /v1 endpoint: the admin, or (on login-request endpoints only) a client with
-/// its own credentials, which the handler still has to check.
+/// Who called a /v1 endpoint: the admin, or (on login-request routes only) a login page
+/// holding its client's credentials, checked and allowed by `require_admin_or_login_page`;
+/// it may answer only that client's login requests.
 #[derive(Clone, Debug)]
 pub enum Caller {
     Admin,
-    Client(crate::oauth::client_auth::Credentials),
+    LoginPage(String),
 }
 
-/// Login pages answer login requests; they may use their client's credentials (HTTP Basic)
-/// instead of the admin token, so no login page needs a token that can change configuration.
+/// Login pages answer login requests with the admin token, or, when an admin has set the
+/// client's `login_requests_answered_by_client`, with that client's credentials (HTTP Basic).
 fn login_page_credentials(request: &Request) -> Option<crate::oauth::client_auth::Credentials> {
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
     if !authorization.get(..6).is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic ")) {
@@ -134,14 +135,59 @@ fn login_page_credentials(request: &Request) -> Option<crate::oauth::client_auth
     crate::oauth::client_auth::credentials(Some(authorization), &crate::oauth::form::Form::default()).ok()
 }
 
-/// On the login-request routes: a client's Basic credentials (checked by the handler against
-/// the login request's client; see [`Caller`]), or else the admin token.
-pub async fn require_admin_or_login_page(state: State<AppState>, mut request: Request, next: Next) -> Response {
-    if let Some(credentials) = login_page_credentials(&request) {
-        request.extensions_mut().insert(Caller::Client(credentials));
-        return next.run(request).await;
+/// On the login-request routes: a client's Basic credentials, or else the admin token. The
+/// caller is checked here, before the handler reads the body, the auth server or the
+/// challenge, so an unauthenticated caller learns nothing: not whether the auth server
+/// exists, nor whether a challenge is unknown or expired.
+pub async fn require_admin_or_login_page(
+    state: State<AppState>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(credentials) = login_page_credentials(&request) else {
+        return require_admin(state, request, next).await;
+    };
+    let auth_server_id = params.ok().and_then(|params| {
+        params.iter().find(|(name, _)| *name == "authServerId").and_then(|(_, id)| Uuid::parse_str(id).ok())
+    });
+    match login_page(&state, auth_server_id, &credentials).await {
+        Ok(()) => {
+            request.extensions_mut().insert(Caller::LoginPage(credentials.client_id));
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
     }
-    require_admin(state, request, next).await
+}
+
+/// Authenticates a login page by its client's secret, the way the client registered it, and
+/// checks that an admin lets this client answer its own login requests.
+async fn login_page(
+    state: &AppState,
+    auth_server_id: Option<Uuid>,
+    credentials: &crate::oauth::client_auth::Credentials,
+) -> Result<(), ApiError> {
+    let entry = match auth_server_id {
+        Some(id) => state.cache.client(id, &credentials.client_id).await.map_err(ApiError::from)?,
+        None => None,
+    };
+    let Some(entry) = entry.filter(|entry| entry.has_secrets()) else {
+        state.cache.verify_without_client(&credentials.secret).await;
+        return Err(ApiError::unauthorized());
+    };
+    let registered = entry.client.token_endpoint_auth_method;
+    if !state.cache.verify_secret(&entry, &credentials.secret).await
+        || !crate::oauth::client_auth::secret_method_allowed(registered, &credentials.method)
+    {
+        return Err(ApiError::unauthorized());
+    }
+    if !entry.client.login_requests_answered_by_client {
+        return Err(ApiError::forbidden(
+            "This client may not answer login requests: use the admin token, or have an admin set \
+             the client's login_requests_answered_by_client",
+        ));
+    }
+    Ok(())
 }
 
 /// Requires `Authorization: Bearer <admin token>` on every /v1 request.

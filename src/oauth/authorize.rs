@@ -73,11 +73,13 @@ pub fn client_id(params: &Params) -> Result<&str, AuthorizeError> {
     params.get("client_id").map(String::as_str).ok_or_else(|| AuthorizeError::page("The request has no client_id"))
 }
 
-/// Validates a request of `client`, granting scopes from `scopes`.
+/// Validates a request of `client`, granting scopes from `scopes`; `require_pkce` is the auth
+/// server's setting (RFC 9700 §2.1.1).
 pub fn validate(
     params: &Params,
     client: &Client,
     scopes: &[Scope],
+    require_pkce: bool,
     now: chrono::DateTime<chrono::Utc>,
     browser: &str,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
@@ -104,7 +106,8 @@ pub fn validate(
         return Err(reply.error("invalid_scope", "response_type id_token needs the openid scope"));
     }
     let nonce = nonce(params, wants_id_token, &reply)?;
-    let code_challenge = pkce(params, client, response_type.split(' ').any(|p| p == "code"), &reply)?;
+    let wants_code = response_type.split(' ').any(|p| p == "code");
+    let code_challenge = pkce(params, client, wants_code, require_pkce, &reply)?;
     prompt(params, &reply)?;
     let max_age = max_age(params, &reply)?;
     let passed = |name: &str| -> Result<Option<String>, AuthorizeError> {
@@ -255,11 +258,13 @@ fn nonce(params: &Params, wants_id_token: bool, reply: &Reply<'_>) -> Result<Opt
 }
 
 /// RFC 7636 §4.2–4.3: S256 only (`plain` protects nothing a TLS-observing attacker cannot
-/// read); required for public clients (RFC 9700 §2.1.1), accepted from confidential ones.
+/// read); required for public clients (RFC 9700 §2.1.1), and from confidential ones when the
+/// auth server requires it (RFC 9700 §2.1.1 recommends it), otherwise accepted from them.
 fn pkce(
     params: &Params,
     client: &Client,
     wants_code: bool,
+    required: bool,
     reply: &Reply<'_>,
 ) -> Result<Option<String>, AuthorizeError> {
     let challenge = params.get("code_challenge");
@@ -284,6 +289,9 @@ fn pkce(
         }
         (None, None) if wants_code && client.token_endpoint_auth_method == TokenEndpointAuthMethod::None => {
             Err(reply.error("invalid_request", "PKCE is required for public clients: send code_challenge (S256)"))
+        }
+        (None, None) if wants_code && required => {
+            Err(reply.error("invalid_request", "PKCE is required by this auth server: send code_challenge (S256)"))
         }
         (None, None) => Ok(None),
     }
@@ -398,6 +406,8 @@ mod tests {
                 TokenEndpointAuthMethod::ClientSecretBasic
             },
             jwks: None,
+            introspection_allowed: false,
+            login_requests_answered_by_client: false,
             created_at: now,
             updated_at: now,
         }
@@ -447,7 +457,7 @@ mod tests {
 
     #[test]
     fn a_code_request_with_pkce_is_accepted() {
-        let request = validate(&params(&base()), &client(true), &[], Utc::now(), "b").unwrap();
+        let request = validate(&params(&base()), &client(true), &[], false, Utc::now(), "b").unwrap();
         assert_eq!(request.response_type, "code");
         assert_eq!(request.response_mode, ResponseMode::Query);
         assert_eq!(request.scope, vec!["openid"]);
@@ -462,13 +472,14 @@ mod tests {
             (vec![("redirect_uri", Some("https://app.example.com/cb/"))], "must match exactly"),
             (vec![("redirect_uri", None)], "required in OpenID Connect requests"),
         ] {
-            match validate(&with(&changes), &client(false), &[], Utc::now(), "b") {
+            match validate(&with(&changes), &client(false), &[], false, Utc::now(), "b") {
                 Err(AuthorizeError::Page(text)) => assert!(text.contains(message), "{text}"),
                 other => panic!("{changes:?}: {other:?}"),
             }
         }
         let omitted =
-            validate(&with(&[("redirect_uri", None), ("scope", None)]), &client(false), &[], Utc::now(), "b").unwrap();
+            validate(&with(&[("redirect_uri", None), ("scope", None)]), &client(false), &[], false, Utc::now(), "b")
+                .unwrap();
         assert_eq!(omitted.redirect_uri, "https://app.example.com/cb", "the only registered URI");
     }
 
@@ -493,7 +504,8 @@ mod tests {
             (vec![("max_age", Some("soon"))], "invalid_request"),
         ];
         for (changes, expected) in cases {
-            let (error, description, _) = redirected(validate(&with(&changes), &confidential, &[], Utc::now(), "b"));
+            let (error, description, _) =
+                redirected(validate(&with(&changes), &confidential, &[], false, Utc::now(), "b"));
             assert_eq!(error, expected, "{changes:?}: {description}");
         }
     }
@@ -501,23 +513,30 @@ mod tests {
     #[test]
     fn public_clients_must_use_pkce_and_clients_need_the_grant_and_a_login_page() {
         let no_pkce = with(&[("code_challenge", None), ("code_challenge_method", None)]);
-        assert_eq!(redirected(validate(&no_pkce, &client(true), &[], Utc::now(), "b")).0, "invalid_request");
-        assert!(validate(&no_pkce, &client(false), &[], Utc::now(), "b").is_ok(), "confidential clients may omit PKCE");
+        assert_eq!(redirected(validate(&no_pkce, &client(true), &[], false, Utc::now(), "b")).0, "invalid_request");
+        assert!(
+            validate(&no_pkce, &client(false), &[], false, Utc::now(), "b").is_ok(),
+            "confidential clients may omit PKCE"
+        );
+        let (error, description, _) = redirected(validate(&no_pkce, &client(false), &[], true, Utc::now(), "b"));
+        assert_eq!(error, "invalid_request", "unless the auth server requires PKCE");
+        assert!(description.contains("required by this auth server"), "{description}");
         let mut without_grant = client(false);
         without_grant.grant_types = vec![GrantType::ClientCredentials];
         assert_eq!(
-            redirected(validate(&params(&base()), &without_grant, &[], Utc::now(), "b")).0,
+            redirected(validate(&params(&base()), &without_grant, &[], false, Utc::now(), "b")).0,
             "unauthorized_client"
         );
         let mut without_type = client(false);
         without_type.response_types = vec![ResponseType::Token];
         assert_eq!(
-            redirected(validate(&params(&base()), &without_type, &[], Utc::now(), "b")).0,
+            redirected(validate(&params(&base()), &without_type, &[], false, Utc::now(), "b")).0,
             "unauthorized_client"
         );
         let mut without_login = client(false);
         without_login.login_uri = None;
-        let (error, description, _) = redirected(validate(&params(&base()), &without_login, &[], Utc::now(), "b"));
+        let (error, description, _) =
+            redirected(validate(&params(&base()), &without_login, &[], false, Utc::now(), "b"));
         assert_eq!(
             (error, description.as_str()),
             ("unauthorized_client", "The client has no login_uri to sign users in")
@@ -530,14 +549,21 @@ mod tests {
             &with(&[("response_type", Some("token id_token")), ("nonce", Some("n-1"))]),
             &client(false),
             &[],
+            false,
             Utc::now(),
             "b",
         )
         .unwrap();
         assert_eq!((request.response_type.as_str(), request.response_mode), ("id_token token", ResponseMode::Fragment));
         assert_eq!(request.nonce.as_deref(), Some("n-1"));
-        let (_, _, mode) =
-            redirected(validate(&with(&[("response_type", Some("id_token"))]), &client(false), &[], Utc::now(), "b"));
+        let (_, _, mode) = redirected(validate(
+            &with(&[("response_type", Some("id_token"))]),
+            &client(false),
+            &[],
+            false,
+            Utc::now(),
+            "b",
+        ));
         assert_eq!(mode, ResponseMode::Fragment, "errors use the response's mode too");
     }
 
@@ -547,6 +573,7 @@ mod tests {
             &with(&[("max_age", Some("60")), ("prompt", Some("login"))]),
             &client(false),
             &[],
+            false,
             Utc::now(),
             "b",
         )
@@ -555,7 +582,7 @@ mod tests {
         assert!(authentication_fresh_enough(&request, now, now + 30));
         assert!(!authentication_fresh_enough(&request, now - 1, now), "before the request: not a new sign-in");
         assert!(!authentication_fresh_enough(&request, now, now + 61), "older than max_age");
-        let lax = validate(&params(&base()), &client(false), &[], Utc::now(), "b").unwrap();
+        let lax = validate(&params(&base()), &client(false), &[], false, Utc::now(), "b").unwrap();
         assert!(authentication_fresh_enough(&lax, 0, now), "without either, any sign-in does");
     }
 

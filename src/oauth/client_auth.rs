@@ -5,6 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::OAuthError;
 use super::form::Form;
+use crate::domain::TokenEndpointAuthMethod;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -26,6 +27,28 @@ impl std::fmt::Debug for Credentials {
             .field("client_id", &self.client_id)
             .field("method", &self.method)
             .finish_non_exhaustive()
+    }
+}
+
+impl Method {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Method::Basic => "client_secret_basic",
+            Method::Post => "client_secret_post",
+        }
+    }
+}
+
+/// Whether a client registered with `registered` may present its secret this way (RFC 7591 §2:
+/// the method is the client's to choose, the server's to enforce). `client_secret_basic` means
+/// Basic only. `client_secret_post` also takes Basic: it is Kong Identity's default and the only
+/// secret method its API offers, and Kong's own introspection how-to has the gateway present
+/// such a client's secret with HTTP Basic. Public and `private_key_jwt` clients take no secret.
+pub fn secret_method_allowed(registered: TokenEndpointAuthMethod, used: &Method) -> bool {
+    match registered {
+        TokenEndpointAuthMethod::ClientSecretBasic => *used == Method::Basic,
+        TokenEndpointAuthMethod::ClientSecretPost => true,
+        TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt => false,
     }
 }
 
@@ -102,6 +125,18 @@ mod tests {
         assert_eq!((garbage.error, garbage.basic_challenge), ("invalid_client", true));
         let mismatch = Form::parse(b"client_id=other").unwrap();
         assert_eq!(credentials(Some(&basic("a", "s")), &mismatch).unwrap_err().error, "invalid_request");
+    }
+
+    #[test]
+    fn secrets_are_accepted_only_the_way_the_client_registered() {
+        use TokenEndpointAuthMethod::*;
+        assert!(secret_method_allowed(ClientSecretBasic, &Method::Basic));
+        assert!(!secret_method_allowed(ClientSecretBasic, &Method::Post));
+        assert!(secret_method_allowed(ClientSecretPost, &Method::Post));
+        assert!(secret_method_allowed(ClientSecretPost, &Method::Basic), "Kong's introspection how-to");
+        for keyless in [None, PrivateKeyJwt] {
+            assert!(!secret_method_allowed(keyless, &Method::Basic) && !secret_method_allowed(keyless, &Method::Post));
+        }
     }
 
     #[test]

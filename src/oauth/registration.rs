@@ -749,6 +749,8 @@ mod tests {
             labels: Labels::default(),
             token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretPost,
             jwks: None,
+            introspection_allowed: false,
+            login_requests_answered_by_client: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
@@ -785,6 +787,8 @@ mod tests {
             labels: Labels::default(),
             token_endpoint_auth_method: TokenEndpointAuthMethod::None,
             jwks: None,
+            introspection_allowed: false,
+            login_requests_answered_by_client: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

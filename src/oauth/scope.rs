@@ -107,6 +107,8 @@ mod tests {
             labels: Labels::default(),
             token_endpoint_auth_method: Default::default(),
             jwks: None,
+            introspection_allowed: false,
+            login_requests_answered_by_client: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

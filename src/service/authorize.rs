@@ -74,7 +74,14 @@ pub async fn begin(ctx: &Context<'_>, params: &Params) -> Reply {
         }
     };
     let binding = BrowserBinding::generate();
-    let request = match authorize::validate(params, &client.client, &ctx.entry.scopes, ctx.now, &binding.digest) {
+    let request = match authorize::validate(
+        params,
+        &client.client,
+        &ctx.entry.scopes,
+        ctx.entry.server.require_pkce,
+        ctx.now,
+        &binding.digest,
+    ) {
         Ok(request) => request,
         Err(error) => return Reply::refused(ctx, error),
     };

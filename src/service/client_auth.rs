@@ -54,14 +54,25 @@ pub async fn authenticate(
     let credentials = client_auth::credentials(authorization, form)?;
     tracing::Span::current().record("client_id", credentials.client_id.as_str());
     let used_basic = credentials.method == Method::Basic;
-    let entry = ctx
-        .cache
-        .client(ctx.entry.server.id, &credentials.client_id)
-        .await?
-        .ok_or_else(|| OAuthError::invalid_client(used_basic))?;
-    // `has_secrets` is false for a private_key_jwt client: it proves itself with its key.
-    if !entry.has_secrets() || !ctx.cache.verify_secret(&entry, &credentials.secret).await {
+    let entry = ctx.cache.client(ctx.entry.server.id, &credentials.client_id).await?;
+    // `has_secrets` is false for public and private_key_jwt clients: no secret authenticates them.
+    let Some(entry) = entry.filter(|entry| entry.has_secrets()) else {
+        ctx.cache.verify_without_client(&credentials.secret).await;
         return Err(OAuthError::invalid_client(used_basic));
+    };
+    if !ctx.cache.verify_secret(&entry, &credentials.secret).await {
+        return Err(OAuthError::invalid_client(used_basic));
+    }
+    // Told only to a caller that holds the secret, so it reveals nothing to a guesser.
+    let registered = entry.client.token_endpoint_auth_method;
+    if !client_auth::secret_method_allowed(registered, &credentials.method) {
+        let mut refused = OAuthError::invalid_client_with(format!(
+            "This client authenticates with {}, not {}",
+            registered.as_str(),
+            credentials.method.as_str()
+        ));
+        refused.basic_challenge = used_basic;
+        return Err(refused);
     }
     Ok(entry)
 }

@@ -37,14 +37,23 @@ pub async fn presented_token(
 }
 
 /// RFC 7662 §2.1–2.2: the caller authenticates as a client of this auth server; a token of a
-/// deleted client is no longer active.
+/// deleted client is no longer active. RFC 7662 §4: only a client an admin made a resource
+/// server (`introspection_allowed`) learns about other clients' tokens; to any other client
+/// they are inactive, as if unknown, while its own tokens stay introspectable.
 #[tracing::instrument(level = "info", skip_all, fields(auth_server = %ctx.entry.server.id))]
 pub async fn introspect(ctx: &Context<'_>, authorization: Option<&str>, form: &Form) -> Result<Value, OAuthError> {
-    let (_, verified) = presented_token(ctx, authorization, form, false).await?;
+    let (caller, verified) = presented_token(ctx, authorization, form, false).await?;
     Ok(match verified {
-        Some(claims) if client_exists(ctx, &claims).await => introspect::active_response(&claims),
+        Some(claims) if may_see(&caller, &claims) && client_exists(ctx, &claims).await => {
+            introspect::active_response(&claims)
+        }
         _ => introspect::inactive_response(),
     })
+}
+
+fn may_see(caller: &ClientEntry, claims: &Map<String, Value>) -> bool {
+    caller.client.introspection_allowed
+        || claims.get("client_id").and_then(Value::as_str) == Some(caller.client.id.as_str())
 }
 
 async fn client_exists(ctx: &Context<'_>, claims: &Map<String, Value>) -> bool {

@@ -151,6 +151,8 @@ pub async fn register(ctx: &Context<'_>, call: &RegistrationRequest<'_>) -> Repl
         labels: registered_labels(&policy.labels, &Labels::default()),
         token_endpoint_auth_method: metadata.token_endpoint_auth_method,
         jwks: None,
+        introspection_allowed: false,
+        login_requests_answered_by_client: false,
         created_at: now,
         updated_at: now,
     };

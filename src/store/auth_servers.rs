@@ -23,8 +23,8 @@ pub const LIST: ListSchema = ListSchema {
     ],
 };
 
-const COLUMNS: &str =
-    "id, name, description, audience, signing_algorithm, issuer_slug, labels, trusted_origins, created_at, updated_at";
+const COLUMNS: &str = "id, name, description, audience, signing_algorithm, issuer_slug, labels, trusted_origins, created_at, updated_at, \
+    require_pkce";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -38,6 +38,7 @@ struct Row {
     trusted_origins: String,
     created_at: i64,
     updated_at: i64,
+    require_pkce: bool,
 }
 
 impl TryFrom<Row> for AuthServer {
@@ -55,6 +56,7 @@ impl TryFrom<Row> for AuthServer {
             issuer_slug: IssuerSlug::trusted(row.issuer_slug),
             labels: from_json::<Labels>("labels", &row.labels)?,
             trusted_origins: origins.into_iter().map(TrustedOrigin::trusted).collect(),
+            require_pkce: row.require_pkce,
             created_at: from_micros(row.created_at)?,
             updated_at: from_micros(row.updated_at)?,
         })
@@ -71,7 +73,7 @@ pub async fn insert(store: &Store, server: &AuthServer, key: &StoredKey) -> Resu
     tx.db()
         .execute(
             "INSERT INTO auth_servers (id, name, description, audience, signing_algorithm, issuer_slug, labels, \
-             trusted_origins, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             trusted_origins, created_at, updated_at, require_pkce) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             args![
                 server.id,
                 server.name.as_str(),
@@ -83,6 +85,7 @@ pub async fn insert(store: &Store, server: &AuthServer, key: &StoredKey) -> Resu
                 origins_json(server),
                 micros(server.created_at),
                 micros(server.updated_at),
+                server.require_pkce,
             ],
         )
         .await?;
@@ -149,7 +152,7 @@ async fn write(tx: &mut Tx, server: &AuthServer) -> Result<()> {
     tx.db()
         .execute(
             "UPDATE auth_servers SET name = $2, description = $3, audience = $4, signing_algorithm = $5, \
-             labels = $6, trusted_origins = $7, updated_at = $8 WHERE id = $1",
+             labels = $6, trusted_origins = $7, updated_at = $8, require_pkce = $9 WHERE id = $1",
             args![
                 server.id,
                 server.name.as_str(),
@@ -159,6 +162,7 @@ async fn write(tx: &mut Tx, server: &AuthServer) -> Result<()> {
                 to_json(&server.labels),
                 origins_json(server),
                 micros(server.updated_at),
+                server.require_pkce,
             ],
         )
         .await?;

@@ -22,7 +22,7 @@ pub const LIST: ListSchema = ListSchema {
 
 const COLUMNS: &str = "auth_server_id, id, name, grant_types, response_types, redirect_uris, login_uri, \
     access_token_duration, id_token_duration, allow_all_scopes, labels, token_endpoint_auth_method, created_at, updated_at, \
-    jwks";
+    jwks, introspection_allowed, login_requests_answered_by_client";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -41,6 +41,8 @@ struct Row {
     created_at: i64,
     updated_at: i64,
     jwks: Option<String>,
+    introspection_allowed: bool,
+    login_requests_answered_by_client: bool,
 }
 
 fn corrupt<T>(column: &str, value: &str) -> impl FnOnce(T) -> Error {
@@ -75,6 +77,8 @@ impl Row {
             token_endpoint_auth_method: TokenEndpointAuthMethod::parse(&self.token_endpoint_auth_method)
                 .map_err(corrupt("token_endpoint_auth_method", &self.token_endpoint_auth_method))?,
             jwks: self.jwks.map(|text| from_json("jwks", &text).map(ClientJwks::trusted)).transpose()?,
+            introspection_allowed: self.introspection_allowed,
+            login_requests_answered_by_client: self.login_requests_answered_by_client,
             created_at: from_micros(self.created_at)?,
             updated_at: from_micros(self.updated_at)?,
         })
@@ -126,16 +130,20 @@ fn client_args(client: &Client) -> super::Args {
         micros(client.created_at),
         micros(client.updated_at),
         client.jwks.as_ref().map(|jwks| jwks.as_value().to_string()),
+        client.introspection_allowed,
+        client.login_requests_answered_by_client,
     ]
 }
 
 const INSERT: &str = "INSERT INTO clients (auth_server_id, id, name, grant_types, response_types, redirect_uris, \
     login_uri, access_token_duration, id_token_duration, allow_all_scopes, labels, token_endpoint_auth_method, \
-    created_at, updated_at, jwks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    created_at, updated_at, jwks, introspection_allowed, login_requests_answered_by_client) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 const UPDATE: &str = "UPDATE clients SET name = $3, grant_types = $4, response_types = $5, redirect_uris = $6, \
     login_uri = $7, access_token_duration = $8, id_token_duration = $9, allow_all_scopes = $10, labels = $11, \
-    token_endpoint_auth_method = $12, created_at = $13, updated_at = $14, jwks = $15 WHERE auth_server_id = $1 AND id = $2";
+    token_endpoint_auth_method = $12, created_at = $13, updated_at = $14, jwks = $15, \
+    introspection_allowed = $16, login_requests_answered_by_client = $17 WHERE auth_server_id = $1 AND id = $2";
 
 async fn write_scopes(tx: &mut Tx, client: &Client) -> Result<()> {
     let missing = scopes::missing(tx.db(), client.auth_server_id, &client.allow_scopes).await?;
@@ -264,13 +272,19 @@ pub enum Put {
 
 /// PUT: replaces the client if it exists (keeping its creation time), creates it otherwise.
 /// `secret`, when given, becomes the client's only secret; a new client always needs one.
-pub async fn put(store: &Store, client: &Client, secret: Option<&NewSecret>) -> Result<(Client, Put)> {
+/// `carry_over` takes what the replacement keeps from the existing client.
+pub async fn put(
+    store: &Store,
+    client: &Client,
+    secret: Option<&NewSecret>,
+    carry_over: impl FnOnce(&Client, Client) -> Client,
+) -> Result<(Client, Put)> {
     let mut tx = store.begin().await?;
     let existing = load(tx.db(), client.auth_server_id, &client.id, for_update(store.dialect())).await?;
     let (client, outcome) = match existing {
         Some(row) => {
-            let created_at = from_micros(row.created_at)?;
-            let client = Client { created_at, ..client.clone() };
+            let existing = row.into_client(Vec::new())?;
+            let client = carry_over(&existing, Client { created_at: existing.created_at, ..client.clone() });
             tx.db().execute(UPDATE, client_args(&client)).await?;
             (client, Put::Replaced)
         }

@@ -166,7 +166,8 @@ impl TestApp {
         Self::spawn_on(TestDb::Shared, self.database_url.clone(), |s| s.public_url = Some(public_url)).await
     }
 
-    async fn spawn_on(db: TestDb, database_url: String, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    /// Spawns a node on a database the caller prepared.
+    pub async fn spawn_on(db: TestDb, database_url: String, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings::for_tests(database_url.clone(), ADMIN_TOKEN);
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("application builds");
@@ -427,6 +428,25 @@ impl TestApp {
         let response = self.token(seed, Some("scope1")).await;
         assert_eq!(response.status, 200, "{}", response.text);
         str_of(&response.body, "access_token").to_owned()
+    }
+
+    /// The client a gateway introspects with: a client of the seed's auth server that the admin
+    /// made a resource server (`introspection_allowed`, RFC 7662 §4), the one setting Kong's
+    /// introspection how-to needs on Tessera.
+    pub async fn gateway(&self, seed: &Seed) -> Seed {
+        let created = self
+            .post(
+                &format!("/v1/auth-servers/{}/clients", seed.server_id),
+                json!({"name": format!("gateway-{}", uuid::Uuid::new_v4()), "grant_types": ["client_credentials"],
+                       "response_types": ["token"], "introspection_allowed": true}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        Seed {
+            client_id: str_of(&created.body, "id").to_owned(),
+            secret: str_of(&created.body, "client_secret").to_owned(),
+            ..seed.clone()
+        }
     }
 
     /// Introspects with the `Seed` client's credentials over HTTP Basic, as Kong's gateway does.

@@ -26,3 +26,4 @@ mod oauth_token;
 mod openapi;
 mod operations;
 mod registration;
+mod security;

@@ -549,7 +549,7 @@ async fn a_sign_in_started_on_one_node_finishes_on_another(app: TestApp) {
     assert_eq!(userinfo().await.status, 401, "and the replay revoked what the first node issued");
 }
 
-async fn a_login_page_may_answer_with_its_clients_credentials_but_only_for_that_client(app: TestApp) {
+async fn a_login_page_answers_with_its_clients_credentials_only_when_an_admin_allows_it(app: TestApp) {
     let setup = app.interactive(false, json!({})).await;
     let challenge = app.login_challenge(&setup, &code_request("c1")).await;
     let path = format!("/v1/auth-servers/{}/login-requests/{challenge}", setup.server_id);
@@ -561,9 +561,19 @@ async fn a_login_page_may_answer_with_its_clients_credentials_but_only_for_that_
         app.send(request)
     };
     let secret = setup.secret.clone().unwrap();
+    // By default only the admin answers: a client's credentials would let it sign in anyone.
+    let refused =
+        as_client(&setup.client_id, &secret, reqwest::Method::POST, "/accept", Some(json!({"subject": "victim"})))
+            .await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(refused.text.contains("login_requests_answered_by_client"), "{}", refused.text);
+    let client_path = format!("/v1/auth-servers/{}/clients/{}", setup.server_id, setup.client_id);
+    let allowed = app.patch(&client_path, json!({"login_requests_answered_by_client": true})).await;
+    assert_eq!((allowed.status, &allowed.body["login_requests_answered_by_client"]), (200, &json!(true)));
+
     assert_eq!(as_client(&setup.client_id, "wrong", reqwest::Method::GET, "", None).await.status, 401);
     let other = app.interactive(false, json!({})).await;
-    let other_client = app.post(&format!("/v1/auth-servers/{}/clients", setup.server_id), json!({"name": "other", "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT], "login_uri": LOGIN, "response_types": ["code"]})).await;
+    let other_client = app.post(&format!("/v1/auth-servers/{}/clients", setup.server_id), json!({"name": "other", "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT], "login_uri": LOGIN, "response_types": ["code"], "login_requests_answered_by_client": true})).await;
     let foreign = as_client(
         str_of(&other_client.body, "id"),
         str_of(&other_client.body, "client_secret"),
@@ -572,7 +582,7 @@ async fn a_login_page_may_answer_with_its_clients_credentials_but_only_for_that_
         Some(json!({"subject": "mallory"})),
     )
     .await;
-    assert_eq!(foreign.status, 403, "{}", foreign.text);
+    assert_eq!(foreign.status, 403, "another client's challenge: {}", foreign.text);
     let elsewhere = as_client(&other.client_id, other.secret.as_deref().unwrap(), reqwest::Method::GET, "", None).await;
     assert_eq!(elsewhere.status, 401, "a client of another auth server is unknown here");
     let view = as_client(&setup.client_id, &secret, reqwest::Method::GET, "", None).await;
@@ -691,7 +701,7 @@ backend_tests!(
     max_age_and_prompt_login_reach_the_login_page_and_are_enforced,
     a_sign_in_completes_only_in_the_browser_that_started_it,
     a_sign_in_started_on_one_node_finishes_on_another,
-    a_login_page_may_answer_with_its_clients_credentials_but_only_for_that_client,
+    a_login_page_answers_with_its_clients_credentials_only_when_an_admin_allows_it,
     implicit_and_form_post_responses_carry_tokens_where_they_should,
     userinfo_answers_bearer_errors_per_rfc_6750,
     discovery_advertises_the_interactive_endpoints

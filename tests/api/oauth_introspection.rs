@@ -139,19 +139,16 @@ async fn revoked_tokens_are_inactive_everywhere_they_are_asked(app: TestApp) {
         .send(app.http.post(&revoke_url).basic_auth(&seed.client_id, Some(&seed.secret)).form(&[("token", &theirs)]))
         .await;
     assert_eq!((refused.status, &refused.body["error"]), (400, &json!("unauthorized_client")));
-    assert_eq!(app.introspect(&seed, &theirs).await.body["active"], true);
+    let gateway = app.gateway(&seed).await;
+    assert_eq!(app.introspect(&gateway, &theirs).await.body["active"], true, "the refused revocation changed nothing");
 }
 
 async fn tokens_of_a_deleted_client_are_inactive(app: TestApp) {
     let seed = app.auth_server_with_client().await;
     let token = app.access_token(&seed).await;
-    let introspector = app.create_client(&seed.server_id, "gateway", &[]).await;
+    let gateway = app.gateway(&seed).await;
+    assert_eq!(app.introspect(&gateway, &token).await.body["active"], true);
     app.delete(&format!("/v1/auth-servers/{}/clients/{}", seed.server_id, seed.client_id)).await;
-    let gateway = crate::helpers::Seed {
-        client_id: str_of(&introspector, "id").to_owned(),
-        secret: str_of(&introspector, "client_secret").to_owned(),
-        ..seed.clone()
-    };
     assert_eq!(app.introspect(&gateway, &token).await.body, json!({"active": false}));
 }
 
@@ -198,9 +195,10 @@ async fn a_client_deleted_and_imported_again_does_not_revive_its_old_tokens(app:
     let old = str_of(&app.token(&reused, None).await.body, "access_token").to_owned();
     assert_eq!(app.delete(&path).await.status, 204);
     assert_eq!(app.put(&path, body).await.status, 201);
-    assert_eq!(app.introspect(&seed, &old).await.body["active"], false);
+    let gateway = app.gateway(&seed).await;
+    assert_eq!(app.introspect(&gateway, &old).await.body["active"], false);
     let fresh = str_of(&app.token(&reused, None).await.body, "access_token").to_owned();
-    assert_eq!(app.introspect(&seed, &fresh).await.body["active"], true);
+    assert_eq!(app.introspect(&gateway, &fresh).await.body["active"], true);
 }
 
 backend_tests!(a_client_deleted_and_imported_again_does_not_revive_its_old_tokens);

@@ -91,6 +91,17 @@ impl TestApp {
             [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret), ("scope", scope)];
         self.post_form(&format!("{}/oauth/token", portal.issuer), &form).await
     }
+
+    /// A token with HTTP Basic, as a client registered without `token_endpoint_auth_method`
+    /// authenticates (RFC 7591 §2: `client_secret_basic` by default).
+    async fn client_token_basic(&self, portal: &Portal, id: &str, secret: &str, scope: &str) -> TestResponse {
+        let request = self
+            .http
+            .post(format!("{}/oauth/token", portal.issuer))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)]);
+        self.send(request).await
+    }
 }
 
 fn scope_names(scope: &Value) -> Vec<&str> {
@@ -430,7 +441,13 @@ async fn a_registered_client_reads_updates_and_deletes_itself(app: TestApp) {
     let secret = str_of(&info, "client_secret").to_owned();
     assert_eq!(str_of(&info, "registration_client_uri"), format!("{}/oauth/register/{id}", portal.issuer));
     assert!(str_of(&info, "registration_access_token").starts_with("tsr_"));
-    let first = app.client_token(&portal, &id, &secret, "read").await;
+    let in_the_form = app.client_token(&portal, &id, &secret, "read").await;
+    assert_eq!(
+        (in_the_form.status, in_the_form.body["error_description"].as_str()),
+        (401, Some("This client authenticates with client_secret_basic, not client_secret_post")),
+        "the method it registered (by default) is enforced"
+    );
+    let first = app.client_token_basic(&portal, &id, &secret, "read").await;
     assert_eq!(first.status, 200);
     let first_token = str_of(&first.body, "access_token").to_owned();
 
@@ -474,7 +491,7 @@ async fn a_registered_client_reads_updates_and_deletes_itself(app: TestApp) {
     assert!(kept.body.get("client_secret").is_none());
     assert_eq!(kept.body["client_name"], "app v2");
     assert_eq!(kept.body["contacts"], json!(["ops@example.com", "dev@example.com"]));
-    assert_eq!(app.client_token(&portal, &id, &secret, "read").await.status, 200, "the secret still works");
+    assert_eq!(app.client_token_basic(&portal, &id, &secret, "read").await.status, 200, "the secret still works");
     let admin_view = app.get(&format!("/v1/auth-servers/{server_id}/clients/{id}")).await.body;
     assert_eq!(admin_view["name"], "app v2");
 
@@ -493,7 +510,7 @@ async fn a_registered_client_reads_updates_and_deletes_itself(app: TestApp) {
     let unchanged = app.configuration(reqwest::Method::PUT, &info, Some(plain.clone())).await;
     assert_eq!(unchanged.status, 200, "{}", unchanged.text);
     assert!(unchanged.body.get("client_secret").is_none());
-    assert_eq!(app.client_token(&portal, &id, &secret, "read").await.status, 200);
+    assert_eq!(app.client_token_basic(&portal, &id, &secret, "read").await.status, 200);
 
     // Asking for rotation: the response carries the new secret and the old one stops.
     let mut rotate = plain.clone();
@@ -504,8 +521,8 @@ async fn a_registered_client_reads_updates_and_deletes_itself(app: TestApp) {
     let new_secret = str_of(&rotated.body, "client_secret").to_owned();
     assert_ne!(new_secret, secret);
     assert_eq!(rotated.body["scope"], "", "an omitted scope returns to the policy's defaults (none)");
-    assert_eq!(app.client_token(&portal, &id, &secret, "").await.status, 401, "the old secret is gone");
-    let renewed = app.client_token(&portal, &id, &new_secret, "").await;
+    assert_eq!(app.client_token_basic(&portal, &id, &secret, "").await.status, 401, "the old secret is gone");
+    let renewed = app.client_token_basic(&portal, &id, &new_secret, "").await;
     assert_eq!(renewed.status, 200, "{}", renewed.text);
     let mut bad_flag = plain.clone();
     bad_flag["rotate_client_secret"] = json!("yes");
@@ -515,7 +532,7 @@ async fn a_registered_client_reads_updates_and_deletes_itself(app: TestApp) {
     let deleted = app.configuration(reqwest::Method::DELETE, &info, None).await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
     assert_eq!(app.configuration(reqwest::Method::GET, &info, None).await.status, 401);
-    assert_eq!(app.client_token(&portal, &id, &new_secret, "").await.status, 401);
+    assert_eq!(app.client_token_basic(&portal, &id, &new_secret, "").await.status, 401);
     assert_eq!(app.get(&format!("/v1/auth-servers/{server_id}/clients/{id}")).await.status, 404);
     let gateway = app
         .send(

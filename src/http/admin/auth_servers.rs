@@ -13,7 +13,7 @@ use crate::domain::{Invalid, Labels, Name};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
 use crate::http::routes::{AUTH_SERVER, AUTH_SERVERS, JWKS_SUFFIX, METADATA_SUFFIX, Urls};
-use crate::http::validate::{Body, nullable, nullable_string_map, present, string, string_map, strings};
+use crate::http::validate::{Body, boolean, nullable, nullable_string_map, present, string, string_map, strings};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
@@ -40,6 +40,7 @@ pub struct AuthServerView {
     jwks_uri: String,
     labels: Labels,
     trusted_origins: Vec<String>,
+    require_pkce: bool,
     created_at: String,
     updated_at: String,
 }
@@ -57,24 +58,28 @@ fn view(server: AuthServer, urls: &Urls) -> AuthServerView {
         issuer,
         labels: server.labels,
         trusted_origins: server.trusted_origins.iter().map(|o| o.as_str().to_owned()).collect(),
+        require_pkce: server.require_pkce,
         created_at: timestamp(server.created_at),
         updated_at: timestamp(server.updated_at),
     }
 }
+
+const FIELDS: [&str; 7] =
+    ["name", "description", "audience", "signing_algorithm", "labels", "trusted_origins", "require_pkce"];
 
 fn name_taken(name: &str) -> impl FnOnce() -> ApiError + '_ {
     move || ApiError::conflict(format!("An auth server named [{name}] already exists"))
 }
 
 async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusCode, Json<AuthServerView>), ApiError> {
-    let mut body =
-        Body::new(json, &["name", "description", "audience", "signing_algorithm", "labels", "trusted_origins"]);
+    let mut body = Body::new(json, &FIELDS);
     let name = body.required("name", |v| Name::parse(string(v)?));
     let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
     let audience = body.required("audience", |v| auth_server::parse_audience(string(v)?));
     let signing_algorithm = body.optional("signing_algorithm", |v| SigningAlgorithm::parse(&string(v)?));
     let labels = body.optional("labels", |v| Labels::parse(string_map(v)?));
     let trusted_origins = body.optional("trusted_origins", |v| auth_server::parse_trusted_origins(strings(v)?));
+    let require_pkce = body.optional("require_pkce", boolean);
     body.finish()?;
 
     let now = Utc::now();
@@ -91,6 +96,7 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
         issuer_slug: IssuerSlug::generate(),
         labels: labels.unwrap_or_default(),
         trusted_origins: trusted_origins.unwrap_or_default(),
+        require_pkce: require_pkce.unwrap_or(false),
         created_at: now,
         updated_at: now,
     };
@@ -114,8 +120,7 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<AuthSer
 
 async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<AuthServerView>, ApiError> {
     let id = ids.auth_server()?;
-    let mut body =
-        Body::new(json, &["name", "description", "audience", "signing_algorithm", "labels", "trusted_origins"]);
+    let mut body = Body::new(json, &FIELDS);
     let name = body.optional("name", |v| Name::parse(string(v)?));
     let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
     let audience = body.optional("audience", |v| auth_server::parse_audience(string(v)?));
@@ -123,6 +128,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     let labels: Option<Option<BTreeMap<String, Option<String>>>> =
         body.optional("labels", |v| nullable(v, nullable_string_map));
     let trusted_origins = body.optional("trusted_origins", |v| auth_server::parse_trusted_origins(strings(v)?));
+    let require_pkce = body.optional("require_pkce", boolean);
     body.finish()?;
 
     let new_name = name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
@@ -155,6 +161,9 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         }
         if let Some(origins) = trusted_origins {
             server.trusted_origins = origins;
+        }
+        if let Some(require) = require_pkce {
+            server.require_pkce = require;
         }
         server.updated_at = Utc::now();
         Ok::<_, WriteError>(server)

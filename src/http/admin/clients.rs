@@ -55,6 +55,8 @@ struct ClientView {
     /// Only for clients that have keys, so other clients keep Kong's exact shape.
     #[serde(skip_serializing_if = "Option::is_none")]
     jwks: Option<Value>,
+    introspection_allowed: bool,
+    login_requests_answered_by_client: bool,
     created_at: String,
     updated_at: String,
 }
@@ -84,6 +86,8 @@ fn view(client: Client) -> ClientView {
         labels: client.labels,
         token_endpoint_auth_method: client.token_endpoint_auth_method.as_str(),
         jwks: client.jwks.map(|jwks| jwks.as_value().clone()),
+        introspection_allowed: client.introspection_allowed,
+        login_requests_answered_by_client: client.login_requests_answered_by_client,
         created_at: timestamp(client.created_at),
         updated_at: timestamp(client.updated_at),
     }
@@ -112,6 +116,8 @@ struct ClientInput {
     labels: Option<LabelsChange>,
     token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     jwks: Option<Option<ClientJwks>>,
+    introspection_allowed: Option<bool>,
+    login_requests_answered_by_client: Option<bool>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -121,7 +127,7 @@ enum Mode {
     Update,
 }
 
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 15] = [
     "name",
     "client_secret",
     "grant_types",
@@ -135,6 +141,8 @@ const FIELDS: [&str; 13] = [
     "labels",
     "token_endpoint_auth_method",
     "jwks",
+    "introspection_allowed",
+    "login_requests_answered_by_client",
 ];
 
 fn read_input(json: ApiJson, mode: Mode) -> Result<ClientInput, ApiError> {
@@ -183,6 +191,8 @@ fn read_input(json: ApiJson, mode: Mode) -> Result<ClientInput, ApiError> {
     input.token_endpoint_auth_method =
         body.optional("token_endpoint_auth_method", |v| TokenEndpointAuthMethod::parse(&string(v)?));
     input.jwks = body.optional("jwks", |v| nullable(v, ClientJwks::parse));
+    input.introspection_allowed = body.optional("introspection_allowed", boolean);
+    input.login_requests_answered_by_client = body.optional("login_requests_answered_by_client", boolean);
     let by_key = input.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt);
     if mode == Mode::Replace && !by_key && input.client_secret.is_none() && !body.has_error("client_secret") {
         body.reject("client_secret", crate::domain::Invalid::new("required", "is a required field"));
@@ -216,6 +226,8 @@ fn build(input: ClientInput, id: ClientId, auth_server_id: Uuid, now: DateTime<U
         labels,
         token_endpoint_auth_method: input.token_endpoint_auth_method.unwrap_or_default(),
         jwks: input.jwks.flatten(),
+        introspection_allowed: input.introspection_allowed.unwrap_or(false),
+        login_requests_answered_by_client: input.login_requests_answered_by_client.unwrap_or(false),
         created_at: now,
         updated_at: now,
     })
@@ -252,6 +264,27 @@ async fn secret_change(
         return Ok(None);
     }
     Ok(Some(new_secret(secret.hash_off_runtime().await.map_err(ApiError::internal)?, now)))
+}
+
+/// A registered client (RFC 7591) answers to whoever registered it: its credentials never sign
+/// users in, whatever an admin sets.
+async fn refuse_login_answers_by_registered_client(
+    state: &AppState,
+    auth_server_id: Uuid,
+    id: &ClientId,
+    input: &ClientInput,
+) -> Result<(), ApiError> {
+    if input.login_requests_answered_by_client != Some(true) {
+        return Ok(());
+    }
+    if store::registrations::registration(&state.store, auth_server_id, id).await?.is_some() {
+        let reason = "must be false for a client registered through dynamic client registration";
+        return Err(ApiError::invalid_field(
+            "login_requests_answered_by_client",
+            crate::domain::Invalid::new("registered_client", reason),
+        ));
+    }
+    Ok(())
 }
 
 fn name_taken(name: &str) -> ApiError {
@@ -328,6 +361,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     let id = ids.client()?;
     require_auth_server(&state, auth_server_id).await?;
     let input = read_input(json, Mode::Update)?;
+    refuse_login_answers_by_registered_client(&state, auth_server_id, &id, &input).await?;
     let now = Utc::now();
     let secret = secret_change(&state, auth_server_id, &id, input.client_secret.as_ref(), now).await?;
     let new_name = input.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
@@ -344,6 +378,9 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         client.token_endpoint_auth_method =
             input.token_endpoint_auth_method.unwrap_or(client.token_endpoint_auth_method);
         client.jwks = input.jwks.unwrap_or(client.jwks);
+        client.introspection_allowed = input.introspection_allowed.unwrap_or(client.introspection_allowed);
+        client.login_requests_answered_by_client =
+            input.login_requests_answered_by_client.unwrap_or(client.login_requests_answered_by_client);
         client.labels = match input.labels {
             Some(LabelsChange::Merge(changes)) => {
                 client.labels.merged(changes).map_err(|e| ApiError::invalid_field("labels", e))?
@@ -370,11 +407,20 @@ async fn replace(
     let id = ids.client()?;
     require_auth_server(&state, auth_server_id).await?;
     let mut input = read_input(json, Mode::Replace)?;
+    refuse_login_answers_by_registered_client(&state, auth_server_id, &id, &input).await?;
     let now = Utc::now();
     let secret = input.client_secret.take();
     let stored_secret = secret_change(&state, auth_server_id, &id, secret.as_ref(), now).await?;
+    let (named_introspection, named_login) = (input.introspection_allowed, input.login_requests_answered_by_client);
     let client = build(input, id.clone(), auth_server_id, now)?;
-    let (client, outcome) = store::clients::put(&state.store, &client, stored_secret.as_ref())
+    // Kong's API knows nothing of Tessera's capabilities: a PUT (a declarative tool re-applying
+    // Kong's fields) that does not name one keeps it, so a gateway client keeps introspecting.
+    let keep_capabilities = |existing: &Client, mut replaced: Client| {
+        replaced.introspection_allowed = named_introspection.unwrap_or(existing.introspection_allowed);
+        replaced.login_requests_answered_by_client = named_login.unwrap_or(existing.login_requests_answered_by_client);
+        replaced
+    };
+    let (client, outcome) = store::clients::put(&state.store, &client, stored_secret.as_ref(), keep_capabilities)
         .await
         .on_store_error(write_errors(&id, client.name.as_str()))?;
     let status = match outcome {

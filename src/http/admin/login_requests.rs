@@ -55,22 +55,15 @@ struct Redirect {
     redirect_to: String,
 }
 
-/// The admin may answer any login request; a client, authenticated by its secret, only its own.
-async fn check_caller(state: &AppState, caller: &Caller, server: &AuthServer, client_id: &str) -> Result<(), ApiError> {
-    let Caller::Client(credentials) = caller else { return Ok(()) };
-    let entry = state
-        .cache
-        .client(server.id, &credentials.client_id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(ApiError::unauthorized)?;
-    if !entry.has_secrets() || !state.cache.verify_secret(&entry, &credentials.secret).await {
-        return Err(ApiError::unauthorized());
+/// The admin may answer any login request; a login page holding its client's credentials
+/// (authenticated and allowed by the route's middleware) only that client's.
+fn check_caller(caller: &Caller, client_id: &str) -> Result<(), ApiError> {
+    match caller {
+        Caller::LoginPage(caller) if caller != client_id => {
+            Err(ApiError::forbidden("A client may answer only its own login requests"))
+        }
+        _ => Ok(()),
     }
-    if credentials.client_id != client_id {
-        return Err(ApiError::forbidden("A client may answer only its own login requests"));
-    }
-    Ok(())
 }
 
 /// The auth server and the opened challenge, once the caller may see it.
@@ -87,7 +80,7 @@ async fn open(state: &AppState, caller: &Caller, ids: &PathIds) -> Result<(AuthS
                 _ => ApiError::not_found("Login request not found"),
             },
         )?;
-    check_caller(state, caller, &server, &opened.payload.request.client_id).await?;
+    check_caller(caller, &opened.payload.request.client_id)?;
     Ok((server, opened))
 }
 
@@ -101,8 +94,7 @@ async fn get(
     let client = state
         .cache
         .client(server.id, &request.client_id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+        .await?
         .ok_or_else(|| ApiError::not_found("The login request's client no longer exists"))?;
     Ok(Json(LoginRequestView {
         challenge: ids.login_challenge()?.to_owned(),
@@ -149,6 +141,28 @@ fn user_claims(value: Value) -> Result<Map<String, Value>, Invalid> {
     Ok(claims)
 }
 
+/// OpenID Connect Core §2 `acr`: one short identifier.
+fn acr(value: Value) -> Result<String, Invalid> {
+    let text = string(value)?;
+    check_length(&text, 1, 255)?;
+    Ok(text)
+}
+
+/// OpenID Connect Core §2 `amr` (values as RFC 8176 registers them, e.g. `pwd`, `otp`):
+/// a few short identifiers, since they travel in codes and tokens.
+const MAX_AMR_VALUES: usize = 10;
+
+fn amr(value: Value) -> Result<Vec<String>, Invalid> {
+    let values = strings(value)?;
+    if values.len() > MAX_AMR_VALUES {
+        return Err(Invalid::max_items(MAX_AMR_VALUES));
+    }
+    for (index, method) in values.iter().enumerate() {
+        check_length(method, 1, 64).map_err(|e| e.at(format!("[{index}]")))?;
+    }
+    Ok(values)
+}
+
 fn short_string(value: Value) -> Result<String, Invalid> {
     let text = string(value)?;
     check_length(&text, 1, 1024)?;
@@ -192,12 +206,16 @@ async fn accept(
     let mut body = Body::new(json, &["subject", "claims", "acr", "amr", "auth_time"]);
     let subject = body.required("subject", subject);
     let claims = body.optional("claims", user_claims);
-    let acr = body.optional("acr", short_string);
-    let amr = body.optional("amr", strings);
+    let acr = body.optional("acr", acr);
+    let amr = body.optional("amr", amr);
     let now = Utc::now();
-    // When the user really signed in, for a login page that reuses its own session.
+    // When the user really signed in, for a login page that reuses its own session: Unix
+    // seconds, not in the future and not before 1970, so `now - auth_time` (max_age) cannot overflow.
     let auth_time = body.optional("auth_time", |v| {
         let seconds = integer(v)?;
+        if seconds < 0 {
+            return Err(Invalid::min(0));
+        }
         if seconds > now.timestamp() {
             return Err(Invalid::max(now.timestamp()));
         }

@@ -30,6 +30,11 @@ pub(super) async fn grant(
     if client.token_endpoint_auth_method == TokenEndpointAuthMethod::None && request.code_challenge.is_none() {
         return Err(OAuthError::invalid_grant("A public client's code must have been requested with PKCE"));
     }
+    // RFC 9700 §2.1.1: once the auth server requires PKCE, a code requested without it (before
+    // the setting changed) is not redeemed either.
+    if ctx.entry.server.require_pkce && request.code_challenge.is_none() {
+        return Err(OAuthError::invalid_grant("This auth server requires PKCE: the code was requested without it"));
+    }
     // RFC 6749 §4.1.3: the same redirect_uri as the authorization request, when it had one.
     match redemption.redirect_uri {
         Some(given) if given != request.redirect_uri => {

@@ -154,6 +154,8 @@ mod tests {
             labels: Default::default(),
             token_endpoint_auth_method: Default::default(),
             jwks: None,
+            introspection_allowed: false,
+            login_requests_answered_by_client: false,
             created_at: now,
             updated_at: now,
         }

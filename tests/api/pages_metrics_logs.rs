@@ -357,15 +357,15 @@ async fn request_logs_name_route_templates_never_challenges_or_query_values(back
     let code = params_of(&headers["location"])["code"].clone();
 
     let logs = server.stop().await;
+    for (what, value) in [("login challenge", &challenge), ("login verifier", &verifier), ("code", &code)] {
+        assert!(!logs.contains(value.as_str()), "the {what} is in the logs: {logs}");
+    }
+    assert!(!logs.contains(state), "the state is in the logs: {logs}");
     assert!(
         logs.contains("\"route\":\"/v1/auth-servers/{authServerId}/login-requests/{loginChallenge}\""),
         "request spans name the route template: {logs}"
     );
     assert!(logs.contains("\"route\":\"/{issuerSlug}/auth/oauth/authorize\""), "{logs}");
-    for (what, value) in [("login challenge", &challenge), ("login verifier", &verifier), ("code", &code)] {
-        assert!(!logs.contains(value.as_str()), "the {what} is in the logs: {logs}");
-    }
-    assert!(!logs.contains(state), "the state is in the logs: {logs}");
 }
 
 backend_fns!(request_logs_name_route_templates_never_challenges_or_query_values);

@@ -55,6 +55,10 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
 
+    /// Bearer token /metrics requires (at least 16 characters). Unset: /metrics is open to anyone who can reach it.
+    #[arg(long, env = "TESSERA_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
     /// 32-byte key (64 hex digits or base64) that encrypts signing keys at rest (AES-256-GCM).
     #[arg(long, env = "TESSERA_ENCRYPTION_KEY", hide_env_values = true, global = true)]
     pub encryption_key: Option<String>,
@@ -88,6 +92,7 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
             .field("encryption_key", &self.encryption_key.as_ref().map(|_| "<redacted>"))
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("key_rotation_days", &self.key_rotation_days)
             .field("issuer_domain", &self.issuer_domain)
             .field("auto_migrate", &self.auto_migrate)
@@ -115,6 +120,7 @@ impl Settings {
             database_url,
             db_max_connections: Some(5),
             admin_token: Some(admin_token.to_owned()),
+            metrics_token: None,
             encryption_key: None,
             key_rotation_days: 90,
             issuer_domain: None,
@@ -130,6 +136,9 @@ impl Settings {
             if token.len() < 16 {
                 return Err("TESSERA_ADMIN_TOKEN must have at least 16 characters".to_owned());
             }
+        }
+        if self.metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
+            return Err("TESSERA_METRICS_TOKEN must have at least 16 characters".to_owned());
         }
         if let Some(key) = &self.encryption_key {
             crate::keys::parse_encryption_key(key)?;

@@ -64,8 +64,12 @@ impl Application {
             cache,
             token_log,
             metrics,
+            metrics_token: settings.metrics_token.as_deref().map(|token| Arc::from(token_digest(token))),
             flows,
         };
+        if settings.metrics_token.is_none() && !settings.listen.ip().is_loopback() {
+            tracing::warn!("TESSERA_METRICS_TOKEN is not set: /metrics is open to anyone who can reach {address}");
+        }
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
         Ok(Application { listener, router: http::router(state), address, store, tasks })
     }

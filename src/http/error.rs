@@ -130,6 +130,15 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "Invalid or missing admin token: send Authorization: Bearer <token>")
     }
 
+    /// 401 from /metrics when `TESSERA_METRICS_TOKEN` is set: the problem shape, its own realm.
+    pub fn metrics_unauthorized() -> Response {
+        let detail = "Invalid or missing metrics token: send Authorization: Bearer <TESSERA_METRICS_TOKEN>";
+        let mut response = Self::new(StatusCode::UNAUTHORIZED, detail).into_response();
+        let challenge = HeaderValue::from_static("Bearer realm=\"tessera-metrics\"");
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        response
+    }
+
     pub fn method_not_allowed() -> Self {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed on this resource")
     }

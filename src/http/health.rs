@@ -2,9 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+
+use crate::domain::secret::token_matches;
 
 use super::routes::{HEALTHZ, METRICS, OPENAPI, READYZ};
 use super::{ApiError, AppState, Routes};
@@ -28,7 +30,20 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/yaml")], include_str!("../../openapi.yaml"))
 }
 
-/// Prometheus text exposition; holds no secrets (auth server ids at most).
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+/// Prometheus text exposition: no secrets, and labels from closed sets (route templates, not
+/// paths), but auth server ids and traffic; `TESSERA_METRICS_TOKEN` keeps it from strangers.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(digest) = &state.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        // Digests of equal length, compared in constant time.
+        if !presented.is_some_and(|token| token_matches(token, digest)) {
+            return ApiError::metrics_unauthorized();
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod issuer;
+pub mod pages;
 pub mod request_id;
 pub mod routes;
 pub mod validate;
@@ -14,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::trace::TraceLayer;
@@ -47,6 +49,8 @@ pub struct AppState {
     pub cache: Arc<Cache>,
     pub token_log: TokenLog,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// SHA-256 digest of `TESSERA_METRICS_TOKEN`, which /metrics then requires; open when unset.
+    pub metrics_token: Option<Arc<str>>,
     /// Seals login challenges, verifiers and authorization codes (`oauth::flow`).
     pub flows: Arc<crate::cache::flow_keys::FlowKeys>,
 }
@@ -68,13 +72,27 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(timeout))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let id = request.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            // The path only: query strings may carry credentials on issuer endpoints.
-            tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn(request_id::middleware))
+        .layer(middleware::from_fn(nosniff))
         .with_state(state)
+}
+
+/// The span every log line of a request is recorded in. It names the route template, never the
+/// path or the query: paths carry login challenges and client ids, queries carry codes, login
+/// verifiers and `state`. A request no route matched is logged as route `-`.
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let route = request.extensions().get::<MatchedPath>().map_or("-", MatchedPath::as_str);
+    tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route)
+}
+
+/// `X-Content-Type-Options: nosniff` on every response: nothing we send is to be read as
+/// another type than the one declared.
+async fn nosniff(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 async fn not_found() -> ApiError {
@@ -101,8 +119,7 @@ pub(crate) async fn track_latency(
 ) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().to_string();
-    let route =
-        request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let response = next.run(request).await;
     state.metrics.request(&method, &route, response.status().as_u16(), started.elapsed());
     response

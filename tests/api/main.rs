@@ -25,5 +25,6 @@ mod oauth_introspection;
 mod oauth_token;
 mod openapi;
 mod operations;
+mod pages_metrics_logs;
 mod registration;
 mod security;

@@ -5,9 +5,10 @@
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::http::AppState;
+use crate::http::pages;
 use crate::oauth::authorize::{Delivery, Params};
 use crate::oauth::flow;
 use crate::service::authorize::{self, Reply};
@@ -25,7 +26,7 @@ pub async fn authorize(
 ) -> Response {
     let params = match read_params(&method, query.as_deref(), &headers, &body) {
         Ok(params) => params,
-        Err(message) => return page(StatusCode::BAD_REQUEST, &message),
+        Err(message) => return pages::error(StatusCode::BAD_REQUEST, &message),
     };
     let ctx = issuer.context(&state);
     let answer = match params.get("login_verifier") {
@@ -78,9 +79,9 @@ fn reply(issuer: &Issuer, reply: Reply) -> Response {
             response
         }
         Reply::ToClient(Delivery::Redirect(location)) => see_other(&location),
-        Reply::ToClient(Delivery::FormPost { action, params }) => form_post(&action, &params),
+        Reply::ToClient(Delivery::FormPost { action, params }) => pages::form_post(&action, &params),
         Reply::Page { status, message } => {
-            page(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), &message)
+            pages::error(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), &message)
         }
     }
 }
@@ -91,42 +92,5 @@ fn see_other(location: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    private(response)
-}
-
-fn private(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-/// An error shown to the user: nothing about the request can be trusted enough to redirect.
-fn page(status: StatusCode, message: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in error</title></head>\
-         <body><h1>Sign-in error</h1><p>{}</p></body></html>",
-        escape(message)
-    );
-    private((status, Html(body)).into_response())
-}
-
-/// OAuth 2.0 Form Post Response Mode: a form the browser submits to the client at once.
-fn form_post(action: &str, params: &[(String, String)]) -> Response {
-    let inputs: String = params
-        .iter()
-        .map(|(name, value)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(name), escape(value)))
-        .collect();
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Submitting…</title></head>\
-         <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
-         <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
-        escape(action)
-    );
-    private((StatusCode::OK, Html(body)).into_response())
+    pages::private(response)
 }

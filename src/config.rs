@@ -23,6 +23,32 @@ pub enum Command {
     Migrate,
     /// Replace the stored admin token with a new one and print it once.
     RotateAdminToken,
+    /// Re-encrypt every stored private key under TESSERA_ENCRYPTION_KEY, so previous keys can go.
+    Reseal,
+}
+
+impl Cli {
+    /// Parses the command line (`std::env::args_os()` in `main`), noting whether the admin
+    /// token came from a flag, where `ps` shows it, rather than from the environment.
+    pub fn parse_args<T: Into<std::ffi::OsString> + Clone>(
+        args: impl IntoIterator<Item = T>,
+    ) -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        let from_flag = |m: &clap::ArgMatches| m.value_source("admin_token") == Some(ValueSource::CommandLine);
+        cli.settings.admin_token_on_command_line =
+            from_flag(&matches) || matches.subcommand().is_some_and(|(_, sub)| from_flag(sub));
+        Ok(cli)
+    }
+}
+
+/// `production` refuses settings that are only fit for development.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    #[default]
+    Development,
+    Production,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -59,6 +85,18 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_ENCRYPTION_KEY", hide_env_values = true, global = true)]
     pub encryption_key: Option<String>,
 
+    /// Previous encryption keys, comma-separated: they still open what they sealed, until `tessera reseal`.
+    #[arg(long, env = "TESSERA_ENCRYPTION_KEY_PREVIOUS", value_delimiter = ',', hide_env_values = true, global = true)]
+    pub encryption_key_previous: Vec<String>,
+
+    /// `production` refuses to start without an encryption key or with --admin-token on the command line.
+    #[arg(long, env = "TESSERA_MODE", value_enum, default_value_t = Mode::Development, global = true)]
+    pub mode: Mode,
+
+    /// Whether --admin-token was given on the command line (set by `Cli::parse_args`).
+    #[arg(skip)]
+    pub admin_token_on_command_line: bool,
+
     /// Give each auth server a new signing key when its key is this many days old; 0 turns it off.
     #[arg(long, env = "TESSERA_KEY_ROTATION_DAYS", default_value_t = 90, global = true)]
     pub key_rotation_days: u32,
@@ -88,6 +126,8 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
             .field("encryption_key", &self.encryption_key.as_ref().map(|_| "<redacted>"))
+            .field("encryption_key_previous", &format_args!("<{} redacted>", self.encryption_key_previous.len()))
+            .field("mode", &self.mode)
             .field("key_rotation_days", &self.key_rotation_days)
             .field("issuer_domain", &self.issuer_domain)
             .field("auto_migrate", &self.auto_migrate)
@@ -116,6 +156,9 @@ impl Settings {
             db_max_connections: Some(5),
             admin_token: Some(admin_token.to_owned()),
             encryption_key: None,
+            encryption_key_previous: Vec::new(),
+            mode: Mode::Development,
+            admin_token_on_command_line: false,
             key_rotation_days: 90,
             issuer_domain: None,
             auto_migrate: true,
@@ -131,8 +174,17 @@ impl Settings {
                 return Err("TESSERA_ADMIN_TOKEN must have at least 16 characters".to_owned());
             }
         }
-        if let Some(key) = &self.encryption_key {
-            crate::keys::parse_encryption_key(key)?;
+        let (current, _) = self.encryption_keys()?;
+        if self.mode == Mode::Production && current.is_none() {
+            return Err(
+                "TESSERA_MODE=production needs TESSERA_ENCRYPTION_KEY: private keys must not be stored in clear"
+                    .to_owned(),
+            );
+        }
+        if self.mode == Mode::Production && self.admin_token_on_command_line {
+            return Err("TESSERA_MODE=production refuses --admin-token on the command line, where `ps` shows it to \
+                        every user: set TESSERA_ADMIN_TOKEN in the environment instead"
+                .to_owned());
         }
         if let Some(url) = &self.public_url {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -156,6 +208,20 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The encryption key and the previous ones, parsed.
+    pub fn encryption_keys(&self) -> Result<(Option<[u8; 32]>, Vec<[u8; 32]>), String> {
+        let current = self.encryption_key.as_deref().map(crate::keys::parse_encryption_key).transpose()?;
+        let previous = (self.encryption_key_previous.iter().map(|key| key.trim()).filter(|key| !key.is_empty()))
+            .map(|key| crate::keys::parse_encryption_key(key).map_err(|e| e.replace("_KEY ", "_KEY_PREVIOUS ")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if current.is_none() && !previous.is_empty() {
+            return Err(
+                "TESSERA_ENCRYPTION_KEY_PREVIOUS needs TESSERA_ENCRYPTION_KEY, the key to seal under".to_owned()
+            );
+        }
+        Ok((current, previous))
     }
 
     /// SQLite has one writer and a worker thread per connection, so a small pool serves it

@@ -234,3 +234,50 @@ impl Settings {
         Duration::from_secs(3)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "a-long-enough-admin-token";
+
+    fn parse(args: &[&str]) -> Settings {
+        Cli::parse_args(std::iter::once("tessera").chain(args.iter().copied())).unwrap().settings
+    }
+
+    #[test]
+    fn production_mode_refuses_to_start_without_an_encryption_key_or_with_a_command_line_admin_token() {
+        let key = "ab".repeat(32);
+        let cases: [(&[&str], Option<&str>, &str); 5] = [
+            (&["--mode", "production"], Some("TESSERA_ENCRYPTION_KEY"), "no encryption key"),
+            (
+                &["--mode", "production", "--encryption-key", &key, "--admin-token", TOKEN],
+                Some("--admin-token"),
+                "flag",
+            ),
+            (&["serve", "--mode", "production", "--encryption-key", &key, "--admin-token", TOKEN], Some("ps"), "after"),
+            (&["--mode", "production", "--encryption-key", &key], None, "a key and no flag: fine"),
+            (&["--admin-token", TOKEN], None, "development only warns"),
+        ];
+        for (args, refused, case) in cases {
+            match (parse(args).validate(), refused) {
+                (Err(error), Some(needle)) => assert!(error.contains(needle), "{case}: {error}"),
+                (Ok(()), None) => {}
+                (outcome, _) => panic!("{case}: {outcome:?}"),
+            }
+        }
+        assert!(parse(&["--admin-token", TOKEN]).admin_token_on_command_line);
+        assert!(!parse(&[]).admin_token_on_command_line);
+    }
+
+    #[test]
+    fn previous_encryption_keys_are_a_list_that_needs_a_current_key() {
+        let (a, b, c) = ("aa".repeat(32), "bb".repeat(32), "cc".repeat(32));
+        let settings = parse(&["--encryption-key", &a, "--encryption-key-previous", &format!("{b},{c}")]);
+        assert_eq!(settings.encryption_keys().unwrap(), (Some([0xaa; 32]), vec![[0xbb; 32], [0xcc; 32]]));
+        let error = parse(&["--encryption-key-previous", &b]).validate().unwrap_err();
+        assert!(error.contains("needs TESSERA_ENCRYPTION_KEY"), "{error}");
+        let error = parse(&["--encryption-key", &a, "--encryption-key-previous", "short"]).validate().unwrap_err();
+        assert!(error.contains("TESSERA_ENCRYPTION_KEY_PREVIOUS"), "{error}");
+    }
+}

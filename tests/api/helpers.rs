@@ -166,6 +166,20 @@ impl TestApp {
         Self::spawn_on(TestDb::Shared, self.database_url.clone(), |s| s.public_url = Some(public_url)).await
     }
 
+    /// Stops this node and starts it again on the same database and address (so the same
+    /// issuer URLs) with `adjust`ed settings, as an operator restarts with a new configuration.
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = std::mem::replace(&mut self._db, TestDb::Shared);
+        let database_url = self.database_url.clone();
+        let listen = self.address.trim_start_matches("http://").parse().expect("address");
+        self.stop().await;
+        Self::spawn_on(db, database_url, |s| {
+            s.listen = listen;
+            adjust(s)
+        })
+        .await
+    }
+
     async fn spawn_on(db: TestDb, database_url: String, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings::for_tests(database_url.clone(), ADMIN_TOKEN);
         adjust(&mut settings);

@@ -43,6 +43,9 @@ impl Cli {
     }
 }
 
+/// The encryption key (if any) and the previous ones.
+pub type EncryptionKeys = (Option<[u8; 32]>, Vec<[u8; 32]>);
+
 /// `production` refuses settings that are only fit for development.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
@@ -211,7 +214,7 @@ impl Settings {
     }
 
     /// The encryption key and the previous ones, parsed.
-    pub fn encryption_keys(&self) -> Result<(Option<[u8; 32]>, Vec<[u8; 32]>), String> {
+    pub fn encryption_keys(&self) -> Result<EncryptionKeys, String> {
         let current = self.encryption_key.as_deref().map(crate::keys::parse_encryption_key).transpose()?;
         let previous = (self.encryption_key_previous.iter().map(|key| key.trim()).filter(|key| !key.is_empty()))
             .map(|key| crate::keys::parse_encryption_key(key).map_err(|e| e.replace("_KEY ", "_KEY_PREVIOUS ")))

@@ -79,7 +79,7 @@ impl FlowKeys {
         if until < Utc::now() {
             return Ok(None);
         }
-        match self.keys.open(&secret_aad(RETIRED_FLOW_KEY), &sealed).map(|bytes| <[u8; 32]>::try_from(bytes)) {
+        match self.keys.open(&secret_aad(RETIRED_FLOW_KEY), &sealed).map(<[u8; 32]>::try_from) {
             Ok(Ok(key)) => Ok(Some((key, until))),
             Ok(Err(_)) | Err(_) => {
                 tracing::warn!("the retired flow key cannot be opened; sign-ins begun before it retired will fail");

@@ -46,7 +46,7 @@ pub struct Sealed {
 pub enum AtRestError {
     #[error(transparent)]
     Store(#[from] store::Error),
-    #[error("signing key {kid}: {source}")]
+    #[error("key {kid}: {source}")]
     Key { kid: String, source: KeyError },
 }
 

@@ -72,6 +72,18 @@ async fn clear_keys_are_sealed_when_an_encryption_key_is_first_set(app: TestApp)
     assert_eq!(kid_of(&app, &seed).await, kid);
 }
 
+async fn nodes_that_start_together_with_a_new_encryption_key_seal_the_clear_keys_once(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let kid = kid_of(&app, &seed).await;
+    let with_key = |s: &mut Settings| s.encryption_key = Some(KEY_1.into());
+    let (a, b) = tokio::join!(app.spawn_second_node_with(with_key), app.spawn_second_node_with(with_key));
+    assert_all_sealed_under(&a, KEY_1).await;
+    for node in [&a, &b] {
+        let at_node = Seed { issuer: seed.issuer.replace(&app.address, &node.address), ..seed.clone() };
+        assert_eq!(kid_of(node, &at_node).await, kid, "each node opens the key the other may have sealed");
+    }
+}
+
 async fn a_key_rotated_to_a_new_encryption_key_keeps_working_with_the_old_as_previous_until_reseal(app: TestApp) {
     let app = app.restart_with(|s| s.encryption_key = Some(KEY_1.into())).await;
     let seed = app.auth_server_with_client_signing("ES256").await;
@@ -201,6 +213,7 @@ async fn production_mode_refuses_to_start_without_the_encryption_key(app: TestAp
 
 backend_tests!(
     clear_keys_are_sealed_when_an_encryption_key_is_first_set,
+    nodes_that_start_together_with_a_new_encryption_key_seal_the_clear_keys_once,
     a_key_rotated_to_a_new_encryption_key_keeps_working_with_the_old_as_previous_until_reseal,
     an_authorization_code_issued_before_a_flow_key_rotation_still_redeems,
     production_mode_refuses_to_start_without_the_encryption_key,

@@ -23,6 +23,35 @@ pub enum Command {
     Migrate,
     /// Replace the stored admin token with a new one and print it once.
     RotateAdminToken,
+    /// Re-encrypt every stored private key under TESSERA_ENCRYPTION_KEY, so previous keys can go.
+    Reseal,
+}
+
+impl Cli {
+    /// Parses the command line (`std::env::args_os()` in `main`), noting whether the admin
+    /// token came from a flag, where `ps` shows it, rather than from the environment.
+    pub fn parse_args<T: Into<std::ffi::OsString> + Clone>(
+        args: impl IntoIterator<Item = T>,
+    ) -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        let from_flag = |m: &clap::ArgMatches| m.value_source("admin_token") == Some(ValueSource::CommandLine);
+        cli.settings.admin_token_on_command_line =
+            from_flag(&matches) || matches.subcommand().is_some_and(|(_, sub)| from_flag(sub));
+        Ok(cli)
+    }
+}
+
+/// The encryption key (if any) and the previous ones.
+pub type EncryptionKeys = (Option<[u8; 32]>, Vec<[u8; 32]>);
+
+/// `production` refuses settings that are only fit for development.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    #[default]
+    Development,
+    Production,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -63,6 +92,18 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_ENCRYPTION_KEY", hide_env_values = true, global = true)]
     pub encryption_key: Option<String>,
 
+    /// Previous encryption keys, comma-separated: they still open what they sealed, until `tessera reseal`.
+    #[arg(long, env = "TESSERA_ENCRYPTION_KEY_PREVIOUS", value_delimiter = ',', hide_env_values = true, global = true)]
+    pub encryption_key_previous: Vec<String>,
+
+    /// `production` refuses to start without an encryption key or with --admin-token on the command line.
+    #[arg(long, env = "TESSERA_MODE", value_enum, default_value_t = Mode::Development, global = true)]
+    pub mode: Mode,
+
+    /// Whether --admin-token was given on the command line (set by `Cli::parse_args`).
+    #[arg(skip)]
+    pub admin_token_on_command_line: bool,
+
     /// Give each auth server a new signing key when its key is this many days old; 0 turns it off.
     #[arg(long, env = "TESSERA_KEY_ROTATION_DAYS", default_value_t = 90, global = true)]
     pub key_rotation_days: u32,
@@ -93,6 +134,8 @@ impl std::fmt::Debug for Settings {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
             .field("encryption_key", &self.encryption_key.as_ref().map(|_| "<redacted>"))
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
+            .field("encryption_key_previous", &format_args!("<{} redacted>", self.encryption_key_previous.len()))
+            .field("mode", &self.mode)
             .field("key_rotation_days", &self.key_rotation_days)
             .field("issuer_domain", &self.issuer_domain)
             .field("auto_migrate", &self.auto_migrate)
@@ -122,6 +165,9 @@ impl Settings {
             admin_token: Some(admin_token.to_owned()),
             metrics_token: None,
             encryption_key: None,
+            encryption_key_previous: Vec::new(),
+            mode: Mode::Development,
+            admin_token_on_command_line: false,
             key_rotation_days: 90,
             issuer_domain: None,
             auto_migrate: true,
@@ -140,8 +186,17 @@ impl Settings {
         if self.metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
             return Err("TESSERA_METRICS_TOKEN must have at least 16 characters".to_owned());
         }
-        if let Some(key) = &self.encryption_key {
-            crate::keys::parse_encryption_key(key)?;
+        let (current, _) = self.encryption_keys()?;
+        if self.mode == Mode::Production && current.is_none() {
+            return Err(
+                "TESSERA_MODE=production needs TESSERA_ENCRYPTION_KEY: private keys must not be stored in clear"
+                    .to_owned(),
+            );
+        }
+        if self.mode == Mode::Production && self.admin_token_on_command_line {
+            return Err("TESSERA_MODE=production refuses --admin-token on the command line, where `ps` shows it to \
+                        every user: set TESSERA_ADMIN_TOKEN in the environment instead"
+                .to_owned());
         }
         if let Some(url) = &self.public_url {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -167,6 +222,20 @@ impl Settings {
         Ok(())
     }
 
+    /// The encryption key and the previous ones, parsed.
+    pub fn encryption_keys(&self) -> Result<EncryptionKeys, String> {
+        let current = self.encryption_key.as_deref().map(crate::keys::parse_encryption_key).transpose()?;
+        let previous = (self.encryption_key_previous.iter().map(|key| key.trim()).filter(|key| !key.is_empty()))
+            .map(|key| crate::keys::parse_encryption_key(key).map_err(|e| e.replace("_KEY ", "_KEY_PREVIOUS ")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if current.is_none() && !previous.is_empty() {
+            return Err(
+                "TESSERA_ENCRYPTION_KEY_PREVIOUS needs TESSERA_ENCRYPTION_KEY, the key to seal under".to_owned()
+            );
+        }
+        Ok((current, previous))
+    }
+
     /// SQLite has one writer and a worker thread per connection, so a small pool serves it
     /// as fast and keeps memory down; Postgres gets more.
     pub fn max_connections(&self) -> u32 {
@@ -175,5 +244,52 @@ impl Settings {
 
     pub fn acquire_timeout(&self) -> Duration {
         Duration::from_secs(3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "a-long-enough-admin-token";
+
+    fn parse(args: &[&str]) -> Settings {
+        Cli::parse_args(std::iter::once("tessera").chain(args.iter().copied())).unwrap().settings
+    }
+
+    #[test]
+    fn production_mode_refuses_to_start_without_an_encryption_key_or_with_a_command_line_admin_token() {
+        let key = "ab".repeat(32);
+        let cases: [(&[&str], Option<&str>, &str); 5] = [
+            (&["--mode", "production"], Some("TESSERA_ENCRYPTION_KEY"), "no encryption key"),
+            (
+                &["--mode", "production", "--encryption-key", &key, "--admin-token", TOKEN],
+                Some("--admin-token"),
+                "flag",
+            ),
+            (&["serve", "--mode", "production", "--encryption-key", &key, "--admin-token", TOKEN], Some("ps"), "after"),
+            (&["--mode", "production", "--encryption-key", &key], None, "a key and no flag: fine"),
+            (&["--admin-token", TOKEN], None, "development only warns"),
+        ];
+        for (args, refused, case) in cases {
+            match (parse(args).validate(), refused) {
+                (Err(error), Some(needle)) => assert!(error.contains(needle), "{case}: {error}"),
+                (Ok(()), None) => {}
+                (outcome, _) => panic!("{case}: {outcome:?}"),
+            }
+        }
+        assert!(parse(&["--admin-token", TOKEN]).admin_token_on_command_line);
+        assert!(!parse(&[]).admin_token_on_command_line);
+    }
+
+    #[test]
+    fn previous_encryption_keys_are_a_list_that_needs_a_current_key() {
+        let (a, b, c) = ("aa".repeat(32), "bb".repeat(32), "cc".repeat(32));
+        let settings = parse(&["--encryption-key", &a, "--encryption-key-previous", &format!("{b},{c}")]);
+        assert_eq!(settings.encryption_keys().unwrap(), (Some([0xaa; 32]), vec![[0xbb; 32], [0xcc; 32]]));
+        let error = parse(&["--encryption-key-previous", &b]).validate().unwrap_err();
+        assert!(error.contains("needs TESSERA_ENCRYPTION_KEY"), "{error}");
+        let error = parse(&["--encryption-key", &a, "--encryption-key-previous", "short"]).validate().unwrap_err();
+        assert!(error.contains("TESSERA_ENCRYPTION_KEY_PREVIOUS"), "{error}");
     }
 }

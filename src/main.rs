@@ -1,13 +1,12 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use tessera::config::{Cli, Command};
 use tessera::startup::{self, Application};
 use tessera::telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     telemetry::init(&cli.settings.log, cli.settings.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => match Application::build(cli.settings).await {
@@ -16,6 +15,7 @@ async fn main() -> ExitCode {
         },
         Command::Migrate => startup::migrate(&cli.settings).await,
         Command::RotateAdminToken => startup::rotate_admin_token(&cli.settings).await,
+        Command::Reseal => startup::reseal(&cli.settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::cache::Cache;
 use crate::cache::flow_keys::FlowKeys;
 use crate::http::{self, AdminAuth, AppState, Urls};
-use crate::keys::Sealer;
+use crate::keys::{Sealer, at_rest};
 use crate::store::{self, ConnectOptions, Store, TokenLog};
 use crate::tasks;
 
@@ -43,11 +43,12 @@ impl Application {
             migrate_with_retry(&store).await?;
         }
         let admin = admin_auth(&settings, &store).await?;
-        let sealer = sealer(&settings)?;
-        let encryption_key = settings.encryption_key.as_deref().map(crate::keys::parse_encryption_key).transpose()?;
-        let flows = Arc::new(FlowKeys::new(store.clone(), encryption_key)?);
+        let (current, previous) = settings.encryption_keys()?;
+        let sealer = Arc::new(sealer(&settings)?);
+        seal_clear_keys(&store, &sealer).await?;
+        let flows = Arc::new(FlowKeys::new(store.clone(), sealer.clone(), current, &previous));
         let metrics = Arc::new(crate::metrics::Metrics::default());
-        let cache = Arc::new(Cache::new(store.clone(), Arc::new(sealer), metrics.clone()));
+        let cache = Arc::new(Cache::new(store.clone(), sealer, metrics.clone()));
         let (token_log, writer) = TokenLog::start(store.clone());
         let mut tasks = vec![
             writer,
@@ -100,14 +101,39 @@ fn connect(settings: &Settings) -> Result<Store, String> {
 
 /// The sealer for private keys; without `TESSERA_ENCRYPTION_KEY`, says loudly that keys are stored in clear.
 fn sealer(settings: &Settings) -> Result<Sealer, String> {
-    let key = settings.encryption_key.as_deref().map(crate::keys::parse_encryption_key).transpose()?;
-    if key.is_none() {
+    let (current, previous) = settings.encryption_keys()?;
+    if current.is_none() {
         tracing::warn!(
             "TESSERA_ENCRYPTION_KEY is not set: signing keys are stored UNENCRYPTED in the database. \
-             Set a 32-byte key (e.g. `openssl rand -hex 32`) to encrypt new keys at rest."
+             Set a 32-byte key (e.g. `openssl rand -hex 32`) to encrypt them at rest."
         );
     }
-    Sealer::new(key).map_err(|e| e.to_string())
+    if settings.admin_token_on_command_line {
+        tracing::warn!("--admin-token is visible to every user in `ps`: set TESSERA_ADMIN_TOKEN in the environment");
+    }
+    Sealer::new(current, &previous).map_err(|e| e.to_string())
+}
+
+/// Once an encryption key is set, seals what is still stored in clear. A database that is
+/// down only postpones this to the next start.
+async fn seal_clear_keys(store: &Store, sealer: &Sealer) -> Result<(), String> {
+    match at_rest::seal_stored(store, sealer, at_rest::Pass::Clear, chrono::Utc::now()).await {
+        Ok(sealed) if sealed.signing_keys > 0 || sealed.flow_key => {
+            tracing::info!(
+                signing_keys = sealed.signing_keys,
+                flow_key = sealed.flow_key,
+                key_id = sealer.current_key_id().unwrap_or_default(),
+                "sealed the keys stored in clear under TESSERA_ENCRYPTION_KEY"
+            );
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(at_rest::AtRestError::Store(e @ store::Error::Unavailable(_))) => {
+            tracing::warn!(error = %e, "cannot seal the keys stored in clear now; the next start will");
+            Ok(())
+        }
+        Err(e) => Err(format!("cannot seal the keys stored in clear: {e}")),
+    }
 }
 
 /// A database that is still starting gets 30 seconds before we give up.
@@ -170,6 +196,28 @@ pub async fn rotate_admin_token(settings: &Settings) -> Result<(), String> {
     store.close().await;
     result.map_err(|e| format!("cannot store the admin token: {e}"))?;
     print_admin_token("rotated the admin token", &token);
+    Ok(())
+}
+
+/// `tessera reseal`: seals every stored private key under the current encryption key, so
+/// the previous keys are no longer needed; prints what it changed, never a key.
+pub async fn reseal(settings: &Settings) -> Result<(), String> {
+    settings.validate()?;
+    let sealer = sealer(settings)?;
+    let Some(key_id) = sealer.current_key_id().map(str::to_owned) else {
+        return Err("TESSERA_ENCRYPTION_KEY is not set: there is no key to seal under".to_owned());
+    };
+    let store = connect(settings)?;
+    migrate_with_retry(&store).await?;
+    let result = at_rest::seal_stored(&store, &sealer, at_rest::Pass::All, chrono::Utc::now()).await;
+    store.close().await;
+    let sealed = result.map_err(|e| format!("reseal failed, nothing changed: {e}"))?;
+    println!(
+        "Resealed {} signing keys under encryption key {key_id} ({} already were){}.",
+        sealed.signing_keys,
+        sealed.unchanged,
+        if sealed.flow_key { ", and the retired flow key" } else { "" }
+    );
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! all signing go through aws-lc-rs (jsonwebtoken's aws-lc backend), whose RSA signing is
 //! twice as fast as ring's on the benchmark machine: signing is the token endpoint's cost.
 
+pub mod at_rest;
 mod rotation;
 pub use rotation::{new_key, rotate_due};
 
@@ -88,31 +89,62 @@ pub fn generate(algorithm: SigningAlgorithm) -> Result<GeneratedKey, KeyError> {
 
 /// Encrypts private keys at rest with AES-256-GCM under `TESSERA_ENCRYPTION_KEY`, bound to
 /// the key id; without an encryption key, stores them in clear (and says so at start).
+/// Sealed values name the encryption key by its public [`key_id`], so values sealed under a
+/// previous key (`TESSERA_ENCRYPTION_KEY_PREVIOUS`) still open until `tessera reseal`.
 pub struct Sealer {
-    key: Option<LessSafeKey>,
+    /// The key that seals, then the previous ones, which only open.
+    keys: Vec<(String, LessSafeKey)>,
+    encrypts: bool,
     rng: SystemRandom,
 }
 
 const SEALED: &str = "aes256gcm:";
 const PLAIN: &str = "plain:";
 
+/// A short public fingerprint of an encryption key, stored with what it sealed:
+/// the first 8 bytes of HMAC-SHA256(key, "tessera key id"), in hex.
+pub fn key_id(key: &[u8; 32]) -> String {
+    let mac = aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key), b"tessera key id");
+    hex::encode(&mac.as_ref()[..8])
+}
+
 impl Sealer {
-    pub fn new(key: Option<[u8; 32]>) -> Result<Sealer, KeyError> {
-        let key = match key {
-            Some(bytes) => Some(LessSafeKey::new(
-                UnboundKey::new(&AES_256_GCM, &bytes).map_err(|e| KeyError::Generate(e.to_string()))?,
-            )),
-            None => None,
-        };
-        Ok(Sealer { key, rng: SystemRandom::new() })
+    /// Seals under `current` (in clear without one); opens under it or any of `previous`.
+    pub fn new(current: Option<[u8; 32]>, previous: &[[u8; 32]]) -> Result<Sealer, KeyError> {
+        let keys = current
+            .iter()
+            .chain(previous)
+            .map(|bytes| {
+                let key = UnboundKey::new(&AES_256_GCM, bytes).map_err(|e| KeyError::Generate(e.to_string()))?;
+                Ok((key_id(bytes), LessSafeKey::new(key)))
+            })
+            .collect::<Result<Vec<_>, KeyError>>()?;
+        Ok(Sealer { keys, encrypts: current.is_some(), rng: SystemRandom::new() })
     }
 
     pub fn encrypts(&self) -> bool {
-        self.key.is_some()
+        self.encrypts
+    }
+
+    /// The id of the key that seals, when there is one.
+    pub fn current_key_id(&self) -> Option<&str> {
+        self.keys.first().filter(|_| self.encrypts).map(|(id, _)| id.as_str())
+    }
+
+    /// Whether `stored` is sealed under the current key already (so `tessera reseal` skips it).
+    pub fn is_current(&self, stored: &str) -> bool {
+        match (self.current_key_id(), stored.strip_prefix(SEALED).and_then(|rest| rest.split_once(':'))) {
+            (Some(current), Some((id, _))) => id == current,
+            _ => false,
+        }
+    }
+
+    pub fn is_clear(stored: &str) -> bool {
+        stored.starts_with(PLAIN)
     }
 
     pub fn seal(&self, kid: &str, der: &[u8]) -> Result<String, KeyError> {
-        let Some(key) = &self.key else {
+        let Some((id, key)) = self.keys.first().filter(|_| self.encrypts) else {
             return Ok(format!("{PLAIN}{}", STANDARD.encode(der)));
         };
         let mut nonce = [0u8; NONCE_LEN];
@@ -122,29 +154,56 @@ impl Sealer {
             .map_err(|e| KeyError::Generate(e.to_string()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        Ok(format!("{SEALED}{}", STANDARD.encode(out)))
+        Ok(format!("{SEALED}{id}:{}", STANDARD.encode(out)))
     }
 
+    /// Opens `aes256gcm:<key id>:<b64>` with the key of that id, `aes256gcm:<b64>` (sealed
+    /// before key ids) with whichever key opens it, and `plain:<b64>`.
     pub fn open(&self, kid: &str, stored: &str) -> Result<Vec<u8>, KeyError> {
         if let Some(encoded) = stored.strip_prefix(PLAIN) {
             return STANDARD.decode(encoded).map_err(|e| KeyError::Stored(e.to_string()));
         }
-        let Some(encoded) = stored.strip_prefix(SEALED) else {
+        let Some(rest) = stored.strip_prefix(SEALED) else {
             return Err(KeyError::Stored("unknown storage format".into()));
         };
-        let Some(key) = &self.key else {
+        if self.keys.is_empty() {
             return Err(KeyError::Stored("the key is encrypted but TESSERA_ENCRYPTION_KEY is not set".into()));
+        }
+        let (candidates, encoded): (Vec<&LessSafeKey>, &str) = match rest.split_once(':') {
+            Some((id, encoded)) => match self.keys.iter().find(|(known, _)| known == id) {
+                Some((_, key)) => (vec![key], encoded),
+                None => {
+                    return Err(KeyError::Stored(format!(
+                        "sealed under encryption key {id}, which is neither TESSERA_ENCRYPTION_KEY nor one of \
+                         TESSERA_ENCRYPTION_KEY_PREVIOUS"
+                    )));
+                }
+            },
+            None => (self.keys.iter().map(|(_, key)| key).collect(), rest),
         };
-        let mut bytes = STANDARD.decode(encoded).map_err(|e| KeyError::Stored(e.to_string()))?;
+        let bytes = STANDARD.decode(encoded).map_err(|e| KeyError::Stored(e.to_string()))?;
         if bytes.len() < NONCE_LEN {
             return Err(KeyError::Stored("sealed key too short".into()));
         }
-        let mut sealed = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|e| KeyError::Stored(e.to_string()))?;
-        let plain = key
-            .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut sealed)
-            .map_err(|_| KeyError::Stored("decryption failed: wrong TESSERA_ENCRYPTION_KEY?".into()))?;
-        Ok(plain.to_vec())
+        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        for key in candidates {
+            let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|e| KeyError::Stored(e.to_string()))?;
+            let mut sealed = sealed.to_vec();
+            if let Ok(plain) = key.open_in_place(nonce, Aad::from(kid.as_bytes()), &mut sealed) {
+                return Ok(plain.to_vec());
+            }
+        }
+        Err(KeyError::Stored("decryption failed: wrong TESSERA_ENCRYPTION_KEY?".into()))
+    }
+
+    /// `stored` sealed under the current key: `None` when it is already, or when there is no
+    /// current key to seal under.
+    pub fn reseal(&self, kid: &str, stored: &str) -> Result<Option<String>, KeyError> {
+        if !self.encrypts || self.is_current(stored) {
+            return Ok(None);
+        }
+        let der = self.open(kid, stored)?;
+        self.seal(kid, &der).map(Some)
     }
 }
 
@@ -301,19 +360,52 @@ mod tests {
 
     #[test]
     fn sealed_keys_open_only_with_the_same_key_and_kid() {
-        let sealer = Sealer::new(Some([7u8; 32])).unwrap();
+        let sealer = Sealer::new(Some([7u8; 32]), &[]).unwrap();
         let sealed = sealer.seal("kid-1", b"private der").unwrap();
-        assert!(sealed.starts_with(SEALED) && !sealed.contains("private"));
+        assert!(sealed.starts_with(&format!("{SEALED}{}:", key_id(&[7u8; 32]))), "{sealed}");
+        assert!(!sealed.contains("private") && sealer.is_current(&sealed));
         assert_eq!(sealer.open("kid-1", &sealed).unwrap(), b"private der");
         assert!(sealer.open("kid-2", &sealed).is_err(), "bound to the key id");
-        assert!(Sealer::new(Some([8u8; 32])).unwrap().open("kid-1", &sealed).is_err());
-        assert!(Sealer::new(None).unwrap().open("kid-1", &sealed).is_err());
-        let plain = Sealer::new(None).unwrap().seal("kid-1", b"der").unwrap();
+        assert!(Sealer::new(Some([8u8; 32]), &[]).unwrap().open("kid-1", &sealed).is_err());
+        assert!(Sealer::new(None, &[]).unwrap().open("kid-1", &sealed).is_err());
+        let plain = Sealer::new(None, &[]).unwrap().seal("kid-1", b"der").unwrap();
+        assert!(Sealer::is_clear(&plain));
         assert_eq!(
             sealer.open("kid-1", &plain).unwrap(),
             b"der",
             "clear keys stay readable after encryption is enabled"
         );
+    }
+
+    #[test]
+    fn keys_sealed_under_a_previous_key_open_and_reseal_under_the_current_one() {
+        let (old, new) = ([1u8; 32], [2u8; 32]);
+        assert_ne!(key_id(&old), key_id(&new));
+        let sealed_old = Sealer::new(Some(old), &[]).unwrap().seal("kid", b"der").unwrap();
+        let rotated = Sealer::new(Some(new), &[old]).unwrap();
+        assert_eq!(rotated.open("kid", &sealed_old).unwrap(), b"der", "the previous key still opens");
+        assert!(!rotated.is_current(&sealed_old));
+        let resealed = rotated.reseal("kid", &sealed_old).unwrap().unwrap();
+        assert!(rotated.is_current(&resealed) && rotated.reseal("kid", &resealed).unwrap().is_none());
+        let only_new = Sealer::new(Some(new), &[]).unwrap();
+        assert_eq!(only_new.open("kid", &resealed).unwrap(), b"der", "after reseal the previous key is not needed");
+        let error = only_new.open("kid", &sealed_old).unwrap_err().to_string();
+        assert!(error.contains(&key_id(&old)), "names the missing key by its public id: {error}");
+        assert_eq!(Sealer::new(None, &[]).unwrap().reseal("kid", &sealed_old).unwrap(), None, "nothing to seal under");
+    }
+
+    #[test]
+    fn keys_sealed_before_key_ids_still_open() {
+        // The format before key ids: aes256gcm:<base64 of nonce || ciphertext || tag>.
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[5u8; 32]).unwrap());
+        let mut data = b"legacy der".to_vec();
+        let nonce = [3u8; NONCE_LEN];
+        key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&b"kid"[..]), &mut data).unwrap();
+        let legacy = format!("{SEALED}{}", STANDARD.encode([nonce.to_vec(), data].concat()));
+        assert_eq!(Sealer::new(Some([5u8; 32]), &[]).unwrap().open("kid", &legacy).unwrap(), b"legacy der");
+        let rotated = Sealer::new(Some([6u8; 32]), &[[5u8; 32]]).unwrap();
+        assert_eq!(rotated.open("kid", &legacy).unwrap(), b"legacy der", "or with a previous key");
+        assert!(rotated.is_current(&rotated.reseal("kid", &legacy).unwrap().unwrap()));
     }
 
     #[test]

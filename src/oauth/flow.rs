@@ -209,9 +209,11 @@ pub enum FlowError {
 /// Seals and opens flow artefacts with one deployment-wide key. Each seal uses its own
 /// AES-256-GCM key, derived from the deployment key and a random 32-byte salt carried in the
 /// artefact, so the unauthenticated authorization endpoint can seal without bound and random
-/// nonces never approach GCM's per-key limit.
+/// nonces never approach GCM's per-key limit. After a rotation, artefacts sealed under the
+/// previous keys still open (until a key's deadline, when it has one): they live minutes.
 pub struct FlowSealer {
-    key: aws_lc_rs::hmac::Key,
+    /// The key that seals, then previous keys that only open, each with its last instant.
+    keys: Vec<(aws_lc_rs::hmac::Key, Option<i64>)>,
     rng: SystemRandom,
 }
 
@@ -219,11 +221,21 @@ const SALT_LEN: usize = 32;
 
 impl FlowSealer {
     pub fn new(key: &[u8; 32]) -> Result<FlowSealer, FlowError> {
-        Ok(FlowSealer { key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key), rng: SystemRandom::new() })
+        Ok(FlowSealer { keys: vec![(Self::hmac(key), None)], rng: SystemRandom::new() })
     }
 
-    fn subkey(&self, salt: &[u8]) -> Result<LessSafeKey, FlowError> {
-        let derived = aws_lc_rs::hmac::sign(&self.key, salt);
+    /// Also opens what `key` sealed, until `until` when given.
+    pub fn also_opening(mut self, key: &[u8; 32], until: Option<DateTime<Utc>>) -> FlowSealer {
+        self.keys.push((Self::hmac(key), until.map(|at| at.timestamp())));
+        self
+    }
+
+    fn hmac(key: &[u8; 32]) -> aws_lc_rs::hmac::Key {
+        aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key)
+    }
+
+    fn subkey(key: &aws_lc_rs::hmac::Key, salt: &[u8]) -> Result<LessSafeKey, FlowError> {
+        let derived = aws_lc_rs::hmac::sign(key, salt);
         let key = UnboundKey::new(&AES_256_GCM, derived.as_ref()).map_err(|e| FlowError::Seal(e.to_string()))?;
         Ok(LessSafeKey::new(key))
     }
@@ -248,7 +260,8 @@ impl FlowSealer {
         self.rng.fill(&mut salt).map_err(|e| FlowError::Seal(e.to_string()))?;
         self.rng.fill(&mut nonce).map_err(|e| FlowError::Seal(e.to_string()))?;
         let aad = Self::aad(kind, auth_server_id);
-        self.subkey(&salt)?
+        let current = self.keys.first().map(|(key, _)| key).ok_or_else(|| FlowError::Seal("no key".into()))?;
+        Self::subkey(current, &salt)?
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut data)
             .map_err(|e| FlowError::Seal(e.to_string()))?;
         let mut out = salt.to_vec();
@@ -267,22 +280,27 @@ impl FlowSealer {
         now: DateTime<Utc>,
     ) -> Result<Opened<T>, FlowError> {
         let invalid = || FlowError::Invalid(kind.as_str());
-        let mut bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| invalid())?;
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| invalid())?;
         if bytes.len() < SALT_LEN + NONCE_LEN {
             return Err(invalid());
         }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&bytes[SALT_LEN..SALT_LEN + NONCE_LEN]);
-        let key = self.subkey(&bytes[..SALT_LEN])?;
+        let (salt, rest) = bytes.split_at(SALT_LEN);
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let aad = Self::aad(kind, auth_server_id);
-        let plain = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad.as_bytes()),
-                &mut bytes[SALT_LEN + NONCE_LEN..],
-            )
-            .map_err(|_| invalid())?;
-        let envelope: Envelope<T> = serde_json::from_slice(plain).map_err(|_| invalid())?;
+        let open = |key: &aws_lc_rs::hmac::Key| -> Option<Vec<u8>> {
+            let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+            let mut data = ciphertext.to_vec();
+            let plain =
+                Self::subkey(key, salt).ok()?.open_in_place(nonce, Aad::from(aad.as_bytes()), &mut data).ok()?;
+            Some(plain.to_vec())
+        };
+        let plain = self
+            .keys
+            .iter()
+            .filter(|(_, until)| until.is_none_or(|until| now.timestamp() <= until))
+            .find_map(|(key, _)| open(key))
+            .ok_or_else(invalid)?;
+        let envelope: Envelope<T> = serde_json::from_slice(&plain).map_err(|_| invalid())?;
         if envelope.exp <= now.timestamp() {
             return Err(FlowError::Expired(kind.as_str()));
         }
@@ -361,6 +379,23 @@ mod tests {
         let forged = format!("{}=guess", binding.cookie_name);
         assert!(!BrowserBinding::presented_in(&forged, &binding.digest));
         assert!(!BrowserBinding::presented_in("", &binding.digest));
+    }
+
+    #[test]
+    fn state_sealed_under_a_previous_key_opens_until_that_key_s_deadline() {
+        let server = Uuid::new_v4();
+        let now = Utc::now();
+        let challenge = Challenge { request: request() };
+        let before = FlowSealer::new(&[1u8; 32]).unwrap().seal(Kind::Challenge, server, &challenge, 600, now).unwrap();
+        let rotated = FlowSealer::new(&[2u8; 32]).unwrap().also_opening(&[1u8; 32], None);
+        assert_eq!(rotated.open::<Challenge>(Kind::Challenge, server, &before, now).unwrap().payload, challenge);
+        let after = rotated.seal(Kind::Challenge, server, &challenge, 600, now).unwrap();
+        assert!(FlowSealer::new(&[1u8; 32]).unwrap().open::<Challenge>(Kind::Challenge, server, &after, now).is_err());
+        let until = now + TimeDelta::seconds(30);
+        let bounded = FlowSealer::new(&[2u8; 32]).unwrap().also_opening(&[1u8; 32], Some(until));
+        assert!(bounded.open::<Challenge>(Kind::Challenge, server, &before, until).is_ok());
+        let late = bounded.open::<Challenge>(Kind::Challenge, server, &before, until + TimeDelta::seconds(1));
+        assert_eq!(late.unwrap_err(), FlowError::Invalid("login_challenge"), "past its deadline");
     }
 
     #[test]

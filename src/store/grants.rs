@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Result, Store, args, micros};
+use super::{Result, Store, Tx, args, micros};
 
 /// Marks an artefact used; true the first time, false when it had been used already.
 pub async fn mark_used(
@@ -78,4 +78,65 @@ pub async fn deployment_secret(
     let (value,): (String,) =
         store.db().fetch_one("SELECT value FROM deployment_secrets WHERE name = $1", args![name]).await?;
     Ok(value)
+}
+
+/// A deployment secret's value and when it was stored, if there is one.
+pub async fn find_deployment_secret(store: &Store, name: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+    let row: Option<(String, i64)> = store
+        .db()
+        .fetch_optional("SELECT value, created_at FROM deployment_secrets WHERE name = $1", args![name])
+        .await?;
+    row.map(|(value, at)| Ok((value, super::from_micros(at)?))).transpose()
+}
+
+pub(crate) async fn deployment_secret_in(tx: &mut Tx, name: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+    let row: Option<(String, i64)> =
+        tx.db().fetch_optional("SELECT value, created_at FROM deployment_secrets WHERE name = $1", args![name]).await?;
+    row.map(|(value, at)| Ok((value, super::from_micros(at)?))).transpose()
+}
+
+/// Replaces a deployment secret's value (or deletes it, with `None`) if it still is `old`;
+/// false when another node got there first.
+pub(crate) async fn replace_deployment_secret_in(
+    tx: &mut Tx,
+    name: &str,
+    old: &str,
+    new: Option<&str>,
+) -> Result<bool> {
+    let changed = match new {
+        Some(new) => {
+            tx.db()
+                .execute(
+                    "UPDATE deployment_secrets SET value = $3 WHERE name = $1 AND value = $2",
+                    args![name, old, new],
+                )
+                .await?
+        }
+        None => {
+            tx.db().execute("DELETE FROM deployment_secrets WHERE name = $1 AND value = $2", args![name, old]).await?
+        }
+    };
+    Ok(changed == 1)
+}
+
+/// Moves the secret `name`, if it still is `old`, to `retired_name` as `new` (stored at `now`);
+/// false when another node got there first.
+pub(crate) async fn retire_deployment_secret_in(
+    tx: &mut Tx,
+    (name, old): (&str, &str),
+    (retired_name, new): (&str, &str),
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let deleted =
+        tx.db().execute("DELETE FROM deployment_secrets WHERE name = $1 AND value = $2", args![name, old]).await?;
+    if deleted == 1 {
+        tx.db()
+            .execute(
+                "INSERT INTO deployment_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
+                args![retired_name, new, micros(now)],
+            )
+            .await?;
+    }
+    Ok(deleted == 1)
 }

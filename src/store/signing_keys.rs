@@ -153,3 +153,22 @@ pub async fn prune(store: &Store, now: DateTime<Utc>, publish_seconds: i64) -> R
         .execute("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= $1", args![cutoff])
         .await
 }
+
+/// Every stored private key (`kid`, sealed form), or only those stored in clear.
+pub(crate) async fn sealed_in(tx: &mut Tx, only_clear: bool) -> Result<Vec<(String, String)>> {
+    let sql = if only_clear {
+        "SELECT id, private_key FROM signing_keys WHERE private_key LIKE 'plain:%' ORDER BY id"
+    } else {
+        "SELECT id, private_key FROM signing_keys ORDER BY id"
+    };
+    tx.db().fetch_all(sql, args![]).await
+}
+
+/// Stores a key's private half sealed anew if it still is `old`; false when another node got there first.
+pub(crate) async fn reseal_in(tx: &mut Tx, kid: &str, old: &str, new: &str) -> Result<bool> {
+    let updated = tx
+        .db()
+        .execute("UPDATE signing_keys SET private_key = $3 WHERE id = $1 AND private_key = $2", args![kid, old, new])
+        .await?;
+    Ok(updated == 1)
+}

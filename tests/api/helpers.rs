@@ -162,8 +162,31 @@ impl TestApp {
     /// A second node on this node's database with the same public URL, as in a multi-node
     /// deployment behind one load balancer.
     pub async fn spawn_second_node(&self) -> TestApp {
+        self.spawn_second_node_with(|_| {}).await
+    }
+
+    /// The same, with `adjust`ed settings.
+    pub async fn spawn_second_node_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let public_url = url::Url::parse(&self.address).expect("address is a URL");
-        Self::spawn_on(TestDb::Shared, self.database_url.clone(), |s| s.public_url = Some(public_url)).await
+        Self::spawn_on(TestDb::Shared, self.database_url.clone(), |s| {
+            s.public_url = Some(public_url);
+            adjust(s)
+        })
+        .await
+    }
+
+    /// Stops this node and starts it again on the same database and address (so the same
+    /// issuer URLs) with `adjust`ed settings, as an operator restarts with a new configuration.
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = std::mem::replace(&mut self._db, TestDb::Shared);
+        let database_url = self.database_url.clone();
+        let listen = self.address.trim_start_matches("http://").parse().expect("address");
+        self.stop().await;
+        Self::spawn_on(db, database_url, |s| {
+            s.listen = listen;
+            adjust(s)
+        })
+        .await
     }
 
     /// Spawns a node on a database the caller prepared.

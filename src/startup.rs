@@ -54,9 +54,8 @@ impl Application {
             tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
             tokio::spawn(tasks::cleanup(store.clone(), cache.clone())),
         ];
-        if settings.key_rotation_days > 0 {
-            tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_rotation_days)));
-        }
+        // Even without scheduled rotation: a next key published on request is promoted on time.
+        tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_schedule())));
         let state = AppState {
             store: store.clone(),
             urls: Arc::new(Urls::new(public_url.clone(), settings.issuer_domain.clone())),
@@ -65,6 +64,7 @@ impl Application {
             token_log,
             metrics,
             flows,
+            key_schedule: settings.key_schedule(),
         };
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
         Ok(Application { listener, router: http::router(state), address, store, tasks })

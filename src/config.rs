@@ -59,7 +59,8 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_ENCRYPTION_KEY", hide_env_values = true, global = true)]
     pub encryption_key: Option<String>,
 
-    /// Give each auth server a new signing key when its key is this many days old; 0 turns it off.
+    /// A signing key signs this many days, then the next key (published ahead) takes over; 0 turns
+    /// scheduled rotation off.
     #[arg(long, env = "TESSERA_KEY_ROTATION_DAYS", default_value_t = 90, global = true)]
     pub key_rotation_days: u32,
 

@@ -104,9 +104,16 @@ pub struct Settings {
     #[arg(skip)]
     pub admin_token_on_command_line: bool,
 
-    /// Give each auth server a new signing key when its key is this many days old; 0 turns it off.
+    /// A signing key signs this many days, then the next key (published ahead) takes over; 0 turns
+    /// scheduled rotation off.
     #[arg(long, env = "TESSERA_KEY_ROTATION_DAYS", default_value_t = 90, global = true)]
     pub key_rotation_days: u32,
+
+    /// Publish a new signing key in the JWKS this many seconds before it signs (at least 300,
+    /// the JWKS cache lifetime; at most the rotation period). Set it to the longest time your
+    /// gateways cache a JWKS.
+    #[arg(long, env = "TESSERA_KEY_PUBLISH_LEAD_SECONDS", default_value_t = 86_400, global = true)]
+    pub key_publish_lead_seconds: u32,
 
     /// Serve issuers as https://<slug>.<domain>/auth (wildcard DNS) instead of <public url>/<slug>/auth.
     #[arg(long, env = "TESSERA_ISSUER_DOMAIN", global = true)]
@@ -137,6 +144,7 @@ impl std::fmt::Debug for Settings {
             .field("encryption_key_previous", &format_args!("<{} redacted>", self.encryption_key_previous.len()))
             .field("mode", &self.mode)
             .field("key_rotation_days", &self.key_rotation_days)
+            .field("key_publish_lead_seconds", &self.key_publish_lead_seconds)
             .field("issuer_domain", &self.issuer_domain)
             .field("auto_migrate", &self.auto_migrate)
             .finish_non_exhaustive()
@@ -169,6 +177,7 @@ impl Settings {
             mode: Mode::Development,
             admin_token_on_command_line: false,
             key_rotation_days: 90,
+            key_publish_lead_seconds: 86_400,
             issuer_domain: None,
             auto_migrate: true,
             log: "warn".to_owned(),
@@ -198,6 +207,7 @@ impl Settings {
                         every user: set TESSERA_ADMIN_TOKEN in the environment instead"
                 .to_owned());
         }
+        self.check_key_publish_lead()?;
         if let Some(url) = &self.public_url {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                 return Err(format!("TESSERA_PUBLIC_URL {url} must be an http(s) URL with a host"));
@@ -234,6 +244,31 @@ impl Settings {
             );
         }
         Ok((current, previous))
+    }
+
+    /// A next key must be published at least as long as gateways may cache the JWKS, and no
+    /// longer than a key signs (else every key would sign for the lead time, not the period).
+    fn check_key_publish_lead(&self) -> Result<(), String> {
+        let lead = i64::from(self.key_publish_lead_seconds);
+        if lead < crate::keys::JWKS_MAX_AGE_SECONDS {
+            return Err(format!(
+                "TESSERA_KEY_PUBLISH_LEAD_SECONDS must be at least {}, how long gateways may cache the JWKS, not {lead}",
+                crate::keys::JWKS_MAX_AGE_SECONDS
+            ));
+        }
+        let period = i64::from(self.key_rotation_days) * 86_400;
+        if self.key_rotation_days > 0 && lead > period {
+            return Err(format!(
+                "TESSERA_KEY_PUBLISH_LEAD_SECONDS ({lead}) must not exceed TESSERA_KEY_ROTATION_DAYS ({} days = {period} s)",
+                self.key_rotation_days
+            ));
+        }
+        Ok(())
+    }
+
+    /// Scheduled rotation and the lead time of next keys.
+    pub fn key_schedule(&self) -> crate::keys::Schedule {
+        crate::keys::Schedule::new(self.key_rotation_days, self.key_publish_lead_seconds)
     }
 
     /// SQLite has one writer and a worker thread per connection, so a small pool serves it
@@ -291,5 +326,20 @@ mod tests {
         assert!(error.contains("needs TESSERA_ENCRYPTION_KEY"), "{error}");
         let error = parse(&["--encryption-key", &a, "--encryption-key-previous", "short"]).validate().unwrap_err();
         assert!(error.contains("TESSERA_ENCRYPTION_KEY_PREVIOUS"), "{error}");
+    }
+
+    #[test]
+    fn the_key_publish_lead_must_cover_the_jwks_cache_and_fit_in_the_rotation_period() {
+        let with = |days: u32, lead: u32| {
+            let mut settings = Settings::for_tests("sqlite::memory:".into(), "0123456789abcdef");
+            (settings.key_rotation_days, settings.key_publish_lead_seconds) = (days, lead);
+            settings.validate()
+        };
+        assert_eq!(with(90, 86_400), Ok(()), "the defaults");
+        assert_eq!(with(90, 300), Ok(()), "as long as the JWKS may be cached");
+        assert!(with(90, 299).unwrap_err().contains("at least 300"), "shorter than the JWKS cache");
+        assert_eq!(with(1, 86_400), Ok(()), "a next key waiting all the time");
+        assert!(with(1, 86_401).unwrap_err().contains("must not exceed"), "longer than a key signs");
+        assert_eq!(with(0, 30 * 86_400), Ok(()), "any lead time without scheduled rotation");
     }
 }

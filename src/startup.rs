@@ -55,9 +55,8 @@ impl Application {
             tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
             tokio::spawn(tasks::cleanup(store.clone(), cache.clone())),
         ];
-        if settings.key_rotation_days > 0 {
-            tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_rotation_days)));
-        }
+        // Even without scheduled rotation: a next key published on request is promoted on time.
+        tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_schedule())));
         let state = AppState {
             store: store.clone(),
             urls: Arc::new(Urls::new(public_url.clone(), settings.issuer_domain.clone())),
@@ -67,6 +66,7 @@ impl Application {
             metrics,
             metrics_token: settings.metrics_token.as_deref().map(|token| Arc::from(token_digest(token))),
             flows,
+            key_schedule: settings.key_schedule(),
         };
         if settings.metrics_token.is_none() && !settings.listen.ip().is_loopback() {
             tracing::warn!("TESSERA_METRICS_TOKEN is not set: /metrics is open to anyone who can reach {address}");

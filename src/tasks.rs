@@ -22,12 +22,13 @@ pub async fn cleanup(store: Store, cache: Arc<Cache>) {
     }
 }
 
-/// Every hour: give auth servers whose key is older than `days` a new one.
-pub async fn rotate_keys(store: Store, cache: Arc<Cache>, days: u32) {
-    let mut interval = tokio::time::interval(Duration::from_secs(3600));
+/// Every ten minutes: publish next keys ahead of rotation and promote those whose time has come
+/// (see `keys::scheduled_step`). A next key signs at most this late; never early.
+pub async fn rotate_keys(store: Store, cache: Arc<Cache>, schedule: keys::Schedule) {
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
         interval.tick().await;
-        for auth_server_id in keys::rotate_due(&store, cache.sealer(), days, Utc::now()).await {
+        for auth_server_id in keys::rotate_due(&store, cache.sealer(), &schedule, Utc::now()).await {
             cache.invalidate(&Change::Server(auth_server_id));
         }
     }

@@ -19,6 +19,7 @@ use crate::domain::registration::RegistrationPolicy;
 use crate::domain::secret::ClientSecret;
 use crate::domain::{AuthServer, Client, ClientId, IssuerSlug, Scope};
 use crate::keys::{self, Sealer, Signer, Verifier};
+use crate::store::signing_keys::KeyState;
 use crate::store::{self, Store, changes::Change};
 
 /// Bounds memory: past this many cached clients, the client cache starts over.
@@ -49,7 +50,8 @@ pub struct ServerEntry {
     pub scopes: Vec<Scope>,
     /// Claims with their templates parsed, so minting a token only renders them.
     pub claims: Vec<CompiledClaim>,
-    /// The key that signs new tokens: the newest active key of the server's algorithm.
+    /// The key that signs new tokens: the current key (not the next one, which is only
+    /// published so far).
     pub signer: Option<Arc<Signer>>,
     /// Every published key by kid, for introspection.
     pub verifiers: HashMap<String, Verifier>,
@@ -171,7 +173,7 @@ impl Cache {
         for key in &keys {
             verifiers.insert(key.kid.clone(), Verifier::from_jwk(&key.public_jwk)?);
             jwks.push(key.public_jwk.clone());
-            if signer.is_none() && key.retired_at.is_none() && key.algorithm == server.signing_algorithm {
+            if signer.is_none() && key.state() == KeyState::Current && key.algorithm == server.signing_algorithm {
                 let der = self.sealer.open(&key.kid, &key.sealed_private_key)?;
                 signer = Some(Arc::new(Signer::from_der(&key.kid, key.algorithm, &der)?));
             }

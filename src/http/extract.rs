@@ -30,21 +30,48 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !is_json(content_type) {
-            return Err(ApiError::unsupported_media_type());
+        read_json(request, state, false).await.map(ApiJson)
+    }
+}
+
+/// A JSON object body that may be left out: no body at all reads as `{}`. A body that is
+/// sent is held to [`ApiJson`]'s rules.
+pub struct OptionalApiJson(pub ApiJson);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalApiJson {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        read_json(request, state, true).await.map(|map| OptionalApiJson(ApiJson(map)))
+    }
+}
+
+async fn read_json<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    optional: bool,
+) -> Result<Map<String, Value>, ApiError> {
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let json = is_json(content_type);
+    if !json && !optional {
+        return Err(ApiError::unsupported_media_type());
+    }
+    let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection {
+        BytesRejection::FailedToBufferBody(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::payload_too_large(BODY_LIMIT)
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection {
-            BytesRejection::FailedToBufferBody(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::payload_too_large(BODY_LIMIT)
-            }
-            other => ApiError::bad_request(format!("Cannot read the request body: {other}")),
-        })?;
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(ApiJson(map)),
-            Ok(_) => Err(ApiError::bad_request("The request body must be a JSON object")),
-            Err(e) => Err(ApiError::bad_request(format!("Malformed JSON: {e}"))),
-        }
+        other => ApiError::bad_request(format!("Cannot read the request body: {other}")),
+    })?;
+    if optional && bytes.is_empty() {
+        return Ok(Map::new());
+    }
+    if !json {
+        return Err(ApiError::unsupported_media_type());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request("The request body must be a JSON object")),
+        Err(e) => Err(ApiError::bad_request(format!("Malformed JSON: {e}"))),
     }
 }
 

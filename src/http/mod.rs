@@ -53,6 +53,8 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// Seals login challenges, verifiers and authorization codes (`oauth::flow`).
     pub flows: Arc<crate::cache::flow_keys::FlowKeys>,
+    /// Signing key rotation: the lead time of next keys, for rotations on request.
+    pub key_schedule: crate::keys::Schedule,
 }
 
 /// Every (method, path) served, for the OpenAPI coverage test.

@@ -5,7 +5,9 @@
 
 pub mod at_rest;
 mod rotation;
-pub use rotation::{new_key, rotate_due};
+pub use rotation::{
+    Mode, Refusal, RotateError, Schedule, Step, new_key, requested_step, rotate, rotate_due, scheduled_step,
+};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -22,6 +24,10 @@ use crate::domain::SigningAlgorithm;
 
 /// Retired keys stay published this long: the longest token lifetime a client can have.
 pub const RETIRED_KEY_PUBLISH_SECONDS: i64 = crate::domain::TokenDuration::MAX;
+
+/// How long gateways may cache the JWKS (its `Cache-Control: max-age`): a key must be
+/// published at least this long before it signs.
+pub const JWKS_MAX_AGE_SECONDS: i64 = 300;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

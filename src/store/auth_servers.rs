@@ -124,7 +124,8 @@ pub(crate) fn for_update(dialect: Dialect) -> &'static str {
 }
 
 /// Applies `change` to the stored auth server atomically and returns the result. When the
-/// signing algorithm changes, `new_key` (made for the new algorithm) replaces the active key.
+/// signing algorithm changes, `new_key` (made for the new algorithm) replaces the current key
+/// at once, and a next key of the old algorithm is withdrawn.
 pub async fn modify<E: From<Error>>(
     store: &Store,
     id: Uuid,
@@ -140,8 +141,7 @@ pub async fn modify<E: From<Error>>(
     if let Some(key) =
         new_key.filter(|key| key.algorithm == updated.signing_algorithm && key.algorithm != previous_algorithm)
     {
-        signing_keys::retire_in(&mut tx, id, updated.updated_at).await?;
-        signing_keys::insert_in(&mut tx, key).await?;
+        signing_keys::replace_in(&mut tx, key).await?;
     }
     changes::record(&mut tx, &Change::Server(id)).await?;
     tx.commit().await?;

@@ -7,6 +7,27 @@ use crate::domain::SigningAlgorithm;
 
 use super::{Error, Result, Store, Tx, args, from_json, from_micros, micros, to_json};
 
+/// Where a key is in its life; every state is published in the JWKS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyState {
+    /// Published ahead of signing, so cached JWKS documents know it before tokens carry it.
+    Next,
+    /// Signs new tokens: one per auth server.
+    Current,
+    /// Signs no more; published until the tokens it signed have expired.
+    Retired,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Next => "next",
+            KeyState::Current => "current",
+            KeyState::Retired => "retired",
+        }
+    }
+}
+
 /// A key as stored: its private half sealed, its public half as a JWK.
 #[derive(Clone)]
 pub struct StoredKey {
@@ -15,8 +36,28 @@ pub struct StoredKey {
     pub algorithm: SigningAlgorithm,
     pub sealed_private_key: String,
     pub public_jwk: serde_json::Value,
+    /// When it was created and published.
     pub created_at: DateTime<Utc>,
+    /// When it began signing; `None` while it is the next key.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// For the next key: when scheduled rotation makes it sign.
+    pub activates_at: Option<DateTime<Utc>>,
     pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl StoredKey {
+    pub fn state(&self) -> KeyState {
+        match (self.retired_at, self.activated_at) {
+            (Some(_), _) => KeyState::Retired,
+            (None, Some(_)) => KeyState::Current,
+            (None, None) => KeyState::Next,
+        }
+    }
+
+    /// The same key as a next key, to sign from `activates_at`.
+    pub fn into_next(self, activates_at: DateTime<Utc>) -> StoredKey {
+        StoredKey { activated_at: None, activates_at: Some(activates_at), retired_at: None, ..self }
+    }
 }
 
 impl std::fmt::Debug for StoredKey {
@@ -27,10 +68,15 @@ impl std::fmt::Debug for StoredKey {
             .field("auth_server_id", &self.auth_server_id)
             .field("algorithm", &self.algorithm)
             .field("created_at", &self.created_at)
+            .field("activated_at", &self.activated_at)
+            .field("activates_at", &self.activates_at)
             .field("retired_at", &self.retired_at)
             .finish_non_exhaustive()
     }
 }
+
+const COLUMNS: &str =
+    "id, auth_server_id, algorithm, private_key, public_jwk, created_at, activated_at, activates_at, retired_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -40,6 +86,8 @@ struct Row {
     private_key: String,
     public_jwk: String,
     created_at: i64,
+    activated_at: Option<i64>,
+    activates_at: Option<i64>,
     retired_at: Option<i64>,
 }
 
@@ -55,6 +103,8 @@ impl TryFrom<Row> for StoredKey {
             sealed_private_key: row.private_key,
             public_jwk: from_json("public_jwk", &row.public_jwk)?,
             created_at: from_micros(row.created_at)?,
+            activated_at: row.activated_at.map(from_micros).transpose()?,
+            activates_at: row.activates_at.map(from_micros).transpose()?,
             retired_at: row.retired_at.map(from_micros).transpose()?,
         })
     }
@@ -63,8 +113,7 @@ impl TryFrom<Row> for StoredKey {
 pub(crate) async fn insert_in(tx: &mut Tx, key: &StoredKey) -> Result<()> {
     tx.db()
         .execute(
-            "INSERT INTO signing_keys (id, auth_server_id, algorithm, private_key, public_jwk, created_at, retired_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+            &format!("INSERT INTO signing_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"),
             args![
                 &key.kid,
                 key.auth_server_id,
@@ -72,25 +121,36 @@ pub(crate) async fn insert_in(tx: &mut Tx, key: &StoredKey) -> Result<()> {
                 &key.sealed_private_key,
                 to_json(&key.public_jwk),
                 micros(key.created_at),
+                key.activated_at.map(micros),
+                key.activates_at.map(micros),
             ],
         )
         .await?;
     Ok(())
 }
 
-/// Retires the auth server's current keys: they stop signing but stay published.
-pub(crate) async fn retire_in(tx: &mut Tx, auth_server_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+/// Puts `key` in place as the auth server's current key at once: the current key retires (and
+/// stays published), and the next key, which never signed, is withdrawn (its algorithm or its
+/// secrecy may be what the replacement is for).
+pub(crate) async fn replace_in(tx: &mut Tx, key: &StoredKey) -> Result<()> {
+    let id = key.auth_server_id;
+    tx.db()
+        .execute(
+            "DELETE FROM signing_keys WHERE auth_server_id = $1 AND retired_at IS NULL AND activated_at IS NULL",
+            args![id],
+        )
+        .await?;
     tx.db()
         .execute(
             "UPDATE signing_keys SET retired_at = $2 WHERE auth_server_id = $1 AND retired_at IS NULL",
-            args![auth_server_id, micros(now)],
+            args![id, micros(key.created_at)],
         )
         .await?;
-    Ok(())
+    insert_in(tx, &StoredKey { activated_at: Some(key.created_at), activates_at: None, ..key.clone() }).await
 }
 
-/// Keys still published: active ones and those retired less than `publish_seconds` ago,
-/// newest first.
+/// Keys still published: next and current keys, and those retired less than
+/// `publish_seconds` ago, newest first.
 pub async fn published(
     store: &Store,
     auth_server_id: Uuid,
@@ -101,38 +161,125 @@ pub async fn published(
     let rows: Vec<Row> = store
         .db()
         .fetch_all(
-            "SELECT id, auth_server_id, algorithm, private_key, public_jwk, created_at, retired_at FROM signing_keys \
-             WHERE auth_server_id = $1 AND (retired_at IS NULL OR retired_at > $2) ORDER BY created_at DESC",
+            &format!(
+                "SELECT {COLUMNS} FROM signing_keys WHERE auth_server_id = $1 \
+                 AND (retired_at IS NULL OR retired_at > $2) ORDER BY created_at DESC"
+            ),
             args![auth_server_id, cutoff],
         )
         .await?;
     rows.into_iter().map(StoredKey::try_from).collect()
 }
 
-/// Replaces the auth server's active key with `key`, atomically.
-pub async fn rotate(store: &Store, key: &StoredKey) -> Result<()> {
-    let mut tx = store.begin().await?;
-    let exists = tx
-        .db()
-        .fetch_one::<(i64,)>("SELECT COUNT(*) FROM auth_servers WHERE id = $1", args![key.auth_server_id])
-        .await?;
-    if exists.0 == 0 {
-        return Err(Error::NotFound);
-    }
-    retire_in(&mut tx, key.auth_server_id, key.created_at).await?;
-    insert_in(&mut tx, key).await?;
-    super::changes::record(&mut tx, &super::changes::Change::Server(key.auth_server_id)).await?;
-    tx.commit().await
+/// An auth server's keys that are not retired.
+#[derive(Clone, Debug, Default)]
+pub struct LiveKeys {
+    pub current: Option<StoredKey>,
+    pub next: Option<StoredKey>,
 }
 
-/// Auth servers whose active key was created before `cutoff`, with their algorithm.
-pub async fn due_for_rotation(store: &Store, cutoff: DateTime<Utc>) -> Result<Vec<(Uuid, SigningAlgorithm)>> {
+impl LiveKeys {
+    fn from_rows(rows: Vec<Row>) -> Result<LiveKeys> {
+        let mut keys = LiveKeys::default();
+        for key in rows.into_iter().map(StoredKey::try_from) {
+            let key = key?;
+            match key.state() {
+                KeyState::Current => keys.current = Some(key),
+                KeyState::Next => keys.next = Some(key),
+                KeyState::Retired => {}
+            }
+        }
+        Ok(keys)
+    }
+}
+
+fn live_sql() -> String {
+    format!("SELECT {COLUMNS} FROM signing_keys WHERE auth_server_id = $1 AND retired_at IS NULL")
+}
+
+/// The auth server's current and next keys, as they are now (for a decision that
+/// [`transition`] checks again under lock).
+pub async fn live(store: &Store, auth_server_id: Uuid) -> Result<LiveKeys> {
+    LiveKeys::from_rows(store.db().fetch_all(&live_sql(), args![auth_server_id]).await?)
+}
+
+/// A change of an auth server's keys.
+#[derive(Debug)]
+pub enum Transition {
+    /// `key` is published as the next key (see [`StoredKey::into_next`]).
+    PublishNext(StoredKey),
+    /// The next key, `kid`, signs from `at`; the current key retires at `at`.
+    Promote { kid: String, at: DateTime<Utc> },
+    /// `key` signs from its `created_at`; see [`replace_in`].
+    Replace(StoredKey),
+}
+
+/// Reads the auth server's signing algorithm and live keys under the auth server's row lock
+/// (the lock a signing-algorithm change takes too), lets `decide` choose a transition, and
+/// applies it with a change-feed row in the same transaction. Whichever nodes race, each
+/// decision sees the outcome of the one before it, and the unique indexes on one current and
+/// one next key per auth server stand behind that. Answers what was applied; `NotFound` when
+/// there is no such auth server.
+pub async fn transition<E: From<Error>>(
+    store: &Store,
+    auth_server_id: Uuid,
+    decide: impl FnOnce(SigningAlgorithm, &LiveKeys) -> Result<Option<Transition>, E>,
+) -> Result<Option<Transition>, E> {
+    let mut tx = store.begin().await?;
+    let sql = format!(
+        "SELECT signing_algorithm FROM auth_servers WHERE id = $1{}",
+        super::auth_servers::for_update(store.dialect())
+    );
+    let (algorithm,): (String,) = tx.db().fetch_one(&sql, args![auth_server_id]).await?;
+    let algorithm = SigningAlgorithm::parse(&algorithm).map_err(|_| Error::Corrupt(algorithm.clone()))?;
+    let keys = LiveKeys::from_rows(tx.db().fetch_all(&live_sql(), args![auth_server_id]).await?)?;
+    let Some(transition) = decide(algorithm, &keys)? else { return Ok(None) };
+    match &transition {
+        Transition::PublishNext(key) => insert_in(&mut tx, key).await?,
+        Transition::Promote { kid, at } => {
+            if keys.next.as_ref().is_none_or(|next| next.kid != *kid) {
+                return Ok(None);
+            }
+            tx.db()
+                .execute(
+                    "UPDATE signing_keys SET retired_at = $2 \
+                     WHERE auth_server_id = $1 AND retired_at IS NULL AND activated_at IS NOT NULL",
+                    args![auth_server_id, micros(*at)],
+                )
+                .await?;
+            tx.db()
+                .execute(
+                    "UPDATE signing_keys SET activated_at = $2 WHERE id = $1 AND retired_at IS NULL",
+                    args![kid, micros(*at)],
+                )
+                .await?;
+        }
+        Transition::Replace(key) => replace_in(&mut tx, key).await?,
+    }
+    super::changes::record(&mut tx, &super::changes::Change::Server(auth_server_id)).await?;
+    tx.commit().await?;
+    Ok(Some(transition))
+}
+
+/// Auth servers with scheduled rotation to do: a next key whose `activates_at` has come, or
+/// (with `publish_before` set) no next key and a current key that began signing at or before
+/// `publish_before`; with their signing algorithm.
+pub async fn due_for_rotation(
+    store: &Store,
+    now: DateTime<Utc>,
+    publish_before: Option<DateTime<Utc>>,
+) -> Result<Vec<(Uuid, SigningAlgorithm)>> {
     let rows: Vec<(String, String)> = store
         .db()
         .fetch_all(
-            "SELECT k.auth_server_id, s.signing_algorithm FROM signing_keys k JOIN auth_servers s ON s.id = k.auth_server_id \
-             WHERE k.retired_at IS NULL AND k.created_at < $1",
-            args![micros(cutoff)],
+            "SELECT s.id, s.signing_algorithm FROM auth_servers s WHERE EXISTS (\
+               SELECT 1 FROM signing_keys k WHERE k.auth_server_id = s.id AND k.retired_at IS NULL AND (\
+                 (k.activated_at IS NULL AND k.activates_at <= $1) \
+                 OR (k.activated_at <= $2 AND NOT EXISTS (\
+                   SELECT 1 FROM signing_keys n \
+                   WHERE n.auth_server_id = s.id AND n.retired_at IS NULL AND n.activated_at IS NULL))))",
+            // Without scheduled rotation no key began signing early enough to be due.
+            args![micros(now), publish_before.map_or(i64::MIN, micros)],
         )
         .await?;
     rows.into_iter()

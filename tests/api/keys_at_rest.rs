@@ -261,12 +261,17 @@ async fn keys_are_due_for_scheduled_rotation_only_once_old_enough(app: TestApp) 
     let store = open(&app).await;
     let now = chrono::Utc::now();
     let id: uuid::Uuid = seed.server_id.parse().unwrap();
-    let due_now =
-        tessera::store::signing_keys::due_for_rotation(&store, now - chrono::TimeDelta::days(90)).await.unwrap();
+    let due_now = tessera::store::signing_keys::due_for_rotation(&store, now, Some(now - chrono::TimeDelta::days(89)))
+        .await
+        .unwrap();
     assert!(!due_now.iter().any(|(server, _)| *server == id), "a fresh key is not due");
     let due_later =
-        tessera::store::signing_keys::due_for_rotation(&store, now + chrono::TimeDelta::seconds(5)).await.unwrap();
-    assert!(due_later.iter().any(|(server, _)| *server == id), "a key older than the cutoff is due");
+        tessera::store::signing_keys::due_for_rotation(&store, now, Some(now + chrono::TimeDelta::seconds(5)))
+            .await
+            .unwrap();
+    assert!(due_later.iter().any(|(server, _)| *server == id), "a key that began signing before the cutoff is due");
+    let off = tessera::store::signing_keys::due_for_rotation(&store, now, None).await.unwrap();
+    assert!(!off.iter().any(|(server, _)| *server == id), "without scheduled rotation only next keys are due");
     store.close().await;
 }
 

@@ -17,6 +17,7 @@ mod claim_templates;
 mod client_assertion;
 mod issuer_cors;
 mod jose;
+mod key_rotation;
 mod keys_at_rest;
 mod multi_node;
 mod oauth_discovery;

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, backend_tests, str_of};
 
 /// Retries `check` for up to two seconds: the change feed is polled every 200 ms.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -21,7 +21,7 @@ where
     panic!("{what} did not happen within two seconds");
 }
 
-fn on_node(seed: &crate::helpers::Seed, node: &TestApp) -> crate::helpers::Seed {
+pub(crate) fn on_node(seed: &crate::helpers::Seed, node: &TestApp) -> crate::helpers::Seed {
     let path =
         seed.issuer.split_once("/auth").map(|(before, _)| before.rsplit('/').next().unwrap().to_owned()).unwrap();
     crate::helpers::Seed { issuer: format!("{}/{path}/auth", node.address), ..seed.clone() }

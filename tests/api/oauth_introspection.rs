@@ -155,7 +155,8 @@ async fn tokens_of_a_deleted_client_are_inactive(app: TestApp) {
 async fn rotated_keys_keep_old_tokens_valid_while_new_ones_use_the_new_key(app: TestApp) {
     let seed = app.auth_server_with_client().await;
     let before = app.access_token(&seed).await;
-    let rotated = app.post(&format!("/v1/auth-servers/{}/keys/rotate", seed.server_id), json!({})).await;
+    let rotated =
+        app.post(&format!("/v1/auth-servers/{}/keys/rotate", seed.server_id), json!({"mode": "emergency"})).await;
     assert_eq!(rotated.status, 201, "{}", rotated.text);
     assert_eq!(rotated.body["active"], true);
     let after = app.access_token(&seed).await;

@@ -3,15 +3,17 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use serde::Serialize;
+use uuid::Uuid;
 
-use crate::http::error::ResultExt;
-use crate::http::extract::PathIds;
+use crate::http::extract::{OptionalApiJson, PathIds};
 use crate::http::routes::{ROTATE_SIGNING_KEY, SIGNING_KEYS};
+use crate::http::validate::{Body, string};
 use crate::http::{ApiError, AppState, Routes};
-use crate::keys::RETIRED_KEY_PUBLISH_SECONDS;
-use crate::store::{self, signing_keys::StoredKey};
+use crate::keys::{JWKS_MAX_AGE_SECONDS, Mode, RETIRED_KEY_PUBLISH_SECONDS, Refusal, RotateError};
+use crate::store;
+use crate::store::signing_keys::{KeyState, StoredKey, Transition};
 
 use super::{auth_server_not_found, timestamp};
 
@@ -20,24 +22,36 @@ pub fn routes() -> Routes<AppState> {
 }
 
 /// A published key: never its private half.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct KeyView {
     kid: String,
     algorithm: &'static str,
-    /// Signs new tokens; otherwise retired and published until the tokens it signed expire.
+    /// `next`, `current` or `retired`.
+    state: &'static str,
+    /// Signs new tokens (the current key); kept for callers from before key states.
     active: bool,
     created_at: String,
+    activated_at: Option<String>,
+    /// A next key's scheduled start of signing.
+    activates_at: Option<String>,
     retired_at: Option<String>,
+    /// When a retired key leaves the JWKS.
+    published_until: Option<String>,
     public_jwk: serde_json::Value,
 }
 
 fn view(key: StoredKey) -> KeyView {
+    let state = key.state();
     KeyView {
         kid: key.kid,
         algorithm: key.algorithm.as_str(),
-        active: key.retired_at.is_none(),
+        state: state.as_str(),
+        active: state == KeyState::Current,
         created_at: timestamp(key.created_at),
+        activated_at: key.activated_at.map(timestamp),
+        activates_at: key.activates_at.filter(|_| state == KeyState::Next).map(timestamp),
         retired_at: key.retired_at.map(timestamp),
+        published_until: key.retired_at.map(|at| timestamp(at + TimeDelta::seconds(RETIRED_KEY_PUBLISH_SECONDS))),
         public_jwk: key.public_jwk,
     }
 }
@@ -47,22 +61,80 @@ struct KeyList {
     data: Vec<KeyView>,
 }
 
+async fn published(state: &AppState, id: Uuid) -> Result<Vec<KeyView>, ApiError> {
+    let keys = store::signing_keys::published(&state.store, id, Utc::now(), RETIRED_KEY_PUBLISH_SECONDS).await?;
+    Ok(keys.into_iter().map(view).collect())
+}
+
 async fn list(State(state): State<AppState>, ids: PathIds) -> Result<Json<KeyList>, ApiError> {
     let id = ids.auth_server()?;
     super::require_auth_server(&state, id).await?;
-    let keys = store::signing_keys::published(&state.store, id, Utc::now(), RETIRED_KEY_PUBLISH_SECONDS).await?;
-    Ok(Json(KeyList { data: keys.into_iter().map(view).collect() }))
+    Ok(Json(KeyList { data: published(&state, id).await? }))
 }
 
-/// A new key signs from now on; the old one stays in the JWKS until its tokens expire.
-async fn rotate(State(state): State<AppState>, ids: PathIds) -> Result<(StatusCode, Json<KeyView>), ApiError> {
+/// What a rotation did: the key it published, promoted or put in place, and then every
+/// published key with its state.
+#[derive(Serialize)]
+struct RotationView {
+    /// `publish`, `promote` or `emergency`: what was done.
+    mode: &'static str,
+    #[serde(flatten)]
+    key: KeyView,
+    keys: Vec<KeyView>,
+}
+
+/// `{"mode": "publish" | "promote" | "emergency"}`, or no body: promote the next key if there
+/// is one, otherwise publish one (see `keys::requested_step`).
+async fn rotate(
+    State(state): State<AppState>,
+    ids: PathIds,
+    OptionalApiJson(json): OptionalApiJson,
+) -> Result<(StatusCode, Json<RotationView>), ApiError> {
     let id = ids.auth_server()?;
-    let server = store::auth_servers::get(&state.store, id).await.or_not_found(|| format!("Auth server [{id}]"))?;
-    let key = crate::keys::new_key(state.cache.sealer(), id, server.signing_algorithm, Utc::now())
-        .await
-        .map_err(ApiError::internal)?;
-    store::signing_keys::rotate(&state.store, &key)
-        .await
-        .on_store_error(|e| matches!(e, store::Error::NotFound).then(|| auth_server_not_found(id)))?;
-    Ok((StatusCode::CREATED, Json(view(key))))
+    let mut body = Body::new(json, &["mode"]);
+    let mode = body.optional("mode", |v| Mode::parse(&string(v)?));
+    body.finish()?;
+
+    let applied =
+        crate::keys::rotate(&state.store, state.cache.sealer(), id, mode, state.key_schedule.lead, Utc::now())
+            .await
+            .map_err(|e| rotate_error(id, e))?;
+    let (done, kid, status) = match &applied {
+        Transition::PublishNext(key) => (Mode::Publish, &key.kid, StatusCode::CREATED),
+        Transition::Promote { kid, .. } => (Mode::Promote, kid, StatusCode::OK),
+        Transition::Replace(key) => (Mode::Emergency, &key.kid, StatusCode::CREATED),
+    };
+    let keys = published(&state, id).await?;
+    let Some(key) = keys.iter().find(|key| key.kid == *kid).cloned() else {
+        return Err(ApiError::internal(format!("rotated key {kid} is not published")));
+    };
+    Ok((status, Json(RotationView { mode: done.as_str(), key, keys })))
+}
+
+fn rotate_error(id: Uuid, error: RotateError) -> ApiError {
+    let refused = match error {
+        RotateError::NotFound => return auth_server_not_found(id),
+        RotateError::Store(e) => return e.into(),
+        RotateError::Generate(e) => return ApiError::internal(e),
+        RotateError::Refused(refusal) => refusal,
+    };
+    ApiError::conflict(match refused {
+        Refusal::NoNextKey => format!(
+            "Auth server [{id}] has no next key to promote: rotate with mode [publish] to publish one, \
+             or [emergency] to replace the signing key at once"
+        ),
+        Refusal::NextKeyExists { kid, activates_at } => format!(
+            "Auth server [{id}] already has a next key [{kid}], which signs from {}: promote it, \
+             or rotate with mode [emergency] to replace the signing key at once",
+            activates_at.map(timestamp).unwrap_or_else(|| "its promotion".to_owned())
+        ),
+        Refusal::NextKeyTooNew { kid, promotable_at } => format!(
+            "Next key [{kid}] has been in the JWKS for less than {JWKS_MAX_AGE_SECONDS} s, how long gateways \
+             may cache it: promote it from {}, or rotate with mode [emergency] to replace the signing key at once",
+            timestamp(promotable_at)
+        ),
+        Refusal::Changed => {
+            format!("The signing keys of auth server [{id}] changed during the rotation; send the request again")
+        }
+    })
 }

@@ -14,8 +14,9 @@ use crate::oauth::discovery::{self, Endpoints};
 
 use super::Issuer;
 
-/// Gateways may cache discovery and keys for five minutes; a rotated key stays published
-/// far longer than that, so a cached JWKS never misses a key that signed a live token.
+/// Gateways may cache discovery and keys for five minutes (`keys::JWKS_MAX_AGE_SECONDS`); a
+/// new key is published at least that long before it signs, and a rotated key stays published
+/// far longer, so a cached JWKS never misses a key that signed a live token.
 const CACHE_FOR: HeaderValue = HeaderValue::from_static("public, max-age=300");
 
 fn document(issuer: &Issuer) -> Value {
@@ -55,4 +56,13 @@ pub async fn jwks(State(_): State<AppState>, issuer: Issuer) -> Response {
     let headers =
         [(header::CACHE_CONTROL, CACHE_FOR), (header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
     (headers, issuer.entry.jwks.clone()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_jwks_is_cached_for_as_long_as_keys_are_published_before_signing() {
+        let expected = format!("public, max-age={}", crate::keys::JWKS_MAX_AGE_SECONDS);
+        assert_eq!(super::CACHE_FOR.to_str().unwrap(), expected);
+    }
 }

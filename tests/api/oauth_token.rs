@@ -229,7 +229,33 @@ async fn malformed_token_requests_are_invalid_request(app: TestApp) {
                 .body(vec![b'a'; 300 * 1024]),
         )
         .await;
-    assert!(huge.status == 413 || huge.status == 400, "{}", huge.status);
+    assert_eq!((huge.status, huge.body["error"].as_str()), (400, Some("invalid_request")), "{}", huge.text);
+    assert_eq!(huge.header("cache-control"), Some("no-store"));
+}
+
+/// RFC 6749 §5.2: a body over the limit is refused in each endpoint's own JSON format, not as
+/// the HTTP layer's plain text.
+async fn oversized_bodies_get_each_endpoints_own_json_error(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    for endpoint in ["/oauth/token", "/introspect", "/oauth/revoke", "/oauth/register"] {
+        let huge = app
+            .send(
+                app.http
+                    .post(format!("{}{endpoint}", seed.issuer))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(vec![b'a'; 300 * 1024]),
+            )
+            .await;
+        assert_eq!(
+            (huge.status, huge.body["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{endpoint}: {}",
+            huge.text
+        );
+        assert!(huge.body["error_description"].as_str().unwrap().contains("larger than 262144 bytes"), "{endpoint}");
+        assert_eq!(huge.header("cache-control"), Some("no-store"), "{endpoint}");
+        assert!(huge.header("content-type").unwrap().starts_with("application/json"), "{endpoint}");
+    }
 }
 
 async fn grant_types_are_checked(app: TestApp) {
@@ -297,6 +323,7 @@ async fn changing_the_signing_algorithm_applies_to_the_next_token(app: TestApp) 
 }
 
 backend_tests!(
+    oversized_bodies_get_each_endpoints_own_json_error,
     a_client_credentials_token_has_the_shape_kongs_tutorial_shows,
     the_oauth2_crate_gets_tokens_that_verify_through_discovery,
     every_signing_algorithm_yields_tokens_a_jose_library_verifies,

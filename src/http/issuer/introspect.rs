@@ -1,7 +1,6 @@
 //! Token introspection (RFC 7662).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -11,13 +10,13 @@ use crate::http::error::no_store;
 use crate::oauth::OAuthError;
 use crate::service;
 
-use super::{Issuer, authorization, read_form};
+use super::{FormBody, Issuer, authorization, read_form};
 
 pub async fn introspect(
     State(state): State<AppState>,
     issuer: Issuer,
     headers: HeaderMap,
-    body: Bytes,
+    FormBody(body): FormBody,
 ) -> Result<Response, OAuthError> {
     let form = read_form(&headers, &body)?;
     let answer = service::introspect::introspect(&issuer.context(&state), authorization(&headers), &form).await?;

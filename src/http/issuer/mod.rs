@@ -14,7 +14,9 @@ mod userinfo;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware;
@@ -158,6 +160,24 @@ pub fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
         return Err(OAuthError::invalid_request("Content-Type must be application/x-www-form-urlencoded"));
     }
     Form::parse(body)
+}
+
+/// A request body of at most `BODY_LIMIT` bytes. A larger or unreadable one is refused in the
+/// endpoint's own format, an RFC 6749 §5.2 `invalid_request` (400, JSON, `no-store`), rather
+/// than the HTTP layer's plain-text 413.
+pub struct FormBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for FormBody {
+    type Rejection = OAuthError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, OAuthError> {
+        Bytes::from_request(request, state).await.map(FormBody).map_err(|rejection| match rejection {
+            BytesRejection::FailedToBufferBody(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                OAuthError::invalid_request(format!("The request body is larger than {} bytes", super::BODY_LIMIT))
+            }
+            other => OAuthError::invalid_request(format!("Cannot read the request body: {other}")),
+        })
+    }
 }
 
 /// Whether the body is declared `application/x-www-form-urlencoded`.

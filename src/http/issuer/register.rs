@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +14,7 @@ use crate::http::routes::REGISTER_SUFFIX;
 use crate::oauth::bearer::Refusal;
 use crate::service::registration::{self, RegistrationRequest};
 
-use super::{Issuer, authorization};
+use super::{FormBody, Issuer, authorization};
 
 type Params = Path<HashMap<String, String>>;
 
@@ -44,7 +43,7 @@ pub async fn register(
     State(state): State<AppState>,
     issuer: Issuer,
     headers: HeaderMap,
-    body: Bytes,
+    FormBody(body): FormBody,
 ) -> Result<Response, Refusal> {
     let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
     let call = request(&endpoint, &headers, None, &body);
@@ -67,7 +66,7 @@ pub async fn update(
     issuer: Issuer,
     params: Params,
     headers: HeaderMap,
-    body: Bytes,
+    FormBody(body): FormBody,
 ) -> Result<Response, Refusal> {
     let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
     let call = request(&endpoint, &headers, Some(&params), &body);

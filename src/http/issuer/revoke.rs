@@ -1,6 +1,5 @@
 //! Token revocation (RFC 7009).
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,14 +9,14 @@ use crate::http::error::no_store;
 use crate::oauth::OAuthError;
 use crate::service;
 
-use super::{Issuer, authorization, read_form};
+use super::{FormBody, Issuer, authorization, read_form};
 
 /// RFC 7009 §2.2: 200 whether or not the token was valid.
 pub async fn revoke(
     State(state): State<AppState>,
     issuer: Issuer,
     headers: HeaderMap,
-    body: Bytes,
+    FormBody(body): FormBody,
 ) -> Result<Response, OAuthError> {
     let form = read_form(&headers, &body)?;
     service::revoke::revoke(&issuer.context(&state), authorization(&headers), &form).await?;

@@ -1,7 +1,6 @@
 //! The token endpoint (RFC 6749 §3.2).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -11,13 +10,13 @@ use crate::http::error::no_store;
 use crate::oauth::OAuthError;
 use crate::service::grants;
 
-use super::{Issuer, authorization, read_form};
+use super::{FormBody, Issuer, authorization, read_form};
 
 pub async fn token(
     State(state): State<AppState>,
     issuer: Issuer,
     headers: HeaderMap,
-    body: Bytes,
+    FormBody(body): FormBody,
 ) -> Result<Response, OAuthError> {
     let form = read_form(&headers, &body);
     let grant_type = form.as_ref().ok().and_then(|f| f.get("grant_type")).unwrap_or_default();

@@ -130,6 +130,16 @@ pub struct Settings {
     /// Log line format.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+
+    /// Seconds a client has to send a request's header; also how long an idle connection stays open.
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub header_read_timeout_seconds: u64,
+
+    /// Connections served at once; past it, new connections wait in the listen backlog.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
+    pub max_connections: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -182,6 +192,15 @@ impl Settings {
             auto_migrate: true,
             log: "warn".to_owned(),
             log_format: LogFormat::Text,
+            header_read_timeout_seconds: 10,
+            max_connections: 10_000,
+        }
+    }
+
+    pub fn connection_limits(&self) -> crate::http::ConnectionLimits {
+        crate::http::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
         }
     }
 

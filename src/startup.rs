@@ -25,6 +25,7 @@ pub struct Application {
     address: SocketAddr,
     store: Store,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    limits: http::ConnectionLimits,
 }
 
 impl Application {
@@ -72,7 +73,8 @@ impl Application {
             tracing::warn!("TESSERA_METRICS_TOKEN is not set: /metrics is open to anyone who can reach {address}");
         }
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
-        Ok(Application { listener, router: http::router(state), address, store, tasks })
+        let limits = settings.connection_limits();
+        Ok(Application { listener, router: http::router(state), address, store, tasks, limits })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -81,7 +83,7 @@ impl Application {
 
     /// Serves until `signal` resolves, then finishes in-flight requests and closes the pools.
     pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
-        let served = http::serve(self.listener, self.router, signal).await;
+        let served = http::serve(self.listener, self.router, self.limits, signal).await;
         // Every response has been sent, so every token record it acknowledged is committed.
         for task in &self.tasks {
             task.abort();

@@ -39,6 +39,7 @@ fn server() -> AuthServer {
         labels: labels(&[("region", "eu")]),
         trusted_origins: vec![],
         require_pkce: false,
+        rate_limit_per_second: None,
         created_at: at,
         updated_at: at,
     }

@@ -140,6 +140,35 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
     pub max_connections: u64,
+
+    /// Seconds a request may take before it is answered 503; the connection stays usable.
+    #[arg(long, env = "TESSERA_REQUEST_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600), global = true)]
+    pub request_timeout_seconds: u64,
+
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed.
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
+
+    /// Requests per second per source address at the token, introspection, revocation and
+    /// registration endpoints, on this node; 0: no limit.
+    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_ADDRESS", default_value_t = 10_000, global = true)]
+    pub rate_limit_per_address: u32,
+
+    /// Authenticated requests per second per client at those endpoints, on this node; 0: no limit.
+    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_CLIENT", default_value_t = 0, global = true)]
+    pub rate_limit_per_client: u32,
+
+    /// Failed authentications of one client from one source address (or of /v1 from one
+    /// address) let through before further attempts are delayed.
+    #[arg(long, env = "TESSERA_AUTH_FAILURES_BEFORE_BACKOFF", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub auth_failures_before_backoff: u32,
+
+    /// The longest delay after repeated failed authentications (it starts at 1 s and doubles).
+    #[arg(long, env = "TESSERA_AUTH_BACKOFF_MAX_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub auth_backoff_max_seconds: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -194,6 +223,35 @@ impl Settings {
             log_format: LogFormat::Text,
             header_read_timeout_seconds: 10,
             max_connections: 10_000,
+            request_timeout_seconds: 30,
+            trusted_proxies: Vec::new(),
+            rate_limit_per_address: 10_000,
+            rate_limit_per_client: 0,
+            // Tests about other rules send many wrong credentials from one address; the tests of
+            // the backoff itself (tests/api/rate_limits.rs) set their own thresholds or the defaults.
+            auth_failures_before_backoff: 1_000,
+            auth_backoff_max_seconds: 300,
+        }
+    }
+
+    /// The trusted proxies, parsed.
+    pub fn trusted_proxies(&self) -> Result<crate::limits::TrustedProxies, String> {
+        crate::limits::TrustedProxies::parse(&self.trusted_proxies).map_err(|e| format!("TESSERA_TRUSTED_PROXIES: {e}"))
+    }
+
+    /// The rate limits and authentication backoff this node enforces.
+    pub fn rate_limits(&self) -> crate::limits::Settings {
+        let backoff = crate::limits::BackoffPolicy {
+            failures_allowed: self.auth_failures_before_backoff,
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(self.auth_backoff_max_seconds),
+        };
+        crate::limits::Settings {
+            per_address: crate::limits::Rate::per_second(self.rate_limit_per_address),
+            per_client: crate::limits::Rate::per_second(self.rate_limit_per_client),
+            client_backoff: backoff,
+            admin_backoff: backoff,
+            capacity: crate::limits::DEFAULT_CAPACITY,
         }
     }
 
@@ -227,6 +285,7 @@ impl Settings {
                 .to_owned());
         }
         self.check_key_publish_lead()?;
+        self.trusted_proxies()?;
         if let Some(url) = &self.public_url {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                 return Err(format!("TESSERA_PUBLIC_URL {url} must be an http(s) URL with a host"));

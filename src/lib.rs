@@ -15,6 +15,8 @@ pub mod domain;
 pub mod http;
 /// Signing keys: generation, rotation, encryption at rest, signers and verifiers.
 pub mod keys;
+/// Rate limits, failed-authentication backoff and trusted proxies, in process and bounded.
+pub mod limits;
 /// Prometheus metrics.
 pub mod metrics;
 /// OAuth 2.0 / OpenID Connect protocol rules, pure: no framework, no database.

@@ -68,6 +68,9 @@ impl Application {
             metrics_token: settings.metrics_token.as_deref().map(|token| Arc::from(token_digest(token))),
             flows,
             key_schedule: settings.key_schedule(),
+            limiter: Arc::new(crate::limits::Limiter::new(settings.rate_limits())),
+            proxies: Arc::new(settings.trusted_proxies()?),
+            request_timeout: Duration::from_secs(settings.request_timeout_seconds),
         };
         if settings.metrics_token.is_none() && !settings.listen.ip().is_loopback() {
             tracing::warn!("TESSERA_METRICS_TOKEN is not set: /metrics is open to anyone who can reach {address}");

@@ -122,6 +122,7 @@ pub(crate) mod tests {
             labels: labels(&[("region", "eu")]),
             trusted_origins: vec![],
             require_pkce: false,
+            rate_limit_per_second: None,
             created_at: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
             updated_at: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
         }

@@ -47,6 +47,8 @@ pub struct ApiError {
     status: StatusCode,
     detail: String,
     invalid_parameters: Vec<InvalidParameter>,
+    /// Seconds for `Retry-After` on a 429 (RFC 6585 §4).
+    retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -63,7 +65,7 @@ struct Problem<'a> {
 
 impl ApiError {
     fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        ApiError { status, detail: detail.into(), invalid_parameters: Vec::new() }
+        ApiError { status, detail: detail.into(), invalid_parameters: Vec::new(), retry_after: None }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -75,7 +77,7 @@ impl ApiError {
             [one] => format!("Invalid parameter [{}]: {}", one.field, one.reason),
             _ => format!("{} invalid parameters", parameters.len()),
         };
-        ApiError { status: StatusCode::BAD_REQUEST, detail, invalid_parameters: parameters }
+        ApiError { status: StatusCode::BAD_REQUEST, detail, invalid_parameters: parameters, retry_after: None }
     }
 
     /// A 400 about one field of the JSON body.
@@ -97,7 +99,7 @@ impl ApiError {
     pub fn unreadable(source: &'static str, detail: impl Into<String>) -> Self {
         let detail = detail.into();
         let parameter = InvalidParameter::new(source, source, Invalid::new("invalid", detail.clone()));
-        ApiError { status: StatusCode::BAD_REQUEST, detail, invalid_parameters: vec![parameter] }
+        ApiError { status: StatusCode::BAD_REQUEST, detail, invalid_parameters: vec![parameter], retry_after: None }
     }
 
     /// A 400 `missing_reference` for each scope id that is not in the auth server.
@@ -155,6 +157,17 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "The database is unavailable; retry shortly")
     }
 
+    /// RFC 6585 §4: too many failed authentications from this address.
+    pub fn too_many_requests(retry_after_seconds: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after_seconds),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed authentications from this address; retry after {retry_after_seconds} seconds"),
+            )
+        }
+    }
+
     pub fn timeout() -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "The request took too long; retry shortly")
     }
@@ -209,6 +222,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         match self.status {
             StatusCode::UNAUTHORIZED => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tessera-admin\""));
@@ -275,7 +291,9 @@ impl IntoResponse for OAuthError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
         }
-        if self.status == 503 {
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if self.status == 503 {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response

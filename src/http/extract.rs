@@ -1,6 +1,7 @@
 //! Extractors for /v1 with their rejections mapped to `ApiError`.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
@@ -175,15 +176,26 @@ pub async fn require_admin_or_login_page(
     let Some(credentials) = login_page_credentials(&request) else {
         return require_admin(state, request, next).await;
     };
+    let source = super::rate_limit::source(request.extensions());
+    let failures = state.limiter.admin_failures();
+    if let Err(throttled) = failures.check(&source, Instant::now()) {
+        return ApiError::from(throttled).into_response();
+    }
     let auth_server_id = params.ok().and_then(|params| {
         params.iter().find(|(name, _)| *name == "authServerId").and_then(|(_, id)| Uuid::parse_str(id).ok())
     });
     match login_page(&state, auth_server_id, &credentials).await {
         Ok(()) => {
+            failures.succeeded(&source);
             request.extensions_mut().insert(Caller::LoginPage(credentials.client_id));
             next.run(request).await
         }
-        Err(error) => error.into_response(),
+        Err(error) => {
+            if error.status() == StatusCode::UNAUTHORIZED {
+                failures.failed(&source, Instant::now());
+            }
+            error.into_response()
+        }
     }
 }
 
@@ -230,6 +242,12 @@ pub async fn require_admin(State(state): State<AppState>, mut request: Request, 
     let Some(presented) = presented else {
         return ApiError::unauthorized().into_response();
     };
+    // Failed tokens back off per source address (RFC 6585 §4), before any hashing.
+    let source = super::rate_limit::source(request.extensions());
+    let failures = state.limiter.admin_failures();
+    if let Err(throttled) = failures.check(&source, Instant::now()) {
+        return ApiError::from(throttled).into_response();
+    }
     let digest = match &*state.admin {
         AdminAuth::Configured(digest) => Some(digest.clone()),
         AdminAuth::Stored => match crate::store::admin_tokens::digest(&state.store).await {
@@ -238,7 +256,13 @@ pub async fn require_admin(State(state): State<AppState>, mut request: Request, 
         },
     };
     match digest {
-        Some(digest) if crate::domain::secret::token_matches(&presented, &digest) => next.run(request).await,
-        _ => ApiError::unauthorized().into_response(),
+        Some(digest) if crate::domain::secret::token_matches(&presented, &digest) => {
+            failures.succeeded(&source);
+            next.run(request).await
+        }
+        _ => {
+            failures.failed(&source, Instant::now());
+            ApiError::unauthorized().into_response()
+        }
     }
 }

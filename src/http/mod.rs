@@ -2,11 +2,13 @@
 //! module knows axum.
 
 pub mod admin;
+mod connection;
 pub mod error;
 pub mod extract;
 mod health;
 pub mod issuer;
 pub mod pages;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 pub mod validate;
@@ -30,7 +32,6 @@ pub use routes::{Routes, Urls};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 256 * 1024;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How /v1 requests are authenticated.
 #[derive(Clone, Debug)]
@@ -55,6 +56,12 @@ pub struct AppState {
     pub flows: Arc<crate::cache::flow_keys::FlowKeys>,
     /// Signing key rotation: the lead time of next keys, for rotations on request.
     pub key_schedule: crate::keys::Schedule,
+    /// Rate limits and failed-authentication backoff of this node.
+    pub limiter: Arc<crate::limits::Limiter>,
+    /// Whose `X-Forwarded-For` names the source of a request.
+    pub proxies: Arc<crate::limits::TrustedProxies>,
+    /// A request still running after this is answered 503.
+    pub request_timeout: Duration,
 }
 
 /// Every (method, path) served, for the OpenAPI coverage test.
@@ -73,7 +80,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(timeout))
+        .layer(middleware::from_fn_with_state(state.request_timeout, timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::resolve_source))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn(request_id::middleware))
         .layer(middleware::from_fn(nosniff))
@@ -105,9 +113,14 @@ async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
 }
 
-/// Answers 503 instead of hanging when a request takes longer than 30 seconds.
-async fn timeout(request: Request, next: Next) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+/// Answers 503 instead of hanging when a request takes longer than
+/// `TESSERA_REQUEST_TIMEOUT_SECONDS` (30 by default).
+async fn timeout(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::timeout().into_response(),
     }
@@ -131,14 +144,17 @@ pub(crate) async fn track_latency(
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
     /// A client must send a request's whole header within this time, and an idle keep-alive
-    /// connection is closed after it: slow or silent clients cannot hold connections forever.
+    /// connection is closed after it (hyper's HTTP/1 header-read timer runs from the moment a
+    /// connection is idle); a new connection must send its first bytes within it too: slow or
+    /// silent clients cannot hold connections forever.
     pub header_read_timeout: std::time::Duration,
     /// Connections served at once; past it, new ones wait in the listen backlog.
     pub max_connections: usize,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight. Unlike `axum::serve`, hyper gets a timer, so its header-read timeout applies.
+/// flight. Unlike `axum::serve`, hyper gets a timer, so its header-read timeout applies. Each
+/// request carries its peer address as `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -160,9 +176,9 @@ pub async fn serve(
             slot = slots.clone().acquire_owned() => slot.map_err(std::io::Error::other)?,
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: pause rather than spin.
                     tracing::warn!(error = %e, "cannot accept a connection");
@@ -173,7 +189,12 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        let with_peer = tower::ServiceExt::map_request(router.clone(), move |mut request: axum::http::Request<_>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            request
+        });
+        let service = TowerToHyperService::new(with_peer);
+        let stream = connection::FirstBytes::new(stream, limits.header_read_timeout);
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -8,11 +8,13 @@ pub struct OAuthError {
     pub status: u16,
     /// The client tried HTTP Basic: answer 401 with `WWW-Authenticate: Basic` (RFC 6749 §5.2).
     pub basic_challenge: bool,
+    /// Seconds for `Retry-After` (RFC 6585 §4) on a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
     fn new(error: &'static str, status: u16, description: impl Into<String>) -> Self {
-        OAuthError { error, description: description.into(), status, basic_challenge: false }
+        OAuthError { error, description: description.into(), status, basic_challenge: false, retry_after: None }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -85,6 +87,19 @@ impl OAuthError {
                 "The claim {claim} could not be rendered for this client; the auth server's test-claim endpoint shows why"
             ),
         )
+    }
+
+    /// RFC 6585 §4: too many requests from this source or client, or for this auth server;
+    /// `temporarily_unavailable` is the registered OAuth code clients already retry on.
+    pub fn too_many_requests(retry_after_seconds: u64) -> Self {
+        OAuthError {
+            retry_after: Some(retry_after_seconds),
+            ..Self::new(
+                "temporarily_unavailable",
+                429,
+                format!("Too many requests; retry after {retry_after_seconds} seconds"),
+            )
+        }
     }
 
     pub fn temporarily_unavailable() -> Self {

@@ -3,9 +3,11 @@
 //! `client_id` alone (§3.2.1).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::cache::ClientEntry;
 use crate::domain::TokenEndpointAuthMethod;
+use crate::limits;
 use crate::oauth::client_auth::{self, Method};
 use crate::oauth::form::Form;
 use crate::oauth::{OAuthError, client_assertion};
@@ -42,27 +44,49 @@ fn has_assertion(form: &Form) -> bool {
 
 /// Authenticates the calling client: with a signed assertion (`private_key_jwt`), or against
 /// its enabled secrets (RFC 6749 §2.3.1).
+/// An authenticated client then counts against the per-client rate limit.
 #[tracing::instrument(level = "info", skip_all, fields(auth_server = %ctx.entry.server.id, client_id))]
 pub async fn authenticate(
     ctx: &Context<'_>,
     authorization: Option<&str>,
     form: &Form,
 ) -> Result<Arc<ClientEntry>, OAuthError> {
-    if has_assertion(form) {
-        return authenticate_assertion(ctx, authorization, form).await;
-    }
+    let entry = if has_assertion(form) {
+        authenticate_assertion(ctx, authorization, form).await?
+    } else {
+        authenticate_secret(ctx, authorization, form).await?
+    };
+    // RFC 6585 §4: counted only once authenticated, so no one can spend a client's share.
+    ctx.limiter.client(ctx.entry.server.id, entry.client.id.as_str(), Instant::now())?;
+    Ok(entry)
+}
+
+/// RFC 6749 §2.3.1, against the client's enabled secrets. Failures back off per (client,
+/// source address): past the allowed failures, attempts from that source for that client are
+/// refused (429) without running Argon2; the same client from elsewhere is not affected.
+async fn authenticate_secret(
+    ctx: &Context<'_>,
+    authorization: Option<&str>,
+    form: &Form,
+) -> Result<Arc<ClientEntry>, OAuthError> {
     let credentials = client_auth::credentials(authorization, form)?;
     tracing::Span::current().record("client_id", credentials.client_id.as_str());
     let used_basic = credentials.method == Method::Basic;
+    let failures = ctx.limiter.client_failures();
+    let key = limits::client_key(ctx.entry.server.id, &credentials.client_id, Some(ctx.source));
+    failures.check(&key, Instant::now())?;
     let entry = ctx.cache.client(ctx.entry.server.id, &credentials.client_id).await?;
     // `has_secrets` is false for public and private_key_jwt clients: no secret authenticates them.
     let Some(entry) = entry.filter(|entry| entry.has_secrets()) else {
         ctx.cache.verify_without_client(&credentials.secret).await;
+        failures.failed(&key, Instant::now());
         return Err(OAuthError::invalid_client(used_basic));
     };
     if !ctx.cache.verify_secret(&entry, &credentials.secret).await {
+        failures.failed(&key, Instant::now());
         return Err(OAuthError::invalid_client(used_basic));
     }
+    failures.succeeded(&key);
     // Told only to a caller that holds the secret, so it reveals nothing to a guesser.
     let registered = entry.client.token_endpoint_auth_method;
     if !client_auth::secret_method_allowed(registered, &credentials.method) {

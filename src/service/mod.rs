@@ -44,6 +44,10 @@ pub struct Context<'a> {
     /// The issuer identifier (OpenID Connect Discovery §3: `iss` of every token).
     pub issuer: &'a str,
     pub now: DateTime<Utc>,
+    /// Rate limits and failed-authentication backoff of this node.
+    pub limiter: &'a crate::limits::Limiter,
+    /// The request's source address (behind trusted proxies, the client's).
+    pub source: std::net::IpAddr,
 }
 
 /// A database failure during an issuer request: retryable when the database is away,

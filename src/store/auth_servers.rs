@@ -24,7 +24,7 @@ pub const LIST: ListSchema = ListSchema {
 };
 
 const COLUMNS: &str = "id, name, description, audience, signing_algorithm, issuer_slug, labels, trusted_origins, created_at, updated_at, \
-    require_pkce";
+    require_pkce, rate_limit_per_second";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -39,6 +39,7 @@ struct Row {
     created_at: i64,
     updated_at: i64,
     require_pkce: bool,
+    rate_limit_per_second: Option<i64>,
 }
 
 impl TryFrom<Row> for AuthServer {
@@ -57,6 +58,10 @@ impl TryFrom<Row> for AuthServer {
             labels: from_json::<Labels>("labels", &row.labels)?,
             trusted_origins: origins.into_iter().map(TrustedOrigin::trusted).collect(),
             require_pkce: row.require_pkce,
+            rate_limit_per_second: row
+                .rate_limit_per_second
+                .map(|rate| u32::try_from(rate).map_err(|_| Error::Corrupt(format!("rate_limit_per_second {rate}"))))
+                .transpose()?,
             created_at: from_micros(row.created_at)?,
             updated_at: from_micros(row.updated_at)?,
         })
@@ -73,7 +78,8 @@ pub async fn insert(store: &Store, server: &AuthServer, key: &StoredKey) -> Resu
     tx.db()
         .execute(
             "INSERT INTO auth_servers (id, name, description, audience, signing_algorithm, issuer_slug, labels, \
-             trusted_origins, created_at, updated_at, require_pkce) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             trusted_origins, created_at, updated_at, require_pkce, rate_limit_per_second) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             args![
                 server.id,
                 server.name.as_str(),
@@ -86,6 +92,7 @@ pub async fn insert(store: &Store, server: &AuthServer, key: &StoredKey) -> Resu
                 micros(server.created_at),
                 micros(server.updated_at),
                 server.require_pkce,
+                server.rate_limit_per_second.map(i64::from),
             ],
         )
         .await?;
@@ -152,7 +159,8 @@ async fn write(tx: &mut Tx, server: &AuthServer) -> Result<()> {
     tx.db()
         .execute(
             "UPDATE auth_servers SET name = $2, description = $3, audience = $4, signing_algorithm = $5, \
-             labels = $6, trusted_origins = $7, updated_at = $8, require_pkce = $9 WHERE id = $1",
+             labels = $6, trusted_origins = $7, updated_at = $8, require_pkce = $9, \
+             rate_limit_per_second = $10 WHERE id = $1",
             args![
                 server.id,
                 server.name.as_str(),
@@ -163,6 +171,7 @@ async fn write(tx: &mut Tx, server: &AuthServer) -> Result<()> {
                 origins_json(server),
                 micros(server.updated_at),
                 server.require_pkce,
+                server.rate_limit_per_second.map(i64::from),
             ],
         )
         .await?;

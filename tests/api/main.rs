@@ -28,5 +28,6 @@ mod oauth_token;
 mod openapi;
 mod operations;
 mod pages_metrics_logs;
+mod rate_limits;
 mod registration;
 mod security;

@@ -13,7 +13,9 @@ use crate::domain::{Invalid, Labels, Name};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
 use crate::http::routes::{AUTH_SERVER, AUTH_SERVERS, JWKS_SUFFIX, METADATA_SUFFIX, Urls};
-use crate::http::validate::{Body, boolean, nullable, nullable_string_map, present, string, string_map, strings};
+use crate::http::validate::{
+    Body, boolean, integer, nullable, nullable_string_map, present, string, string_map, strings,
+};
 use crate::http::{ApiError, AppState, Routes};
 use crate::store;
 
@@ -41,6 +43,7 @@ pub struct AuthServerView {
     labels: Labels,
     trusted_origins: Vec<String>,
     require_pkce: bool,
+    rate_limit_per_second: Option<u32>,
     created_at: String,
     updated_at: String,
 }
@@ -59,13 +62,27 @@ fn view(server: AuthServer, urls: &Urls) -> AuthServerView {
         labels: server.labels,
         trusted_origins: server.trusted_origins.iter().map(|o| o.as_str().to_owned()).collect(),
         require_pkce: server.require_pkce,
+        rate_limit_per_second: server.rate_limit_per_second,
         created_at: timestamp(server.created_at),
         updated_at: timestamp(server.updated_at),
     }
 }
 
-const FIELDS: [&str; 7] =
-    ["name", "description", "audience", "signing_algorithm", "labels", "trusted_origins", "require_pkce"];
+const FIELDS: [&str; 8] = [
+    "name",
+    "description",
+    "audience",
+    "signing_algorithm",
+    "labels",
+    "trusted_origins",
+    "require_pkce",
+    "rate_limit_per_second",
+];
+
+/// `null` (unlimited) or 1 to 1,000,000 token requests per second.
+fn rate_limit(value: serde_json::Value) -> Result<Option<u32>, Invalid> {
+    nullable(value, |v| auth_server::parse_rate_limit(integer(v)?))
+}
 
 fn name_taken(name: &str) -> impl FnOnce() -> ApiError + '_ {
     move || ApiError::conflict(format!("An auth server named [{name}] already exists"))
@@ -80,6 +97,7 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
     let labels = body.optional("labels", |v| Labels::parse(string_map(v)?));
     let trusted_origins = body.optional("trusted_origins", |v| auth_server::parse_trusted_origins(strings(v)?));
     let require_pkce = body.optional("require_pkce", boolean);
+    let rate_limit_per_second = body.optional("rate_limit_per_second", rate_limit);
     body.finish()?;
 
     let now = Utc::now();
@@ -97,6 +115,7 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
         labels: labels.unwrap_or_default(),
         trusted_origins: trusted_origins.unwrap_or_default(),
         require_pkce: require_pkce.unwrap_or(false),
+        rate_limit_per_second: rate_limit_per_second.flatten(),
         created_at: now,
         updated_at: now,
     };
@@ -129,6 +148,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         body.optional("labels", |v| nullable(v, nullable_string_map));
     let trusted_origins = body.optional("trusted_origins", |v| auth_server::parse_trusted_origins(strings(v)?));
     let require_pkce = body.optional("require_pkce", boolean);
+    let rate_limit_per_second = body.optional("rate_limit_per_second", rate_limit);
     body.finish()?;
 
     let new_name = name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
@@ -164,6 +184,9 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         }
         if let Some(require) = require_pkce {
             server.require_pkce = require;
+        }
+        if let Some(rate) = rate_limit_per_second {
+            server.rate_limit_per_second = rate;
         }
         server.updated_at = Utc::now();
         Ok::<_, WriteError>(server)

@@ -18,6 +18,7 @@ pub async fn introspect(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, OAuthError> {
+    issuer.limit_address(&state)?;
     let form = read_form(&headers, &body)?;
     let answer = service::introspect::introspect(&issuer.context(&state), authorization(&headers), &form).await?;
     Ok((no_store(), Json(answer)).into_response())

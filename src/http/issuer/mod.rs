@@ -99,6 +99,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
 pub struct Issuer {
     pub entry: Arc<ServerEntry>,
     pub issuer: String,
+    /// Where the request comes from (`http::rate_limit::Source`).
+    pub source: std::net::IpAddr,
 }
 
 impl Issuer {
@@ -112,7 +114,14 @@ impl Issuer {
             entry: &self.entry,
             issuer: &self.issuer,
             now: Utc::now(),
+            limiter: &state.limiter,
+            source: self.source,
         }
+    }
+
+    /// The per-source-address limit of the endpoints that authenticate clients.
+    pub fn limit_address(&self, state: &AppState) -> Result<(), OAuthError> {
+        super::rate_limit::issuer_address(state, self.source)
     }
 }
 
@@ -137,7 +146,8 @@ impl FromRequestParts<AppState> for Issuer {
         let unknown = || ApiError::not_found("No such issuer");
         let slug = slug.ok_or_else(unknown)?;
         let entry = state.cache.server(&slug, Utc::now()).await.map_err(cache_error)?.ok_or_else(unknown)?;
-        Ok(Issuer { issuer: state.urls.issuer(&slug), entry })
+        let source = super::rate_limit::source(&parts.extensions);
+        Ok(Issuer { issuer: state.urls.issuer(&slug), entry, source })
     }
 }
 

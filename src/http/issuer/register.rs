@@ -45,6 +45,7 @@ pub async fn register(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, Refusal> {
+    issuer.limit_address(&state)?;
     let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
     let call = request(&endpoint, &headers, None, &body);
     Ok(information(StatusCode::CREATED, registration::register(&issuer.context(&state), &call).await?))

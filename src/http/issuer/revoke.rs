@@ -18,6 +18,7 @@ pub async fn revoke(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, OAuthError> {
+    issuer.limit_address(&state)?;
     let form = read_form(&headers, &body)?;
     service::revoke::revoke(&issuer.context(&state), authorization(&headers), &form).await?;
     Ok((StatusCode::OK, no_store()).into_response())

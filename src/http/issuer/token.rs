@@ -20,9 +20,10 @@ pub async fn token(
 ) -> Result<Response, OAuthError> {
     let form = read_form(&headers, &body);
     let grant_type = form.as_ref().ok().and_then(|f| f.get("grant_type")).unwrap_or_default();
-    let result = match &form {
-        Ok(form) => grants::exchange(&issuer.context(&state), authorization(&headers), form).await,
-        Err(error) => Err(error.clone()),
+    let result = match (issuer.limit_address(&state), &form) {
+        (Err(throttled), _) => Err(throttled),
+        (Ok(()), Ok(form)) => grants::exchange(&issuer.context(&state), authorization(&headers), form).await,
+        (Ok(()), Err(error)) => Err(error.clone()),
     };
     let outcome = match &result {
         Ok(_) => "issued",

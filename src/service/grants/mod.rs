@@ -99,6 +99,8 @@ pub async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = form.require("grant_type")?;
     let client = client_auth::identify(ctx, authorization, form).await?;
+    // The auth server's own limit (a Tessera extension; Kong caps an auth server at 100 TPS).
+    ctx.limiter.server(ctx.entry.server.id, ctx.entry.server.rate_limit_per_second, std::time::Instant::now())?;
     let client = &client.client;
     match TokenRequest::parse(grant_type, client, form)? {
         TokenRequest::ClientCredentials { scope } => client_credentials::grant(ctx, client, scope).await,

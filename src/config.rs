@@ -165,6 +165,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub auth_failures_before_backoff: u32,
 
+    /// Failed client authentications from one source address, whichever clients they name,
+    /// let through before further attempts from that address are delayed.
+    #[arg(long, env = "TESSERA_AUTH_FAILURES_PER_ADDRESS_BEFORE_BACKOFF", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub auth_failures_per_address_before_backoff: u32,
+
     /// The longest delay after repeated failed authentications (it starts at 1 s and doubles).
     #[arg(long, env = "TESSERA_AUTH_BACKOFF_MAX_SECONDS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
@@ -230,6 +236,7 @@ impl Settings {
             // Tests about other rules send many wrong credentials from one address; the tests of
             // the backoff itself (tests/api/rate_limits.rs) set their own thresholds or the defaults.
             auth_failures_before_backoff: 1_000,
+            auth_failures_per_address_before_backoff: 1_000,
             auth_backoff_max_seconds: 300,
         }
     }
@@ -250,6 +257,10 @@ impl Settings {
             per_address: crate::limits::Rate::per_second(self.rate_limit_per_address),
             per_client: crate::limits::Rate::per_second(self.rate_limit_per_client),
             client_backoff: backoff,
+            source_backoff: crate::limits::BackoffPolicy {
+                failures_allowed: self.auth_failures_per_address_before_backoff,
+                ..backoff
+            },
             admin_backoff: backoff,
             capacity: crate::limits::DEFAULT_CAPACITY,
         }

@@ -244,6 +244,9 @@ pub struct Settings {
     pub per_client: Option<Rate>,
     /// Failed client authentications per (client, source address).
     pub client_backoff: BackoffPolicy,
+    /// Failed client authentications per source address, whichever client they name: random
+    /// client ids each have a fresh (client, source) count, and each costs an Argon2 decoy.
+    pub source_backoff: BackoffPolicy,
     /// Failed /v1 authentications per source address.
     pub admin_backoff: BackoffPolicy,
     pub capacity: usize,
@@ -256,6 +259,11 @@ impl Default for Settings {
             per_client: None,
             client_backoff: BackoffPolicy {
                 failures_allowed: 5,
+                first_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(300),
+            },
+            source_backoff: BackoffPolicy {
+                failures_allowed: 20,
                 first_delay: Duration::from_secs(1),
                 max_delay: Duration::from_secs(300),
             },
@@ -276,6 +284,7 @@ pub struct Limiter {
     clients: Buckets<ClientKey>,
     servers: Buckets<Uuid>,
     client_failures: Backoff<ClientKey>,
+    source_failures: Backoff<IpAddr>,
     admin_failures: Backoff<IpAddr>,
 }
 
@@ -293,6 +302,7 @@ impl Limiter {
             clients: Buckets::new(capacity),
             servers: Buckets::new(capacity),
             client_failures: Backoff::new(settings.client_backoff, capacity),
+            source_failures: Backoff::new(settings.source_backoff, capacity),
             admin_failures: Backoff::new(settings.admin_backoff, capacity),
             settings,
         }
@@ -325,6 +335,11 @@ impl Limiter {
     /// Client authentication backoff per (client, source).
     pub fn client_failures(&self) -> &Backoff<ClientKey> {
         &self.client_failures
+    }
+
+    /// Client authentication backoff per source address, across clients.
+    pub fn source_failures(&self) -> &Backoff<IpAddr> {
+        &self.source_failures
     }
 
     /// /v1 authentication backoff per source.

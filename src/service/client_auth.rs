@@ -73,20 +73,25 @@ async fn authenticate_secret(
     tracing::Span::current().record("client_id", credentials.client_id.as_str());
     let used_basic = credentials.method == Method::Basic;
     let failures = ctx.limiter.client_failures();
+    let source_failures = ctx.limiter.source_failures();
     let key = limits::client_key(ctx.entry.server.id, &credentials.client_id, Some(ctx.source));
+    source_failures.check(&ctx.source, Instant::now())?;
     failures.check(&key, Instant::now())?;
     let entry = ctx.cache.client(ctx.entry.server.id, &credentials.client_id).await?;
     // `has_secrets` is false for public and private_key_jwt clients: no secret authenticates them.
     let Some(entry) = entry.filter(|entry| entry.has_secrets()) else {
         ctx.cache.verify_without_client(&credentials.secret).await;
         failures.failed(&key, Instant::now());
+        source_failures.failed(&ctx.source, Instant::now());
         return Err(OAuthError::invalid_client(used_basic));
     };
     if !ctx.cache.verify_secret(&entry, &credentials.secret).await {
         failures.failed(&key, Instant::now());
+        source_failures.failed(&ctx.source, Instant::now());
         return Err(OAuthError::invalid_client(used_basic));
     }
     failures.succeeded(&key);
+    source_failures.succeeded(&ctx.source);
     // Told only to a caller that holds the secret, so it reveals nothing to a guesser.
     let registered = entry.client.token_endpoint_auth_method;
     if !client_auth::secret_method_allowed(registered, &credentials.method) {

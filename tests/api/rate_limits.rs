@@ -89,12 +89,36 @@ async fn failed_authentication_backs_off_for_that_source_only(backend: Backend) 
     app.stop().await;
 }
 
+async fn a_source_guessing_many_client_ids_backs_off_and_other_sources_do_not(backend: Backend) {
+    let app = spawn(backend, |s| s.auth_failures_per_address_before_backoff = 4).await;
+    let seed = app.auth_server_with_client().await;
+    let url = format!("{}/oauth/token", seed.issuer);
+    let guess = |n: usize| {
+        let client_id = format!("guessed-client-{n}");
+        let form = [("grant_type", "client_credentials"), ("client_id", client_id.as_str()), ("client_secret", "x")];
+        app.http.post(&url).header("x-forwarded-for", SOURCE_A).form(&form)
+    };
+    // Each guess names a new client id, so no (client, source) count ever reaches its limit:
+    // the per-source count across clients is what stops the Argon2 decoys.
+    for n in 1..=4 {
+        let answer = app.send(guess(n)).await;
+        assert_eq!(answer.status, 401, "guess {n} is let through: {}", answer.text);
+    }
+    assert_oauth_429(&app.send(guess(5)).await, "a fifth client id from the same source");
+    let real_client_from_a = token_from(&app, &seed, SOURCE_A, &seed.secret).await;
+    assert_oauth_429(&real_client_from_a, "that source waits, whatever client it names");
+    let elsewhere = token_from(&app, &seed, SOURCE_B, &seed.secret).await;
+    assert_eq!(elsewhere.status, 200, "another source is not held up: {}", elsewhere.text);
+    app.stop().await;
+}
+
 async fn valid_clients_are_not_throttled_under_the_default_limits(backend: Backend) {
     let defaults = tessera::config::Cli::parse_args(["tessera"]).unwrap().settings;
     let app = TestApp::spawn_with(backend, |s| {
         s.rate_limit_per_address = defaults.rate_limit_per_address;
         s.rate_limit_per_client = defaults.rate_limit_per_client;
         s.auth_failures_before_backoff = defaults.auth_failures_before_backoff;
+        s.auth_failures_per_address_before_backoff = defaults.auth_failures_per_address_before_backoff;
     })
     .await;
     let seed = app.auth_server_with_client().await;
@@ -216,6 +240,7 @@ macro_rules! both_backends {
 both_backends!(
     the_token_endpoint_answers_429_with_retry_after_past_the_per_address_limit,
     failed_authentication_backs_off_for_that_source_only,
+    a_source_guessing_many_client_ids_backs_off_and_other_sources_do_not,
     valid_clients_are_not_throttled_under_the_default_limits,
     an_auth_server_rate_limit_set_through_v1_is_enforced_and_null_means_unlimited,
     failed_v1_authentication_is_limited_per_source_address,

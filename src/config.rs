@@ -140,6 +140,18 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
     pub max_connections: u64,
+
+    /// FOR TESTS ONLY: shifts this node's clock by this many seconds (negative: behind), to
+    /// prove that nodes never compare clocks. Hidden; never set it in production.
+    #[arg(
+        long,
+        env = "TESSERA_TEST_CLOCK_OFFSET_SECONDS",
+        default_value_t = 0,
+        allow_hyphen_values = true,
+        hide = true,
+        global = true
+    )]
+    pub test_clock_offset_seconds: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -194,6 +206,7 @@ impl Settings {
             log_format: LogFormat::Text,
             header_read_timeout_seconds: 10,
             max_connections: 10_000,
+            test_clock_offset_seconds: 0,
         }
     }
 
@@ -296,8 +309,10 @@ impl Settings {
         self.db_max_connections.unwrap_or(if self.database_url.starts_with("sqlite:") { 4 } else { 10 })
     }
 
+    /// One short wait for a pooled connection: a request answers 503 within a second when the
+    /// database is down (later ones at once, see `store::health`), never after a chain of waits.
     pub fn acquire_timeout(&self) -> Duration {
-        Duration::from_secs(3)
+        Duration::from_millis(750)
     }
 }
 

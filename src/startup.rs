@@ -68,6 +68,7 @@ impl Application {
             metrics_token: settings.metrics_token.as_deref().map(|token| Arc::from(token_digest(token))),
             flows,
             key_schedule: settings.key_schedule(),
+            clock_offset: chrono::TimeDelta::seconds(settings.test_clock_offset_seconds),
         };
         if settings.metrics_token.is_none() && !settings.listen.ip().is_loopback() {
             tracing::warn!("TESSERA_METRICS_TOKEN is not set: /metrics is open to anyone who can reach {address}");

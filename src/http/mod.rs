@@ -55,6 +55,15 @@ pub struct AppState {
     pub flows: Arc<crate::cache::flow_keys::FlowKeys>,
     /// Signing key rotation: the lead time of next keys, for rotations on request.
     pub key_schedule: crate::keys::Schedule,
+    /// Zero except in tests that skew a node's clock (`TESSERA_TEST_CLOCK_OFFSET_SECONDS`).
+    pub clock_offset: chrono::TimeDelta,
+}
+
+impl AppState {
+    /// This node's clock: the `now` requests pass down (time is a parameter below `http`).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.clock_offset
+    }
 }
 
 /// Every (method, path) served, for the OpenAPI coverage test.

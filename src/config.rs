@@ -175,6 +175,18 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_AUTH_BACKOFF_MAX_SECONDS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
     pub auth_backoff_max_seconds: u64,
+
+    /// FOR TESTS ONLY: shifts this node's clock by this many seconds (negative: behind), to
+    /// prove that nodes never compare clocks. Hidden; never set it in production.
+    #[arg(
+        long,
+        env = "TESSERA_TEST_CLOCK_OFFSET_SECONDS",
+        default_value_t = 0,
+        allow_hyphen_values = true,
+        hide = true,
+        global = true
+    )]
+    pub test_clock_offset_seconds: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -238,6 +250,7 @@ impl Settings {
             auth_failures_before_backoff: 1_000,
             auth_failures_per_address_before_backoff: 1_000,
             auth_backoff_max_seconds: 300,
+            test_clock_offset_seconds: 0,
         }
     }
 
@@ -366,8 +379,10 @@ impl Settings {
         self.db_max_connections.unwrap_or(if self.database_url.starts_with("sqlite:") { 4 } else { 10 })
     }
 
+    /// One short wait for a pooled connection: a request answers 503 within a second when the
+    /// database is down (later ones at once, see `store::health`), never after a chain of waits.
     pub fn acquire_timeout(&self) -> Duration {
-        Duration::from_secs(3)
+        Duration::from_millis(750)
     }
 }
 

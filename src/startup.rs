@@ -71,6 +71,7 @@ impl Application {
             limiter: Arc::new(crate::limits::Limiter::new(settings.rate_limits())),
             proxies: Arc::new(settings.trusted_proxies()?),
             request_timeout: Duration::from_secs(settings.request_timeout_seconds),
+            clock_offset: chrono::TimeDelta::seconds(settings.test_clock_offset_seconds),
         };
         if settings.metrics_token.is_none() && !settings.listen.ip().is_loopback() {
             tracing::warn!("TESSERA_METRICS_TOKEN is not set: /metrics is open to anyone who can reach {address}");

@@ -62,6 +62,15 @@ pub struct AppState {
     pub proxies: Arc<crate::limits::TrustedProxies>,
     /// A request still running after this is answered 503.
     pub request_timeout: Duration,
+    /// Zero except in tests that skew a node's clock (`TESSERA_TEST_CLOCK_OFFSET_SECONDS`).
+    pub clock_offset: chrono::TimeDelta,
+}
+
+impl AppState {
+    /// This node's clock: the `now` requests pass down (time is a parameter below `http`).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.clock_offset
+    }
 }
 
 /// Every (method, path) served, for the OpenAPI coverage test.

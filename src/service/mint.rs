@@ -48,9 +48,18 @@ pub fn custom_claims(
 }
 
 /// Records a minted access token (group commit); nothing is handed out before it is committed,
-/// so the management API lists and revokes every token a client holds.
-pub async fn record(ctx: &Context<'_>, record: TokenRecord) -> Result<(), OAuthError> {
-    if ctx.token_log.record(record).await { Ok(()) } else { Err(OAuthError::temporarily_unavailable()) }
+/// so the management API lists and revokes every token a client holds. A client deleted (or
+/// replaced under its id) before the record commits gets no token: RFC 6749 §5.2
+/// `invalid_client`, and this node forgets its cached copy at once.
+pub async fn record(ctx: &Context<'_>, client: &Client, record: TokenRecord) -> Result<(), OAuthError> {
+    match ctx.token_log.record(record, client.created_at).await {
+        store::Recorded::Committed => Ok(()),
+        store::Recorded::ClientGone => {
+            ctx.cache.invalidate(&store::changes::Change::Client(client.auth_server_id, client.id.as_str().to_owned()));
+            Err(OAuthError::invalid_client_with("The client no longer exists"))
+        }
+        store::Recorded::Failed => Err(OAuthError::temporarily_unavailable()),
+    }
 }
 
 /// An access token for a signed-in user, signed and recorded.
@@ -66,7 +75,7 @@ pub async fn user_access_token(
     let token =
         issue::access_token(ctx.issuer, server, client, Subject::User(login), request.scope.clone(), custom, ctx.now);
     let jwt = sign(ctx, &token.claims)?;
-    record(ctx, token.record.clone()).await?;
+    record(ctx, client, token.record.clone()).await?;
     Ok((token, jwt))
 }
 

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{Result, Store, Tx, args, micros};
+use super::{Dialect, Result, Store, Tx, args};
 
 /// What changed: a whole auth server's configuration, or one client.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -14,32 +14,38 @@ pub enum Change {
     Client(Uuid, String),
 }
 
-/// Appends a change inside the writing transaction.
+/// The database's own clock in microseconds: feed rows are stamped and pruned by it, never
+/// by a node's clock.
+pub(crate) fn db_now_micros(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
+        Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)",
+    }
+}
+
+/// Appends a change inside the writing transaction. Readers follow the feed by `id`, which the
+/// database assigns; `created_at` (the database's clock) serves only pruning and diagnosis.
 pub(crate) async fn record(tx: &mut Tx, change: &Change) -> Result<()> {
     let (auth_server_id, kind, subject) = match change {
         Change::Server(id) => (*id, "server", String::new()),
         Change::Client(id, client) => (*id, "client", client.clone()),
     };
     let origin = tx.node_id().to_owned();
-    tx.db()
-        .execute(
-            "INSERT INTO changes (auth_server_id, kind, subject, origin, created_at) VALUES ($1, $2, $3, $4, $5)",
-            args![auth_server_id, kind, subject, origin, micros(chrono::Utc::now())],
-        )
-        .await?;
+    let sql = format!(
+        "INSERT INTO changes (auth_server_id, kind, subject, origin, created_at) VALUES ($1, $2, $3, $4, {})",
+        db_now_micros(tx.dialect())
+    );
+    tx.db().execute(&sql, args![auth_server_id, kind, subject, origin]).await?;
     Ok(())
 }
 
-/// Changes recorded at or after `since` (microseconds), oldest first, with their ids. A node
-/// reads its own rows too: if its local invalidation was skipped (a request dropped after
-/// commit), the feed still catches it.
-pub async fn since(store: &Store, since: i64) -> Result<Vec<(i64, Change)>> {
+/// Changes with an id above `after`, oldest first, with their ids. A node reads its own rows
+/// too: if its local invalidation was skipped (a request dropped after commit), the feed still
+/// catches it.
+pub async fn after(store: &Store, after: i64) -> Result<Vec<(i64, Change)>> {
     let rows: Vec<(i64, String, String, String)> = store
         .db()
-        .fetch_all(
-            "SELECT id, auth_server_id, kind, subject FROM changes WHERE created_at >= $1 ORDER BY id",
-            args![since],
-        )
+        .fetch_all("SELECT id, auth_server_id, kind, subject FROM changes WHERE id > $1 ORDER BY id", args![after])
         .await?;
     Ok(rows
         .into_iter()
@@ -54,7 +60,13 @@ pub async fn since(store: &Store, since: i64) -> Result<Vec<(i64, Change)>> {
         .collect())
 }
 
-/// Drops feed entries older than `before`; nodes only read a short trailing window.
-pub async fn prune(store: &Store, before: i64) -> Result<u64> {
-    store.db().execute("DELETE FROM changes WHERE created_at < $1", args![before]).await
+/// Drops feed entries older than `age` by the database's clock, always keeping the newest row
+/// so that SQLite never hands out an id again (its ids continue from the highest row).
+pub async fn prune(store: &Store, age: std::time::Duration) -> Result<u64> {
+    let age = i64::try_from(age.as_micros()).unwrap_or(i64::MAX);
+    let sql = format!(
+        "DELETE FROM changes WHERE created_at < {} - $1 AND id < (SELECT MAX(id) FROM changes)",
+        db_now_micros(store.dialect())
+    );
+    store.db().execute(&sql, args![age]).await
 }

@@ -11,6 +11,7 @@ pub mod claims;
 pub mod client_secrets;
 pub mod clients;
 pub mod grants;
+mod health;
 mod list;
 pub mod purge;
 pub mod refresh_tokens;
@@ -28,8 +29,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+use health::Health;
 pub use list::ListPage;
-pub use token_log::TokenLog;
+pub use token_log::{Recorded, TokenLog};
 
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -84,6 +86,20 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+impl Error {
+    /// The database may be unreachable (not merely busy): a connection failed or none could
+    /// be had in time. Worth a health probe (see `health`).
+    fn may_be_outage(&self) -> bool {
+        match self {
+            Error::Unavailable(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "08006" | "08001"))
+            }
+            Error::Unavailable(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Postgres serialization failure, deadlock, shutdown and connection limits; SQLite BUSY/LOCKED.
 fn is_transient_code(code: Option<&str>) -> bool {
     matches!(
@@ -122,10 +138,12 @@ pub struct Store {
     pools: Pools,
     /// This node's id in the change feed (see `changes`).
     node: Arc<str>,
+    /// Whether the database is reachable, so requests fail at once during an outage.
+    health: Arc<Health>,
 }
 
 #[derive(Clone, Debug)]
-enum Pools {
+pub(crate) enum Pools {
     Postgres(PgPool),
     Sqlite(SqlitePool),
 }
@@ -140,7 +158,14 @@ pub struct ConnectOptions {
 
 impl Store {
     fn new(pools: Pools) -> Store {
-        Store { pools, node: Arc::from(uuid::Uuid::new_v4().to_string()) }
+        let health = Arc::new(Health::new(pools.clone()));
+        Store { pools, node: Arc::from(uuid::Uuid::new_v4().to_string()), health }
+    }
+
+    /// False while a probe finds the database unreachable; requests then fail at once with
+    /// [`Error::Unavailable`] instead of each waiting for a connection.
+    pub fn is_available(&self) -> bool {
+        self.health.is_up()
     }
 
     /// Opens pools lazily: the service starts even while the database is down, and
@@ -199,21 +224,23 @@ impl Store {
     }
 
     pub(crate) fn db(&self) -> Db<'_> {
-        match &self.pools {
-            Pools::Postgres(pool) => Db::PgPool(pool),
-            Pools::Sqlite(pool) => Db::SqlitePool(pool),
-        }
+        let target = match &self.pools {
+            Pools::Postgres(pool) => Target::PgPool(pool),
+            Pools::Sqlite(pool) => Target::SqlitePool(pool),
+        };
+        Db { target, health: &self.health }
     }
 
     /// A write transaction. SQLite takes its write lock up front (`BEGIN IMMEDIATE`), so a
     /// transaction that reads before it writes cannot fail on a stale snapshot.
     pub(crate) async fn begin(&self) -> Result<Tx> {
-        Ok(match &self.pools {
-            Pools::Postgres(pool) => Tx { inner: Inner::Postgres(pool.begin().await?), node: self.node.clone() },
-            Pools::Sqlite(pool) => {
-                Tx { inner: Inner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?), node: self.node.clone() }
-            }
-        })
+        self.health.check()?;
+        let inner = match &self.pools {
+            Pools::Postgres(pool) => pool.begin().await.map(Inner::Postgres),
+            Pools::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Inner::Sqlite),
+        };
+        let inner = self.health.observe(inner.map_err(Error::from))?;
+        Ok(Tx { inner, node: self.node.clone(), health: self.health.clone() })
     }
 }
 
@@ -221,6 +248,7 @@ pub(crate) struct Tx {
     inner: Inner,
     /// The writing node, for the change feed.
     node: Arc<str>,
+    health: Arc<Health>,
 }
 
 enum Inner {
@@ -230,22 +258,30 @@ enum Inner {
 
 impl Tx {
     pub(crate) fn db(&mut self) -> Db<'_> {
-        match &mut self.inner {
-            Inner::Postgres(tx) => Db::PgConn(tx),
-            Inner::Sqlite(tx) => Db::SqliteConn(tx),
-        }
+        let target = match &mut self.inner {
+            Inner::Postgres(tx) => Target::PgConn(tx),
+            Inner::Sqlite(tx) => Target::SqliteConn(tx),
+        };
+        Db { target, health: &self.health }
     }
 
     pub(crate) fn node_id(&self) -> &str {
         &self.node
     }
 
-    pub(crate) async fn commit(self) -> Result<()> {
-        match self.inner {
-            Inner::Postgres(tx) => tx.commit().await?,
-            Inner::Sqlite(tx) => tx.commit().await?,
+    pub(crate) fn dialect(&self) -> Dialect {
+        match &self.inner {
+            Inner::Postgres(_) => Dialect::Postgres,
+            Inner::Sqlite(_) => Dialect::Sqlite,
         }
-        Ok(())
+    }
+
+    pub(crate) async fn commit(self) -> Result<()> {
+        let committed = match self.inner {
+            Inner::Postgres(tx) => tx.commit().await,
+            Inner::Sqlite(tx) => tx.commit().await,
+        };
+        self.health.observe(committed.map_err(Error::from))
     }
 }
 
@@ -331,8 +367,15 @@ macro_rules! args {
 }
 pub(crate) use args;
 
-/// A place to run one statement: a pool or an open transaction, on either backend.
-pub(crate) enum Db<'c> {
+/// A place to run one statement: a pool or an open transaction, on either backend. Statements
+/// on a pool fail at once while the database is known to be down; any failure that may be an
+/// outage starts a probe.
+pub(crate) struct Db<'c> {
+    target: Target<'c>,
+    health: &'c Health,
+}
+
+enum Target<'c> {
     PgPool(&'c PgPool),
     SqlitePool(&'c SqlitePool),
     PgConn(&'c mut PgConnection),
@@ -361,54 +404,82 @@ macro_rules! bind_all {
 
 impl Db<'_> {
     pub(crate) async fn fetch_all<T: Row>(self, sql: &str, args: Args) -> Result<Vec<T>> {
-        Ok(match self {
-            Db::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_all(pool).await?,
-            Db::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_all(pool).await?,
-            Db::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_all(conn).await?,
-            Db::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_all(conn).await?,
-        })
+        self.fetch_all_with(sql, args, true).await
+    }
+
+    /// `fetch_all` for a statement whose text varies (a multi-row insert returning ids, say),
+    /// without caching its prepared form.
+    pub(crate) async fn fetch_all_once<T: Row>(self, sql: &str, args: Args) -> Result<Vec<T>> {
+        self.fetch_all_with(sql, args, false).await
+    }
+
+    async fn fetch_all_with<T: Row>(self, sql: &str, args: Args, keep: bool) -> Result<Vec<T>> {
+        let Db { target, health } = self;
+        health.check()?;
+        let result = match target {
+            Target::PgPool(pool) => {
+                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).persistent(keep).fetch_all(pool).await
+            }
+            Target::SqlitePool(pool) => {
+                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).persistent(keep).fetch_all(pool).await
+            }
+            Target::PgConn(conn) => {
+                bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).persistent(keep).fetch_all(conn).await
+            }
+            Target::SqliteConn(conn) => {
+                bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).persistent(keep).fetch_all(conn).await
+            }
+        };
+        health.observe(result.map_err(Error::from))
     }
 
     pub(crate) async fn fetch_optional<T: Row>(self, sql: &str, args: Args) -> Result<Option<T>> {
-        Ok(match self {
-            Db::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(pool).await?,
-            Db::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(pool).await?,
-            Db::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(conn).await?,
-            Db::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(conn).await?,
-        })
+        let Db { target, health } = self;
+        health.check()?;
+        let result = match target {
+            Target::PgPool(pool) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(pool).await,
+            Target::SqlitePool(pool) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(pool).await,
+            Target::PgConn(conn) => bind_all!(sqlx::query_as::<Postgres, T>(sql), args.0).fetch_optional(conn).await,
+            Target::SqliteConn(conn) => bind_all!(sqlx::query_as::<Sqlite, T>(sql), args.0).fetch_optional(conn).await,
+        };
+        health.observe(result.map_err(Error::from))
     }
 
     pub(crate) async fn fetch_one<T: Row>(self, sql: &str, args: Args) -> Result<T> {
         self.fetch_optional(sql, args).await?.ok_or(Error::NotFound)
     }
 
-    /// Runs a statement whose text varies (a multi-row insert, say) without caching its
-    /// prepared form, so the per-connection statement cache does not fill with one-offs.
-    pub(crate) async fn execute_once(self, sql: &str, args: Args) -> Result<u64> {
-        Ok(match self {
-            Db::PgPool(pool) => {
-                bind_all!(sqlx::query::<Postgres>(sql), args.0).persistent(false).execute(pool).await?.rows_affected()
-            }
-            Db::SqlitePool(pool) => {
-                bind_all!(sqlx::query::<Sqlite>(sql), args.0).persistent(false).execute(pool).await?.rows_affected()
-            }
-            Db::PgConn(conn) => {
-                bind_all!(sqlx::query::<Postgres>(sql), args.0).persistent(false).execute(conn).await?.rows_affected()
-            }
-            Db::SqliteConn(conn) => {
-                bind_all!(sqlx::query::<Sqlite>(sql), args.0).persistent(false).execute(conn).await?.rows_affected()
-            }
-        })
-    }
-
     /// Runs a statement and returns how many rows it touched.
     pub(crate) async fn execute(self, sql: &str, args: Args) -> Result<u64> {
-        Ok(match self {
-            Db::PgPool(pool) => bind_all!(sqlx::query::<Postgres>(sql), args.0).execute(pool).await?.rows_affected(),
-            Db::SqlitePool(pool) => bind_all!(sqlx::query::<Sqlite>(sql), args.0).execute(pool).await?.rows_affected(),
-            Db::PgConn(conn) => bind_all!(sqlx::query::<Postgres>(sql), args.0).execute(conn).await?.rows_affected(),
-            Db::SqliteConn(conn) => bind_all!(sqlx::query::<Sqlite>(sql), args.0).execute(conn).await?.rows_affected(),
-        })
+        self.execute_with(sql, args, true).await
+    }
+
+    async fn execute_with(self, sql: &str, args: Args, keep: bool) -> Result<u64> {
+        let Db { target, health } = self;
+        health.check()?;
+        let result = match target {
+            Target::PgPool(pool) => bind_all!(sqlx::query::<Postgres>(sql), args.0)
+                .persistent(keep)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected()),
+            Target::SqlitePool(pool) => bind_all!(sqlx::query::<Sqlite>(sql), args.0)
+                .persistent(keep)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected()),
+            Target::PgConn(conn) => bind_all!(sqlx::query::<Postgres>(sql), args.0)
+                .persistent(keep)
+                .execute(conn)
+                .await
+                .map(|d| d.rows_affected()),
+            Target::SqliteConn(conn) => bind_all!(sqlx::query::<Sqlite>(sql), args.0)
+                .persistent(keep)
+                .execute(conn)
+                .await
+                .map(|d| d.rows_affected()),
+        };
+        health.observe(result.map_err(Error::from))
     }
 }
 

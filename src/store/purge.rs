@@ -1,7 +1,7 @@
 //! Dropping what no request can need any more: expired tokens and revocations, used login
 //! and code marks, old change-feed rows, and retired keys past their publication.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{Store, changes, grants, refresh_tokens, signing_keys, tokens};
 
@@ -16,7 +16,7 @@ pub async fn expired(store: &Store, now: DateTime<Utc>, retired_key_publish_seco
     if let Err(e) = grants::purge_expired(store, now).await {
         tracing::warn!(error = %e, "cannot purge used login and code marks");
     }
-    if let Err(e) = changes::prune(store, (now - TimeDelta::hours(1)).timestamp_micros()).await {
+    if let Err(e) = changes::prune(store, std::time::Duration::from_secs(3600)).await {
         tracing::warn!(error = %e, "cannot prune the change feed");
     }
     if let Err(e) = signing_keys::prune(store, now, retired_key_publish_seconds).await {

@@ -68,24 +68,40 @@ async fn insert_in(tx: &mut super::Tx, token: &RefreshToken) -> Result<()> {
     Ok(())
 }
 
-/// Starts a family with its first token; the family ends when that token expires.
-pub async fn start_family(store: &Store, first: &RefreshToken) -> Result<()> {
+/// Starts a family with its first token; the family ends when that token expires. Like a
+/// token record (see `tokens::insert_batch`), only while the client exists with the creation
+/// time the issuing node saw (`incarnation`); false when it does not, and nothing is stored.
+pub async fn start_family(store: &Store, first: &RefreshToken, incarnation: DateTime<Utc>) -> Result<bool> {
+    let lock = match store.dialect() {
+        super::Dialect::Postgres => " FOR KEY SHARE",
+        super::Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "INSERT INTO refresh_families (id, auth_server_id, client_id, created_at, expires_at) \
+         SELECT $1, c.auth_server_id, c.id, $4, $5 FROM clients c \
+         WHERE c.auth_server_id = $2 AND c.id = $3 AND c.created_at = $6{lock}"
+    );
     let mut tx = store.begin().await?;
-    tx.db()
+    let started = tx
+        .db()
         .execute(
-            "INSERT INTO refresh_families (id, auth_server_id, client_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            &sql,
             args![
                 first.family_id,
                 first.auth_server_id,
                 first.client_id.as_str(),
                 micros(first.created_at),
-                micros(first.expires_at)
+                micros(first.expires_at),
+                micros(incarnation)
             ],
         )
         .await?;
+    if started == 0 {
+        return Ok(false);
+    }
     insert_in(&mut tx, first).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// What became of a presented refresh token.

@@ -12,9 +12,21 @@ use super::{Error, Store, tokens};
 /// Largest group written in one transaction.
 const MAX_GROUP: usize = 1000;
 
+/// What became of a token record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    Committed,
+    /// Its client was deleted, or replaced by a new client under the same id, before the
+    /// record could commit: the token must not be handed out.
+    ClientGone,
+    /// The database is unavailable or refused the write.
+    Failed,
+}
+
 struct Pending {
     record: TokenRecord,
-    done: oneshot::Sender<bool>,
+    incarnation: i64,
+    done: oneshot::Sender<Recorded>,
 }
 
 /// Records issued tokens with group commit: each request waits until its record is
@@ -31,14 +43,15 @@ impl TokenLog {
         (TokenLog { sender }, tokio::spawn(write_groups(store, receiver)))
     }
 
-    /// True once the record is committed.
+    /// Records `record` for a client whose `created_at` the issuing node saw as `incarnation`.
     #[tracing::instrument(level = "debug", name = "token_log", skip_all)]
-    pub async fn record(&self, record: TokenRecord) -> bool {
+    pub async fn record(&self, record: TokenRecord, incarnation: chrono::DateTime<chrono::Utc>) -> Recorded {
         let (done, committed) = oneshot::channel();
-        if self.sender.send(Pending { record, done }).await.is_err() {
-            return false;
+        let pending = Pending { record, incarnation: super::micros(incarnation), done };
+        if self.sender.send(pending).await.is_err() {
+            return Recorded::Failed;
         }
-        committed.await.unwrap_or(false)
+        committed.await.unwrap_or(Recorded::Failed)
     }
 }
 
@@ -51,25 +64,36 @@ async fn write_groups(store: Store, mut receiver: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let records: Vec<TokenRecord> = group.iter().map(|p| p.record.clone()).collect();
-        match tokens::insert_batch(&store, &records).await {
-            Ok(()) => {
+        // Fails at once while the database is known to be down (see `health`).
+        let batch: Vec<tokens::Pending<'_>> =
+            group.iter().map(|p| tokens::Pending { record: &p.record, incarnation: p.incarnation }).collect();
+        let result = tokens::insert_batch(&store, &batch).await;
+        drop(batch);
+        match result {
+            Ok(inserted) => {
                 for pending in group {
-                    let _ = pending.done.send(true);
+                    let outcome =
+                        if inserted.contains(&pending.record.id) { Recorded::Committed } else { Recorded::ClientGone };
+                    let _ = pending.done.send(outcome);
                 }
             }
             // One bad row must not fail its neighbours: retry
             // the group row by row, so only that request fails.
             Err(Error::ForeignKey | Error::Conflict { .. }) => {
                 for pending in group {
-                    let committed = tokens::insert_batch(&store, std::slice::from_ref(&pending.record)).await.is_ok();
-                    let _ = pending.done.send(committed);
+                    let one = [tokens::Pending { record: &pending.record, incarnation: pending.incarnation }];
+                    let outcome = match tokens::insert_batch(&store, &one).await {
+                        Ok(inserted) if inserted.contains(&pending.record.id) => Recorded::Committed,
+                        Ok(_) => Recorded::ClientGone,
+                        Err(_) => Recorded::Failed,
+                    };
+                    let _ = pending.done.send(outcome);
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, tokens = records.len(), "cannot record issued tokens");
+                tracing::error!(error = %e, tokens = group.len(), "cannot record issued tokens");
                 for pending in group {
-                    let _ = pending.done.send(false);
+                    let _ = pending.done.send(Recorded::Failed);
                 }
             }
         }

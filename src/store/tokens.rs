@@ -1,5 +1,7 @@
 //! Issued tokens and revocations.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -7,7 +9,7 @@ use crate::domain::ClientId;
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::token::TokenRecord;
 
-use super::{Error, ListPage, Result, Store, args, from_json, from_micros, list, micros, parse_uuid, to_json};
+use super::{Dialect, Error, ListPage, Result, Store, args, from_json, from_micros, list, micros, parse_uuid, to_json};
 
 pub const LIST: ListSchema =
     ListSchema { sortable: &["created_at", "expires_at"], filters: &[("id", FilterKind::Exact)] };
@@ -47,13 +49,30 @@ impl TryFrom<Row> for TokenRecord {
 /// Rows per INSERT statement; keeps bound parameters well under every backend's limit.
 const BATCH_ROWS: usize = 500;
 
-/// Records many tokens in one transaction (the token endpoint's group commit).
-pub async fn insert_batch(store: &Store, tokens: &[TokenRecord]) -> Result<()> {
+/// A token to record, with the incarnation of its client the issuing node saw: the client's
+/// `created_at` in microseconds, which a delete and re-import under the same id changes.
+pub struct Pending<'a> {
+    pub record: &'a TokenRecord,
+    pub incarnation: i64,
+}
+
+/// Records many tokens in one transaction (the token endpoint's group commit) and returns the
+/// ids recorded. A token is recorded only while its client exists in the incarnation its node
+/// saw, so no token issued after a client's deletion is ever recorded, nor comes back when
+/// the client is imported again. On Postgres the insert holds a key-share lock on those client
+/// rows: a concurrent delete waits for it and then revokes what it recorded, or the insert
+/// waits for the delete and records nothing. SQLite runs write transactions one at a time.
+pub async fn insert_batch(store: &Store, tokens: &[Pending<'_>]) -> Result<HashSet<Uuid>> {
+    let lock = match store.dialect() {
+        Dialect::Postgres => " FOR KEY SHARE OF c",
+        Dialect::Sqlite => "",
+    };
+    let mut inserted = HashSet::with_capacity(tokens.len());
     let mut tx = store.begin().await?;
     for chunk in tokens.chunks(BATCH_ROWS) {
         let mut bound = args![];
         let mut rows = Vec::with_capacity(chunk.len());
-        for token in chunk {
+        for Pending { record: token, incarnation } in chunk {
             let first = bound.push(token.id);
             bound.push(token.auth_server_id);
             bound.push(token.client_id.as_str());
@@ -62,13 +81,28 @@ pub async fn insert_batch(store: &Store, tokens: &[TokenRecord]) -> Result<()> {
             bound.push(micros(token.expires_at));
             bound.push(token.subject.clone());
             bound.push(token.user_claims.clone());
-            let placeholders: Vec<String> = (first..first + 8).map(|n| format!("${n}")).collect();
-            rows.push(format!("({})", placeholders.join(", ")));
+            bound.push(*incarnation);
+            rows.push(format!("({})", super::placeholders(first, 9)));
         }
-        let sql = format!("INSERT INTO tokens ({COLUMNS}) VALUES {}", rows.join(", "));
-        tx.db().execute_once(&sql, bound).await?;
+        let sql = format!(
+            "WITH v ({COLUMNS}, incarnation) AS (VALUES {}), \
+             live AS (SELECT c.auth_server_id, c.id, c.created_at FROM clients c WHERE EXISTS \
+               (SELECT 1 FROM v WHERE v.auth_server_id = c.auth_server_id AND v.client_id = c.id){lock}) \
+             INSERT INTO tokens ({COLUMNS}) \
+             SELECT v.id, v.auth_server_id, v.client_id, v.granted_scope_names, v.created_at, v.expires_at, \
+               v.subject, v.user_claims FROM v \
+             JOIN live ON live.auth_server_id = v.auth_server_id AND live.id = v.client_id \
+               AND live.created_at = v.incarnation \
+             RETURNING id",
+            rows.join(", ")
+        );
+        let ids: Vec<(String,)> = tx.db().fetch_all_once(&sql, bound).await?;
+        for (id,) in ids {
+            inserted.insert(parse_uuid(&id)?);
+        }
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(inserted)
 }
 
 pub async fn list(
@@ -219,13 +253,14 @@ pub async fn revoke_jti(
     tx.commit().await
 }
 
-/// Revocations recorded at or after `since`, as (jti, expires_at in seconds).
-pub async fn revoked_since(store: &Store, since: DateTime<Utc>) -> Result<Vec<(Uuid, i64)>> {
-    let rows: Vec<(String, i64)> = store
+/// Revocations with a sequence number above `after`, as (seq, jti, expires_at in seconds),
+/// oldest first. The database assigns `seq`, so no node's clock is involved.
+pub async fn revoked_after(store: &Store, after: i64) -> Result<Vec<(i64, Uuid, i64)>> {
+    let rows: Vec<(i64, String, i64)> = store
         .db()
-        .fetch_all("SELECT id, expires_at FROM revoked_tokens WHERE revoked_at >= $1", args![micros(since)])
+        .fetch_all("SELECT seq, id, expires_at FROM revoked_tokens WHERE seq > $1 ORDER BY seq", args![after])
         .await?;
-    rows.into_iter().map(|(id, expires)| Ok((parse_uuid(&id)?, expires / 1_000_000))).collect()
+    rows.into_iter().map(|(seq, id, expires)| Ok((seq, parse_uuid(&id)?, expires / 1_000_000))).collect()
 }
 
 /// Deletes expired token records and revocations of tokens that expired anyway.

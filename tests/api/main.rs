@@ -27,6 +27,7 @@ mod oauth_introspection;
 mod oauth_token;
 mod openapi;
 mod operations;
+mod outage;
 mod pages_metrics_logs;
 mod rate_limits;
 mod registration;

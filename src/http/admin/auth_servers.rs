@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -100,11 +99,11 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
     let rate_limit_per_second = body.optional("rate_limit_per_second", rate_limit);
     body.finish()?;
 
-    let now = Utc::now();
+    let now = state.now();
     let id = Uuid::new_v4();
     let algorithm = signing_algorithm.unwrap_or_default();
     let key =
-        crate::keys::new_key(state.cache.sealer(), id, algorithm, Utc::now()).await.map_err(ApiError::internal)?;
+        crate::keys::new_key(state.cache.sealer(), id, algorithm, state.now()).await.map_err(ApiError::internal)?;
     let server = AuthServer {
         id,
         name: present(name)?,
@@ -155,7 +154,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     // A new algorithm needs a key of its own; the old key stays published (see store).
     let new_key = match signing_algorithm {
         Some(algorithm) => Some(
-            crate::keys::new_key(state.cache.sealer(), id, algorithm, Utc::now()).await.map_err(ApiError::internal)?,
+            crate::keys::new_key(state.cache.sealer(), id, algorithm, state.now()).await.map_err(ApiError::internal)?,
         ),
         None => None,
     };
@@ -188,7 +187,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         if let Some(rate) = rate_limit_per_second {
             server.rate_limit_per_second = rate;
         }
-        server.updated_at = Utc::now();
+        server.updated_at = state.now();
         Ok::<_, WriteError>(server)
     })
     .await

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -90,7 +89,7 @@ async fn create(
     let enabled = body.optional("enabled", boolean);
     body.finish()?;
 
-    let now = Utc::now();
+    let now = state.now();
     let claim = Claim {
         id: Uuid::new_v4(),
         auth_server_id,
@@ -145,7 +144,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         claim.include_in_all_scopes = include_in_all_scopes.unwrap_or(claim.include_in_all_scopes);
         claim.include_in_scopes = include_in_scopes.unwrap_or(claim.include_in_scopes);
         claim.enabled = enabled.unwrap_or(claim.enabled);
-        claim.updated_at = Utc::now();
+        claim.updated_at = state.now();
         Ok::<_, store::Error>(claim)
     })
     .await

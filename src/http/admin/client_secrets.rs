@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -74,7 +73,7 @@ async fn create(
         ));
     }
     let secret = given.unwrap_or_else(ClientSecret::generate);
-    let now = Utc::now();
+    let now = state.now();
     let info = SecretInfo { id: Uuid::new_v4(), enabled: enabled.unwrap_or(true), created_at: now, updated_at: now };
     let stored = NewSecret { info: info.clone(), hash: secret.hash_off_runtime().await.map_err(ApiError::internal)? };
     store::client_secrets::insert(&state.store, auth_server_id, &client_id, &stored)
@@ -113,7 +112,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         // Optional in Kong's spec: without it nothing changes.
         None => store::client_secrets::get(&state.store, auth_server_id, &client_id, id).await,
         Some(enabled) => {
-            store::client_secrets::set_enabled(&state.store, auth_server_id, &client_id, id, enabled, Utc::now()).await
+            store::client_secrets::set_enabled(&state.store, auth_server_id, &client_id, id, enabled, state.now()).await
         }
     }
     .on_store_error(secret_errors(&client_id, Some(id)))?;

@@ -317,7 +317,7 @@ async fn create(
     let auth_server_id = ids.auth_server()?;
     require_auth_server(&state, auth_server_id).await?;
     let input = read_input(json, Mode::Create)?;
-    let now = Utc::now();
+    let now = state.now();
     let client = build(input, ClientId::generate(), auth_server_id, now)?;
     let secret = match client.token_endpoint_auth_method {
         TokenEndpointAuthMethod::PrivateKeyJwt => None,
@@ -362,7 +362,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     require_auth_server(&state, auth_server_id).await?;
     let input = read_input(json, Mode::Update)?;
     refuse_login_answers_by_registered_client(&state, auth_server_id, &id, &input).await?;
-    let now = Utc::now();
+    let now = state.now();
     let secret = secret_change(&state, auth_server_id, &id, input.client_secret.as_ref(), now).await?;
     let new_name = input.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
     let client = store::clients::modify(&state.store, auth_server_id, &id, secret.as_ref(), |mut client| {
@@ -408,7 +408,7 @@ async fn replace(
     require_auth_server(&state, auth_server_id).await?;
     let mut input = read_input(json, Mode::Replace)?;
     refuse_login_answers_by_registered_client(&state, auth_server_id, &id, &input).await?;
-    let now = Utc::now();
+    let now = state.now();
     let secret = input.client_secret.take();
     let stored_secret = secret_change(&state, auth_server_id, &id, secret.as_ref(), now).await?;
     let (named_introspection, named_login) = (input.introspection_allowed, input.login_requests_answered_by_client);

@@ -73,13 +73,15 @@ async fn open(state: &AppState, caller: &Caller, ids: &PathIds) -> Result<(AuthS
         .await
         .on_store_error(|e| matches!(e, store::Error::NotFound).then(|| auth_server_not_found(auth_server_id)))?;
     let challenge = ids.login_challenge()?;
-    let opened =
-        state.flows.sealer().await?.open::<Challenge>(Kind::Challenge, auth_server_id, challenge, Utc::now()).map_err(
-            |e| match e {
-                FlowError::Expired(_) => ApiError::gone("The login request has expired; the user must start again"),
-                _ => ApiError::not_found("Login request not found"),
-            },
-        )?;
+    let opened = state
+        .flows
+        .sealer()
+        .await?
+        .open::<Challenge>(Kind::Challenge, auth_server_id, challenge, state.now())
+        .map_err(|e| match e {
+            FlowError::Expired(_) => ApiError::gone("The login request has expired; the user must start again"),
+            _ => ApiError::not_found("Login request not found"),
+        })?;
     check_caller(caller, &opened.payload.request.client_id)?;
     Ok((server, opened))
 }
@@ -208,7 +210,7 @@ async fn accept(
     let claims = body.optional("claims", user_claims);
     let acr = body.optional("acr", acr);
     let amr = body.optional("amr", amr);
-    let now = Utc::now();
+    let now = state.now();
     // When the user really signed in, for a login page that reuses its own session: Unix
     // seconds, not in the future and not before 1970, so `now - auth_time` (max_age) cannot overflow.
     let auth_time = body.optional("auth_time", |v| {
@@ -247,5 +249,5 @@ async fn reject(
     let description = body.optional("error_description", short_string);
     body.finish()?;
     let outcome = Outcome::Rejected { error: error.unwrap_or_else(|| "access_denied".to_owned()), description };
-    answer(&state, &server, opened, outcome, Utc::now()).await
+    answer(&state, &server, opened, outcome, state.now()).await
 }

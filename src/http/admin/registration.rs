@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -204,7 +204,7 @@ async fn write_policy(
     replace: bool,
 ) -> Result<Json<PolicyView>, ApiError> {
     let endpoint = registration_endpoint(state, auth_server_id).await?;
-    let stored = store::registrations::modify_policy(&state.store, auth_server_id, Utc::now(), |current| {
+    let stored = store::registrations::modify_policy(&state.store, auth_server_id, state.now(), |current| {
         let base = if replace { RegistrationPolicy::default() } else { current };
         read_policy(json, base, !replace).map_err(WriteError::Api)
     })
@@ -290,7 +290,7 @@ async fn create_token(
     let expires_in = body.optional("expires_in", |v| bounded(integer(v)?, 60, InitialAccessToken::MAX_EXPIRES_IN));
     let max_uses = body.optional("max_uses", |v| bounded(integer(v)?, 1, MAX_USES));
     body.finish()?;
-    let now = Utc::now();
+    let now = state.now();
     let value = generate_token(INITIAL_ACCESS_TOKEN_PREFIX);
     let token = InitialAccessToken {
         id: Uuid::new_v4(),
@@ -371,7 +371,7 @@ async fn replace_registration_access_token(
         auth_server_id,
         &client_id,
         &token_digest(&value),
-        Utc::now(),
+        state.now(),
     )
     .await
     .on_store_error(|e| {

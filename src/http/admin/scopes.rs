@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -72,7 +71,7 @@ async fn create(
     let enabled = body.optional("enabled", boolean);
     body.finish()?;
 
-    let now = Utc::now();
+    let now = state.now();
     let scope = Scope {
         id: Uuid::new_v4(),
         auth_server_id,
@@ -128,7 +127,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         scope.is_default = is_default.unwrap_or(scope.is_default);
         scope.include_in_metadata = include_in_metadata.unwrap_or(scope.include_in_metadata);
         scope.enabled = enabled.unwrap_or(scope.enabled);
-        scope.updated_at = Utc::now();
+        scope.updated_at = state.now();
         Ok::<_, store::Error>(scope)
     })
     .await

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -62,7 +62,7 @@ struct KeyList {
 }
 
 async fn published(state: &AppState, id: Uuid) -> Result<Vec<KeyView>, ApiError> {
-    let keys = store::signing_keys::published(&state.store, id, Utc::now(), RETIRED_KEY_PUBLISH_SECONDS).await?;
+    let keys = store::signing_keys::published(&state.store, id, state.now(), RETIRED_KEY_PUBLISH_SECONDS).await?;
     Ok(keys.into_iter().map(view).collect())
 }
 
@@ -96,7 +96,7 @@ async fn rotate(
     body.finish()?;
 
     let applied =
-        crate::keys::rotate(&state.store, state.cache.sealer(), id, mode, state.key_schedule.lead, Utc::now())
+        crate::keys::rotate(&state.store, state.cache.sealer(), id, mode, state.key_schedule.lead, state.now())
             .await
             .map_err(|e| rotate_error(id, e))?;
     let (done, kid, status) = match &applied {

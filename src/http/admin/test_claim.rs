@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use chrono::Utc;
 use serde_json::{Map, Value};
 
 use crate::claims::{self, RenderContext};
@@ -40,7 +39,7 @@ async fn test_claim(
         .await
         .or_not_found(|| format!("Client [{client_id}]"))?;
     let templates = templates(body)?;
-    let mut context = RenderContext::new(&server, &client, Utc::now());
+    let mut context = RenderContext::new(&server, &client, state.now());
     let rendered = claims::test_render(&templates, &mut context)
         .map_err(|e| ApiError::invalid_field(&e.claim, Invalid::new("template", e.reason)))?;
     Ok(Json(rendered))

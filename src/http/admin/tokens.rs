@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -48,14 +47,14 @@ async fn list(
 ) -> Result<Json<Page<TokenView>>, ApiError> {
     let params = list_params(&query, &store::tokens::LIST)?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
-    let page = store::tokens::list(&state.store, auth_server_id, &client_id, Utc::now(), &params).await?;
+    let page = store::tokens::list(&state.store, auth_server_id, &client_id, state.now(), &params).await?;
     Ok(Json(Page::new(page, &params, view)))
 }
 
 async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<TokenView>, ApiError> {
     let id = ids.token()?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
-    let token = store::tokens::get(&state.store, auth_server_id, &client_id, id, Utc::now())
+    let token = store::tokens::get(&state.store, auth_server_id, &client_id, id, state.now())
         .await
         .or_not_found(|| format!("Token [{id}]"))?;
     Ok(Json(view(token)))
@@ -65,7 +64,7 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<TokenVi
 async fn revoke(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
     let id = ids.token()?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
-    let now = Utc::now();
+    let now = state.now();
     let expires = store::tokens::get(&state.store, auth_server_id, &client_id, id, now)
         .await
         .or_not_found(|| format!("Token [{id}]"))?
@@ -80,7 +79,7 @@ async fn revoke(State(state): State<AppState>, ids: PathIds) -> Result<StatusCod
 /// Revokes every live token of the client.
 async fn revoke_all(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
-    let now = Utc::now();
+    let now = state.now();
     let revoked = store::tokens::revoke_all(&state.store, auth_server_id, &client_id, now).await?;
     state.cache.add_revocations(revoked);
     Ok(StatusCode::NO_CONTENT)

@@ -20,7 +20,6 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware;
-use chrono::Utc;
 
 use crate::cache::ServerEntry;
 use crate::domain::IssuerSlug;
@@ -113,7 +112,7 @@ impl Issuer {
             flows: &state.flows,
             entry: &self.entry,
             issuer: &self.issuer,
-            now: Utc::now(),
+            now: state.now(),
             limiter: &state.limiter,
             source: self.source,
         }
@@ -145,7 +144,7 @@ impl FromRequestParts<AppState> for Issuer {
         };
         let unknown = || ApiError::not_found("No such issuer");
         let slug = slug.ok_or_else(unknown)?;
-        let entry = state.cache.server(&slug, Utc::now()).await.map_err(cache_error)?.ok_or_else(unknown)?;
+        let entry = state.cache.server(&slug, state.now()).await.map_err(cache_error)?.ok_or_else(unknown)?;
         let source = super::rate_limit::source(&parts.extensions);
         Ok(Issuer { issuer: state.urls.issuer(&slug), entry, source })
     }

@@ -25,6 +25,6 @@ pub(super) async fn grant(
     let token = issue::access_token(ctx.issuer, &entry.server, client, Subject::Client, granted.names, custom, ctx.now);
     let jwt = mint::sign(ctx, &token.claims)?;
     let response = TokenResponse::bearer(&token, jwt);
-    mint::record(ctx, token.record).await?;
+    mint::record(ctx, client, token.record).await?;
     Ok(response)
 }

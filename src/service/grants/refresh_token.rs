@@ -76,7 +76,11 @@ pub(super) async fn start_family(
     }
     let expires_at = ctx.now + TimeDelta::seconds(REFRESH_TOKEN_SECONDS);
     let (value, record) = record(ctx, client, grant, family, access, expires_at)?;
-    store::refresh_tokens::start_family(ctx.store, &record).await?;
+    if !store::refresh_tokens::start_family(ctx.store, &record, client.created_at).await? {
+        // Deleted (or replaced under its id) since this node cached it: RFC 6749 §5.2.
+        ctx.cache.invalidate(&store::changes::Change::Client(client.auth_server_id, client.id.as_str().to_owned()));
+        return Err(OAuthError::invalid_client_with("The client no longer exists"));
+    }
     Ok(Some(value))
 }
 

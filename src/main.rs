@@ -4,6 +4,11 @@ use tessera::config::{Cli, Command};
 use tessera::startup::{self, Application};
 use tessera::telemetry;
 
+/// Fewer cycles per allocation than glibc on the token path, and no per-thread arenas that keep
+/// memory after bursts.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());

@@ -140,6 +140,14 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
     pub max_connections: u64,
+
+    /// Argon2 worker threads, each keeping 19 MiB of working memory [default: one per core].
+    #[arg(long, env = "TESSERA_ARGON2_THREADS", value_parser = clap::value_parser!(u64).range(1..=256), global = true)]
+    pub argon2_threads: Option<u64>,
+
+    /// Argon2 jobs that may wait for a thread; past them, requests get 503 at once [default: 4 per thread].
+    #[arg(long, env = "TESSERA_ARGON2_QUEUE", value_parser = clap::value_parser!(u64).range(0..=100_000), global = true)]
+    pub argon2_queue: Option<u64>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -194,7 +202,17 @@ impl Settings {
             log_format: LogFormat::Text,
             header_read_timeout_seconds: 10,
             max_connections: 10_000,
+            argon2_threads: None,
+            argon2_queue: None,
         }
+    }
+
+    /// Argon2 worker threads and waiting jobs.
+    pub fn argon2_pool(&self) -> (usize, usize) {
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let threads = self.argon2_threads.and_then(|n| usize::try_from(n).ok()).unwrap_or(cores);
+        let queue = self.argon2_queue.and_then(|n| usize::try_from(n).ok()).unwrap_or(4 * threads);
+        (threads, queue)
     }
 
     pub fn connection_limits(&self) -> crate::http::ConnectionLimits {

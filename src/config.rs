@@ -187,6 +187,14 @@ pub struct Settings {
         global = true
     )]
     pub test_clock_offset_seconds: i64,
+
+    /// Argon2 worker threads, each keeping 19 MiB of working memory [default: one per core].
+    #[arg(long, env = "TESSERA_ARGON2_THREADS", value_parser = clap::value_parser!(u64).range(1..=256), global = true)]
+    pub argon2_threads: Option<u64>,
+
+    /// Argon2 jobs that may wait for a thread; past them, requests get 503 at once [default: 32 per thread].
+    #[arg(long, env = "TESSERA_ARGON2_QUEUE", value_parser = clap::value_parser!(u64).range(0..=100_000), global = true)]
+    pub argon2_queue: Option<u64>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -251,6 +259,8 @@ impl Settings {
             auth_failures_per_address_before_backoff: 1_000,
             auth_backoff_max_seconds: 300,
             test_clock_offset_seconds: 0,
+            argon2_threads: None,
+            argon2_queue: None,
         }
     }
 
@@ -277,6 +287,14 @@ impl Settings {
             admin_backoff: backoff,
             capacity: crate::limits::DEFAULT_CAPACITY,
         }
+    }
+
+    /// Argon2 worker threads and waiting jobs.
+    pub fn argon2_pool(&self) -> (usize, usize) {
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let threads = self.argon2_threads.and_then(|n| usize::try_from(n).ok()).unwrap_or(cores);
+        let queue = self.argon2_queue.and_then(|n| usize::try_from(n).ok()).unwrap_or(32 * threads);
+        (threads, queue)
     }
 
     pub fn connection_limits(&self) -> crate::http::ConnectionLimits {

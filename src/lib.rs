@@ -11,6 +11,8 @@ pub mod claims;
 pub mod config;
 /// Entities and validated newtypes, without I/O.
 pub mod domain;
+/// The one bounded Argon2 pool: worker threads that reuse their memory, refusing when full.
+pub mod hashing;
 /// axum: the /v1 management API, the issuer endpoints, operational endpoints; adapters only.
 pub mod http;
 /// Signing keys: generation, rotation, encryption at rest, signers and verifiers.

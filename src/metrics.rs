@@ -43,6 +43,8 @@ pub struct Metrics {
     pub client_cache: CacheCounters,
     /// Presented secrets answered by the keyed digest (hit) or by Argon2 (miss).
     pub secret_cache: CacheCounters,
+    /// Argon2 jobs accepted by the pool (hit) and refused because it was full (miss).
+    pub argon2_jobs: CacheCounters,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -124,6 +126,12 @@ impl Metrics {
                     value.load(Ordering::Relaxed)
                 );
             }
+        }
+        let _ =
+            writeln!(out, "# HELP tessera_argon2_jobs_total Argon2 jobs run by the pool, or refused when it was full.");
+        let _ = writeln!(out, "# TYPE tessera_argon2_jobs_total counter");
+        for (result, value) in [("accepted", &self.argon2_jobs.hits), ("refused", &self.argon2_jobs.misses)] {
+            let _ = writeln!(out, "tessera_argon2_jobs_total{{result=\"{result}\"}} {}", value.load(Ordering::Relaxed));
         }
         out
     }

@@ -49,7 +49,9 @@ impl Application {
         seal_clear_keys(&store, &sealer).await?;
         let flows = Arc::new(FlowKeys::new(store.clone(), sealer.clone(), current, &previous));
         let metrics = Arc::new(crate::metrics::Metrics::default());
-        let cache = Arc::new(Cache::new(store.clone(), sealer, metrics.clone()));
+        let (workers, queue) = settings.argon2_pool();
+        let hasher = Arc::new(crate::hashing::Hasher::new(workers, queue, metrics.clone()));
+        let cache = Arc::new(Cache::new(store.clone(), sealer, metrics.clone(), hasher));
         let (token_log, writer) = TokenLog::start(store.clone());
         let mut tasks = vec![
             writer,

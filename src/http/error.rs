@@ -199,6 +199,22 @@ impl From<store::Error> for ApiError {
     }
 }
 
+/// The Argon2 pool is full: 503 with `Retry-After` at once, rather than a wait.
+impl From<crate::hashing::Busy> for ApiError {
+    fn from(_: crate::hashing::Busy) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "The server is busy checking secrets; retry shortly")
+    }
+}
+
+impl From<crate::hashing::HashError> for ApiError {
+    fn from(error: crate::hashing::HashError) -> Self {
+        match error {
+            crate::hashing::HashError::Busy(busy) => busy.into(),
+            crate::hashing::HashError::Failed(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
 impl From<crate::cache::CacheError> for ApiError {
     fn from(error: crate::cache::CacheError) -> Self {
         match error {

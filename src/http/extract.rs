@@ -211,11 +211,11 @@ async fn login_page(
         None => None,
     };
     let Some(entry) = entry.filter(|entry| entry.has_secrets()) else {
-        state.cache.verify_without_client(&credentials.secret).await;
+        state.cache.verify_without_client(auth_server_id, &credentials.client_id, &credentials.secret).await?;
         return Err(ApiError::unauthorized());
     };
     let registered = entry.client.token_endpoint_auth_method;
-    if !state.cache.verify_secret(&entry, &credentials.secret).await
+    if !state.cache.verify_secret(&entry, &credentials.secret).await?
         || !crate::oauth::client_auth::secret_method_allowed(registered, &credentials.method)
     {
         return Err(ApiError::unauthorized());

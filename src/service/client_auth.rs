@@ -80,12 +80,12 @@ async fn authenticate_secret(
     let entry = ctx.cache.client(ctx.entry.server.id, &credentials.client_id).await?;
     // `has_secrets` is false for public and private_key_jwt clients: no secret authenticates them.
     let Some(entry) = entry.filter(|entry| entry.has_secrets()) else {
-        ctx.cache.verify_without_client(&credentials.secret).await;
+        ctx.cache.verify_without_client(Some(ctx.entry.server.id), &credentials.client_id, &credentials.secret).await?;
         failures.failed(&key, Instant::now());
         source_failures.failed(&ctx.source, Instant::now());
         return Err(OAuthError::invalid_client(used_basic));
     };
-    if !ctx.cache.verify_secret(&entry, &credentials.secret).await {
+    if !ctx.cache.verify_secret(&entry, &credentials.secret).await? {
         failures.failed(&key, Instant::now());
         source_failures.failed(&ctx.source, Instant::now());
         return Err(OAuthError::invalid_client(used_basic));

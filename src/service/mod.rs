@@ -79,6 +79,19 @@ impl From<CacheError> for OAuthError {
     }
 }
 
+/// The Argon2 pool is full: `temporarily_unavailable` (503, `Retry-After`) at once.
+impl From<crate::hashing::Busy> for OAuthError {
+    fn from(_: crate::hashing::Busy) -> Self {
+        OAuthError::temporarily_unavailable()
+    }
+}
+
+impl From<crate::hashing::Busy> for Refusal {
+    fn from(busy: crate::hashing::Busy) -> Self {
+        Refusal::OAuth(busy.into())
+    }
+}
+
 impl From<store::Error> for Refusal {
     fn from(error: store::Error) -> Self {
         Refusal::OAuth(error.into())

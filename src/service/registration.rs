@@ -88,11 +88,14 @@ pub struct RegistrationRequest<'a> {
 }
 
 /// A generated client secret and what is stored of it.
-async fn new_secret(now: DateTime<Utc>) -> Result<(ClientSecret, NewSecret), Refusal> {
+async fn new_secret(ctx: &Context<'_>, now: DateTime<Utc>) -> Result<(ClientSecret, NewSecret), Refusal> {
     let secret = ClientSecret::generate();
-    let hash = secret.hash_off_runtime().await.map_err(|e| {
-        tracing::error!(error = %e, "cannot hash a registered client's secret");
-        refuse(OAuthError::server_error())
+    let hash = ctx.cache.hasher().hash(&secret).await.map_err(|e| match e {
+        crate::hashing::HashError::Busy(busy) => Refusal::from(busy),
+        crate::hashing::HashError::Failed(e) => {
+            tracing::error!(error = %e, "cannot hash a registered client's secret");
+            refuse(OAuthError::server_error())
+        }
     })?;
     let info = SecretInfo { id: uuid::Uuid::new_v4(), enabled: true, created_at: now, updated_at: now };
     Ok((secret, NewSecret { info, hash }))
@@ -157,7 +160,7 @@ pub async fn register(ctx: &Context<'_>, call: &RegistrationRequest<'_>) -> Repl
         updated_at: now,
     };
     metadata.apply_to(&mut client);
-    let secret = if client.token_endpoint_auth_method.uses_secret() { Some(new_secret(now).await?) } else { None };
+    let secret = if client.token_endpoint_auth_method.uses_secret() { Some(new_secret(ctx, now).await?) } else { None };
     let access_token = generate_token(REGISTRATION_ACCESS_TOKEN_PREFIX);
     let registration = Registration {
         auth_server_id: server_id,
@@ -355,7 +358,7 @@ async fn secret_change(
             || refuse(OAuthError::invalid_client_metadata("client_secret must be the client's current secret"));
         let presented = presented.as_str().ok_or_else(mismatch)?;
         let entry = ctx.cache.client(ctx.entry.server.id, current.id.as_str()).await?.ok_or_else(mismatch)?;
-        if !entry.has_secrets() || !ctx.cache.verify_secret(&entry, presented).await {
+        if !entry.has_secrets() || !ctx.cache.verify_secret(&entry, presented).await? {
             return Err(mismatch());
         }
     }
@@ -364,7 +367,7 @@ async fn secret_change(
         return Ok(Rotation::Remove);
     }
     if rotate || !current.token_endpoint_auth_method.uses_secret() {
-        let (secret, stored) = new_secret(ctx.now).await?;
+        let (secret, stored) = new_secret(ctx, ctx.now).await?;
         return Ok(Rotation::New(secret, stored));
     }
     Ok(Rotation::Keep)

@@ -228,6 +228,20 @@ async fn load(db: Db<'_>, auth_server_id: Uuid, id: &ClientId, lock: &str) -> Re
     db.fetch_optional(&sql, args![auth_server_id, id.as_str()]).await
 }
 
+/// Whether another client of the auth server than `except` has this name: asked before the
+/// slow work of a write (hashing its secret); the unique constraint still has the final word.
+pub async fn name_taken(store: &Store, auth_server_id: Uuid, name: &Name, except: Option<&ClientId>) -> Result<bool> {
+    let except = except.map(|id| id.as_str().to_owned()).unwrap_or_default();
+    let found: Option<(String,)> = store
+        .db()
+        .fetch_optional(
+            "SELECT id FROM clients WHERE auth_server_id = $1 AND name = $2 AND id <> $3 LIMIT 1",
+            args![auth_server_id, name.as_str(), except],
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
 pub async fn get(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<Client> {
     let row = load(store.db(), auth_server_id, id, "").await?.ok_or(Error::NotFound)?;
     let links = scope_ids(store.db(), auth_server_id, std::slice::from_ref(&row.id)).await?;

@@ -27,7 +27,8 @@ async fn stored_hashes(app: &TestApp, auth_server: &str, client: &str) -> Vec<St
 
 fn verifies(secret: &str, hashes: &[String]) -> bool {
     let secret = ClientSecret::parse(secret.to_owned()).unwrap();
-    hashes.iter().any(|hash| secret.verify(hash))
+    let mut memory = tessera::domain::secret::Argon2Memory::default();
+    hashes.iter().any(|hash| secret.verify_with(hash, &mut memory))
 }
 
 async fn auth_server_with_scope(app: &TestApp) -> (String, String) {

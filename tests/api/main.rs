@@ -15,6 +15,7 @@ mod admin_scopes;
 mod admin_tokens;
 mod claim_templates;
 mod client_assertion;
+mod hashing;
 mod hostile_load;
 mod issuer_cors;
 mod jose;

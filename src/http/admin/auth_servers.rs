@@ -121,6 +121,8 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
     store::auth_servers::insert(&state.store, &server, &key)
         .await
         .on_constraint("auth_servers_name_key", name_taken(server.name.as_str()))?;
+    // Its slug may have been looked up (and remembered as unknown) here before.
+    state.cache.invalidate(&store::changes::Change::Server(id));
     Ok((StatusCode::CREATED, Json(view(server, &state.urls))))
 }
 

@@ -72,10 +72,18 @@ async fn create(
             "A private_key_jwt client authenticates with its keys and has no secrets; change its token_endpoint_auth_method first",
         ));
     }
+    // A third enabled secret is refused before Argon2 runs (and again when written).
+    let enabled = enabled.unwrap_or(true);
+    if enabled
+        && store::client_secrets::enabled_hashes(&state.store, auth_server_id, &client_id).await?.len()
+            >= usize::try_from(store::client_secrets::MAX_ENABLED).unwrap_or(2)
+    {
+        return Err(store::Error::SecretLimit.into());
+    }
     let secret = given.unwrap_or_else(ClientSecret::generate);
     let now = state.now();
-    let info = SecretInfo { id: Uuid::new_v4(), enabled: enabled.unwrap_or(true), created_at: now, updated_at: now };
-    let stored = NewSecret { info: info.clone(), hash: secret.hash_off_runtime().await.map_err(ApiError::internal)? };
+    let info = SecretInfo { id: Uuid::new_v4(), enabled, created_at: now, updated_at: now };
+    let stored = NewSecret { info: info.clone(), hash: state.cache.hasher().hash(&secret).await? };
     store::client_secrets::insert(&state.store, auth_server_id, &client_id, &stored)
         .await
         .on_store_error(secret_errors(&client_id, None))?;

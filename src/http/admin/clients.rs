@@ -260,10 +260,10 @@ async fn secret_change(
         return Ok(None);
     };
     let current = store::client_secrets::enabled_hashes(&state.store, auth_server_id, id).await?;
-    if !current.is_empty() && secret.matches_any_off_runtime(current).await.map_err(ApiError::internal)? {
+    if state.cache.hasher().matches_any(secret, current).await? {
         return Ok(None);
     }
-    Ok(Some(new_secret(secret.hash_off_runtime().await.map_err(ApiError::internal)?, now)))
+    Ok(Some(new_secret(state.cache.hasher().hash(secret).await?, now)))
 }
 
 /// A registered client (RFC 7591) answers to whoever registered it: its credentials never sign
@@ -319,12 +319,16 @@ async fn create(
     let input = read_input(json, Mode::Create)?;
     let now = state.now();
     let client = build(input, ClientId::generate(), auth_server_id, now)?;
+    // A duplicate name is refused before Argon2 runs.
+    if store::clients::name_taken(&state.store, auth_server_id, &client.name, None).await? {
+        return Err(name_taken(client.name.as_str()));
+    }
     let secret = match client.token_endpoint_auth_method {
         TokenEndpointAuthMethod::PrivateKeyJwt => None,
         _ => Some(ClientSecret::generate()),
     };
     let stored_secret = match &secret {
-        Some(secret) => Some(new_secret(secret.hash_off_runtime().await.map_err(ApiError::internal)?, now)),
+        Some(secret) => Some(new_secret(state.cache.hasher().hash(secret).await?, now)),
         None => None,
     };
     store::clients::insert(&state.store, &client, stored_secret.as_ref())
@@ -363,6 +367,11 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     let input = read_input(json, Mode::Update)?;
     refuse_login_answers_by_registered_client(&state, auth_server_id, &id, &input).await?;
     let now = state.now();
+    if let Some(name) = &input.name {
+        if store::clients::name_taken(&state.store, auth_server_id, name, Some(&id)).await? {
+            return Err(name_taken(name.as_str()));
+        }
+    }
     let secret = secret_change(&state, auth_server_id, &id, input.client_secret.as_ref(), now).await?;
     let new_name = input.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
     let client = store::clients::modify(&state.store, auth_server_id, &id, secret.as_ref(), |mut client| {
@@ -409,6 +418,12 @@ async fn replace(
     let mut input = read_input(json, Mode::Replace)?;
     refuse_login_answers_by_registered_client(&state, auth_server_id, &id, &input).await?;
     let now = state.now();
+    // A name another client has is refused before Argon2 runs.
+    if let Some(name) = &input.name {
+        if store::clients::name_taken(&state.store, auth_server_id, name, Some(&id)).await? {
+            return Err(name_taken(name.as_str()));
+        }
+    }
     let secret = input.client_secret.take();
     let stored_secret = secret_change(&state, auth_server_id, &id, secret.as_ref(), now).await?;
     let (named_introspection, named_login) = (input.introspection_allowed, input.login_requests_answered_by_client);

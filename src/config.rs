@@ -151,9 +151,14 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
 
     /// Requests per second per source address at the token, introspection, revocation and
-    /// registration endpoints, on this node; 0: no limit.
-    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_ADDRESS", default_value_t = 10_000, global = true)]
+    /// registration endpoints, on this node; 0 (the default): no limit. One gateway may send
+    /// tens of thousands of introspections a second from one address.
+    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_ADDRESS", default_value_t = 0, global = true)]
     pub rate_limit_per_address: u32,
+
+    /// Dynamic Client Registration requests per second per source address, on this node; 0: no limit.
+    #[arg(long, env = "TESSERA_RATE_LIMIT_REGISTRATIONS_PER_ADDRESS", default_value_t = 10, global = true)]
+    pub rate_limit_registrations_per_address: u32,
 
     /// Authenticated requests per second per client at those endpoints, on this node; 0: no limit.
     #[arg(long, env = "TESSERA_RATE_LIMIT_PER_CLIENT", default_value_t = 0, global = true)]
@@ -251,7 +256,8 @@ impl Settings {
             max_connections: 10_000,
             request_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
-            rate_limit_per_address: 10_000,
+            rate_limit_per_address: 0,
+            rate_limit_registrations_per_address: 0,
             rate_limit_per_client: 0,
             // Tests about other rules send many wrong credentials from one address; the tests of
             // the backoff itself (tests/api/rate_limits.rs) set their own thresholds or the defaults.
@@ -278,6 +284,7 @@ impl Settings {
         };
         crate::limits::Settings {
             per_address: crate::limits::Rate::per_second(self.rate_limit_per_address),
+            registrations_per_address: crate::limits::Rate::per_second(self.rate_limit_registrations_per_address),
             per_client: crate::limits::Rate::per_second(self.rate_limit_per_client),
             client_backoff: backoff,
             source_backoff: crate::limits::BackoffPolicy {

@@ -41,6 +41,11 @@ pub fn issuer_address(state: &AppState, source: IpAddr) -> Result<(), OAuthError
     state.limiter.address(source, Instant::now()).map_err(OAuthError::from)
 }
 
+/// The per-address limit of Dynamic Client Registration, on top of [`issuer_address`].
+pub fn issuer_registration(state: &AppState, source: IpAddr) -> Result<(), OAuthError> {
+    state.limiter.registration(source, Instant::now()).map_err(OAuthError::from)
+}
+
 impl From<Throttled> for ApiError {
     fn from(throttled: Throttled) -> Self {
         ApiError::too_many_requests(throttled.retry_after_seconds())

@@ -240,6 +240,9 @@ pub fn client_key(server: Uuid, client_id: &str, source: Option<IpAddr>) -> Clie
 pub struct Settings {
     /// Issuer requests (token, introspection, revocation, registration) per source address.
     pub per_address: Option<Rate>,
+    /// Dynamic Client Registration requests (RFC 7591) per source address: each writes a
+    /// client and hashes its secret, so open registration must not be a free write per request.
+    pub registrations_per_address: Option<Rate>,
     /// Authenticated issuer requests per client.
     pub per_client: Option<Rate>,
     /// Failed client authentications per (client, source address).
@@ -255,7 +258,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            per_address: Rate::per_second(10_000),
+            per_address: None,
+            registrations_per_address: Rate::per_second(10),
             per_client: None,
             client_backoff: BackoffPolicy {
                 failures_allowed: 5,
@@ -281,6 +285,7 @@ impl Default for Settings {
 pub struct Limiter {
     settings: Settings,
     addresses: Buckets<IpAddr>,
+    registrations: Buckets<IpAddr>,
     clients: Buckets<ClientKey>,
     servers: Buckets<Uuid>,
     client_failures: Backoff<ClientKey>,
@@ -299,6 +304,7 @@ impl Limiter {
         let capacity = settings.capacity;
         Limiter {
             addresses: Buckets::new(capacity),
+            registrations: Buckets::new(capacity),
             clients: Buckets::new(capacity),
             servers: Buckets::new(capacity),
             client_failures: Backoff::new(settings.client_backoff, capacity),
@@ -312,6 +318,14 @@ impl Limiter {
     pub fn address(&self, source: IpAddr, now: Instant) -> Result<(), Throttled> {
         match self.settings.per_address {
             Some(rate) => self.addresses.take(&source, rate, now),
+            None => Ok(()),
+        }
+    }
+
+    /// A registration request from `source`.
+    pub fn registration(&self, source: IpAddr, now: Instant) -> Result<(), Throttled> {
+        match self.settings.registrations_per_address {
+            Some(rate) => self.registrations.take(&source, rate, now),
             None => Ok(()),
         }
     }

@@ -112,10 +112,35 @@ async fn a_source_guessing_many_client_ids_backs_off_and_other_sources_do_not(ba
     app.stop().await;
 }
 
+async fn registrations_are_limited_per_source_address(backend: Backend) {
+    let app = spawn(backend, |s| s.rate_limit_registrations_per_address = 1).await;
+    let seed = app.auth_server_with_client().await;
+    let policy = app
+        .patch(
+            &format!("/v1/auth-servers/{}/client-registration", seed.server_id),
+            json!({"enabled": true, "open_registration": true}),
+        )
+        .await;
+    assert_eq!(policy.status, 200, "{}", policy.text);
+    let endpoint = policy.body["registration_endpoint"].as_str().expect("registration_endpoint").to_owned();
+    let register = |source: &str, name: &str| {
+        app.http.post(&endpoint).header("x-forwarded-for", source).json(&json!({"client_name": name}))
+    };
+    let first = app.send(register(SOURCE_A, "first")).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_oauth_429(&app.send(register(SOURCE_A, "second")).await, "a second registration within the second");
+    let elsewhere = app.send(register(SOURCE_B, "elsewhere")).await;
+    assert_eq!(elsewhere.status, 201, "another source registers: {}", elsewhere.text);
+    // Token requests from the throttled source are not held up by the registration limit.
+    assert_eq!(token_from(&app, &seed, SOURCE_A, &seed.secret).await.status, 200);
+    app.stop().await;
+}
+
 async fn valid_clients_are_not_throttled_under_the_default_limits(backend: Backend) {
     let defaults = tessera::config::Cli::parse_args(["tessera"]).unwrap().settings;
     let app = TestApp::spawn_with(backend, |s| {
         s.rate_limit_per_address = defaults.rate_limit_per_address;
+        s.rate_limit_registrations_per_address = defaults.rate_limit_registrations_per_address;
         s.rate_limit_per_client = defaults.rate_limit_per_client;
         s.auth_failures_before_backoff = defaults.auth_failures_before_backoff;
         s.auth_failures_per_address_before_backoff = defaults.auth_failures_per_address_before_backoff;
@@ -241,6 +266,7 @@ both_backends!(
     the_token_endpoint_answers_429_with_retry_after_past_the_per_address_limit,
     failed_authentication_backs_off_for_that_source_only,
     a_source_guessing_many_client_ids_backs_off_and_other_sources_do_not,
+    registrations_are_limited_per_source_address,
     valid_clients_are_not_throttled_under_the_default_limits,
     an_auth_server_rate_limit_set_through_v1_is_enforced_and_null_means_unlimited,
     failed_v1_authentication_is_limited_per_source_address,

@@ -122,6 +122,11 @@ impl Issuer {
     pub fn limit_address(&self, state: &AppState) -> Result<(), OAuthError> {
         super::rate_limit::issuer_address(state, self.source)
     }
+
+    /// The per-source-address limit of registration requests.
+    pub fn limit_registration(&self, state: &AppState) -> Result<(), OAuthError> {
+        super::rate_limit::issuer_registration(state, self.source)
+    }
 }
 
 impl FromRequestParts<AppState> for Issuer {

@@ -46,6 +46,7 @@ pub async fn register(
     FormBody(body): FormBody,
 ) -> Result<Response, Refusal> {
     issuer.limit_address(&state)?;
+    issuer.limit_registration(&state)?;
     let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
     let call = request(&endpoint, &headers, None, &body);
     Ok(information(StatusCode::CREATED, registration::register(&issuer.context(&state), &call).await?))

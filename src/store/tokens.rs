@@ -49,6 +49,9 @@ impl TryFrom<Row> for TokenRecord {
 /// Rows per INSERT statement; keeps bound parameters well under every backend's limit.
 const BATCH_ROWS: usize = 500;
 
+/// Batches of up to this many tokens keep their prepared insert on each connection.
+const CACHED_BATCH_SIZES: usize = 16;
+
 /// A token to record, with the incarnation of its client the issuing node saw: the client's
 /// `created_at` in microseconds, which a delete and re-import under the same id changes.
 pub struct Pending<'a> {
@@ -96,7 +99,13 @@ pub async fn insert_batch(store: &Store, tokens: &[Pending<'_>]) -> Result<HashS
              RETURNING id",
             rows.join(", ")
         );
-        let ids: Vec<(String,)> = tx.db().fetch_all_once(&sql, bound).await?;
+        // Small batches, the common case at low concurrency, reuse their prepared statement
+        // (one text per size); large ones vary too much to be worth caching.
+        let ids: Vec<(String,)> = if chunk.len() <= CACHED_BATCH_SIZES {
+            tx.db().fetch_all(&sql, bound).await?
+        } else {
+            tx.db().fetch_all_once(&sql, bound).await?
+        };
         for (id,) in ids {
             inserted.insert(parse_uuid(&id)?);
         }

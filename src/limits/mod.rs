@@ -226,8 +226,10 @@ pub fn client_key(server: Uuid, client_id: &str, source: Option<IpAddr>) -> Clie
     hash.update(server.as_bytes());
     hash.update((client_id.len() as u64).to_be_bytes());
     hash.update(client_id.as_bytes());
-    if let Some(source) = source {
-        hash.update(source.to_string().as_bytes());
+    match source {
+        Some(IpAddr::V4(address)) => hash.update(address.octets()),
+        Some(IpAddr::V6(address)) => hash.update(address.octets()),
+        None => {}
     }
     let digest = hash.finalize();
     let mut key = [0u8; 16];

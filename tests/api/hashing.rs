@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, backend_tests, client_body, str_of};
+use crate::helpers::{Backend, TestApp, backend_fns, backend_tests, client_body, str_of};
 use crate::multi_node::on_node;
 
 /// A counter of `/metrics`, by the start of its line.
@@ -139,26 +139,7 @@ async fn a_duplicate_client_name_is_refused_before_hashing(app: TestApp) {
     assert_eq!(argon2_jobs(&app).await - before, 1, "only client2's secret was hashed");
 }
 
-macro_rules! both_backends {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use crate::helpers::Backend;
-
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await
-            }
-
-            #[tokio::test]
-            #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
-            async fn postgres() {
-                super::$name(Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-both_backends!(a_full_argon2_pool_answers_503_with_retry_after_at_once);
+backend_fns!(a_full_argon2_pool_answers_503_with_retry_after_at_once);
 
 backend_tests!(
     a_repeated_wrong_secret_runs_argon2_once,

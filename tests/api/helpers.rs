@@ -46,6 +46,28 @@ macro_rules! backend_tests {
 }
 pub(crate) use backend_tests;
 
+/// Declares `<name>::sqlite` and `<name>::postgres` for an `async fn name(backend: Backend)`,
+/// for tests that start the server their own way.
+macro_rules! backend_fns {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+
+                #[tokio::test]
+                #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+pub(crate) use backend_fns;
+
 /// A database that lives as long as the test.
 pub enum TestDb {
     /// Another node's database: owned (and dropped) by that node's test app.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, backend_fns};
 
 /// Connects and sends the start of a request whose header never ends.
 async fn trickle(app: &TestApp) -> TcpStream {
@@ -53,26 +53,7 @@ async fn past_the_connection_limit_a_new_connection_waits_for_a_free_slot(backen
     app.stop().await;
 }
 
-macro_rules! both_backends {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use crate::helpers::Backend;
-
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await
-            }
-
-            #[tokio::test]
-            #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
-            async fn postgres() {
-                super::$name(Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-both_backends!(
+backend_fns!(
     a_client_that_never_finishes_its_header_is_disconnected,
     past_the_connection_limit_a_new_connection_waits_for_a_free_slot
 );

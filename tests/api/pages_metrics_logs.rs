@@ -11,33 +11,12 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
-use crate::helpers::{ADMIN_TOKEN, Backend, TestApp, TestDb, TestResponse, backend_tests, str_of};
+use crate::helpers::{ADMIN_TOKEN, Backend, TestApp, TestDb, TestResponse, backend_fns, backend_tests, str_of};
 use crate::spec::SPEC;
 
 const REDIRECT: &str = "https://app.example.com/callback";
 const LOGIN: &str = "https://login.example.com/signin";
 const METRICS_TOKEN: &str = "metrics-token-0123456789abcdef";
-
-/// Declares `<name>::sqlite` and `<name>::postgres` for an `async fn name(backend: Backend)`,
-/// for tests that start the server their own way.
-macro_rules! backend_fns {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$name($crate::helpers::Backend::Sqlite).await
-                }
-
-                #[tokio::test]
-                #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
-                async fn postgres() {
-                    super::$name($crate::helpers::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
 
 /// The query parameters of a URL.
 fn params_of(url: &str) -> HashMap<String, String> {

@@ -8,7 +8,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{ADMIN_TOKEN, Backend, Seed, TestApp, TestResponse};
+use crate::helpers::{ADMIN_TOKEN, Backend, Seed, TestApp, TestResponse, backend_fns};
 
 const SOURCE_A: &str = "203.0.113.10";
 const SOURCE_B: &str = "198.51.100.20";
@@ -243,26 +243,7 @@ async fn a_connection_that_sends_nothing_or_idles_after_a_response_is_closed_aft
     app.stop().await;
 }
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use crate::helpers::Backend;
-
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await
-            }
-
-            #[tokio::test]
-            #[cfg_attr(not(tessera_pg_tests), ignore = "Postgres skipped: set TESSERA_TEST_POSTGRES_URL to run it")]
-            async fn postgres() {
-                super::$name(Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-both_backends!(
+backend_fns!(
     the_token_endpoint_answers_429_with_retry_after_past_the_per_address_limit,
     failed_authentication_backs_off_for_that_source_only,
     a_source_guessing_many_client_ids_backs_off_and_other_sources_do_not,

@@ -187,6 +187,7 @@ pub async fn require_admin_or_login_page(
     match login_page(&state, auth_server_id, &credentials).await {
         Ok(()) => {
             failures.succeeded(&source);
+            request.extensions_mut().insert(crate::domain::admin::Actor::client(&credentials.client_id));
             request.extensions_mut().insert(Caller::LoginPage(credentials.client_id));
             next.run(request).await
         }
@@ -232,6 +233,8 @@ async fn login_page(
 /// Requires `Authorization: Bearer <admin token>` on every /v1 request.
 pub async fn require_admin(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     request.extensions_mut().insert(Caller::Admin);
+    request.extensions_mut().insert(crate::domain::admin::Access::full());
+    request.extensions_mut().insert(crate::domain::admin::Actor::credential(BOOTSTRAP_CREDENTIAL, "bootstrap"));
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -264,5 +267,41 @@ pub async fn require_admin(State(state): State<AppState>, mut request: Request, 
             failures.failed(&source, Instant::now());
             ApiError::unauthorized().into_response()
         }
+    }
+}
+
+/// The id of the credential created at first start (or set by `TESSERA_ADMIN_TOKEN`).
+pub const BOOTSTRAP_CREDENTIAL: Uuid = Uuid::nil();
+
+/// The actor and request behind a /v1 write, for its audit event: the authenticating
+/// middleware records the actor; the request id, source and time come from the request.
+impl FromRequestParts<AppState> for crate::domain::admin::Origin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let actor = parts
+            .extensions
+            .get::<crate::domain::admin::Actor>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("route has no authenticated actor"))?;
+        Ok(crate::domain::admin::Origin {
+            actor,
+            request_id: super::request_id::current(),
+            source: super::rate_limit::source(&parts.extensions),
+            at: state.now(),
+        })
+    }
+}
+
+/// What the caller may reach, as the authenticating middleware found it.
+impl FromRequestParts<AppState> for crate::domain::admin::Access {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<crate::domain::admin::Access>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("route has no authenticated caller"))
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::cache::Cache;
 use crate::cache::flow_keys::FlowKeys;
-use crate::http::{self, AdminAuth, AppState, Urls};
+use crate::http::{self, AppState, Urls};
 use crate::keys::{Sealer, at_rest};
 use crate::store::{self, ConnectOptions, Store, TokenLog};
 use crate::tasks;
@@ -26,6 +26,7 @@ pub struct Application {
     store: Store,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     limits: http::ConnectionLimits,
+    admin_usage: Arc<crate::service::admin_auth::Usage>,
 }
 
 impl Application {
@@ -43,7 +44,7 @@ impl Application {
         if settings.auto_migrate {
             migrate_with_retry(&store).await?;
         }
-        let admin = admin_auth(&settings, &store).await?;
+        bootstrap_credential(&settings, &store).await?;
         let (current, previous) = settings.encryption_keys()?;
         let sealer = Arc::new(sealer(&settings)?);
         seal_clear_keys(&store, &sealer).await?;
@@ -53,8 +54,10 @@ impl Application {
         let hasher = Arc::new(crate::hashing::Hasher::new(workers, queue, metrics.clone()));
         let cache = Arc::new(Cache::new(store.clone(), sealer, metrics.clone(), hasher));
         let (token_log, writer) = TokenLog::start(store.clone());
+        let admin_usage = Arc::new(crate::service::admin_auth::Usage::default());
         let mut tasks = vec![
             writer,
+            tokio::spawn(tasks::flush_admin_usage(store.clone(), admin_usage.clone())),
             tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
             tokio::spawn(tasks::cleanup(store.clone(), cache.clone())),
         ];
@@ -63,7 +66,7 @@ impl Application {
         let state = AppState {
             store: store.clone(),
             urls: Arc::new(Urls::new(public_url.clone(), settings.issuer_domain.clone())),
-            admin: Arc::new(admin),
+            admin_usage: admin_usage.clone(),
             cache,
             token_log,
             metrics,
@@ -80,7 +83,7 @@ impl Application {
         }
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
         let limits = settings.connection_limits();
-        Ok(Application { listener, router: http::router(state), address, store, tasks, limits })
+        Ok(Application { listener, router: http::router(state), address, store, tasks, limits, admin_usage })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -93,6 +96,9 @@ impl Application {
         // Every response has been sent, so every token record it acknowledged is committed.
         for task in &self.tasks {
             task.abort();
+        }
+        if let Err(e) = self.admin_usage.flush(&self.store).await {
+            tracing::warn!(error = %e, "cannot record when admin credentials were last used");
         }
         self.store.close().await;
         served.map_err(|e| format!("server error: {e}"))
@@ -160,19 +166,23 @@ async fn migrate_with_retry(store: &Store) -> Result<(), String> {
     }
 }
 
-/// The configured token, or the stored one; a first start generates and prints one.
-async fn admin_auth(settings: &Settings, store: &Store) -> Result<AdminAuth, String> {
+/// The bootstrap credential, a full admin: its token is `TESSERA_ADMIN_TOKEN` when set; otherwise
+/// a first start generates one and prints it.
+async fn bootstrap_credential(settings: &Settings, store: &Store) -> Result<(), String> {
+    let now = chrono::Utc::now();
     if let Some(token) = &settings.admin_token {
-        return Ok(AdminAuth::Configured(token_digest(token)));
+        return store::admin_credentials::set_bootstrap_token(store, &token_digest(token), now)
+            .await
+            .map_err(|e| format!("cannot store the admin token: {e}"));
     }
     let token = AdminToken::generate();
-    let stored = store::admin_tokens::initialize(store, &token_digest(token.expose()), chrono::Utc::now())
+    let stored = store::admin_credentials::initialize_bootstrap(store, &token_digest(token.expose()), now)
         .await
         .map_err(|e| format!("cannot initialize the admin token: {e}"))?;
     if stored {
         print_admin_token("generated the admin token for /v1", &token);
     }
-    Ok(AdminAuth::Stored)
+    Ok(())
 }
 
 /// Printed to the terminal once, never through the log pipeline.
@@ -200,7 +210,8 @@ pub async fn rotate_admin_token(settings: &Settings) -> Result<(), String> {
     let store = connect(settings)?;
     migrate_with_retry(&store).await?;
     let token = AdminToken::generate();
-    let result = store::admin_tokens::replace(&store, &token_digest(token.expose()), chrono::Utc::now()).await;
+    let result =
+        store::admin_credentials::set_bootstrap_token(&store, &token_digest(token.expose()), chrono::Utc::now()).await;
     store.close().await;
     result.map_err(|e| format!("cannot store the admin token: {e}"))?;
     print_admin_token("rotated the admin token", &token);

@@ -33,3 +33,15 @@ pub async fn rotate_keys(store: Store, cache: Arc<Cache>, schedule: keys::Schedu
         }
     }
 }
+
+/// Every five seconds: record when admin credentials were last used (batched, so /v1 requests
+/// write nothing of their own).
+pub async fn flush_admin_usage(store: Store, usage: Arc<crate::service::admin_auth::Usage>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        interval.tick().await;
+        if let Err(e) = usage.flush(&store).await {
+            tracing::warn!(error = %e, "cannot record when admin credentials were last used");
+        }
+    }
+}

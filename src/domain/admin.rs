@@ -37,7 +37,10 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Result<Role, Invalid> {
-        Role::ALL.into_iter().find(|role| role.as_str() == text).ok_or_else(|| Invalid::one_of(&Role::ALL.map(Role::as_str)))
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or_else(|| Invalid::one_of(&Role::ALL.map(Role::as_str)))
     }
 }
 
@@ -106,4 +109,175 @@ pub struct Origin {
     pub request_id: String,
     pub source: std::net::IpAddr,
     pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a /v1 route needs of its caller; each route declares one (`http::admin::permissions`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// `GET /v1/auth-servers`: the caller sees the auth servers it is scoped to.
+    ListAuthServers,
+    /// `POST /v1/auth-servers`: a new auth server, which no scope can name yet.
+    CreateAuthServer,
+    /// Reads below one auth server (its scopes, claims, clients, tokens, keys), and trying a
+    /// claim template, which changes nothing.
+    ReadAuthServer,
+    /// Writes below one auth server, and the auth server itself.
+    WriteAuthServer,
+    /// Reading a pending login request.
+    ReadLoginRequest,
+    /// Accepting or rejecting a login request.
+    AnswerLoginRequest,
+    /// The registration policy and initial access tokens, read.
+    ReadRegistration,
+    /// The registration policy and initial access tokens, written; registration access tokens.
+    WriteRegistration,
+    /// Admin credentials, read or written: their holders could otherwise grant themselves more.
+    ManageCredentials,
+    /// The audit log (of the auth servers in scope).
+    ReadAudit,
+}
+
+impl Role {
+    /// Whether the role grants `permission` (scoping to auth servers is checked apart).
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::AuthServerAdmin => !matches!(permission, CreateAuthServer | ManageCredentials),
+            Role::ReadOnly => {
+                matches!(permission, ListAuthServers | ReadAuthServer | ReadLoginRequest | ReadRegistration | ReadAudit)
+            }
+            Role::LoginPage => matches!(permission, ReadLoginRequest | AnswerLoginRequest),
+            Role::RegistrationAdmin => matches!(permission, ReadRegistration | WriteRegistration),
+        }
+    }
+
+    /// Roles defined by a set of auth servers must name some; an admin may not be scoped, or it
+    /// could mint itself an unscoped credential.
+    pub fn check_scope(self, auth_servers: Option<&[Uuid]>) -> Result<(), Invalid> {
+        match (self, auth_servers) {
+            (Role::Admin, Some(_)) => Err(Invalid::new(
+                "invalid",
+                "an admin credential reaches everything and cannot be scoped to auth servers; \
+                 use the auth-server-admin role",
+            )),
+            (Role::AuthServerAdmin | Role::LoginPage, None) => {
+                Err(Invalid::new("required", format!("a {} credential must list its auth servers", self.as_str())))
+            }
+            (_, Some([])) => Err(Invalid::new("min_items", "must list at least one auth server, or be null")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Most auth servers one credential may be scoped to.
+pub const MAX_SCOPED_AUTH_SERVERS: usize = 100;
+
+/// A named bearer credential for /v1. Its token is shown once and stored as a digest.
+#[derive(Clone, Debug)]
+pub struct AdminCredential {
+    pub id: Uuid,
+    pub name: super::Name,
+    pub access: Access,
+    pub enabled: bool,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Why a credential that matched a token may not be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    Disabled,
+    Expired,
+}
+
+impl AdminCredential {
+    pub fn check_usable(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), Unusable> {
+        if !self.enabled {
+            return Err(Unusable::Disabled);
+        }
+        match self.expires_at {
+            Some(expires_at) if expires_at <= now => Err(Unusable::Expired),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::credential(self.id, self.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_from_their_names_and_nothing_else() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert!(Role::parse("Admin").is_err());
+        assert!(Role::parse("superuser").is_err());
+    }
+
+    #[test]
+    fn only_admins_manage_credentials_or_create_auth_servers() {
+        for role in Role::ALL {
+            let admin = role == Role::Admin;
+            assert_eq!(role.allows(Permission::ManageCredentials), admin, "{role:?}");
+            assert_eq!(role.allows(Permission::CreateAuthServer), admin, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn read_only_and_login_pages_cannot_write_configuration() {
+        for role in [Role::ReadOnly, Role::LoginPage, Role::RegistrationAdmin] {
+            assert!(!role.allows(Permission::WriteAuthServer), "{role:?}");
+        }
+        assert!(!Role::ReadOnly.allows(Permission::AnswerLoginRequest));
+        assert!(Role::LoginPage.allows(Permission::AnswerLoginRequest));
+        assert!(!Role::LoginPage.allows(Permission::ReadAuthServer));
+    }
+
+    #[test]
+    fn scoping_is_required_for_server_roles_and_refused_for_admins() {
+        let one = [Uuid::new_v4()];
+        assert!(Role::Admin.check_scope(Some(&one)).is_err());
+        assert!(Role::Admin.check_scope(None).is_ok());
+        assert!(Role::AuthServerAdmin.check_scope(None).is_err());
+        assert!(Role::LoginPage.check_scope(None).is_err());
+        assert!(Role::AuthServerAdmin.check_scope(Some(&one)).is_ok());
+        assert!(Role::ReadOnly.check_scope(None).is_ok());
+        assert!(Role::ReadOnly.check_scope(Some(&[])).is_err());
+    }
+
+    #[test]
+    fn disabled_or_expired_credentials_are_unusable() {
+        let now = chrono::Utc::now();
+        let mut credential = AdminCredential {
+            id: Uuid::new_v4(),
+            name: super::super::Name::trusted("ci".to_owned()),
+            access: Access::full(),
+            enabled: true,
+            expires_at: Some(now + chrono::TimeDelta::seconds(1)),
+            last_used_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(credential.check_usable(now), Ok(()));
+        assert_eq!(credential.check_usable(now + chrono::TimeDelta::seconds(1)), Err(Unusable::Expired));
+        credential.enabled = false;
+        assert_eq!(credential.check_usable(now), Err(Unusable::Disabled));
+    }
+
+    #[test]
+    fn scoped_access_sees_only_its_auth_servers() {
+        let mine = Uuid::new_v4();
+        let access = Access { role: Role::ReadOnly, auth_servers: Some(vec![mine]) };
+        assert!(access.sees(mine));
+        assert!(!access.sees(Uuid::new_v4()));
+        assert!(Access::full().sees(Uuid::new_v4()));
+    }
 }

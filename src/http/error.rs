@@ -132,6 +132,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "Invalid or missing admin token: send Authorization: Bearer <token>")
     }
 
+    /// 401 for a token that names a credential which may not be used now: its holder learns why.
+    pub fn unauthorized_because(reason: &impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, format!("Invalid admin token: {reason}"))
+    }
+
     /// 401 from /metrics when `TESSERA_METRICS_TOKEN` is set: the problem shape, its own realm.
     pub fn metrics_unauthorized() -> Response {
         let detail = "Invalid or missing metrics token: send Authorization: Bearer <TESSERA_METRICS_TOKEN>";
@@ -190,6 +195,9 @@ impl From<store::Error> for ApiError {
             store::Error::SecretLimit => ApiError::forbidden(
                 "A client can have at most 2 enabled secrets: disable or delete one before adding another",
             ),
+            store::Error::LastAdmin => {
+                ApiError::conflict("This would leave no enabled admin credential: create or enable another admin first")
+            }
             store::Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::unavailable()

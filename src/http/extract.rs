@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, RawQuery, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, RawPathParams, RawQuery, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -13,10 +13,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::domain::admin::{Access, Role};
 use crate::domain::{ClientId, Invalid};
+use crate::service::admin_auth::{self, Refused};
 
 use super::error::ApiError;
-use super::{AdminAuth, AppState, BODY_LIMIT};
+use super::{AppState, BODY_LIMIT};
 
 /// A JSON object body. Anything else (wrong content type, malformed JSON, another JSON
 /// type, too large) is answered with a precise 4xx.
@@ -122,6 +124,9 @@ impl PathIds {
     pub fn initial_access_token(&self) -> Result<Uuid, ApiError> {
         self.uuid("initialAccessTokenId")
     }
+    pub fn admin_credential(&self) -> Result<Uuid, ApiError> {
+        self.uuid("adminCredentialId")
+    }
     pub fn secret(&self) -> Result<Uuid, ApiError> {
         self.uuid("clientSecretId")
     }
@@ -163,7 +168,7 @@ fn login_page_credentials(request: &Request) -> Option<crate::oauth::client_auth
     crate::oauth::client_auth::credentials(Some(authorization), &crate::oauth::form::Form::default()).ok()
 }
 
-/// On the login-request routes: a client's Basic credentials, or else the admin token. The
+/// On the login-request routes: a client's Basic credentials, or else an admin credential. The
 /// caller is checked here, before the handler reads the body, the auth server or the
 /// challenge, so an unauthenticated caller learns nothing: not whether the auth server
 /// exists, nor whether a challenge is unknown or expired.
@@ -173,17 +178,15 @@ pub async fn require_admin_or_login_page(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let auth_server_id = auth_server_param(params);
     let Some(credentials) = login_page_credentials(&request) else {
-        return require_admin(state, request, next).await;
+        return admin(state, auth_server_id, request, next).await;
     };
     let source = super::rate_limit::source(request.extensions());
     let failures = state.limiter.admin_failures();
     if let Err(throttled) = failures.check(&source, Instant::now()) {
         return ApiError::from(throttled).into_response();
     }
-    let auth_server_id = params.ok().and_then(|params| {
-        params.iter().find(|(name, _)| *name == "authServerId").and_then(|(_, id)| Uuid::parse_str(id).ok())
-    });
     match login_page(&state, auth_server_id, &credentials).await {
         Ok(()) => {
             failures.succeeded(&source);
@@ -198,6 +201,12 @@ pub async fn require_admin_or_login_page(
             error.into_response()
         }
     }
+}
+
+fn auth_server_param(params: Result<RawPathParams, RawPathParamsRejection>) -> Option<Uuid> {
+    params.ok().and_then(|params| {
+        params.iter().find(|(name, _)| *name == "authServerId").and_then(|(_, id)| Uuid::parse_str(id).ok())
+    })
 }
 
 /// Authenticates a login page by its client's secret, the way the client registered it, and
@@ -230,11 +239,23 @@ async fn login_page(
     Ok(())
 }
 
-/// Requires `Authorization: Bearer <admin token>` on every /v1 request.
-pub async fn require_admin(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    request.extensions_mut().insert(Caller::Admin);
-    request.extensions_mut().insert(crate::domain::admin::Access::full());
-    request.extensions_mut().insert(crate::domain::admin::Actor::credential(BOOTSTRAP_CREDENTIAL, "bootstrap"));
+/// Requires `Authorization: Bearer <admin credential token>` on every /v1 request, and that the
+/// credential's role and scope allow the route (see `admin::permissions`).
+pub async fn require_admin(
+    state: State<AppState>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    admin(state, auth_server_param(params), request, next).await
+}
+
+async fn admin(
+    State(state): State<AppState>,
+    auth_server_id: Option<Uuid>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -245,33 +266,57 @@ pub async fn require_admin(State(state): State<AppState>, mut request: Request, 
     let Some(presented) = presented else {
         return ApiError::unauthorized().into_response();
     };
-    // Failed tokens back off per source address (RFC 6585 §4), before any hashing.
+    // Failed tokens back off per source address (RFC 6585 §4), before any lookup.
     let source = super::rate_limit::source(request.extensions());
     let failures = state.limiter.admin_failures();
     if let Err(throttled) = failures.check(&source, Instant::now()) {
         return ApiError::from(throttled).into_response();
     }
-    let digest = match &*state.admin {
-        AdminAuth::Configured(digest) => Some(digest.clone()),
-        AdminAuth::Stored => match crate::store::admin_tokens::digest(&state.store).await {
-            Ok(digest) => digest,
-            Err(e) => return ApiError::from(e).into_response(),
-        },
-    };
-    match digest {
-        Some(digest) if crate::domain::secret::token_matches(&presented, &digest) => {
-            failures.succeeded(&source);
-            next.run(request).await
-        }
-        _ => {
+    let now = state.now();
+    let credential = match admin_auth::authenticate(&state.store, &presented, now).await {
+        Ok(credential) => credential,
+        Err(Refused::Store(e)) => return ApiError::from(e).into_response(),
+        Err(refused) => {
             failures.failed(&source, Instant::now());
-            ApiError::unauthorized().into_response()
+            tracing::info!(reason = %refused, %source, "admin authentication failed");
+            return match refused {
+                Refused::Disabled | Refused::Expired => ApiError::unauthorized_because(&refused).into_response(),
+                _ => ApiError::unauthorized().into_response(),
+            };
         }
+    };
+    failures.succeeded(&source);
+    state.admin_usage.note(credential.id, now);
+    let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
+    if let Err(refusal) = authorize(&credential.access, request.method().as_str(), route, auth_server_id) {
+        return refusal.into_response();
     }
+    request.extensions_mut().insert(Caller::Admin);
+    request.extensions_mut().insert(credential.actor());
+    request.extensions_mut().insert(credential.access);
+    next.run(request).await
 }
 
-/// The id of the credential created at first start (or set by `TESSERA_ADMIN_TOKEN`).
-pub const BOOTSTRAP_CREDENTIAL: Uuid = Uuid::nil();
+/// An auth server outside the credential's scope is absent to it (404, the same answer as for
+/// an id that does not exist), whatever the route; otherwise the role must grant the route's
+/// permission (403).
+fn authorize(access: &Access, method: &str, route: &str, auth_server_id: Option<Uuid>) -> Result<(), ApiError> {
+    if let Some(id) = auth_server_id.filter(|id| !access.sees(*id)) {
+        return Err(super::admin::auth_server_not_found(id));
+    }
+    let allowed = match super::admin::permissions::required(method, route) {
+        Some(permission) => access.role.allows(permission),
+        None => access.role == Role::Admin,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "This admin credential has the {} role, which does not permit {method} {route}",
+            access.role.as_str()
+        )))
+    }
+}
 
 /// The actor and request behind a /v1 write, for its audit event: the authenticating
 /// middleware records the actor; the request id, source and time come from the request.

@@ -33,20 +33,12 @@ pub use routes::{Routes, Urls};
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
-/// How /v1 requests are authenticated.
-#[derive(Clone, Debug)]
-pub enum AdminAuth {
-    /// SHA-256 digest of `TESSERA_ADMIN_TOKEN`.
-    Configured(String),
-    /// The digest in the database, read per request so a rotation reaches every node.
-    Stored,
-}
-
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub urls: Arc<Urls>,
-    pub admin: Arc<AdminAuth>,
+    /// When admin credentials were last used, written in batches (`tasks::flush_admin_usage`).
+    pub admin_usage: Arc<crate::service::admin_auth::Usage>,
     pub cache: Arc<Cache>,
     pub token_log: TokenLog,
     pub metrics: Arc<crate::metrics::Metrics>,

@@ -15,6 +15,7 @@
 //!      └─ refresh_token ─────▶ store::refresh_tokens (rotate) ─▶ mint
 //! ```
 
+pub mod admin_auth;
 pub mod authorize;
 pub mod client_auth;
 pub mod grants;

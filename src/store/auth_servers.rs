@@ -116,8 +116,20 @@ pub async fn exists(store: &Store, id: Uuid) -> Result<bool> {
     Ok(count > 0)
 }
 
-pub async fn list(store: &Store, params: &ListParams) -> Result<ListPage<AuthServer>> {
-    list::fetch_page::<Row>(store, COLUMNS, "auth_servers", Vec::new(), args![], params)
+/// A page of auth servers; `only`, when given, limits it to those ids (a scoped caller's).
+pub async fn list(store: &Store, params: &ListParams, only: Option<&[Uuid]>) -> Result<ListPage<AuthServer>> {
+    let (conditions, bound) = match only {
+        None => (Vec::new(), args![]),
+        Some([]) => (vec!["1 = 0".to_owned()], args![]),
+        Some(ids) => {
+            let mut bound = args![];
+            for id in ids {
+                bound.push(id);
+            }
+            (vec![format!("id IN ({})", super::placeholders(1, ids.len()))], bound)
+        }
+    };
+    list::fetch_page::<Row>(store, COLUMNS, "auth_servers", conditions, bound, params)
         .await?
         .try_map(AuthServer::try_from)
 }

@@ -4,7 +4,7 @@
 //! text and arguments against whichever backend is active. Rows use types that map the same
 //! way in both databases: TEXT ids and JSON, BIGINT microseconds, BOOLEAN flags.
 
-pub mod admin_tokens;
+pub mod admin_credentials;
 pub mod auth_servers;
 pub mod changes;
 pub mod claims;
@@ -52,6 +52,9 @@ pub enum Error {
     /// A client may have at most [`client_secrets::MAX_ENABLED`] enabled secrets.
     #[error("too many enabled secrets")]
     SecretLimit,
+    /// The change would leave no enabled, unexpired admin credential.
+    #[error("no admin credential would be left")]
+    LastAdmin,
     /// The database cannot be reached or is overloaded; worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),

@@ -35,8 +35,8 @@ backend_tests!(
     health_endpoints_need_no_token
 );
 
-/// Without TESSERA_ADMIN_TOKEN, the first start stores one digest; the token behind the
-/// stored digest is the one accepted, and a rotation takes effect on the running node.
+/// Without TESSERA_ADMIN_TOKEN, the first start stores the bootstrap credential (a digest); the
+/// token behind it is the one accepted, and a rotation takes effect on the running node.
 async fn generated_admin_token_is_stored_only_as_a_digest(backend: Backend) {
     let app = TestApp::spawn_with(backend, |settings| settings.admin_token = None).await;
     let store = Store::connect(&ConnectOptions {
@@ -45,12 +45,16 @@ async fn generated_admin_token_is_stored_only_as_a_digest(backend: Backend) {
         acquire_timeout: std::time::Duration::from_secs(5),
     })
     .unwrap();
-    let stored = tessera::store::admin_tokens::digest(&store).await.unwrap().expect("a digest was stored at start");
-    assert_eq!(stored.len(), 64, "a SHA-256 hex digest, not the token");
+    let bootstrap = tessera::store::admin_credentials::get(&store, tessera::store::admin_credentials::BOOTSTRAP)
+        .await
+        .expect("the bootstrap credential was stored at start");
+    assert_eq!(bootstrap.access, tessera::domain::admin::Access::full(), "the bootstrap credential is a full admin");
     assert_eq!(app.send(app.http.get(app.url("/v1/auth-servers")).bearer_auth(ADMIN_TOKEN)).await.status, 401);
 
     let rotated = "tsa_rotated_token_for_the_test_0123456789";
-    tessera::store::admin_tokens::replace(&store, &token_digest(rotated), chrono::Utc::now()).await.unwrap();
+    tessera::store::admin_credentials::set_bootstrap_token(&store, &token_digest(rotated), chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(app.send(app.http.get(app.url("/v1/auth-servers")).bearer_auth(rotated)).await.status, 200);
     store.close().await;
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+use crate::domain::admin::Access;
 use crate::domain::auth_server::{self, AuthServer, IssuerSlug, SigningAlgorithm};
 use crate::domain::{Invalid, Labels, Name};
 use crate::http::error::ResultExt;
@@ -126,9 +127,14 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
     Ok((StatusCode::CREATED, Json(view(server, &state.urls))))
 }
 
-async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Json<Page<AuthServerView>>, ApiError> {
+/// A scoped credential lists only its auth servers.
+async fn list(
+    State(state): State<AppState>,
+    access: Access,
+    query: QueryPairs,
+) -> Result<Json<Page<AuthServerView>>, ApiError> {
     let params = list_params(&query, &store::auth_servers::LIST)?;
-    let page = store::auth_servers::list(&state.store, &params).await?;
+    let page = store::auth_servers::list(&state.store, &params, access.auth_servers.as_deref()).await?;
     Ok(Json(Page::new(page, &params, |server| view(server, &state.urls))))
 }
 

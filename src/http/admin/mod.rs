@@ -1,10 +1,12 @@
 //! /v1/auth-servers and everything below it, shaped like Kong Identity's management API.
 
+mod admin_credentials;
 mod auth_servers;
 mod claims;
 mod client_secrets;
 mod clients;
 mod login_requests;
+pub mod permissions;
 mod registration;
 mod scopes;
 mod signing_keys;
@@ -44,7 +46,7 @@ fn configuration() -> Routes<AppState> {
 /// Trying templates and issuing registration tokens change no cached configuration: they must
 /// not flush the node's caches (and with them every verified secret).
 fn no_configuration() -> Routes<AppState> {
-    test_claim::routes().merge(registration::token_routes())
+    test_claim::routes().merge(registration::token_routes()).merge(admin_credentials::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

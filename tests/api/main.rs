@@ -11,6 +11,7 @@ mod admin_auth_servers;
 mod admin_claims;
 mod admin_client_secrets;
 mod admin_clients;
+mod admin_credentials;
 mod admin_scopes;
 mod admin_tokens;
 mod claim_templates;

@@ -95,7 +95,7 @@ fn expiry(now: DateTime<Utc>) -> impl FnOnce(Value) -> Result<Option<DateTime<Ut
                 .map_err(|_| Invalid::new("is_date_time", format!("must be an RFC 3339 date-time, not {text:?}")))?
                 .with_timezone(&Utc);
             if at <= now {
-                return Err(Invalid::new("future", "must be in the future"));
+                return Err(Invalid::new("invalid", "must be in the future"));
             }
             Ok(at)
         })
@@ -111,7 +111,7 @@ async fn check_access(state: &AppState, access: &Access) -> Result<(), ApiError>
         if !store::auth_servers::exists(&state.store, *id).await? {
             return Err(ApiError::invalid_field(
                 "auth_server_ids",
-                Invalid::new("exists", format!("auth server {id} does not exist")).at(format!("[{index}]")),
+                Invalid::new("missing_reference", format!("auth server {id} does not exist")).at(format!("[{index}]")),
             ));
         }
     }

@@ -1,0 +1,332 @@
+//! Admin credentials: roles, scoping to auth servers, expiry, disabling and rotation.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_TOKEN, Backend, TestApp, backend_fns, backend_tests, str_of};
+use crate::spec::SPEC;
+
+/// Creates a credential as the bootstrap admin; returns (id, token).
+async fn credential(app: &TestApp, name: &str, role: &str, auth_servers: Option<&[&str]>) -> (String, String) {
+    let mut body = json!({ "name": name, "role": role });
+    if let Some(ids) = auth_servers {
+        body["auth_server_ids"] = json!(ids);
+    }
+    let created = app.post("/v1/admin-credentials", body).await;
+    assert_eq!(created.status, 201, "create {role} credential: {}", created.text);
+    (str_of(&created.body, "id").to_owned(), str_of(&created.body, "token").to_owned())
+}
+
+async fn as_holder(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> crate::helpers::TestResponse {
+    let mut request = app.http.request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    app.send(request).await
+}
+
+/// What each role may do, written from the issue rather than read from the server's table:
+/// `Some(true)` allowed, `Some(false)` forbidden.
+fn role_allows(role: &str, method: &str, path: &str) -> bool {
+    let below_server = path.starts_with("/v1/auth-servers/{authServerId}");
+    let credentials = path.starts_with("/v1/admin-credentials");
+    let audit = path.starts_with("/v1/audit-events");
+    let login = path.contains("/login-requests/");
+    let registration = path.contains("/client-registration") || path.ends_with("/registration-access-token");
+    let read = method == "GET" || path.ends_with("/test-claim");
+    match role {
+        "admin" => true,
+        "auth-server-admin" => below_server || (path == "/v1/auth-servers" && method == "GET") || (audit && read),
+        "read-only" => read && !credentials,
+        "login-page" => login,
+        "registration-admin" => registration,
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// Fills a path template with ids that exist where that is harmless, and with unknown ids
+/// where an allowed request would destroy what later requests need.
+fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
+    let unknown = uuid::Uuid::new_v4().to_string();
+    template
+        .replace("{authServerId}", server)
+        .replace("{clientId}", client)
+        .replace("{scopeId}", scope)
+        .replace("{claimId}", &unknown)
+        .replace("{clientSecretId}", &unknown)
+        .replace("{tokenId}", &unknown)
+        .replace("{initialAccessTokenId}", &unknown)
+        .replace("{adminCredentialId}", &unknown)
+        .replace("{loginChallenge}", "not-a-challenge")
+}
+
+/// Walks every /v1 operation of openapi.yaml with a credential of every role, scoped to one
+/// auth server: a role's operations are never refused (401/403), the others are 403 in
+/// Kong's problem shape; on another auth server, every operation of a scoped credential is
+/// the 404 of an unknown auth server.
+async fn every_v1_operation_answers_each_role_as_the_route_table_says(app: TestApp) {
+    let mine = app.auth_server_with_client().await;
+    let other = app.create_auth_server("someone-else").await;
+    let other_id = str_of(&other, "id").to_owned();
+    let roles = ["admin", "auth-server-admin", "read-only", "login-page", "registration-admin"];
+    let mut tokens = Vec::new();
+    for role in roles {
+        let scope = (role != "admin").then_some([mine.server_id.as_str()]);
+        let (_, token) = credential(&app, &format!("{role}-walker"), role, scope.as_ref().map(|s| &s[..])).await;
+        tokens.push((role, token));
+    }
+    let operations: Vec<(String, String)> =
+        SPEC.operations().into_iter().filter(|(_, path)| path.starts_with("/v1/")).collect();
+    assert!(operations.len() >= 45, "openapi.yaml lists the /v1 operations ({})", operations.len());
+    let mut checked = 0;
+    for (method, template) in &operations {
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        for (role, token) in &tokens {
+            let mut path = fill(template, &mine.server_id, &mine.client_id, &mine.scope_id);
+            // An allowed DELETE of the auth server would remove what the walk needs: a bad
+            // `force` makes the handler refuse it after the permission check.
+            if method == Method::DELETE && template == "/v1/auth-servers/{authServerId}" {
+                path.push_str("?force=maybe");
+            }
+            let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+            let response = as_holder(&app, token, method.clone(), &path, body.clone()).await;
+            let label = format!("{role}: {method} {template} -> {} {}", response.status, response.text);
+            if role_allows(role, method.as_str(), template) {
+                assert!(![401, 403].contains(&response.status), "allowed, but refused: {label}");
+            } else {
+                assert_eq!(response.status, 403, "forbidden, but not 403: {label}");
+                assert_eq!(response.body["title"], "Forbidden", "{label}");
+                assert!(str_of(&response.body, "detail").contains(role), "{label}");
+            }
+            if template.contains("{authServerId}") && *role != "admin" {
+                let elsewhere = fill(template, &other_id, &mine.client_id, &mine.scope_id);
+                let response = as_holder(&app, token, method.clone(), &elsewhere, body).await;
+                assert_eq!(
+                    response.status, 404,
+                    "{role}: {method} {template} on another auth server: {}",
+                    response.text
+                );
+                assert_eq!(
+                    response.body["detail"],
+                    format!("Auth server [{other_id}] not found"),
+                    "{role}: {template}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, operations.len() * roles.len());
+}
+
+/// A scoped credential cannot tell another auth server from one that does not exist: the list
+/// leaves it out and every answer about it is the same 404 as for a random id.
+async fn scoping_hides_other_auth_servers(app: TestApp) {
+    let mine = app.create_auth_server("mine").await;
+    let theirs = app.create_auth_server("theirs").await;
+    let (mine_id, theirs_id) = (str_of(&mine, "id"), str_of(&theirs, "id"));
+    let (_, token) = credential(&app, "team-a", "auth-server-admin", Some(&[mine_id])).await;
+
+    let listed = as_holder(&app, &token, Method::GET, "/v1/auth-servers", None).await;
+    assert_eq!(listed.status, 200);
+    let ids: Vec<&str> = listed.body["data"].as_array().unwrap().iter().map(|s| str_of(s, "id")).collect();
+    assert_eq!(ids, [mine_id], "only its own auth server is listed");
+    assert_eq!(listed.body["meta"]["page"]["total"], 1);
+
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for id in [theirs_id, unknown.as_str()] {
+        let got = as_holder(&app, &token, Method::GET, &format!("/v1/auth-servers/{id}"), None).await;
+        assert_eq!(got.status, 404);
+        assert_eq!(got.body["detail"], format!("Auth server [{id}] not found"));
+        let scope =
+            as_holder(&app, &token, Method::POST, &format!("/v1/auth-servers/{id}/scopes"), Some(json!({"name": "x"})))
+                .await;
+        assert_eq!(scope.status, 404);
+    }
+    let own = as_holder(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/v1/auth-servers/{mine_id}/scopes"),
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(own.status, 201, "{}", own.text);
+    let created =
+        as_holder(&app, &token, Method::POST, "/v1/auth-servers", Some(json!({"name": "new", "audience": "a"}))).await;
+    assert_eq!(created.status, 403, "an auth-server-admin cannot create auth servers");
+    let credentials = as_holder(&app, &token, Method::GET, "/v1/admin-credentials", None).await;
+    assert_eq!(credentials.status, 403, "nor see credentials");
+    assert_eq!(app.get(&format!("/v1/auth-servers/{theirs_id}/scopes")).await.body["meta"]["page"]["total"], 0);
+}
+
+/// The token is in the creation answer only; it authenticates with its role; names are unique;
+/// the body is validated field by field.
+async fn a_credential_shows_its_token_once_and_acts_with_its_role(app: TestApp) {
+    let server = app.create_auth_server("watched").await;
+    let server_id = str_of(&server, "id");
+    let created = app.post("/v1/admin-credentials", json!({"name": "auditor", "role": "read-only"})).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let token = str_of(&created.body, "token").to_owned();
+    let id = str_of(&created.body, "id").to_owned();
+    assert!(token.starts_with("tsa_") && token.len() == 44, "{token}");
+    assert_eq!(created.body["auth_server_ids"], Value::Null);
+    assert_eq!(created.body["enabled"], true);
+
+    let fetched = app.get(&format!("/v1/admin-credentials/{id}")).await;
+    assert_eq!(fetched.status, 200);
+    assert!(fetched.body.get("token").is_none());
+    let listed = app.get("/v1/admin-credentials").await;
+    assert!(!listed.text.contains(&token), "the token is never listed");
+    let names: Vec<&str> = listed.body["data"].as_array().unwrap().iter().map(|c| str_of(c, "name")).collect();
+    assert_eq!(names, ["bootstrap", "auditor"]);
+    let bootstrap = &listed.body["data"][0];
+    assert_eq!(bootstrap["role"], "admin");
+    assert_eq!(bootstrap["id"], "00000000-0000-0000-0000-000000000000");
+
+    let read = as_holder(&app, &token, Method::GET, &format!("/v1/auth-servers/{server_id}"), None).await;
+    assert_eq!(read.status, 200);
+    let write =
+        as_holder(&app, &token, Method::PATCH, &format!("/v1/auth-servers/{server_id}"), Some(json!({"name": "x"})))
+            .await;
+    assert_eq!(write.status, 403);
+    assert_eq!(write.header("content-type"), Some("application/problem+json"));
+    assert_eq!(app.get(&format!("/v1/auth-servers/{server_id}")).await.body["name"], "watched", "nothing changed");
+
+    let again = app.post("/v1/admin-credentials", json!({"name": "auditor", "role": "admin"})).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.body["detail"], "An admin credential named [auditor] already exists");
+
+    let unknown_server = uuid::Uuid::new_v4().to_string();
+    let cases = [
+        (json!({"name": "a", "role": "root"}), "role", "enum"),
+        (json!({"role": "admin"}), "name", "required"),
+        (json!({"name": "a", "role": "admin", "auth_server_ids": [server_id]}), "auth_server_ids", "invalid"),
+        (json!({"name": "a", "role": "auth-server-admin"}), "auth_server_ids", "required"),
+        (json!({"name": "a", "role": "login-page", "auth_server_ids": []}), "auth_server_ids", "min_items"),
+        (
+            json!({"name": "a", "role": "read-only", "auth_server_ids": [unknown_server]}),
+            "auth_server_ids[0]",
+            "missing_reference",
+        ),
+        (json!({"name": "a", "role": "read-only", "auth_server_ids": ["nope"]}), "auth_server_ids[0]", "is_uuid"),
+        (json!({"name": "a", "role": "read-only", "expires_at": "2001-01-01T00:00:00Z"}), "expires_at", "invalid"),
+        (json!({"name": "a", "role": "read-only", "expires_at": "tomorrow"}), "expires_at", "is_date_time"),
+        (json!({"name": "a", "role": "read-only", "token": "tsa_mine"}), "token", "unknown_property"),
+    ];
+    for (body, field, rule) in cases {
+        let response = app.post("/v1/admin-credentials", body.clone()).await;
+        assert_eq!(response.status, 400, "{body}: {}", response.text);
+        assert_eq!(response.rule_for(field).as_deref(), Some(rule), "{body}: {}", response.text);
+    }
+}
+
+/// Rotation gives a new token for the same credential; the old one stops working at once.
+async fn rotation_replaces_the_token_and_keeps_the_role(app: TestApp) {
+    let (id, old) = credential(&app, "ci", "read-only", None).await;
+    let rotated = app.post(&format!("/v1/admin-credentials/{id}/rotate"), json!({})).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let new = str_of(&rotated.body, "token").to_owned();
+    assert_ne!(new, old);
+    assert_eq!(rotated.body["role"], "read-only");
+    assert_eq!(rotated.body["id"], id.as_str());
+    assert_eq!(as_holder(&app, &old, Method::GET, "/v1/auth-servers", None).await.status, 401);
+    assert_eq!(as_holder(&app, &new, Method::GET, "/v1/auth-servers", None).await.status, 200);
+    assert_eq!(
+        as_holder(&app, &new, Method::POST, "/v1/auth-servers", Some(json!({"name": "n", "audience": "a"})))
+            .await
+            .status,
+        403
+    );
+    let missing = app.post(&format!("/v1/admin-credentials/{}/rotate", uuid::Uuid::new_v4()), json!({})).await;
+    assert_eq!(missing.status, 404);
+}
+
+/// The management API cannot lock itself out: the last usable admin stays.
+async fn the_last_admin_credential_cannot_be_disabled_or_deleted(app: TestApp) {
+    let bootstrap = "/v1/admin-credentials/00000000-0000-0000-0000-000000000000";
+    let refused = app.patch(bootstrap, json!({"enabled": false})).await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert_eq!(app.delete(bootstrap).await.status, 409);
+    let demoted = app.patch(bootstrap, json!({"role": "read-only"})).await;
+    assert_eq!(demoted.status, 409, "{}", demoted.text);
+
+    let (_, second) = credential(&app, "second-admin", "admin", None).await;
+    let disabled = app.patch(bootstrap, json!({"enabled": false})).await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text);
+    assert_eq!(app.get("/v1/auth-servers").await.status, 401, "the disabled bootstrap token is refused");
+    let detail = app.get("/v1/auth-servers").await.body["detail"].clone();
+    assert_eq!(detail, "Invalid admin token: the admin credential is disabled");
+    let enabled = as_holder(&app, &second, Method::PATCH, bootstrap, Some(json!({"enabled": true}))).await;
+    assert_eq!(enabled.status, 200);
+    assert_eq!(app.get("/v1/auth-servers").await.status, 200);
+}
+
+/// Disabling on one node holds on the other at once (each request reads its credential); an
+/// expiry holds by each node's clock, without waiting for anything.
+async fn disabling_or_expiring_a_credential_holds_on_every_node_at_once(app: TestApp) {
+    let skewed = app.spawn_second_node_with(|settings| settings.test_clock_offset_seconds = 3600).await;
+    let (id, token) = credential(&app, "roaming", "read-only", None).await;
+    assert_eq!(as_holder(&skewed, &token, Method::GET, "/v1/auth-servers", None).await.status, 200);
+
+    let disabled = app.patch(&format!("/v1/admin-credentials/{id}"), json!({"enabled": false})).await;
+    assert_eq!(disabled.status, 200);
+    assert_eq!(as_holder(&skewed, &token, Method::GET, "/v1/auth-servers", None).await.status, 401);
+    assert_eq!(app.patch(&format!("/v1/admin-credentials/{id}"), json!({"enabled": true})).await.status, 200);
+    assert_eq!(as_holder(&skewed, &token, Method::GET, "/v1/auth-servers", None).await.status, 200);
+
+    // Expires in a minute: the node whose clock is an hour ahead already refuses it.
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(60)).to_rfc3339();
+    assert_eq!(app.patch(&format!("/v1/admin-credentials/{id}"), json!({"expires_at": soon})).await.status, 200);
+    assert_eq!(as_holder(&app, &token, Method::GET, "/v1/auth-servers", None).await.status, 200);
+    let expired = as_holder(&skewed, &token, Method::GET, "/v1/auth-servers", None).await;
+    assert_eq!(expired.status, 401);
+    assert_eq!(expired.body["detail"], "Invalid admin token: the admin credential has expired");
+    skewed.stop().await;
+}
+
+/// `last_used_at` is written in batches, not per request, and shows up within a flush.
+async fn last_use_is_recorded_without_a_write_per_request(app: TestApp) {
+    let (id, token) = credential(&app, "busy", "read-only", None).await;
+    assert_eq!(app.get(&format!("/v1/admin-credentials/{id}")).await.body["last_used_at"], Value::Null);
+    for _ in 0..5 {
+        assert_eq!(as_holder(&app, &token, Method::GET, "/v1/auth-servers", None).await.status, 200);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let fetched = app.get(&format!("/v1/admin-credentials/{id}")).await;
+        if fetched.body["last_used_at"].is_string() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "last_used_at was not recorded within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+backend_tests!(
+    every_v1_operation_answers_each_role_as_the_route_table_says,
+    scoping_hides_other_auth_servers,
+    a_credential_shows_its_token_once_and_acts_with_its_role,
+    rotation_replaces_the_token_and_keeps_the_role,
+    the_last_admin_credential_cannot_be_disabled_or_deleted,
+    disabling_or_expiring_a_credential_holds_on_every_node_at_once,
+    last_use_is_recorded_without_a_write_per_request
+);
+
+/// `TESSERA_ADMIN_TOKEN` stays a full admin, and the bootstrap credential it names can be
+/// managed like any other.
+async fn the_configured_admin_token_is_the_bootstrap_admin(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let me = app.get("/v1/admin-credentials/00000000-0000-0000-0000-000000000000").await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["name"], "bootstrap");
+    assert_eq!(me.body["role"], "admin");
+    assert!(!me.text.contains(ADMIN_TOKEN));
+}
+
+backend_fns!(the_configured_admin_token_is_the_bootstrap_admin);

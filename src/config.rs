@@ -25,6 +25,36 @@ pub enum Command {
     RotateAdminToken,
     /// Re-encrypt every stored private key under TESSERA_ENCRYPTION_KEY, so previous keys can go.
     Reseal,
+    /// Create, list or disable admin credentials directly in the database (bootstrap and
+    /// break-glass: works while no admin token is at hand).
+    #[command(subcommand)]
+    AdminCredentials(AdminCredentialsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCredentialsCommand {
+    /// Create a credential and print its token once.
+    Create {
+        /// A unique name, e.g. the team or the system that will hold it.
+        #[arg(long)]
+        name: String,
+        /// admin, auth-server-admin, read-only, login-page or registration-admin.
+        #[arg(long)]
+        role: String,
+        /// An auth server id the credential is scoped to; repeat for several.
+        #[arg(long = "auth-server")]
+        auth_servers: Vec<uuid::Uuid>,
+        /// When the credential stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z).
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    /// List every credential (never a token).
+    List,
+    /// Disable a credential, by id or name; its token stops working at once on every node.
+    Disable {
+        /// The credential's id or name.
+        credential: String,
+    },
 }
 
 impl Cli {

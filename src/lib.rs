@@ -7,6 +7,8 @@
 pub mod cache;
 /// Claims of issued tokens: the claim context of templates and which claims a token gets.
 pub mod claims;
+/// Subcommands that work on the database directly: admin credentials for bootstrap and break-glass.
+pub mod commands;
 /// Settings from flags and environment variables.
 pub mod config;
 /// Entities and validated newtypes, without I/O.

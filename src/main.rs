@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
         Command::Migrate => startup::migrate(&cli.settings).await,
         Command::RotateAdminToken => startup::rotate_admin_token(&cli.settings).await,
         Command::Reseal => startup::reseal(&cli.settings).await,
+        Command::AdminCredentials(command) => tessera::commands::admin_credentials(&cli.settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

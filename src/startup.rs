@@ -105,7 +105,7 @@ impl Application {
     }
 }
 
-fn connect(settings: &Settings) -> Result<Store, String> {
+pub(crate) fn connect(settings: &Settings) -> Result<Store, String> {
     Store::connect(&ConnectOptions {
         url: settings.database_url.clone(),
         max_connections: settings.max_connections(),
@@ -151,7 +151,7 @@ async fn seal_clear_keys(store: &Store, sealer: &Sealer) -> Result<(), String> {
 }
 
 /// A database that is still starting gets 30 seconds before we give up.
-async fn migrate_with_retry(store: &Store) -> Result<(), String> {
+pub(crate) async fn migrate_with_retry(store: &Store) -> Result<(), String> {
     let mut attempt = 0;
     loop {
         match store.migrate().await {

@@ -330,3 +330,48 @@ async fn the_configured_admin_token_is_the_bootstrap_admin(backend: Backend) {
 }
 
 backend_fns!(the_configured_admin_token_is_the_bootstrap_admin);
+
+/// Runs `tessera admin-credentials …` against the app's database; (success, stdout, stderr).
+async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .env_clear()
+        .env("DATABASE_URL", &app.database_url)
+        .arg("admin-credentials")
+        .args(args)
+        .output()
+        .await
+        .expect("the binary runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
+/// Break-glass: the command line creates a credential whose token the running server accepts at
+/// once, lists credentials without tokens, and disables one, which the server then refuses.
+async fn the_command_line_creates_lists_and_disables_credentials(app: TestApp) {
+    let server = app.create_auth_server("ops").await;
+    let server_id = str_of(&server, "id");
+    let (ok, out, err) =
+        cli(&app, &["create", "--name", "oncall", "--role", "auth-server-admin", "--auth-server", server_id]).await;
+    assert!(ok, "{out}{err}");
+    let token = out.split_whitespace().find(|word| word.starts_with("tsa_")).expect("the token is printed").to_owned();
+    let read = as_holder(&app, &token, Method::GET, &format!("/v1/auth-servers/{server_id}"), None).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(as_holder(&app, &token, Method::GET, "/v1/admin-credentials", None).await.status, 403);
+
+    let (ok, out, _) = cli(&app, &["list"]).await;
+    assert!(ok && out.contains("oncall") && out.contains("auth-server-admin") && out.contains("bootstrap"), "{out}");
+    assert!(!out.contains(&token), "list never prints a token");
+
+    let (ok, out, err) = cli(&app, &["disable", "oncall"]).await;
+    assert!(ok, "{out}{err}");
+    assert_eq!(as_holder(&app, &token, Method::GET, &format!("/v1/auth-servers/{server_id}"), None).await.status, 401);
+
+    let (ok, _, err) = cli(&app, &["create", "--name", "bad", "--role", "auth-server-admin"]).await;
+    assert!(!ok && err.contains("--auth-server"), "{err}");
+    let (ok, _, err) = cli(&app, &["create", "--name", "oncall", "--role", "read-only"]).await;
+    assert!(!ok && err.contains("exists"), "{err}");
+    let (ok, _, err) = cli(&app, &["disable", "bootstrap"]).await;
+    assert!(!ok && err.contains("last enabled admin"), "{err}");
+}
+
+backend_tests!(the_command_line_creates_lists_and_disables_credentials);

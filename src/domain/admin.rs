@@ -84,8 +84,28 @@ pub enum ActorKind {
     /// A client: through RFC 7592 registration management, or a login page holding its
     /// client's credentials.
     Client,
-    /// Nobody authenticated: failed authentications.
+    /// An initial access token (its id) that authorised an RFC 7591 registration.
+    InitialAccessToken,
+    /// Nobody authenticated: failed authentications, and open RFC 7591 registrations.
     Anonymous,
+}
+
+impl ActorKind {
+    pub const ALL: [ActorKind; 4] =
+        [ActorKind::AdminCredential, ActorKind::Client, ActorKind::InitialAccessToken, ActorKind::Anonymous];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::AdminCredential => "admin_credential",
+            ActorKind::Client => "client",
+            ActorKind::InitialAccessToken => "initial_access_token",
+            ActorKind::Anonymous => "anonymous",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ActorKind> {
+        ActorKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
 }
 
 impl Actor {
@@ -95,6 +115,10 @@ impl Actor {
 
     pub fn client(client_id: &str) -> Actor {
         Actor { kind: ActorKind::Client, id: client_id.to_owned(), name: None }
+    }
+
+    pub fn initial_access_token(id: Uuid) -> Actor {
+        Actor { kind: ActorKind::InitialAccessToken, id: id.to_string(), name: None }
     }
 
     pub fn anonymous() -> Actor {

@@ -17,6 +17,28 @@ pub enum FilterKind {
     Labels,
     /// `true` or `false`.
     Bool,
+    /// An RFC 3339 instant compared with `gt`, `gte`, `lt` or `lte` (a range takes two).
+    Time,
+}
+
+/// How a [`FilterKind::Time`] field is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl Comparison {
+    pub fn sql(self) -> &'static str {
+        match self {
+            Comparison::Gt => ">",
+            Comparison::Gte => ">=",
+            Comparison::Lt => "<",
+            Comparison::Lte => "<=",
+        }
+    }
 }
 
 /// What a resource's list endpoint supports.
@@ -30,8 +52,13 @@ pub struct ListSchema {
 pub enum FilterOp {
     Eq(String),
     Contains(String),
-    Label { key: String, value: Option<String> },
+    Label {
+        key: String,
+        value: Option<String>,
+    },
     Bool(bool),
+    /// Microseconds since the Unix epoch.
+    Time(Comparison, i64),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,6 +182,21 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
             "false" => FilterOp::Bool(false),
             _ => return Err(Invalid::new("is_boolean", "must be true or false")),
         },
+        (FilterKind::Time, "gt" | "gte" | "lt" | "lte") => {
+            let comparison = match op {
+                "gt" => Comparison::Gt,
+                "gte" => Comparison::Gte,
+                "lt" => Comparison::Lt,
+                _ => Comparison::Lte,
+            };
+            let at = chrono::DateTime::parse_from_rfc3339(value).map_err(|_| {
+                Invalid::new("is_date_time", "must be an RFC 3339 date-time, e.g. 2025-09-19T20:59:43Z")
+            })?;
+            FilterOp::Time(comparison, at.timestamp_micros())
+        }
+        (FilterKind::Time, _) => {
+            return Err(Invalid::new("invalid", format!("unknown operator {op:?}: use gt, gte, lt or lte")));
+        }
         (FilterKind::Text, _) => {
             return Err(Invalid::new("invalid", format!("unknown operator {op:?}: use eq or contains")));
         }
@@ -176,6 +218,7 @@ mod tests {
             ("id", FilterKind::Exact),
             ("labels", FilterKind::Labels),
             ("enabled", FilterKind::Bool),
+            ("occurred_at", FilterKind::Time),
         ],
     };
 
@@ -218,11 +261,27 @@ mod tests {
             ("filter[secret]", "x"),
             ("filter[id][contains]", "x"),
             ("filter[enabled]", "yes"),
+            ("filter[occurred_at][gte]", "yesterday"),
+            ("filter[occurred_at]", "2025-09-19T20:59:43Z"),
             ("unknown", "1"),
         ] {
             let errors = ListParams::parse(&pairs(&[(name, value)]), &SCHEMA).unwrap_err();
             assert_eq!(errors[0].0, name, "{name}={value}");
         }
+    }
+
+    #[test]
+    fn time_filters_take_rfc3339_bounds_in_microseconds() {
+        let params = ListParams::parse(
+            &pairs(&[
+                ("filter[occurred_at][gte]", "2025-09-19T20:59:43.302149Z"),
+                ("filter[occurred_at][lt]", "2025-09-20T00:00:00+02:00"),
+            ]),
+            &SCHEMA,
+        )
+        .unwrap_or_default();
+        assert_eq!(params.filters[0].op, FilterOp::Time(Comparison::Gte, 1_758_315_583_302_149));
+        assert_eq!(params.filters[1].op, FilterOp::Time(Comparison::Lt, 1_758_319_200_000_000));
     }
 
     #[test]

@@ -32,9 +32,23 @@ pub(crate) async fn fetch_page<T: Row>(
     store: &Store,
     columns: &str,
     table: &str,
+    conditions: Vec<String>,
+    args: Args,
+    params: &ListParams,
+) -> Result<ListPage<T>> {
+    fetch_page_ordered(store, columns, table, conditions, args, params, "created_at ASC, id ASC").await
+}
+
+/// [`fetch_page`] for a table whose rows are ordered, after the requested sort, by `tiebreak`
+/// (a static ORDER BY list ending in a unique column) rather than by creation time.
+pub(crate) async fn fetch_page_ordered<T: Row>(
+    store: &Store,
+    columns: &str,
+    table: &str,
     mut conditions: Vec<String>,
     mut args: Args,
     params: &ListParams,
+    tiebreak: &str,
 ) -> Result<ListPage<T>> {
     let dialect = store.dialect();
     for filter in &params.filters {
@@ -54,6 +68,7 @@ pub(crate) async fn fetch_page<T: Row>(
                 format!("{}({field}, ${}) > 0", position(dialect), args.push(needle))
             }
             FilterOp::Bool(value) => format!("{field} = ${}", args.push(*value)),
+            FilterOp::Time(comparison, micros) => format!("{field} {} ${}", comparison.sql(), args.push(*micros)),
         };
         conditions.push(condition);
     }
@@ -64,8 +79,7 @@ pub(crate) async fn fetch_page<T: Row>(
         .iter()
         .map(|key| format!("{} {}", key.field, if key.descending { "DESC" } else { "ASC" }))
         .collect();
-    order.push("created_at ASC".to_owned());
-    order.push("id ASC".to_owned());
+    order.push(tiebreak.to_owned());
 
     let count_sql = format!("SELECT COUNT(*) FROM {table}{where_sql}");
     let (total,) = store.db().fetch_one::<(i64,)>(&count_sql, args.clone()).await?;

@@ -5,6 +5,7 @@
 //! way in both databases: TEXT ids and JSON, BIGINT microseconds, BOOLEAN flags.
 
 pub mod admin_credentials;
+pub mod audit;
 pub mod auth_servers;
 pub mod changes;
 pub mod claims;
@@ -243,7 +244,7 @@ impl Store {
             Pools::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Inner::Sqlite),
         };
         let inner = self.health.observe(inner.map_err(Error::from))?;
-        Ok(Tx { inner, node: self.node.clone(), health: self.health.clone() })
+        Ok(Tx { inner, node: self.node.clone(), health: self.health.clone(), audited: Vec::new() })
     }
 }
 
@@ -252,6 +253,8 @@ pub(crate) struct Tx {
     /// The writing node, for the change feed.
     node: Arc<str>,
     health: Arc<Health>,
+    /// Audit events written in this transaction, logged once it commits (see `audit`).
+    audited: Vec<crate::domain::audit::Event>,
 }
 
 enum Inner {
@@ -284,7 +287,9 @@ impl Tx {
             Inner::Postgres(tx) => tx.commit().await,
             Inner::Sqlite(tx) => tx.commit().await,
         };
-        self.health.observe(committed.map_err(Error::from))
+        self.health.observe(committed.map_err(Error::from))?;
+        self.audited.iter().for_each(audit::announce);
+        Ok(())
     }
 }
 

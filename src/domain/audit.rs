@@ -1,0 +1,435 @@
+//! The audit log's events: who changed what, when, from where, and which fields changed from
+//! what to what. Secret-bearing fields are recorded only as changed, never with a value.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::admin::{Actor, Origin};
+use super::registration::{InitialAccessToken, RegistrationPolicy};
+use super::secret::SecretInfo;
+use super::{AuthServer, Claim, Client, Scope};
+
+/// One audited action.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    pub id: Uuid,
+    #[serde(serialize_with = "rfc3339_micros")]
+    pub occurred_at: DateTime<Utc>,
+    pub actor: Actor,
+    /// `<resource>.<verb>`, e.g. `client_secret.disabled`.
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub auth_server_id: Option<Uuid>,
+    pub request_id: String,
+    /// The caller's address (behind trusted proxies, the client's).
+    pub source: String,
+    pub changes: Vec<FieldChange>,
+}
+
+/// RFC 3339 with microseconds, as every /v1 timestamp.
+fn rfc3339_micros<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+/// What an event is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    pub kind: &'static str,
+    pub id: String,
+    pub auth_server_id: Option<Uuid>,
+}
+
+impl Resource {
+    pub fn new(kind: &'static str, id: impl ToString, auth_server_id: Option<Uuid>) -> Resource {
+        Resource { kind, id: id.to_string(), auth_server_id }
+    }
+
+    /// The event of `origin` doing `verb` to this resource.
+    pub fn event(&self, origin: &Origin, verb: &str, changes: Vec<FieldChange>) -> Event {
+        Event {
+            id: Uuid::new_v4(),
+            occurred_at: origin.at,
+            actor: origin.actor.clone(),
+            action: format!("{}.{verb}", self.kind),
+            resource_type: self.kind.to_owned(),
+            resource_id: self.id.clone(),
+            auth_server_id: self.auth_server_id,
+            request_id: origin.request_id.clone(),
+            source: origin.source.to_string(),
+            changes,
+        }
+    }
+}
+
+/// One field of a change: its old and new values, or only the fact that a secret changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldChange {
+    Redacted { field: String, redacted: bool },
+    Values { field: String, old: Value, new: Value },
+}
+
+impl FieldChange {
+    /// A secret, token, key or hash that changed (was set, replaced or removed).
+    pub fn redacted(field: &str) -> FieldChange {
+        FieldChange::Redacted { field: field.to_owned(), redacted: true }
+    }
+
+    /// A change of a plain value; a secret-bearing field name is redacted all the same.
+    pub fn values(field: &str, old: Value, new: Value) -> FieldChange {
+        if is_secret_field(field) {
+            FieldChange::redacted(field)
+        } else {
+            FieldChange::Values { field: field.to_owned(), old, new }
+        }
+    }
+
+    pub fn field(&self) -> &str {
+        match self {
+            FieldChange::Redacted { field, .. } | FieldChange::Values { field, .. } => field,
+        }
+    }
+}
+
+/// Fields whose values must never reach the log: secrets, tokens, private keys and hashes.
+pub fn is_secret_field(field: &str) -> bool {
+    const WORDS: [&str; 6] = ["secret", "token", "private_key", "hash", "digest", "password"];
+    let field = field.to_ascii_lowercase();
+    // Token lifetimes are settings, not tokens.
+    if field.ends_with("_duration") || field.ends_with("_token_id") {
+        return false;
+    }
+    WORDS.iter().any(|word| field.contains(word))
+}
+
+/// The audited fields of a resource as JSON values: what a diff compares. Timestamps that
+/// every write bumps (`updated_at`) are left out, and secrets are never part of a snapshot.
+pub trait Snapshot {
+    fn snapshot(&self) -> Map<String, Value>;
+}
+
+/// The fields that differ between two snapshots; `None` stands for "did not exist", so a
+/// creation lists every field with `old: null`.
+pub fn diff(old: Option<&Map<String, Value>>, new: Option<&Map<String, Value>>) -> Vec<FieldChange> {
+    let empty = Map::new();
+    let (old, new) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
+    let mut fields: Vec<&String> = old.keys().chain(new.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter_map(|field| {
+            let (before, after) = (old.get(field).unwrap_or(&Value::Null), new.get(field).unwrap_or(&Value::Null));
+            (before != after).then(|| FieldChange::values(field, before.clone(), after.clone()))
+        })
+        .collect()
+}
+
+/// Every field of a new resource.
+pub fn created<T: Snapshot>(new: &T) -> Vec<FieldChange> {
+    diff(None, Some(&new.snapshot()))
+}
+
+/// The fields an update changed.
+pub fn updated<T: Snapshot>(old: &T, new: &T) -> Vec<FieldChange> {
+    diff(Some(&old.snapshot()), Some(&new.snapshot()))
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn strings<T>(items: &[T], name: impl Fn(&T) -> &str) -> Value {
+    Value::from(items.iter().map(|item| name(item).to_owned()).collect::<Vec<_>>())
+}
+
+fn time(at: Option<DateTime<Utc>>) -> Value {
+    at.map_or(Value::Null, |at| Value::from(at.to_rfc3339_opts(SecondsFormat::Micros, true)))
+}
+
+impl Snapshot for AuthServer {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({
+            "name": self.name.as_str(),
+            "description": self.description,
+            "audience": self.audience,
+            "signing_algorithm": self.signing_algorithm.as_str(),
+            "labels": self.labels,
+            "trusted_origins": strings(&self.trusted_origins, |o| o.as_str()),
+            "require_pkce": self.require_pkce,
+            "rate_limit_per_second": self.rate_limit_per_second,
+        }))
+    }
+}
+
+impl Snapshot for Scope {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({
+            "name": self.name.as_str(),
+            "description": self.description,
+            "default": self.is_default,
+            "include_in_metadata": self.include_in_metadata,
+            "enabled": self.enabled,
+        }))
+    }
+}
+
+impl Snapshot for Claim {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({
+            "name": self.name.as_str(),
+            "value": self.value,
+            "include_in_token": self.include_in_token,
+            "include_in_all_scopes": self.include_in_all_scopes,
+            "include_in_scopes": self.include_in_scopes,
+            "enabled": self.enabled,
+        }))
+    }
+}
+
+impl Snapshot for Client {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({
+            "name": self.name.as_str(),
+            "grant_types": strings(&self.grant_types, |g| g.as_str()),
+            "response_types": strings(&self.response_types, |r| r.as_str()),
+            "redirect_uris": strings(&self.redirect_uris, |u| u.as_str()),
+            "login_uri": self.login_uri.as_ref().map(|u| u.as_str()),
+            "access_token_duration": self.access_token_duration.seconds(),
+            "id_token_duration": self.id_token_duration.seconds(),
+            "allow_all_scopes": self.allow_all_scopes,
+            "allow_scopes": self.allow_scopes,
+            "labels": self.labels,
+            "token_endpoint_auth_method": self.token_endpoint_auth_method.as_str(),
+            // Public keys only (ClientJwks refuses private members).
+            "jwks": self.jwks.as_ref().map(|jwks| jwks.as_value().clone()),
+            "introspection_allowed": self.introspection_allowed,
+            "login_requests_answered_by_client": self.login_requests_answered_by_client,
+        }))
+    }
+}
+
+impl Snapshot for SecretInfo {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({ "enabled": self.enabled }))
+    }
+}
+
+impl Snapshot for RegistrationPolicy {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({
+            "enabled": self.enabled,
+            "open_registration": self.open_registration,
+            "allowed_grant_types": strings(&self.allowed_grant_types, |g| g.as_str()),
+            "default_grant_types": strings(&self.default_grant_types, |g| g.as_str()),
+            "allowed_token_endpoint_auth_methods":
+                strings(&self.allowed_token_endpoint_auth_methods, |m| m.as_str()),
+            "allow_all_scopes": self.allow_all_scopes,
+            "allowed_scopes": self.allowed_scopes,
+            "default_scopes": self.default_scopes,
+            "default_access_token_duration": self.default_access_token_duration.seconds(),
+            "max_access_token_duration": self.max_access_token_duration.seconds(),
+            "default_id_token_duration": self.default_id_token_duration.seconds(),
+            "max_id_token_duration": self.max_id_token_duration.seconds(),
+            "login_uri": self.login_uri.as_ref().map(|u| u.as_str()),
+            "labels": self.labels,
+            "max_registered_clients": self.max_registered_clients,
+        }))
+    }
+}
+
+impl Snapshot for InitialAccessToken {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({
+            "description": self.description,
+            "max_uses": self.max_uses,
+            "expires_at": time(self.expires_at),
+        }))
+    }
+}
+
+/// Failed /v1 authentications, thinned so a flood cannot fill the audit table: at most one
+/// event per source address per [`FailureThrottle::WINDOW`], carrying how many failures it
+/// stands for, and at most `global_cap` events per window from all sources together. The
+/// state is in memory, per node.
+#[derive(Debug)]
+pub struct FailureThrottle {
+    global_cap: u32,
+    window_started: Option<Instant>,
+    recorded_in_window: u32,
+    sources: HashMap<IpAddr, SourceWindow>,
+}
+
+#[derive(Debug)]
+struct SourceWindow {
+    /// When this source's last event was recorded.
+    recorded_at: Instant,
+    /// Failures since then that no event stands for yet.
+    unrecorded: u64,
+}
+
+impl FailureThrottle {
+    pub const WINDOW: Duration = Duration::from_secs(60);
+    pub const DEFAULT_GLOBAL_CAP: u32 = 100;
+    /// Sources remembered at most; beyond it, expired windows are dropped first.
+    const MAX_SOURCES: usize = 10_000;
+
+    pub fn new(global_cap: u32) -> FailureThrottle {
+        FailureThrottle { global_cap, window_started: None, recorded_in_window: 0, sources: HashMap::new() }
+    }
+
+    /// Counts one failure from `source`; `Some(count)` when it is to be recorded now, standing
+    /// for `count` failures (this one and those held back since the source's last event).
+    pub fn failed(&mut self, source: IpAddr, now: Instant) -> Option<u64> {
+        if self.window_started.is_none_or(|start| now.duration_since(start) >= Self::WINDOW) {
+            self.window_started = Some(now);
+            self.recorded_in_window = 0;
+        }
+        let due = self.sources.get(&source).is_none_or(|w| now.duration_since(w.recorded_at) >= Self::WINDOW);
+        if !due || self.recorded_in_window >= self.global_cap {
+            if let Some(window) = self.sources.get_mut(&source) {
+                window.unrecorded += 1;
+            }
+            // A source held back by the global cap alone is not remembered: its next failure
+            // after the window is recorded as a fresh one.
+            return None;
+        }
+        if self.sources.len() >= Self::MAX_SOURCES && !self.sources.contains_key(&source) {
+            self.sources.retain(|_, w| now.duration_since(w.recorded_at) < Self::WINDOW);
+            if self.sources.len() >= Self::MAX_SOURCES {
+                return None;
+            }
+        }
+        self.recorded_in_window += 1;
+        let held_back = self.sources.insert(source, SourceWindow { recorded_at: now, unrecorded: 0 });
+        Some(1 + held_back.map_or(0, |w| w.unrecorded))
+    }
+}
+
+impl Default for FailureThrottle {
+    fn default() -> Self {
+        FailureThrottle::new(Self::DEFAULT_GLOBAL_CAP)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::admin::Actor;
+
+    fn scope() -> Scope {
+        Scope {
+            id: Uuid::nil(),
+            auth_server_id: Uuid::nil(),
+            name: crate::domain::ScopeName::trusted("read".to_owned()),
+            description: "Read".to_owned(),
+            is_default: false,
+            include_in_metadata: false,
+            enabled: true,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn an_update_lists_only_the_fields_that_changed_with_old_and_new_values() {
+        let old = scope();
+        let new =
+            Scope { description: "Read it all".to_owned(), enabled: false, updated_at: Utc::now(), ..old.clone() };
+        assert_eq!(
+            updated(&old, &new),
+            vec![
+                FieldChange::values("description", json!("Read"), json!("Read it all")),
+                FieldChange::values("enabled", json!(true), json!(false)),
+            ]
+        );
+        assert!(updated(&old, &old).is_empty(), "an unchanged resource has no changes");
+    }
+
+    #[test]
+    fn a_creation_lists_every_field_with_a_null_old_value() {
+        let changes = created(&scope());
+        let names: Vec<&str> = changes.iter().map(FieldChange::field).collect();
+        assert_eq!(names, ["default", "description", "enabled", "include_in_metadata", "name"]);
+        assert!(changes.iter().all(|c| matches!(c, FieldChange::Values { old: Value::Null, .. })));
+    }
+
+    #[test]
+    fn secret_fields_are_recorded_only_as_changed() {
+        let old = object(json!({ "client_secret": "old-value", "token_digest": "abc", "name": "a" }));
+        let new = object(json!({ "client_secret": "new-value", "token_digest": "def", "name": "a" }));
+        let changes = diff(Some(&old), Some(&new));
+        assert_eq!(changes, vec![FieldChange::redacted("client_secret"), FieldChange::redacted("token_digest")]);
+        let text = serde_json::to_string(&changes).unwrap_or_default();
+        assert_eq!(text, r#"[{"field":"client_secret","redacted":true},{"field":"token_digest","redacted":true}]"#);
+        for field in ["secret", "registration_access_token", "private_key", "secret_hash", "access_token_digest"] {
+            assert!(is_secret_field(field), "{field}");
+        }
+        for field in ["name", "access_token_duration", "initial_access_token_id", "enabled", "jwks"] {
+            assert!(!is_secret_field(field), "{field}");
+        }
+    }
+
+    #[test]
+    fn field_changes_read_back_from_their_json() {
+        let changes = vec![FieldChange::redacted("secret"), FieldChange::values("enabled", json!(true), json!(false))];
+        let text = serde_json::to_string(&changes).unwrap_or_default();
+        let read: Vec<FieldChange> = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(read, changes);
+    }
+
+    #[test]
+    fn an_event_names_its_actor_action_and_resource() {
+        let origin = Origin {
+            actor: Actor::credential(Uuid::nil(), "bootstrap"),
+            request_id: "r-1".to_owned(),
+            source: IpAddr::from([127, 0, 0, 1]),
+            at: DateTime::UNIX_EPOCH,
+        };
+        let event = Resource::new("scope", Uuid::nil(), Some(Uuid::nil())).event(&origin, "deleted", Vec::new());
+        let value = serde_json::to_value(&event).unwrap_or_default();
+        assert_eq!(value["action"], "scope.deleted");
+        assert_eq!(value["resource_type"], "scope");
+        assert_eq!(value["actor"]["type"], "admin_credential");
+        assert_eq!(value["actor"]["name"], "bootstrap");
+        assert_eq!(value["occurred_at"], "1970-01-01T00:00:00.000000Z");
+        assert_eq!(value["source"], "127.0.0.1");
+    }
+
+    #[test]
+    fn failed_authentications_are_recorded_once_per_source_and_window_with_a_count() {
+        let mut throttle = FailureThrottle::new(100);
+        let start = Instant::now();
+        let source = IpAddr::from([10, 0, 0, 1]);
+        assert_eq!(throttle.failed(source, start), Some(1));
+        for second in 1..=9 {
+            assert_eq!(throttle.failed(source, start + Duration::from_secs(second)), None);
+        }
+        assert_eq!(throttle.failed(IpAddr::from([10, 0, 0, 2]), start), Some(1), "another source has its own window");
+        assert_eq!(
+            throttle.failed(source, start + FailureThrottle::WINDOW),
+            Some(10),
+            "the held-back nine and this one"
+        );
+        assert_eq!(throttle.failed(source, start + FailureThrottle::WINDOW), None);
+    }
+
+    #[test]
+    fn failed_authentications_from_many_sources_stop_at_the_global_cap() {
+        let mut throttle = FailureThrottle::new(3);
+        let start = Instant::now();
+        let recorded = (0..50u8).filter(|n| throttle.failed(IpAddr::from([10, 0, 1, *n]), start).is_some()).count();
+        assert_eq!(recorded, 3);
+        assert_eq!(throttle.failed(IpAddr::from([10, 0, 2, 1]), start + FailureThrottle::WINDOW), Some(1));
+    }
+}

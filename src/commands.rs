@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::config::{AdminCredentialsCommand, Settings};
 use crate::domain::Name;
-use crate::domain::admin::{Access, AdminCredential, Role};
+use crate::domain::admin::{Access, AdminCredential, Origin, Role};
 use crate::domain::secret::{AdminToken, token_digest};
 use crate::startup::{connect, migrate_with_retry};
 use crate::store::{self, Store};
@@ -20,13 +20,22 @@ pub async fn admin_credentials(settings: &Settings, command: AdminCredentialsCom
     result
 }
 
+/// Who ran the subcommand, for the audit log: the OS user, when the environment names one.
+pub(crate) fn operator(what: &str, now: DateTime<Utc>) -> Origin {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
+    Origin::command_line(&user, what, now)
+}
+
 async fn run(store: &Store, command: AdminCredentialsCommand, now: DateTime<Utc>) -> Result<(), String> {
     match command {
         AdminCredentialsCommand::Create { name, role, auth_servers, expires_at } => {
-            create(store, name, &role, auth_servers, expires_at, now).await
+            let origin = operator("admin-credentials create", now);
+            create(store, name, &role, auth_servers, expires_at, &origin).await
         }
         AdminCredentialsCommand::List => list(store).await,
-        AdminCredentialsCommand::Disable { credential } => disable(store, &credential, now).await,
+        AdminCredentialsCommand::Disable { credential } => {
+            disable(store, &credential, &operator("admin-credentials disable", now)).await
+        }
     }
 }
 
@@ -36,8 +45,9 @@ async fn create(
     role: &str,
     auth_servers: Vec<Uuid>,
     expires_at: Option<String>,
-    now: DateTime<Utc>,
+    origin: &Origin,
 ) -> Result<(), String> {
+    let now = origin.at;
     let name = Name::parse(name).map_err(|invalid| format!("--name {}", invalid.reason))?;
     let role = Role::parse(role).map_err(|invalid| format!("--role {}", invalid.reason))?;
     let auth_servers = (!auth_servers.is_empty()).then_some(auth_servers);
@@ -70,9 +80,11 @@ async fn create(
         updated_at: now,
     };
     let token = AdminToken::generate();
-    store::admin_credentials::insert(store, &credential, &token_digest(token.expose())).await.map_err(|e| match e {
-        store::Error::Conflict { .. } => format!("an admin credential named {:?} exists", credential.name.as_str()),
-        other => format!("cannot store the credential: {other}"),
+    store::admin_credentials::insert(store, &credential, &token_digest(token.expose()), origin).await.map_err(|e| {
+        match e {
+            store::Error::Conflict { .. } => format!("an admin credential named {:?} exists", credential.name.as_str()),
+            other => format!("cannot store the credential: {other}"),
+        }
     })?;
     // Printed to the terminal once, never through the log pipeline.
     println!("Created admin credential {} ({}, role {}).", credential.id, credential.name.as_str(), role.as_str());
@@ -97,15 +109,15 @@ async fn list(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
-async fn disable(store: &Store, credential: &str, now: DateTime<Utc>) -> Result<(), String> {
+async fn disable(store: &Store, credential: &str, origin: &Origin) -> Result<(), String> {
     let all = store::admin_credentials::all(store).await.map_err(|e| e.to_string())?;
     let found = all
         .iter()
         .find(|c| c.id.to_string() == credential || c.name.as_str() == credential)
         .ok_or_else(|| format!("no admin credential has the id or name {credential:?}"))?;
-    store::admin_credentials::modify(store, found.id, now, |mut c| {
+    store::admin_credentials::modify(store, found.id, origin, |mut c| {
         c.enabled = false;
-        c.updated_at = now;
+        c.updated_at = origin.at;
         Ok::<_, store::Error>((c, None))
     })
     .await

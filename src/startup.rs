@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use crate::config::Settings;
+use crate::domain::admin::Origin;
 use crate::domain::secret::{AdminToken, token_digest};
 use std::sync::Arc;
 
@@ -171,12 +172,14 @@ pub(crate) async fn migrate_with_retry(store: &Store) -> Result<(), String> {
 async fn bootstrap_credential(settings: &Settings, store: &Store) -> Result<(), String> {
     let now = chrono::Utc::now();
     if let Some(token) = &settings.admin_token {
-        return store::admin_credentials::set_bootstrap_token(store, &token_digest(token), now)
+        let origin = Origin::command_line("", "start with TESSERA_ADMIN_TOKEN", now);
+        return store::admin_credentials::set_bootstrap_token(store, &token_digest(token), &origin)
             .await
             .map_err(|e| format!("cannot store the admin token: {e}"));
     }
     let token = AdminToken::generate();
-    let stored = store::admin_credentials::initialize_bootstrap(store, &token_digest(token.expose()), now)
+    let origin = Origin::command_line("", "first start", now);
+    let stored = store::admin_credentials::initialize_bootstrap(store, &token_digest(token.expose()), &origin)
         .await
         .map_err(|e| format!("cannot initialize the admin token: {e}"))?;
     if stored {
@@ -210,8 +213,8 @@ pub async fn rotate_admin_token(settings: &Settings) -> Result<(), String> {
     let store = connect(settings)?;
     migrate_with_retry(&store).await?;
     let token = AdminToken::generate();
-    let result =
-        store::admin_credentials::set_bootstrap_token(&store, &token_digest(token.expose()), chrono::Utc::now()).await;
+    let origin = crate::commands::operator("rotate-admin-token", chrono::Utc::now());
+    let result = store::admin_credentials::set_bootstrap_token(&store, &token_digest(token.expose()), &origin).await;
     store.close().await;
     result.map_err(|e| format!("cannot store the admin token: {e}"))?;
     print_admin_token("rotated the admin token", &token);

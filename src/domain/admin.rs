@@ -88,11 +88,19 @@ pub enum ActorKind {
     InitialAccessToken,
     /// Nobody authenticated: failed authentications, and open RFC 7591 registrations.
     Anonymous,
+    /// A `tessera` subcommand run on a host with database access (its id: the OS user, when
+    /// known), or the server's own start applying `TESSERA_ADMIN_TOKEN`.
+    CommandLine,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 4] =
-        [ActorKind::AdminCredential, ActorKind::Client, ActorKind::InitialAccessToken, ActorKind::Anonymous];
+    pub const ALL: [ActorKind; 5] = [
+        ActorKind::AdminCredential,
+        ActorKind::Client,
+        ActorKind::InitialAccessToken,
+        ActorKind::Anonymous,
+        ActorKind::CommandLine,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -100,6 +108,7 @@ impl ActorKind {
             ActorKind::Client => "client",
             ActorKind::InitialAccessToken => "initial_access_token",
             ActorKind::Anonymous => "anonymous",
+            ActorKind::CommandLine => "command_line",
         }
     }
 
@@ -123,6 +132,11 @@ impl Actor {
 
     pub fn anonymous() -> Actor {
         Actor { kind: ActorKind::Anonymous, id: String::new(), name: None }
+    }
+
+    /// A subcommand (`what`, e.g. `admin-credentials create`) run by an OS user.
+    pub fn command_line(user: &str, what: &str) -> Actor {
+        Actor { kind: ActorKind::CommandLine, id: user.to_owned(), name: Some(what.to_owned()) }
     }
 }
 
@@ -215,6 +229,35 @@ pub struct AdminCredential {
 pub enum Unusable {
     Disabled,
     Expired,
+}
+
+/// What an audit event records of a credential (never its token or digest).
+impl super::audit::Snapshot for AdminCredential {
+    fn snapshot(&self) -> serde_json::Map<String, serde_json::Value> {
+        let value = serde_json::json!({
+            "name": self.name.as_str(),
+            "role": self.access.role.as_str(),
+            "auth_server_ids": self.access.auth_servers,
+            "enabled": self.enabled,
+            "expires_at": self.expires_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        });
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
+impl Origin {
+    /// A change made outside any request, by `user` running `what`, or by the server's start.
+    pub fn command_line(user: &str, what: &str, at: chrono::DateTime<chrono::Utc>) -> Origin {
+        Origin {
+            actor: Actor::command_line(user, what),
+            request_id: "-".to_owned(),
+            source: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            at,
+        }
+    }
 }
 
 impl AdminCredential {

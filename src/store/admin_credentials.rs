@@ -4,11 +4,17 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::Name;
-use crate::domain::admin::{Access, AdminCredential, Role};
+use crate::domain::admin::{Access, AdminCredential, Origin, Role};
+use crate::domain::audit::{self, FieldChange, Resource, Snapshot};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
+use crate::store::audit::record;
 
 use super::auth_servers::for_update;
 use super::{Error, ListPage, Result, Store, Tx, args, from_json, from_micros, list, micros, to_json};
+
+fn resource(id: Uuid) -> Resource {
+    Resource::new("admin_credential", id, None)
+}
 
 /// The credential created at first start, or whose token `TESSERA_ADMIN_TOKEN` sets.
 pub const BOOTSTRAP: Uuid = Uuid::nil();
@@ -66,35 +72,56 @@ fn scope_json(access: &Access) -> Option<String> {
 
 /// Stores the bootstrap credential with this token digest unless it exists; true when this
 /// call stored it. Safe when several nodes start at once: exactly one wins.
-pub async fn initialize_bootstrap(store: &Store, digest: &str, now: DateTime<Utc>) -> Result<bool> {
-    let inserted = store
+pub async fn initialize_bootstrap(store: &Store, digest: &str, origin: &Origin) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    let inserted = tx
         .db()
         .execute(
             "INSERT INTO admin_credentials (id, name, role, auth_server_ids, token_hash, enabled, created_at, updated_at) \
              VALUES ($1, $2, $3, NULL, $4, TRUE, $5, $5) ON CONFLICT (id) DO NOTHING",
-            args![BOOTSTRAP, BOOTSTRAP_NAME, Role::Admin.as_str(), digest, micros(now)],
+            args![BOOTSTRAP, BOOTSTRAP_NAME, Role::Admin.as_str(), digest, micros(origin.at)],
         )
         .await?;
+    if inserted == 1 {
+        let created = fetch(&mut tx, BOOTSTRAP).await?;
+        record(&mut tx, resource(BOOTSTRAP).event(origin, "created", audit::created(&created))).await?;
+    }
+    tx.commit().await?;
     Ok(inserted == 1)
+}
+
+async fn fetch(tx: &mut Tx, id: Uuid) -> Result<AdminCredential> {
+    let sql = format!("SELECT {COLUMNS} FROM admin_credentials WHERE id = $1{}", for_update(tx.dialect()));
+    tx.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()
 }
 
 /// Gives the bootstrap credential this token (re-creating it as a full admin if it was
 /// deleted); its name, state and expiry are otherwise kept.
-pub async fn set_bootstrap_token(store: &Store, digest: &str, now: DateTime<Utc>) -> Result<()> {
-    store
+pub async fn set_bootstrap_token(store: &Store, digest: &str, origin: &Origin) -> Result<()> {
+    let mut tx = store.begin().await?;
+    let existed =
+        tx.db().fetch_optional::<(String,)>("SELECT id FROM admin_credentials WHERE id = $1", args![BOOTSTRAP]).await?;
+    let touched = tx
         .db()
         .execute(
             "INSERT INTO admin_credentials (id, name, role, auth_server_ids, token_hash, enabled, created_at, updated_at) \
              VALUES ($1, $2, $3, NULL, $4, TRUE, $5, $5) \
              ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, updated_at = excluded.updated_at \
              WHERE admin_credentials.token_hash <> excluded.token_hash",
-            args![BOOTSTRAP, BOOTSTRAP_NAME, Role::Admin.as_str(), digest, micros(now)],
+            args![BOOTSTRAP, BOOTSTRAP_NAME, Role::Admin.as_str(), digest, micros(origin.at)],
         )
         .await?;
-    Ok(())
+    if touched > 0 {
+        let event = match existed {
+            Some(_) => resource(BOOTSTRAP).event(origin, "rotated", vec![FieldChange::redacted("token")]),
+            None => resource(BOOTSTRAP).event(origin, "created", audit::created(&fetch(&mut tx, BOOTSTRAP).await?)),
+        };
+        record(&mut tx, event).await?;
+    }
+    tx.commit().await
 }
 
-pub async fn insert(store: &Store, credential: &AdminCredential, digest: &str) -> Result<()> {
+pub async fn insert(store: &Store, credential: &AdminCredential, digest: &str, origin: &Origin) -> Result<()> {
     let mut tx = store.begin().await?;
     tx.db()
         .execute(
@@ -113,6 +140,8 @@ pub async fn insert(store: &Store, credential: &AdminCredential, digest: &str) -
             ],
         )
         .await?;
+    let event = resource(credential.id).event(origin, "created", audit::created(credential));
+    record(&mut tx, event).await?;
     tx.commit().await
 }
 
@@ -157,18 +186,22 @@ async fn lock_admins(tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 
-/// Applies `change` to the stored credential atomically; a new `token_digest` rotates it.
+/// Applies `change` to the stored credential atomically; a new `token_digest` rotates it. The
+/// audit event is `rotated`, `disabled`, `enabled` or `updated`, with the fields that changed.
 pub async fn modify<E: From<Error>>(
     store: &Store,
     id: Uuid,
-    now: DateTime<Utc>,
+    origin: &Origin,
     change: impl FnOnce(AdminCredential) -> Result<(AdminCredential, Option<String>), E>,
 ) -> Result<AdminCredential, E> {
     let mut tx = store.begin().await?;
     lock_admins(&mut tx).await?;
     let sql = format!("SELECT {COLUMNS} FROM admin_credentials WHERE id = $1{}", for_update(tx.dialect()));
     let current: AdminCredential = tx.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()?;
+    let before = current.snapshot();
+    let was_enabled = current.enabled;
     let (credential, digest) = change(current)?;
+    let rotated = digest.is_some();
     tx.db()
         .execute(
             "UPDATE admin_credentials SET name = $2, role = $3, auth_server_ids = $4, enabled = $5, expires_at = $6, \
@@ -185,19 +218,30 @@ pub async fn modify<E: From<Error>>(
             ],
         )
         .await?;
-    keep_an_admin(&mut tx, now).await?;
+    keep_an_admin(&mut tx, origin.at).await?;
+    let mut changes = audit::diff(Some(&before), Some(&credential.snapshot()));
+    let verb = match (rotated, was_enabled, credential.enabled) {
+        (true, _, _) => "rotated",
+        (false, true, false) => "disabled",
+        (false, false, true) => "enabled",
+        _ => "updated",
+    };
+    if rotated {
+        changes.push(FieldChange::redacted("token"));
+    }
+    record(&mut tx, resource(id).event(origin, verb, changes)).await?;
     tx.commit().await?;
     Ok(credential)
 }
 
-pub async fn delete(store: &Store, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+pub async fn delete(store: &Store, id: Uuid, origin: &Origin) -> Result<()> {
     let mut tx = store.begin().await?;
     lock_admins(&mut tx).await?;
-    let deleted = tx.db().execute("DELETE FROM admin_credentials WHERE id = $1", args![id]).await?;
-    if deleted == 0 {
-        return Err(Error::NotFound);
-    }
-    keep_an_admin(&mut tx, now).await?;
+    let gone = fetch(&mut tx, id).await?;
+    tx.db().execute("DELETE FROM admin_credentials WHERE id = $1", args![id]).await?;
+    keep_an_admin(&mut tx, origin.at).await?;
+    let event = resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None));
+    record(&mut tx, event).await?;
     tx.commit().await
 }
 

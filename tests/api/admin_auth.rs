@@ -52,9 +52,8 @@ async fn generated_admin_token_is_stored_only_as_a_digest(backend: Backend) {
     assert_eq!(app.send(app.http.get(app.url("/v1/auth-servers")).bearer_auth(ADMIN_TOKEN)).await.status, 401);
 
     let rotated = "tsa_rotated_token_for_the_test_0123456789";
-    tessera::store::admin_credentials::set_bootstrap_token(&store, &token_digest(rotated), chrono::Utc::now())
-        .await
-        .unwrap();
+    let origin = tessera::domain::admin::Origin::command_line("test", "rotate-admin-token", chrono::Utc::now());
+    tessera::store::admin_credentials::set_bootstrap_token(&store, &token_digest(rotated), &origin).await.unwrap();
     assert_eq!(app.send(app.http.get(app.url("/v1/auth-servers")).bearer_auth(rotated)).await.status, 200);
     store.close().await;
 }

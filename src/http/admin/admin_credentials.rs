@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::admin::{Access, AdminCredential, MAX_SCOPED_AUTH_SERVERS, Role};
+use crate::domain::admin::{Access, AdminCredential, MAX_SCOPED_AUTH_SERVERS, Origin, Role};
 use crate::domain::secret::{AdminToken, token_digest};
 use crate::domain::{Invalid, Name};
 use crate::http::error::ResultExt;
@@ -118,8 +118,12 @@ async fn check_access(state: &AppState, access: &Access) -> Result<(), ApiError>
     Ok(())
 }
 
-async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusCode, Json<IssuedView>), ApiError> {
-    let now = state.now();
+async fn create(
+    State(state): State<AppState>,
+    origin: Origin,
+    json: ApiJson,
+) -> Result<(StatusCode, Json<IssuedView>), ApiError> {
+    let now = origin.at;
     let mut body = Body::new(json, &FIELDS);
     let name = body.required("name", |v| Name::parse(string(v)?));
     let role = body.required("role", |v| Role::parse(&string(v)?));
@@ -141,7 +145,7 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
         updated_at: now,
     };
     let token = AdminToken::generate();
-    store::admin_credentials::insert(&state.store, &credential, &token_digest(token.expose()))
+    store::admin_credentials::insert(&state.store, &credential, &token_digest(token.expose()), &origin)
         .await
         .on_constraint(NAME_KEY, || name_taken(credential.name.as_str()))?;
     let issued = IssuedView { credential: view(credential), token: token.expose().to_owned() };
@@ -160,9 +164,14 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<Credent
     Ok(Json(view(credential)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<CredentialView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    origin: Origin,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<CredentialView>, ApiError> {
     let id = ids.admin_credential()?;
-    let now = state.now();
+    let now = origin.at;
     let mut body = Body::new(json, &FIELDS);
     let name = body.optional("name", |v| Name::parse(string(v)?));
     let role = body.optional("role", |v| Role::parse(&string(v)?));
@@ -179,7 +188,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         auth_servers: auth_servers.unwrap_or(current.access.auth_servers.clone()),
     };
     check_access(&state, &access).await?;
-    let updated = store::admin_credentials::modify(&state.store, id, now, |mut credential| {
+    let updated = store::admin_credentials::modify(&state.store, id, &origin, |mut credential| {
         if credential.access != current.access {
             return Err(WriteError::Api(ApiError::conflict(
                 "The credential's role or scope changed while this request ran; retry",
@@ -214,15 +223,16 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
 /// A new token for the same credential; the old one stops working at once, on every node.
 async fn rotate(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     OptionalApiJson(json): OptionalApiJson,
 ) -> Result<Json<IssuedView>, ApiError> {
     let id = ids.admin_credential()?;
     Body::new(json, &[]).finish()?;
-    let now = state.now();
+    let now = origin.at;
     let token = AdminToken::generate();
     let digest = token_digest(token.expose());
-    let rotated = store::admin_credentials::modify(&state.store, id, now, |mut credential| {
+    let rotated = store::admin_credentials::modify(&state.store, id, &origin, |mut credential| {
         credential.updated_at = now;
         Ok::<_, store::Error>((credential, Some(digest)))
     })
@@ -231,8 +241,8 @@ async fn rotate(
     Ok(Json(IssuedView { credential: view(rotated), token: token.expose().to_owned() }))
 }
 
-async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+async fn delete(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let id = ids.admin_credential()?;
-    store::admin_credentials::delete(&state.store, id, state.now()).await.or_not_found(|| not_found(id))?;
+    store::admin_credentials::delete(&state.store, id, &origin).await.or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

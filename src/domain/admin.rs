@@ -37,10 +37,7 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Result<Role, Invalid> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == text)
-            .ok_or_else(|| Invalid::one_of(&Role::ALL.map(Role::as_str)))
+        Role::ALL.into_iter().find(|role| role.as_str() == text).ok_or_else(|| Invalid::one_of(&Role::ALL.map(Role::as_str)))
     }
 }
 

@@ -50,14 +50,12 @@ impl Telemetry {
 /// logging has been installed so the caller can report it.
 pub fn init(filter: &str, format: LogFormat) -> Result<Telemetry, String> {
     let logs = || EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let provider = match tracer_provider() {
+    // Built under the log subscriber, so the SDK's warnings about its variables are logged.
+    let provider = tracing::subscriber::with_default(log_subscriber(logs(), format), tracer_provider);
+    let provider = match provider {
         Ok(Some(provider)) => provider,
         other => {
-            let builder = tracing_subscriber::fmt().with_env_filter(logs()).with_target(false);
-            let _ = match format {
-                LogFormat::Text => builder.try_init(),
-                LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
-            };
+            let _ = log_subscriber(logs(), format).try_init();
             return other.map(|_| Telemetry { provider: None });
         }
     };
@@ -74,6 +72,15 @@ pub fn init(filter: &str, format: LogFormat) -> Result<Telemetry, String> {
         TRACES_ON.store(true, Ordering::Relaxed);
     }
     Ok(Telemetry { provider: Some(provider) })
+}
+
+/// Logs alone: text or JSON lines, filtered by `filter`.
+fn log_subscriber(filter: EnvFilter, format: LogFormat) -> Box<dyn tracing::Subscriber + Send + Sync> {
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    match format {
+        LogFormat::Text => Box::new(builder.finish()),
+        LogFormat::Json => Box::new(builder.json().flatten_event(true).with_current_span(true).finish()),
+    }
 }
 
 /// True when spans are exported.
@@ -135,6 +142,12 @@ fn tracer_provider() -> Result<Option<SdkTracerProvider>, String> {
             ));
         }
         Err(e) => return Err(format!("{name} is not a URL: {e}")),
+    }
+    // Neither gzip nor zstd is linked in; the SDK would send uncompressed and only warn.
+    for name in ["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"] {
+        if let Some(value) = variable(name).filter(|v| !v.eq_ignore_ascii_case("none")) {
+            return Err(format!("{name}={value} is not supported: leave it unset or none"));
+        }
     }
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()

@@ -332,6 +332,42 @@ async fn spans_still_queued_are_exported_when_the_server_stops(backend: Backend)
     assert_eq!(attribute(&service.attributes, "service.name").as_deref(), Some("tessera-eu-1"), "OTEL_SERVICE_NAME");
 }
 
+/// A trace configuration Tessera cannot honour stops it at start, before it touches the
+/// database, rather than dropping every span.
+#[tokio::test]
+async fn a_trace_configuration_tessera_cannot_honour_stops_the_start_with_the_reason() {
+    let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318");
+    for (variables, reason) in [
+        (
+            vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "https://otlp.example.com")],
+            "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// URL",
+        ),
+        (vec![("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "not a url")], "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is not a URL"),
+        (vec![endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")], "OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported"),
+        (
+            vec![endpoint, ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip")],
+            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=gzip is not supported",
+        ),
+        (vec![endpoint, ("OTEL_TRACES_EXPORTER", "zipkin")], "OTEL_TRACES_EXPORTER=zipkin is not supported"),
+    ] {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("OTEL_")) {
+            command.env_remove(name);
+        }
+        let run = command
+            .env("TESSERA_LISTEN", "127.0.0.1:0")
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/never-reached")
+            .env("TESSERA_ADMIN_TOKEN", ADMIN_TOKEN)
+            .envs(variables.iter().copied())
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(Duration::from_secs(30), run).await.expect("tessera stops at once").unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{variables:?} started");
+        assert!(stderr.contains(reason), "{variables:?}: {stderr}");
+    }
+}
+
 backend_fns!(
     a_token_request_is_traced_from_the_callers_span_down_to_each_statement,
     without_an_otlp_endpoint_nothing_is_exported_and_logs_carry_no_trace_id,

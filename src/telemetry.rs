@@ -1,7 +1,7 @@
 //! Logs and traces. Logs are text or JSON lines, filtered by `TESSERA_LOG`. Traces are
 //! OpenTelemetry spans exported over OTLP/HTTP, only when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set; otherwise no OpenTelemetry layer is installed
-//! and nothing here runs per request.
+//! and a request pays one flag check for it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::trace::TraceLayer;
@@ -108,14 +108,17 @@ fn request_span(request: &Request) -> tracing::Span {
     if !crate::telemetry::traces_on() {
         return tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     }
-    // OpenTelemetry HTTP semantic conventions: a server span named "{method} {route}".
+    // OpenTelemetry HTTP semantic conventions: a server span named "{method} {route}", or
+    // "HTTP {route}" for a method a caller made up, so span names come from a closed set.
+    let known = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS];
+    let name_method = if known.contains(method) { method.as_str() } else { "HTTP" };
     let span = tracing::info_span!(
         "request",
         request_id = %id,
         method = %method,
         route = %route,
         trace_id = tracing::field::Empty,
-        otel.name = %format_args!("{method} {route}"),
+        otel.name = %format_args!("{name_method} {route}"),
         otel.kind = "server",
         otel.status_code = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,

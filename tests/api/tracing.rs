@@ -195,6 +195,16 @@ async fn a_token_request_is_traced_from_the_callers_span_down_to_each_statement(
     let caller = caller_context();
     let access_token = token_request(&server, &client, &caller, "traced-request-1").await;
 
+    let made_up = caller_context();
+    let odd = server
+        .http
+        .request(Method::from_bytes(b"XLEAKMETHOD").unwrap(), format!("{}/healthz", server.base))
+        .header("traceparent", format!("00-{}-{}-01", made_up.0, made_up.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(odd.status(), 405);
+
     let received = receiver.wait_for_child_of(&caller.1).await;
     let trace: Vec<&Span> = received.iter().filter(|span| hex(&span.trace_id) == caller.0).collect();
     let by_id: HashMap<String, &Span> = trace.iter().map(|span| (hex(&span.span_id), *span)).collect();
@@ -246,6 +256,10 @@ async fn a_token_request_is_traced_from_the_callers_span_down_to_each_statement(
         ancestors(named("SELECT auth_servers")).contains(&request.name),
         "the auth server is loaded in the request"
     );
+
+    let odd = receiver.wait_for_child_of(&made_up.1).await;
+    let odd = odd.iter().find(|span| hex(&span.parent_span_id) == made_up.1).unwrap();
+    assert!(odd.name.starts_with("HTTP "), "a made-up method is not a span name: {}", odd.name);
 
     let exports = receiver.exports();
     let service = exports[0].decode().resource_spans[0].resource.clone().unwrap();

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use tessera::config::{Cli, Command};
+use tessera::config::{Cli, Command, Settings};
 use tessera::startup::{self, Application};
 use tessera::telemetry;
 
@@ -12,16 +12,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
-    telemetry::init(&cli.settings.log, cli.settings.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => match Application::build(cli.settings).await {
-            Ok(app) => app.run_until_stopped(startup::shutdown_signal()).await,
-            Err(e) => Err(e),
-        },
-        Command::Migrate => startup::migrate(&cli.settings).await,
-        Command::RotateAdminToken => startup::rotate_admin_token(&cli.settings).await,
-        Command::Reseal => startup::reseal(&cli.settings).await,
-        Command::AdminCredentials(command) => tessera::commands::admin_credentials(&cli.settings, command).await,
+    let result = match telemetry::init(&cli.settings.log, cli.settings.log_format) {
+        Ok(telemetry) => {
+            let result = run(cli.command.unwrap_or(Command::Serve), cli.settings).await;
+            telemetry.shutdown().await;
+            result
+        }
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,5 +27,18 @@ async fn main() -> ExitCode {
             eprintln!("tessera: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), String> {
+    match command {
+        Command::Serve => match Application::build(settings).await {
+            Ok(app) => app.run_until_stopped(startup::shutdown_signal()).await,
+            Err(e) => Err(e),
+        },
+        Command::Migrate => startup::migrate(&settings).await,
+        Command::RotateAdminToken => startup::rotate_admin_token(&settings).await,
+        Command::Reseal => startup::reseal(&settings).await,
+        Command::AdminCredentials(command) => tessera::commands::admin_credentials(&settings, command).await,
     }
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::claims::CompiledClaim;
@@ -209,29 +210,34 @@ impl Cache {
             self.metrics.server_cache.hit();
             return Ok(entry);
         }
-        let _loading = self.server_loads.lock(&slug.as_str().to_owned()).await;
-        if let Some(entry) = cached() {
-            self.metrics.server_cache.hit();
-            return Ok(entry);
-        }
-        self.metrics.server_cache.miss();
-        let generation = self.generation();
-        let server = match store::auth_servers::get_by_slug(&self.store, slug).await {
-            Ok(server) => server,
-            Err(store::Error::NotFound) => {
-                if self.generation() == generation {
-                    remember_miss(&self.server_misses, slug.as_str().to_owned());
-                }
-                return Ok(None);
+        let span = tracing::info_span!("cache_load", cache = "auth_server");
+        async {
+            let _loading = self.server_loads.lock(&slug.as_str().to_owned()).await;
+            if let Some(entry) = cached() {
+                self.metrics.server_cache.hit();
+                return Ok(entry);
             }
-            Err(e) => return Err(e.into()),
-        };
-        let entry = Arc::new(self.load_server(server, now).await?);
-        let mut servers = write(&self.servers);
-        if self.generation() == generation {
-            servers.insert(slug.as_str().to_owned(), Cached { at: Instant::now(), value: entry.clone() });
+            self.metrics.server_cache.miss();
+            let generation = self.generation();
+            let server = match store::auth_servers::get_by_slug(&self.store, slug).await {
+                Ok(server) => server,
+                Err(store::Error::NotFound) => {
+                    if self.generation() == generation {
+                        remember_miss(&self.server_misses, slug.as_str().to_owned());
+                    }
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let entry = Arc::new(self.load_server(server, now).await?);
+            let mut servers = write(&self.servers);
+            if self.generation() == generation {
+                servers.insert(slug.as_str().to_owned(), Cached { at: Instant::now(), value: entry.clone() });
+            }
+            Ok(Some(entry))
         }
-        Ok(Some(entry))
+        .instrument(span)
+        .await
     }
 
     async fn load_server(&self, server: AuthServer, now: DateTime<Utc>) -> Result<ServerEntry, CacheError> {
@@ -269,35 +275,40 @@ impl Cache {
             self.metrics.client_cache.hit();
             return Ok(entry);
         }
-        let _loading = self.client_loads.lock(&key).await;
-        if let Some(entry) = cached() {
-            self.metrics.client_cache.hit();
-            return Ok(entry);
-        }
-        self.metrics.client_cache.miss();
-        let generation = self.generation();
-        let entry = match store::clients::get(&self.store, auth_server_id, &id).await {
-            Ok(client) => {
-                let secret_hashes = store::client_secrets::enabled_hashes(&self.store, auth_server_id, &id).await?;
-                let fingerprint = fingerprint(&secret_hashes);
-                Arc::new(ClientEntry { client, secret_hashes, fingerprint, rechecked: Mutex::new(None) })
+        let span = tracing::info_span!("cache_load", cache = "client");
+        async {
+            let _loading = self.client_loads.lock(&key).await;
+            if let Some(entry) = cached() {
+                self.metrics.client_cache.hit();
+                return Ok(entry);
             }
-            Err(store::Error::NotFound) => {
-                if self.generation() == generation {
-                    remember_miss(&self.client_misses, key);
+            self.metrics.client_cache.miss();
+            let generation = self.generation();
+            let entry = match store::clients::get(&self.store, auth_server_id, &id).await {
+                Ok(client) => {
+                    let secret_hashes = store::client_secrets::enabled_hashes(&self.store, auth_server_id, &id).await?;
+                    let fingerprint = fingerprint(&secret_hashes);
+                    Arc::new(ClientEntry { client, secret_hashes, fingerprint, rechecked: Mutex::new(None) })
                 }
-                return Ok(None);
+                Err(store::Error::NotFound) => {
+                    if self.generation() == generation {
+                        remember_miss(&self.client_misses, key.clone());
+                    }
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut clients = write(&self.clients);
+            if clients.len() >= MAX_CACHED_CLIENTS {
+                clients.clear();
             }
-            Err(e) => return Err(e.into()),
-        };
-        let mut clients = write(&self.clients);
-        if clients.len() >= MAX_CACHED_CLIENTS {
-            clients.clear();
+            if self.generation() == generation {
+                clients.insert(key.clone(), Cached { at: Instant::now(), value: entry.clone() });
+            }
+            Ok(Some(entry))
         }
-        if self.generation() == generation {
-            clients.insert(key, Cached { at: Instant::now(), value: entry.clone() });
-        }
-        Ok(Some(entry))
+        .instrument(span)
+        .await
     }
 
     fn digest(&self, secret: &str) -> Digest {
@@ -371,7 +382,8 @@ impl Cache {
             self.remember_failure(key, entry.fingerprint, digest);
             return Ok(false);
         };
-        if self.hasher.matches_any(&secret, entry.secret_hashes.clone()).await? {
+        let hashing = tracing::info_span!("argon2", hashes = entry.secret_hashes.len());
+        if self.hasher.matches_any(&secret, entry.secret_hashes.clone()).instrument(hashing).await? {
             self.remember_match(&key, entry.fingerprint, digest);
             return Ok(true);
         }
@@ -421,7 +433,8 @@ impl Cache {
         }
         self.invalidate(&Change::Client(key.0, key.1.clone()));
         let added: Vec<String> = stored.iter().filter(|hash| !entry.secret_hashes.contains(hash)).cloned().collect();
-        let matched = self.hasher.matches_any(secret, added).await?;
+        let hashing = tracing::info_span!("argon2", hashes = added.len());
+        let matched = self.hasher.matches_any(secret, added).instrument(hashing).await?;
         Ok((matched, stored_fingerprint))
     }
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::trace::TraceLayer;
@@ -83,7 +83,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.request_timeout, timeout))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::resolve_source))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(RecordStatus))
         .layer(middleware::from_fn(request_id::middleware))
         .layer(middleware::from_fn(nosniff))
         .with_state(state)
@@ -91,11 +91,49 @@ pub fn router(state: AppState) -> Router {
 
 /// The span every log line of a request is recorded in. It names the route template, never the
 /// path or the query: paths carry login challenges and client ids, queries carry codes, login
-/// verifiers and `state`. A request no route matched is logged as route `-`.
+/// verifiers and `state`. A request no route matched is logged as route `-`. With traces on, it
+/// is the server span of the request, a child of the caller's span when a `traceparent` came.
 fn request_span(request: &Request) -> tracing::Span {
     let id = request.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
     let route = request.extensions().get::<MatchedPath>().map_or("-", MatchedPath::as_str);
-    tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route)
+    let method = request.method();
+    if !crate::telemetry::traces_on() {
+        return tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    }
+    // OpenTelemetry HTTP semantic conventions: a server span named "{method} {route}", or
+    // "HTTP {route}" for a method a caller made up, so span names come from a closed set.
+    let known = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS];
+    let name_method = if known.contains(method) { method.as_str() } else { "HTTP" };
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        route = %route,
+        trace_id = tracing::field::Empty,
+        otel.name = %format_args!("{name_method} {route}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    crate::telemetry::continue_trace(&span, &opentelemetry_http::HeaderExtractor(request.headers()));
+    span
+}
+
+/// Logs the answer as `TraceLayer` does by default and, with traces on, records its status on
+/// the request span; a 5xx marks the span as failed.
+#[derive(Clone, Copy)]
+struct RecordStatus;
+
+impl<B> tower_http::trace::OnResponse<B> for RecordStatus {
+    fn on_response(self, response: &axum::http::Response<B>, latency: Duration, span: &tracing::Span) {
+        tower_http::trace::DefaultOnResponse::default().on_response(response, latency, span);
+        if crate::telemetry::traces_on() {
+            span.record("http.response.status_code", response.status().as_u16());
+            if response.status().is_server_error() {
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+    }
 }
 
 /// `X-Content-Type-Options: nosniff` on every response: nothing we send is to be read as

@@ -29,6 +29,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tracing::Instrument;
 
 use health::Health;
 pub use list::ListPage;
@@ -240,8 +241,14 @@ impl Store {
     pub(crate) async fn begin(&self) -> Result<Tx> {
         self.health.check()?;
         let inner = match &self.pools {
-            Pools::Postgres(pool) => pool.begin().await.map(Inner::Postgres),
-            Pools::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Inner::Sqlite),
+            Pools::Postgres(pool) => {
+                pool.begin().instrument(statement_span("postgresql", "BEGIN")).await.map(Inner::Postgres)
+            }
+            Pools::Sqlite(pool) => pool
+                .begin_with("BEGIN IMMEDIATE")
+                .instrument(statement_span("sqlite", "BEGIN"))
+                .await
+                .map(Inner::Sqlite),
         };
         let inner = self.health.observe(inner.map_err(Error::from))?;
         Ok(Tx { inner, node: self.node.clone(), health: self.health.clone(), audited: Vec::new() })
@@ -284,8 +291,8 @@ impl Tx {
 
     pub(crate) async fn commit(self) -> Result<()> {
         let committed = match self.inner {
-            Inner::Postgres(tx) => tx.commit().await,
-            Inner::Sqlite(tx) => tx.commit().await,
+            Inner::Postgres(tx) => tx.commit().instrument(statement_span("postgresql", "COMMIT")).await,
+            Inner::Sqlite(tx) => tx.commit().instrument(statement_span("sqlite", "COMMIT")).await,
         };
         self.health.observe(committed.map_err(Error::from))?;
         self.audited.iter().for_each(audit::announce);
@@ -411,6 +418,17 @@ macro_rules! bind_all {
 }
 
 impl Db<'_> {
+    /// The span of one statement: the database and what the statement does ("SELECT clients"),
+    /// never its arguments, which carry secret digests and tokens. Disabled (and free) unless
+    /// traces or debug logs want it.
+    fn statement_span(&self, sql: &str) -> tracing::Span {
+        let system = match self.target {
+            Target::PgPool(_) | Target::PgConn(_) => "postgresql",
+            Target::SqlitePool(_) | Target::SqliteConn(_) => "sqlite",
+        };
+        statement_span(system, sql)
+    }
+
     pub(crate) async fn fetch_all<T: Row>(self, sql: &str, args: Args) -> Result<Vec<T>> {
         self.fetch_all_with(sql, args, true).await
     }
@@ -422,6 +440,11 @@ impl Db<'_> {
     }
 
     async fn fetch_all_with<T: Row>(self, sql: &str, args: Args, keep: bool) -> Result<Vec<T>> {
+        let span = self.statement_span(sql);
+        self.fetch_all_unobserved(sql, args, keep).instrument(span).await
+    }
+
+    async fn fetch_all_unobserved<T: Row>(self, sql: &str, args: Args, keep: bool) -> Result<Vec<T>> {
         let Db { target, health } = self;
         health.check()?;
         let result = match target {
@@ -442,6 +465,11 @@ impl Db<'_> {
     }
 
     pub(crate) async fn fetch_optional<T: Row>(self, sql: &str, args: Args) -> Result<Option<T>> {
+        let span = self.statement_span(sql);
+        self.fetch_optional_unobserved(sql, args).instrument(span).await
+    }
+
+    async fn fetch_optional_unobserved<T: Row>(self, sql: &str, args: Args) -> Result<Option<T>> {
         let Db { target, health } = self;
         health.check()?;
         let result = match target {
@@ -463,6 +491,11 @@ impl Db<'_> {
     }
 
     async fn execute_with(self, sql: &str, args: Args, keep: bool) -> Result<u64> {
+        let span = self.statement_span(sql);
+        self.execute_unobserved(sql, args, keep).instrument(span).await
+    }
+
+    async fn execute_unobserved(self, sql: &str, args: Args, keep: bool) -> Result<u64> {
         let Db { target, health } = self;
         health.check()?;
         let result = match target {
@@ -489,6 +522,49 @@ impl Db<'_> {
         };
         health.observe(result.map_err(Error::from))
     }
+}
+
+/// See [`Db::statement_span`]; also used for the statements that open and end transactions.
+fn statement_span(system: &'static str, sql: &str) -> tracing::Span {
+    let span = tracing::debug_span!(
+        crate::telemetry::STATEMENT_SPAN,
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+        db.system = system,
+        db.operation.name = tracing::field::Empty,
+        db.collection.name = tracing::field::Empty,
+    );
+    if span.is_disabled() {
+        return span;
+    }
+    let (operation, table) = statement_summary(sql);
+    span.record("db.operation.name", operation);
+    if !table.is_empty() {
+        span.record("db.collection.name", table);
+    }
+    // OpenTelemetry database conventions: a client span named "{operation} {table}".
+    if crate::telemetry::traces_on() {
+        span.record("otel.kind", "client");
+        if table.is_empty() {
+            span.record("otel.name", operation);
+        } else {
+            span.record("otel.name", tracing::field::display(format_args!("{operation} {table}")));
+        }
+    }
+    span
+}
+
+/// A statement's first keyword and the first table it names after FROM, INTO or UPDATE:
+/// `("SELECT", "clients")`; the table is empty when there is none (`BEGIN`).
+fn statement_summary(sql: &str) -> (&str, &str) {
+    let operation = sql.split_whitespace().next().unwrap_or_default();
+    let table = sql
+        .split_whitespace()
+        .skip_while(|word| !["FROM", "INTO", "UPDATE"].iter().any(|k| word.eq_ignore_ascii_case(k)))
+        .nth(1)
+        .unwrap_or_default();
+    let table = table.split(['(', ',', ';']).next().unwrap_or_default();
+    (operation, table)
 }
 
 /// Runs one statement and records `change` in the same transaction; returns rows touched.
@@ -544,6 +620,22 @@ mod tests {
             normalized_constraint(Some("clients_auth_server_id_name_key"), "x"),
             "clients_auth_server_id_name_key"
         );
+    }
+
+    #[test]
+    fn statement_spans_name_the_operation_and_the_first_table_never_values() {
+        for (sql, expected) in [
+            ("SELECT id, name FROM clients WHERE auth_server_id = $1", ("SELECT", "clients")),
+            ("INSERT INTO tokens(id, jti) VALUES ($1, $2)", ("INSERT", "tokens")),
+            ("UPDATE client_secrets SET enabled = $1 WHERE id = $2", ("UPDATE", "client_secrets")),
+            ("DELETE FROM scopes\n WHERE id = $1", ("DELETE", "scopes")),
+            ("WITH gone AS (DELETE FROM grants WHERE expires_at < $1 RETURNING id) SELECT 1", ("WITH", "grants")),
+            ("select 1 from auth_servers;", ("select", "auth_servers")),
+            ("BEGIN", ("BEGIN", "")),
+            ("", ("", "")),
+        ] {
+            assert_eq!(statement_summary(sql), expected, "{sql}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+mod process;
 mod spec;
 
 mod admin_auth;
@@ -34,3 +35,4 @@ mod pages_metrics_logs;
 mod rate_limits;
 mod registration;
 mod security;
+mod tracing;

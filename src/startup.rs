@@ -56,7 +56,7 @@ impl Application {
         let mut tasks = vec![
             writer,
             tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
-            tokio::spawn(tasks::cleanup(store.clone(), cache.clone())),
+            tokio::spawn(tasks::cleanup(store.clone(), cache.clone(), settings.audit_retention())),
         ];
         // Even without scheduled rotation: a next key published on request is promoted on time.
         tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_schedule())));
@@ -71,6 +71,7 @@ impl Application {
             flows,
             key_schedule: settings.key_schedule(),
             limiter: Arc::new(crate::limits::Limiter::new(settings.rate_limits())),
+            audit_failures: Arc::default(),
             proxies: Arc::new(settings.trusted_proxies()?),
             request_timeout: Duration::from_secs(settings.request_timeout_seconds),
             clock_offset: chrono::TimeDelta::seconds(settings.test_clock_offset_seconds),

@@ -194,6 +194,7 @@ pub async fn require_admin_or_login_page(
         Err(error) => {
             if error.status() == StatusCode::UNAUTHORIZED {
                 failures.failed(&source, Instant::now());
+                super::admin::audit_events::failed_authentication(&state, source).await;
             }
             error.into_response()
         }
@@ -265,6 +266,7 @@ pub async fn require_admin(State(state): State<AppState>, mut request: Request, 
         }
         _ => {
             failures.failed(&source, Instant::now());
+            super::admin::audit_events::failed_authentication(&state, source).await;
             ApiError::unauthorized().into_response()
         }
     }

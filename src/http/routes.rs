@@ -33,6 +33,7 @@ pub const REGISTRATION_ACCESS_TOKEN: &str =
 pub const TEST_CLAIM: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/test-claim";
 pub const CLIENT_TOKENS: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens";
 pub const CLIENT_TOKEN: &str = "/v1/auth-servers/{authServerId}/clients/{clientId}/tokens/{tokenId}";
+pub const AUDIT_EVENTS: &str = "/v1/audit-events";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const OPENAPI: &str = "/openapi.yaml";

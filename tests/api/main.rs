@@ -13,6 +13,7 @@ mod admin_client_secrets;
 mod admin_clients;
 mod admin_scopes;
 mod admin_tokens;
+mod audit;
 mod claim_templates;
 mod client_assertion;
 mod hashing;

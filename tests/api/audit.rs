@@ -555,6 +555,36 @@ async fn failed_admin_authentications_are_recorded_once_a_minute_per_source_with
     app.assert_no_secret_in_audit_log(&[guessed, "wrong-secret-0123456789", &seed.secret]).await;
 }
 
+/// Operators ship the `tessera::audit` log target to a SIEM: one JSON line per committed event.
+async fn each_committed_event_is_one_json_log_line(backend: Backend) {
+    let (_db, database_url) = crate::helpers::TestDb::create(backend).await;
+    let server = crate::pages_metrics_logs::Server::start(&database_url).await;
+    let post = |path: &str, body: Value| server.admin(reqwest::Method::POST, path).json(&body);
+    let (status, _, auth_server) =
+        server.send(post("/v1/auth-servers", json!({"name": "logged", "audience": "x"}))).await;
+    assert_eq!(status, 201, "{auth_server}");
+    let clients = format!("/v1/auth-servers/{}/clients", str_of(&auth_server, "id"));
+    let (status, _, client) = server.send(post(&clients, crate::helpers::client_body("logged", &[]))).await;
+    assert_eq!(status, 201, "{client}");
+    let (status, _, _) = server.send(post(&clients, crate::helpers::client_body("logged", &[]))).await;
+    assert_eq!(status, 409, "a refused write logs no event");
+    let output = server.stop().await;
+
+    let lines: Vec<Value> = output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["message"] == "audit event")
+        .collect();
+    let actions: Vec<&str> = lines.iter().map(|line| str_of(line, "action")).collect();
+    assert_eq!(actions, ["auth_server.created", "client.created"], "{output}");
+    assert_eq!(lines[1]["actor_type"], "admin_credential");
+    assert_eq!(lines[1]["resource_id"], client["id"]);
+    assert_eq!(lines[1]["auth_server_id"], auth_server["id"]);
+    let changes: Value = serde_json::from_str(str_of(&lines[1], "changes")).unwrap();
+    assert!(changes.as_array().unwrap().contains(&json!({"field": "client_secret", "redacted": true})), "{changes}");
+    assert!(!output.contains(str_of(&client, "client_secret")), "the secret is in the log");
+}
+
 backend_tests!(
     every_admin_write_records_one_event_with_its_actor_and_changed_fields,
     registrations_are_audited_with_the_registrant_as_actor,
@@ -564,4 +594,7 @@ backend_tests!(
     audit_events_are_filtered_by_time_actor_action_resource_and_auth_server,
     old_audit_events_are_purged_after_the_retention_period,
 );
-backend_fns!(failed_admin_authentications_are_recorded_once_a_minute_per_source_with_a_count);
+backend_fns!(
+    failed_admin_authentications_are_recorded_once_a_minute_per_source_with_a_count,
+    each_committed_event_is_one_json_log_line,
+);

@@ -204,7 +204,7 @@ backend_tests!(metrics_labels_hold_route_templates_not_what_callers_sent);
 // 3. Logs.
 
 /// The real binary, logging JSON lines at every level; everything it writes is kept.
-struct Server {
+pub(crate) struct Server {
     child: tokio::process::Child,
     base: String,
     output: Arc<Mutex<Vec<String>>>,
@@ -213,7 +213,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start(database_url: &str) -> Server {
+    pub(crate) async fn start(database_url: &str) -> Server {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
             .env("TESSERA_LISTEN", "127.0.0.1:0")
             .env("DATABASE_URL", database_url)
@@ -246,7 +246,7 @@ impl Server {
     }
 
     /// Sends a request and checks the answer against openapi.yaml, as `TestApp::send` does.
-    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, HashMap<String, String>, Value) {
+    pub(crate) async fn send(&self, request: reqwest::RequestBuilder) -> (u16, HashMap<String, String>, Value) {
         let request = request.build().unwrap();
         let (method, path) = (request.method().as_str().to_owned(), request.url().path().to_owned());
         let response = self.http.execute(request).await.unwrap();
@@ -264,12 +264,12 @@ impl Server {
         (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base)).bearer_auth(ADMIN_TOKEN)
     }
 
     /// Stops the process and returns everything it wrote.
-    async fn stop(mut self) -> String {
+    pub(crate) async fn stop(mut self) -> String {
         let _ = self.child.kill().await;
         for reader in self.readers.drain(..) {
             let _ = reader.await;

@@ -337,7 +337,7 @@ async fn write_update(
     let now = update.now;
     let server_id = ctx.entry.server.id;
     let metadata = &update.metadata.metadata;
-    store::registrations::update(ctx.store, server_id, id, metadata, secret, now, update.origin, |mut client| {
+    store::registrations::update(ctx.store, server_id, id, metadata, secret, update.origin, |mut client| {
         let metadata =
             registration::read_metadata(update.body, update.policy, update.scopes, update.algorithm, Some(&client))
                 .map_err(UpdateError::Refused)?;

@@ -151,13 +151,14 @@ pub async fn modify<E: From<Error>>(
     let before = current.clone();
     let updated = change(current)?;
     write(&mut tx, &updated).await?;
+    let mut changed = audit::updated(&before, &updated);
     if let Some(key) =
         new_key.filter(|key| key.algorithm == updated.signing_algorithm && key.algorithm != previous_algorithm)
     {
         signing_keys::replace_in(&mut tx, key).await?;
+        changed.push(audit::FieldChange::redacted("private_key"));
     }
     changes::record(&mut tx, &Change::Server(id)).await?;
-    let changed = audit::updated(&before, &updated);
     if !changed.is_empty() {
         super::audit::record(&mut tx, Resource::auth_server(id).event(origin, "updated", changed)).await?;
     }

@@ -417,15 +417,14 @@ pub enum SecretChange<'a> {
     Remove,
 }
 
-/// RFC 7592 §2.2: replaces a registered client's metadata atomically. `change` builds the
-/// new client from the current one.
+/// RFC 7592 §2.2: replaces a registered client's metadata atomically, at `origin.at`. `change`
+/// builds the new client from the current one.
 pub async fn update<E: From<Error>>(
     store: &Store,
     auth_server_id: Uuid,
     client_id: &ClientId,
     metadata: &RegistrationMetadata,
     secret: SecretChange<'_>,
-    now: DateTime<Utc>,
     origin: &Origin,
     change: impl FnOnce(Client) -> Result<Client, E>,
 ) -> Result<Client, E> {
@@ -457,7 +456,7 @@ pub async fn update<E: From<Error>>(
         .db()
         .execute(
             "UPDATE client_registrations SET metadata = $3, updated_at = $4 WHERE auth_server_id = $1 AND client_id = $2",
-            args![auth_server_id, client_id.as_str(), to_json(metadata), micros(now)],
+            args![auth_server_id, client_id.as_str(), to_json(metadata), micros(origin.at)],
         )
         .await?;
     if updated == 0 {

@@ -292,7 +292,7 @@ async fn registrations_are_audited_with_the_registrant_as_actor(app: TestApp) {
     let deleted = app.send(app.http.delete(&configuration).bearer_auth(&new_access_token)).await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
 
-    let (events, _) = app.audit_events(&format!("&filter[resource_type]=registration")).await;
+    let (events, _) = app.audit_events("&filter[resource_type]=registration").await;
     let actions: Vec<&str> = events.iter().map(|e| str_of(e, "action")).collect();
     assert_eq!(
         actions,

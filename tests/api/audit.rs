@@ -98,6 +98,8 @@ async fn every_admin_write_records_one_event_with_its_actor_and_changed_fields(a
     assert_eq!(patched.status, 200, "{}", patched.text);
     let unchanged = app.patch(&base, json!({"description": "Audited server"})).await;
     assert_eq!(unchanged.status, 200, "{}", unchanged.text);
+    let new_algorithm = app.patch(&base, json!({"signing_algorithm": "ES256"})).await;
+    assert_eq!(new_algorithm.status, 200, "{}", new_algorithm.text);
 
     let scope = app.create_scope(&server_id, "read").await;
     let scope_id = str_of(&scope, "id").to_owned();
@@ -167,6 +169,7 @@ async fn every_admin_write_records_one_event_with_its_actor_and_changed_fields(a
         [
             "auth_server.created",
             "auth_server.updated",
+            "auth_server.updated",
             "scope.created",
             "scope.updated",
             "claim.created",
@@ -197,7 +200,6 @@ async fn every_admin_write_records_one_event_with_its_actor_and_changed_fields(a
         assert_eq!(event["auth_server_id"], server_id.as_str(), "{event}");
     }
     let resource = |action: &str| str_of(only(&events, action), "resource_id").to_owned();
-    assert_eq!(resource("auth_server.updated"), server_id);
     assert_eq!(resource("scope.updated"), scope_id);
     assert_eq!(resource("claim.deleted"), claim_id);
     assert_eq!(resource("client.deleted"), client_id);
@@ -205,9 +207,16 @@ async fn every_admin_write_records_one_event_with_its_actor_and_changed_fields(a
     assert_eq!(resource("tokens.revoked_all"), client_id);
     assert_eq!(resource("signing_key.rotated"), str_of(&rotated.body, "kid"));
 
+    let server_updates: Vec<&Value> = events.iter().filter(|e| e["action"] == "auth_server.updated").collect();
+    assert_eq!(str_of(server_updates[0], "resource_id"), server_id);
     assert_eq!(
-        only(&events, "auth_server.updated")["changes"],
+        server_updates[0]["changes"],
         json!([{"field": "description", "old": "audited description", "new": "Audited server"}])
+    );
+    assert_eq!(
+        server_updates[1]["changes"],
+        json!([{"field": "signing_algorithm", "old": "RS256", "new": "ES256"}, {"field": "private_key", "redacted": true}]),
+        "a new algorithm puts a new key in place"
     );
     assert_eq!(only(&events, "scope.updated")["changes"], json!([{"field": "enabled", "old": true, "new": false}]));
     assert_eq!(only(&events, "claim.updated")["changes"], json!([{"field": "value", "old": "red", "new": "blue"}]));

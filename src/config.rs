@@ -145,6 +145,11 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_KEY_PUBLISH_LEAD_SECONDS", default_value_t = 86_400, global = true)]
     pub key_publish_lead_seconds: u32,
 
+    /// Audit events are kept this many days, then purged in the background; 0 keeps them forever.
+    #[arg(long, env = "TESSERA_AUDIT_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(0..=36_500), global = true)]
+    pub audit_retention_days: u32,
+
     /// Serve issuers as https://<slug>.<domain>/auth (wildcard DNS) instead of <public url>/<slug>/auth.
     #[arg(long, env = "TESSERA_ISSUER_DOMAIN", global = true)]
     pub issuer_domain: Option<String>,
@@ -244,6 +249,7 @@ impl std::fmt::Debug for Settings {
             .field("encryption_key_previous", &format_args!("<{} redacted>", self.encryption_key_previous.len()))
             .field("mode", &self.mode)
             .field("key_rotation_days", &self.key_rotation_days)
+            .field("audit_retention_days", &self.audit_retention_days)
             .field("key_publish_lead_seconds", &self.key_publish_lead_seconds)
             .field("issuer_domain", &self.issuer_domain)
             .field("auto_migrate", &self.auto_migrate)
@@ -278,6 +284,7 @@ impl Settings {
             admin_token_on_command_line: false,
             key_rotation_days: 90,
             key_publish_lead_seconds: 86_400,
+            audit_retention_days: 90,
             issuer_domain: None,
             auto_migrate: true,
             log: "warn".to_owned(),
@@ -298,6 +305,11 @@ impl Settings {
             argon2_threads: None,
             argon2_queue: None,
         }
+    }
+
+    /// How long audit events are kept; `None`: forever.
+    pub fn audit_retention(&self) -> Option<chrono::TimeDelta> {
+        (self.audit_retention_days > 0).then(|| chrono::TimeDelta::days(i64::from(self.audit_retention_days)))
     }
 
     /// The trusted proxies, parsed.

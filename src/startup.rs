@@ -60,7 +60,7 @@ impl Application {
             writer,
             tokio::spawn(tasks::flush_admin_usage(store.clone(), admin_usage.clone())),
             tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
-            tokio::spawn(tasks::cleanup(store.clone(), cache.clone())),
+            tokio::spawn(tasks::cleanup(store.clone(), cache.clone(), settings.audit_retention())),
         ];
         // Even without scheduled rotation: a next key published on request is promoted on time.
         tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_schedule())));
@@ -75,6 +75,7 @@ impl Application {
             flows,
             key_schedule: settings.key_schedule(),
             limiter: Arc::new(crate::limits::Limiter::new(settings.rate_limits())),
+            audit_failures: Arc::default(),
             proxies: Arc::new(settings.trusted_proxies()?),
             request_timeout: Duration::from_secs(settings.request_timeout_seconds),
             clock_offset: chrono::TimeDelta::seconds(settings.test_clock_offset_seconds),
@@ -172,10 +173,18 @@ pub(crate) async fn migrate_with_retry(store: &Store) -> Result<(), String> {
 async fn bootstrap_credential(settings: &Settings, store: &Store) -> Result<(), String> {
     let now = chrono::Utc::now();
     if let Some(token) = &settings.admin_token {
+        let digest = token_digest(token);
         let origin = Origin::command_line("", "start with TESSERA_ADMIN_TOKEN", now);
-        return store::admin_credentials::set_bootstrap_token(store, &token_digest(token), &origin)
-            .await
-            .map_err(|e| format!("cannot store the admin token: {e}"));
+        return match store::admin_credentials::set_bootstrap_token(store, &digest, &origin).await {
+            // A node starts while the database is down (it answers 503 meanwhile); the token is
+            // stored as soon as the database is back.
+            Err(store::Error::Unavailable(e)) => {
+                tracing::warn!(error = %e, "cannot store TESSERA_ADMIN_TOKEN yet; retrying in the background");
+                tokio::spawn(store_admin_token_later(store.clone(), digest, origin));
+                Ok(())
+            }
+            other => other.map_err(|e| format!("cannot store the admin token: {e}")),
+        };
     }
     let token = AdminToken::generate();
     let origin = Origin::command_line("", "first start", now);
@@ -186,6 +195,17 @@ async fn bootstrap_credential(settings: &Settings, store: &Store) -> Result<(), 
         print_admin_token("generated the admin token for /v1", &token);
     }
     Ok(())
+}
+
+async fn store_admin_token_later(store: Store, digest: String, origin: Origin) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        match store::admin_credentials::set_bootstrap_token(&store, &digest, &origin).await {
+            Ok(()) => return tracing::info!("stored TESSERA_ADMIN_TOKEN"),
+            Err(store::Error::Unavailable(_)) => continue,
+            Err(e) => return tracing::error!(error = %e, "cannot store TESSERA_ADMIN_TOKEN"),
+        }
+    }
 }
 
 /// Printed to the terminal once, never through the log pipeline.

@@ -11,9 +11,9 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::admin::{Actor, Origin};
-use super::registration::{InitialAccessToken, RegistrationPolicy};
+use super::registration::{InitialAccessToken, RegistrationMetadata, RegistrationPolicy};
 use super::secret::SecretInfo;
-use super::{AuthServer, Claim, Client, Scope};
+use super::{AuthServer, Claim, Client, ClientId, Scope};
 
 /// One audited action.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -49,6 +49,69 @@ pub struct Resource {
 impl Resource {
     pub fn new(kind: &'static str, id: impl ToString, auth_server_id: Option<Uuid>) -> Resource {
         Resource { kind, id: id.to_string(), auth_server_id }
+    }
+
+    pub fn auth_server(id: Uuid) -> Resource {
+        Resource::new("auth_server", id, Some(id))
+    }
+
+    pub fn scope(auth_server_id: Uuid, id: Uuid) -> Resource {
+        Resource::new("scope", id, Some(auth_server_id))
+    }
+
+    pub fn claim(auth_server_id: Uuid, id: Uuid) -> Resource {
+        Resource::new("claim", id, Some(auth_server_id))
+    }
+
+    pub fn client(auth_server_id: Uuid, id: &ClientId) -> Resource {
+        Resource::new("client", id, Some(auth_server_id))
+    }
+
+    pub fn client_secret(auth_server_id: Uuid, id: Uuid) -> Resource {
+        Resource::new("client_secret", id, Some(auth_server_id))
+    }
+
+    /// One issued access token, by its `jti`.
+    pub fn token(auth_server_id: Uuid, id: Uuid) -> Resource {
+        Resource::new("token", id, Some(auth_server_id))
+    }
+
+    /// Every token of a client: the resource is the client.
+    pub fn tokens_of(auth_server_id: Uuid, client_id: &ClientId) -> Resource {
+        Resource::new("tokens", client_id, Some(auth_server_id))
+    }
+
+    pub fn signing_key(auth_server_id: Uuid, kid: &str) -> Resource {
+        Resource::new("signing_key", kid, Some(auth_server_id))
+    }
+
+    /// A login request, by the id of its sealed challenge.
+    pub fn login_request(auth_server_id: Uuid, id: Uuid) -> Resource {
+        Resource::new("login_request", id, Some(auth_server_id))
+    }
+
+    pub fn initial_access_token(auth_server_id: Uuid, id: Uuid) -> Resource {
+        Resource::new("initial_access_token", id, Some(auth_server_id))
+    }
+
+    /// An auth server's registration policy: one per auth server, named by it.
+    pub fn registration_policy(auth_server_id: Uuid) -> Resource {
+        Resource::new("registration_policy", auth_server_id, Some(auth_server_id))
+    }
+
+    /// A client's registration through RFC 7591/7592.
+    pub fn registration(auth_server_id: Uuid, client_id: &ClientId) -> Resource {
+        Resource::new("registration", client_id, Some(auth_server_id))
+    }
+
+    /// The registration access token of a registered client (RFC 7592 §1).
+    pub fn registration_access_token(auth_server_id: Uuid, client_id: &ClientId) -> Resource {
+        Resource::new("registration_access_token", client_id, Some(auth_server_id))
+    }
+
+    /// The /v1 management API, as the target of failed authentications.
+    pub fn admin_authentication() -> Resource {
+        Resource::new("admin_authentication", "", None)
     }
 
     /// The event of `origin` doing `verb` to this resource.
@@ -102,11 +165,9 @@ impl FieldChange {
 pub fn is_secret_field(field: &str) -> bool {
     const WORDS: [&str; 6] = ["secret", "token", "private_key", "hash", "digest", "password"];
     let field = field.to_ascii_lowercase();
-    // Token lifetimes are settings, not tokens.
-    if field.ends_with("_duration") || field.ends_with("_token_id") {
-        return false;
-    }
-    WORDS.iter().any(|word| field.contains(word))
+    // `token_digest`, `client_secret`, `registration_access_token`; not `access_token_duration`
+    // nor `initial_access_token_id`, which name settings and ids.
+    WORDS.iter().any(|word| field == *word || field.ends_with(&format!("_{word}")))
 }
 
 /// The audited fields of a resource as JSON values: what a diff compares. Timestamps that
@@ -248,6 +309,13 @@ impl Snapshot for RegistrationPolicy {
     }
 }
 
+/// What a registration keeps beyond its client (RFC 7591 §2 metadata).
+impl Snapshot for RegistrationMetadata {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(serde_json::to_value(self).unwrap_or_default())
+    }
+}
+
 impl Snapshot for InitialAccessToken {
     fn snapshot(&self) -> Map<String, Value> {
         object(json!({
@@ -375,7 +443,7 @@ mod tests {
         for field in ["secret", "registration_access_token", "private_key", "secret_hash", "access_token_digest"] {
             assert!(is_secret_field(field), "{field}");
         }
-        for field in ["name", "access_token_duration", "initial_access_token_id", "enabled", "jwks"] {
+        for field in ["name", "access_token_duration", "initial_access_token_id", "enabled", "jwks", "revoked_tokens"] {
             assert!(!is_secret_field(field), "{field}");
         }
     }

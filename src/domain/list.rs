@@ -189,9 +189,8 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
                 "lt" => Comparison::Lt,
                 _ => Comparison::Lte,
             };
-            let at = chrono::DateTime::parse_from_rfc3339(value).map_err(|_| {
-                Invalid::new("is_date_time", "must be an RFC 3339 date-time, e.g. 2025-09-19T20:59:43Z")
-            })?;
+            let at = chrono::DateTime::parse_from_rfc3339(value)
+                .map_err(|_| Invalid::new("invalid", "must be an RFC 3339 date-time, e.g. 2025-09-19T20:59:43Z"))?;
             FilterOp::Time(comparison, at.timestamp_micros())
         }
         (FilterKind::Time, _) => {

@@ -197,6 +197,7 @@ pub async fn require_admin_or_login_page(
         Err(error) => {
             if error.status() == StatusCode::UNAUTHORIZED {
                 failures.failed(&source, Instant::now());
+                super::admin::audit_events::failed_authentication(&state, source).await;
             }
             error.into_response()
         }
@@ -279,6 +280,7 @@ async fn admin(
         Err(refused) => {
             failures.failed(&source, Instant::now());
             tracing::info!(reason = %refused, %source, "admin authentication failed");
+            super::admin::audit_events::failed_authentication(&state, source).await;
             return match refused {
                 Refused::Disabled | Refused::Expired => ApiError::unauthorized_because(&refused).into_response(),
                 _ => ApiError::unauthorized().into_response(),

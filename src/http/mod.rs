@@ -50,6 +50,8 @@ pub struct AppState {
     pub key_schedule: crate::keys::Schedule,
     /// Rate limits and failed-authentication backoff of this node.
     pub limiter: Arc<crate::limits::Limiter>,
+    /// Thins failed /v1 authentications before they reach the audit log (in memory, per node).
+    pub audit_failures: Arc<std::sync::Mutex<crate::domain::audit::FailureThrottle>>,
     /// Whose `X-Forwarded-For` names the source of a request.
     pub proxies: Arc<crate::limits::TrustedProxies>,
     /// A request still running after this is answered 503.

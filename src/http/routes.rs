@@ -36,6 +36,7 @@ pub const CLIENT_TOKEN: &str = "/v1/auth-servers/{authServerId}/clients/{clientI
 pub const ADMIN_CREDENTIALS: &str = "/v1/admin-credentials";
 pub const ADMIN_CREDENTIAL: &str = "/v1/admin-credentials/{adminCredentialId}";
 pub const ADMIN_CREDENTIAL_ROTATE: &str = "/v1/admin-credentials/{adminCredentialId}/rotate";
+pub const AUDIT_EVENTS: &str = "/v1/audit-events";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const OPENAPI: &str = "/openapi.yaml";

@@ -227,12 +227,13 @@ pub async fn rotate(
     mode: Option<Mode>,
     lead: TimeDelta,
     now: DateTime<Utc>,
+    origin: &crate::domain::admin::Origin,
 ) -> Result<Transition, RotateError> {
     let algorithm = store::auth_servers::get(store, auth_server_id).await?.signing_algorithm;
     let keys = store::signing_keys::live(store, auth_server_id).await?;
     let planned = requested_step(mode, &keys, lead, now).map_err(RotateError::Refused)?;
     let fresh = fresh_key(sealer, auth_server_id, algorithm, planned, now).await?;
-    let applied = store::signing_keys::transition(store, auth_server_id, |algorithm, keys| {
+    let applied = store::signing_keys::transition(store, auth_server_id, Some(origin), |algorithm, keys| {
         let step = requested_step(mode, keys, lead, now).map_err(RotateError::Refused)?;
         if step != planned {
             return Err(RotateError::Refused(Refusal::Changed));
@@ -283,7 +284,7 @@ async fn advance(
     let keys = store::signing_keys::live(store, auth_server_id).await?;
     let Some(planned) = scheduled_step(&keys, schedule, now) else { return Ok(None) };
     let fresh = fresh_key(sealer, auth_server_id, algorithm, planned, now).await?;
-    store::signing_keys::transition(store, auth_server_id, |algorithm, keys| {
+    store::signing_keys::transition(store, auth_server_id, None, |algorithm, keys| {
         Ok(scheduled_step(keys, schedule, now).and_then(|step| transition_for(step, keys, algorithm, fresh, now)))
     })
     .await

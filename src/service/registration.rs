@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use crate::domain::admin::{Actor, Origin};
+use crate::domain::audit::Resource;
 use crate::domain::registration::{
     REGISTERED_LABEL, REGISTRATION_ACCESS_TOKEN_PREFIX, Registration, RegistrationMetadata, RegistrationPolicy,
     generate_token,
@@ -85,6 +87,13 @@ pub struct RegistrationRequest<'a> {
     pub client_id: Option<&'a str>,
     pub content_type: &'a str,
     pub body: &'a [u8],
+    /// The request id, for the audit event of a write.
+    pub request_id: &'a str,
+}
+
+/// Who made a registration write, for its audit event.
+fn origin(ctx: &Context<'_>, call: &RegistrationRequest<'_>, actor: Actor) -> Origin {
+    Origin { actor, request_id: call.request_id.to_owned(), source: ctx.source, at: ctx.now }
 }
 
 /// A generated client secret and what is stored of it.
@@ -173,11 +182,16 @@ pub async fn register(ctx: &Context<'_>, call: &RegistrationRequest<'_>) -> Repl
     };
     let stored_secret = secret.as_ref().map(|(_, stored)| stored);
     let max = policy.max_registered_clients;
-    let mut outcome = store::registrations::register(ctx.store, &client, stored_secret, &registration, max, now).await;
+    // The registrant is known only by the initial access token it used, if any.
+    let actor = initial_access_token.map_or_else(Actor::anonymous, Actor::initial_access_token);
+    let origin = origin(ctx, call, actor);
+    let mut outcome =
+        store::registrations::register(ctx.store, &client, stored_secret, &registration, max, now, &origin).await;
     if matches!(&outcome, Err(e) if is_name_conflict(e)) {
         // Two portals' apps may share a name; the client id keeps the second one unique.
         client.name = metadata.unique_name(&id);
-        outcome = store::registrations::register(ctx.store, &client, stored_secret, &registration, max, now).await;
+        outcome =
+            store::registrations::register(ctx.store, &client, stored_secret, &registration, max, now, &origin).await;
     }
     match outcome? {
         Registered::Done => {}
@@ -267,7 +281,8 @@ pub async fn update(ctx: &Context<'_>, call: &RegistrationRequest<'_>) -> Reply 
     // An unchanged client_name keeps the client's name, even one the operator changed.
     let renamed = metadata.metadata.client_name != registration.metadata.client_name;
     let server_id = ctx.entry.server.id;
-    let update = Update { body: &body, policy, scopes, algorithm, metadata: &metadata, now };
+    let origin = origin(ctx, call, Actor::client(id.as_str()));
+    let update = Update { body: &body, policy, scopes, algorithm, metadata: &metadata, now, origin: &origin };
     let write = |name| write_update(ctx, &id, &update, change, name);
     let mut outcome = write(renamed.then(|| metadata.name(&id))).await;
     if renamed && matches!(&outcome, Err(UpdateError::Store(e)) if is_name_conflict(e)) {
@@ -293,6 +308,7 @@ struct Update<'a> {
     algorithm: crate::domain::SigningAlgorithm,
     metadata: &'a ClientMetadata,
     now: DateTime<Utc>,
+    origin: &'a Origin,
 }
 
 /// Why an update was not written.
@@ -320,7 +336,8 @@ async fn write_update(
 ) -> Result<Client, UpdateError> {
     let now = update.now;
     let server_id = ctx.entry.server.id;
-    store::registrations::update(ctx.store, server_id, id, &update.metadata.metadata, secret, now, |mut client| {
+    let metadata = &update.metadata.metadata;
+    store::registrations::update(ctx.store, server_id, id, metadata, secret, update.origin, |mut client| {
         let metadata =
             registration::read_metadata(update.body, update.policy, update.scopes, update.algorithm, Some(&client))
                 .map_err(UpdateError::Refused)?;
@@ -379,8 +396,15 @@ pub async fn delete(ctx: &Context<'_>, call: &RegistrationRequest<'_>) -> Reply<
     policy(ctx)?;
     let (registration, _) = authenticate(ctx, call).await?;
     let server_id = ctx.entry.server.id;
-    let revoked =
-        store::clients::delete(ctx.store, server_id, &registration.client_id).await.map_err(client_gone_or_failed)?;
+    let actor = Actor::client(registration.client_id.as_str());
+    let event = Resource::registration(server_id, &registration.client_id).event(
+        &origin(ctx, call, actor),
+        "deleted",
+        Vec::new(),
+    );
+    let revoked = store::clients::delete(ctx.store, server_id, &registration.client_id, event)
+        .await
+        .map_err(client_gone_or_failed)?;
     ctx.cache.add_revocations(revoked);
     ctx.cache.invalidate(&Change::Client(server_id, registration.client_id.as_str().to_owned()));
     tracing::info!(auth_server = %server_id, client_id = %registration.client_id, "registered client deleted itself");

@@ -4,6 +4,8 @@ use super::changes::{self, Change};
 use super::signing_keys::{self, StoredKey};
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
+use crate::domain::audit::{self, Resource};
 use crate::domain::auth_server::{AuthServer, IssuerSlug, SigningAlgorithm};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::{Labels, Name, TrustedOrigin};
@@ -73,7 +75,7 @@ fn origins_json(server: &AuthServer) -> String {
 }
 
 /// Creates an auth server with its first signing key.
-pub async fn insert(store: &Store, server: &AuthServer, key: &StoredKey) -> Result<()> {
+pub async fn insert(store: &Store, server: &AuthServer, key: &StoredKey, origin: &Origin) -> Result<()> {
     let mut tx = store.begin().await?;
     tx.db()
         .execute(
@@ -98,6 +100,8 @@ pub async fn insert(store: &Store, server: &AuthServer, key: &StoredKey) -> Resu
         .await?;
     signing_keys::insert_in(&mut tx, key).await?;
     changes::record(&mut tx, &Change::Server(server.id)).await?;
+    super::audit::record(&mut tx, Resource::auth_server(server.id).event(origin, "created", audit::created(server)))
+        .await?;
     tx.commit().await
 }
 
@@ -149,20 +153,27 @@ pub async fn modify<E: From<Error>>(
     store: &Store,
     id: Uuid,
     new_key: Option<&StoredKey>,
+    origin: &Origin,
     change: impl FnOnce(AuthServer) -> Result<AuthServer, E>,
 ) -> Result<AuthServer, E> {
     let mut tx = store.begin().await?;
     let sql = format!("SELECT {COLUMNS} FROM auth_servers WHERE id = $1{}", for_update(store.dialect()));
     let current: AuthServer = tx.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()?;
     let previous_algorithm = current.signing_algorithm;
+    let before = current.clone();
     let updated = change(current)?;
     write(&mut tx, &updated).await?;
+    let mut changed = audit::updated(&before, &updated);
     if let Some(key) =
         new_key.filter(|key| key.algorithm == updated.signing_algorithm && key.algorithm != previous_algorithm)
     {
         signing_keys::replace_in(&mut tx, key).await?;
+        changed.push(audit::FieldChange::redacted("private_key"));
     }
     changes::record(&mut tx, &Change::Server(id)).await?;
+    if !changed.is_empty() {
+        super::audit::record(&mut tx, Resource::auth_server(id).event(origin, "updated", changed)).await?;
+    }
     tx.commit().await?;
     Ok(updated)
 }
@@ -206,7 +217,7 @@ impl Dependents {
 
 /// Deletes an auth server. Without `force`, refuses while scopes, claims or clients exist
 /// and returns them; with it, the database cascades to everything below.
-pub async fn delete(store: &Store, id: Uuid, force: bool) -> Result<Result<(), Dependents>> {
+pub async fn delete(store: &Store, id: Uuid, force: bool, origin: &Origin) -> Result<Result<(), Dependents>> {
     let mut tx = store.begin().await?;
     let sql = format!("SELECT id FROM auth_servers WHERE id = $1{}", for_update(store.dialect()));
     tx.db().fetch_one::<(String,)>(&sql, args![id]).await?;
@@ -230,6 +241,7 @@ pub async fn delete(store: &Store, id: Uuid, force: bool) -> Result<Result<(), D
     tx.db().execute("DELETE FROM refresh_tokens WHERE auth_server_id = $1", args![id]).await?;
     tx.db().execute("DELETE FROM used_grants WHERE auth_server_id = $1", args![id]).await?;
     changes::record(&mut tx, &Change::Server(id)).await?;
+    super::audit::record(&mut tx, Resource::auth_server(id).event(origin, "deleted", Vec::new())).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

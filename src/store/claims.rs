@@ -3,6 +3,8 @@
 use super::changes::{self, Change};
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
+use crate::domain::audit::{self, Resource};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::{Claim, Name};
 
@@ -92,7 +94,7 @@ async fn check_scopes(tx: &mut super::Tx, claim: &Claim) -> Result<()> {
     if missing.is_empty() { Ok(()) } else { Err(Error::MissingScopes(missing)) }
 }
 
-pub async fn insert(store: &Store, claim: &Claim) -> Result<()> {
+pub async fn insert(store: &Store, claim: &Claim, origin: &Origin) -> Result<()> {
     let mut tx = store.begin().await?;
     check_scopes(&mut tx, claim).await?;
     tx.db()
@@ -114,6 +116,8 @@ pub async fn insert(store: &Store, claim: &Claim) -> Result<()> {
         .await?;
     write_scopes(&mut tx, claim).await?;
     changes::record(&mut tx, &Change::Server(claim.auth_server_id)).await?;
+    let event = Resource::claim(claim.auth_server_id, claim.id).event(origin, "created", audit::created(claim));
+    super::audit::record(&mut tx, event).await?;
     tx.commit().await
 }
 
@@ -136,6 +140,7 @@ pub async fn modify<E: From<Error>>(
     store: &Store,
     auth_server_id: Uuid,
     id: Uuid,
+    origin: &Origin,
     change: impl FnOnce(Claim) -> Result<Claim, E>,
 ) -> Result<Claim, E> {
     let mut tx = store.begin().await?;
@@ -144,6 +149,7 @@ pub async fn modify<E: From<Error>>(
     let row: Row = tx.db().fetch_one(&sql, args![auth_server_id, id]).await?;
     let links = scope_ids(tx.db(), std::slice::from_ref(&row.id)).await?;
     let current = attach(vec![row], &links)?.pop().ok_or(Error::NotFound)?;
+    let before = current.clone();
     let claim = change(current)?;
     check_scopes(&mut tx, &claim).await?;
     tx.db()
@@ -164,16 +170,21 @@ pub async fn modify<E: From<Error>>(
         .await?;
     write_scopes(&mut tx, &claim).await?;
     changes::record(&mut tx, &Change::Server(auth_server_id)).await?;
+    let changed = audit::updated(&before, &claim);
+    if !changed.is_empty() {
+        super::audit::record(&mut tx, Resource::claim(auth_server_id, id).event(origin, "updated", changed)).await?;
+    }
     tx.commit().await?;
     Ok(claim)
 }
 
-pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<()> {
+pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid, origin: &Origin) -> Result<()> {
     let deleted = super::execute_with_change(
         store,
         "DELETE FROM claims WHERE auth_server_id = $1 AND id = $2",
         args![auth_server_id, id],
         &Change::Server(auth_server_id),
+        Resource::claim(auth_server_id, id).event(origin, "deleted", Vec::new()),
     )
     .await?;
     if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }

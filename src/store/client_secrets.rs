@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::ClientId;
+use crate::domain::admin::Origin;
+use crate::domain::audit::{self, FieldChange, Resource};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::secret::{NewSecret, SecretInfo};
 
@@ -89,7 +91,13 @@ pub(crate) async fn insert_in(
 }
 
 /// Adds a secret to a client, refusing a third enabled one.
-pub async fn insert(store: &Store, auth_server_id: Uuid, client_id: &ClientId, secret: &NewSecret) -> Result<()> {
+pub async fn insert(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    secret: &NewSecret,
+    origin: &Origin,
+) -> Result<()> {
     let mut tx = store.begin().await?;
     lock_client(&mut tx, auth_server_id, client_id).await?;
     if secret.info.enabled && enabled_count(&mut tx, auth_server_id, client_id).await? >= MAX_ENABLED {
@@ -97,6 +105,10 @@ pub async fn insert(store: &Store, auth_server_id: Uuid, client_id: &ClientId, s
     }
     insert_in(&mut tx, auth_server_id, client_id, secret).await?;
     changes::record(&mut tx, &Change::Client(auth_server_id, client_id.as_str().to_owned())).await?;
+    let mut fields = audit::created(&secret.info);
+    fields.extend([client_field(client_id), FieldChange::redacted("secret")]);
+    let event = Resource::client_secret(auth_server_id, secret.info.id).event(origin, "created", fields);
+    super::audit::record(&mut tx, event).await?;
     tx.commit().await
 }
 
@@ -132,6 +144,7 @@ pub async fn set_enabled(
     id: Uuid,
     enabled: bool,
     now: DateTime<Utc>,
+    origin: &Origin,
 ) -> Result<SecretInfo> {
     let mut tx = store.begin().await?;
     lock_client(&mut tx, auth_server_id, client_id).await?;
@@ -148,16 +161,34 @@ pub async fn set_enabled(
         )
         .await?;
     changes::record(&mut tx, &Change::Client(auth_server_id, client_id.as_str().to_owned())).await?;
+    let updated = SecretInfo { enabled, updated_at: now, ..current.clone() };
+    let changed = audit::updated(&current, &updated);
+    if !changed.is_empty() {
+        let verb = if enabled { "enabled" } else { "disabled" };
+        super::audit::record(&mut tx, Resource::client_secret(auth_server_id, id).event(origin, verb, changed)).await?;
+    }
     tx.commit().await?;
-    Ok(SecretInfo { enabled, updated_at: now, ..current })
+    Ok(updated)
 }
 
-pub async fn delete(store: &Store, auth_server_id: Uuid, client_id: &ClientId, id: Uuid) -> Result<()> {
+/// The client a new secret belongs to.
+fn client_field(client_id: &ClientId) -> FieldChange {
+    FieldChange::values("client_id", serde_json::Value::Null, client_id.as_str().into())
+}
+
+pub async fn delete(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<()> {
     let deleted = super::execute_with_change(
         store,
         "DELETE FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2 AND id = $3",
         args![auth_server_id, client_id.as_str(), id],
         &Change::Client(auth_server_id, client_id.as_str().to_owned()),
+        Resource::client_secret(auth_server_id, id).event(origin, "deleted", vec![FieldChange::redacted("secret")]),
     )
     .await?;
     if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }

@@ -3,6 +3,8 @@
 use super::changes::{self, Change};
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
+use crate::domain::audit::{self, Event, FieldChange, Resource};
 use crate::domain::client::{Client, ClientId, GrantType, ResponseType, TokenDuration, TokenEndpointAuthMethod};
 use crate::domain::jwks::ClientJwks;
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
@@ -167,18 +169,20 @@ async fn write_scopes(tx: &mut Tx, client: &Client) -> Result<()> {
     Ok(())
 }
 
-/// Replaces all of the client's secrets with `secret`, or removes them all.
-pub(super) async fn replace_secrets(tx: &mut Tx, client: &Client, secret: Option<&NewSecret>) -> Result<()> {
-    tx.db()
+/// Replaces all of the client's secrets with `secret`, or removes them all; returns how many
+/// were removed.
+pub(super) async fn replace_secrets(tx: &mut Tx, client: &Client, secret: Option<&NewSecret>) -> Result<u64> {
+    let removed = tx
+        .db()
         .execute(
             "DELETE FROM client_secrets WHERE auth_server_id = $1 AND client_id = $2",
             args![client.auth_server_id, client.id.as_str()],
         )
         .await?;
-    match secret {
-        Some(secret) => client_secrets::insert_in(tx, client.auth_server_id, &client.id, secret).await,
-        None => Ok(()),
+    if let Some(secret) = secret {
+        client_secrets::insert_in(tx, client.auth_server_id, &client.id, secret).await?;
     }
+    Ok(removed)
 }
 
 /// Inserts a client, its scopes and its first secret (none for a public client) in `tx`.
@@ -192,10 +196,30 @@ pub(super) async fn insert_in(tx: &mut Tx, client: &Client, secret: Option<&NewS
 }
 
 /// Creates a client with its first secret (none for a public or private_key_jwt client).
-pub async fn insert(store: &Store, client: &Client, secret: Option<&NewSecret>) -> Result<()> {
+pub async fn insert(store: &Store, client: &Client, secret: Option<&NewSecret>, origin: &Origin) -> Result<()> {
     let mut tx = store.begin().await?;
     insert_in(&mut tx, client, secret).await?;
+    let event = Resource::client(client.auth_server_id, &client.id).event(origin, "created", created(client, secret));
+    super::audit::record(&mut tx, event).await?;
     tx.commit().await
+}
+
+/// The fields of a new client, with its secret (if it has one) only as set.
+pub(super) fn created(client: &Client, secret: Option<&NewSecret>) -> Vec<FieldChange> {
+    let mut fields = audit::created(client);
+    if secret.is_some() {
+        fields.push(FieldChange::redacted("client_secret"));
+    }
+    fields
+}
+
+/// The fields an update changed, and whether its secrets were replaced or removed.
+pub(super) fn updated(before: &Client, after: &Client, secrets_changed: bool) -> Vec<FieldChange> {
+    let mut fields = audit::updated(before, after);
+    if secrets_changed {
+        fields.push(FieldChange::redacted("client_secret"));
+    }
+    fields
 }
 
 /// A client that authenticates with its keys keeps no secret: one left over from before
@@ -262,17 +286,26 @@ pub async fn modify<E: From<Error>>(
     auth_server_id: Uuid,
     id: &ClientId,
     secret: Option<&NewSecret>,
+    origin: &Origin,
     change: impl FnOnce(Client) -> Result<Client, E>,
 ) -> Result<Client, E> {
     let mut tx = store.begin().await?;
     let current = get_locked(&mut tx, store.dialect(), auth_server_id, id).await?;
+    let before = current.clone();
     let client = change(current)?;
-    if !keeps_secrets(&client) {
-        replace_secrets(&mut tx, &client, None).await?;
+    let secrets_changed = if !keeps_secrets(&client) {
+        replace_secrets(&mut tx, &client, None).await? > 0
     } else if let Some(secret) = secret {
         replace_secrets(&mut tx, &client, Some(secret)).await?;
-    }
+        true
+    } else {
+        false
+    };
     update_in(&mut tx, &client).await?;
+    let changed = updated(&before, &client, secrets_changed);
+    if !changed.is_empty() {
+        super::audit::record(&mut tx, Resource::client(auth_server_id, id).event(origin, "updated", changed)).await?;
+    }
     tx.commit().await?;
     Ok(client)
 }
@@ -291,39 +324,53 @@ pub async fn put(
     store: &Store,
     client: &Client,
     secret: Option<&NewSecret>,
+    origin: &Origin,
     carry_over: impl FnOnce(&Client, Client) -> Client,
 ) -> Result<(Client, Put)> {
     let mut tx = store.begin().await?;
     let existing = load(tx.db(), client.auth_server_id, &client.id, for_update(store.dialect())).await?;
-    let (client, outcome) = match existing {
+    let (client, before) = match existing {
         Some(row) => {
-            let existing = row.into_client(Vec::new())?;
+            let links = scope_ids(tx.db(), client.auth_server_id, std::slice::from_ref(&row.id)).await?;
+            let existing = attach(vec![row], &links)?.pop().ok_or(Error::NotFound)?;
             let client = carry_over(&existing, Client { created_at: existing.created_at, ..client.clone() });
             tx.db().execute(UPDATE, client_args(&client)).await?;
-            (client, Put::Replaced)
+            (client, Some(existing))
         }
         None => {
             tx.db().execute(INSERT, client_args(client)).await?;
-            (client.clone(), Put::Created)
+            (client.clone(), None)
         }
     };
     write_scopes(&mut tx, &client).await?;
-    match (secret, outcome) {
-        _ if !keeps_secrets(&client) => replace_secrets(&mut tx, &client, None).await?,
-        (Some(secret), _) => replace_secrets(&mut tx, &client, Some(secret)).await?,
-        (None, Put::Created) => {
+    let secrets_changed = match (secret, &before) {
+        _ if !keeps_secrets(&client) => replace_secrets(&mut tx, &client, None).await? > 0,
+        (Some(secret), _) => {
+            replace_secrets(&mut tx, &client, Some(secret)).await?;
+            true
+        }
+        (None, None) => {
             return Err(Error::Corrupt("a new client needs a secret".to_owned()));
         }
-        (None, Put::Replaced) => {}
-    }
+        (None, Some(_)) => false,
+    };
     changes::record(&mut tx, &Change::Client(client.auth_server_id, client.id.as_str().to_owned())).await?;
+    let resource = Resource::client(client.auth_server_id, &client.id);
+    let (outcome, event) = match &before {
+        Some(before) => (Put::Replaced, resource.event(origin, "updated", updated(before, &client, secrets_changed))),
+        None => (Put::Created, resource.event(origin, "created", created(&client, secret))),
+    };
+    if !event.changes.is_empty() {
+        super::audit::record(&mut tx, event).await?;
+    }
     tx.commit().await?;
     Ok((client, outcome))
 }
 
 /// Deletes a client; its live tokens are revoked (returned as (jti, expiry)), so a client
-/// re-imported under the same id does not revive them.
-pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Result<Vec<(Uuid, i64)>> {
+/// re-imported under the same id does not revive them. `event` is recorded with the deletion
+/// (an admin's `client.deleted`, or the client's own `registration.deleted`).
+pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId, event: Event) -> Result<Vec<(Uuid, i64)>> {
     let mut tx = store.begin().await?;
     let deleted = tx
         .db()
@@ -334,6 +381,7 @@ pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId) -> Resul
     }
     let revoked = super::tokens::revoke_all_in(&mut tx, auth_server_id, id, chrono::Utc::now()).await?;
     changes::record(&mut tx, &Change::Client(auth_server_id, id.as_str().to_owned())).await?;
+    super::audit::record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(revoked)
 }

@@ -25,6 +25,32 @@ pub async fn mark_used(
     Ok(inserted == 1)
 }
 
+/// [`mark_used`] for an artefact whose use is audited (a login request answered): `event` is
+/// recorded in the same transaction, only by the first use.
+pub async fn mark_used_audited(
+    store: &Store,
+    id: Uuid,
+    auth_server_id: Uuid,
+    kind: &str,
+    expires_at: DateTime<Utc>,
+    event: crate::domain::audit::Event,
+) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    let inserted = tx
+        .db()
+        .execute(
+            "INSERT INTO used_grants (id, auth_server_id, kind, tokens, expires_at) VALUES ($1, $2, $3, '[]', $4) \
+             ON CONFLICT (id) DO NOTHING",
+            args![id, auth_server_id, kind, micros(expires_at)],
+        )
+        .await?;
+    if inserted == 1 {
+        super::audit::record(&mut tx, event).await?;
+    }
+    tx.commit().await?;
+    Ok(inserted == 1)
+}
+
 /// Marks that a used artefact was presented again. True when its first use is still issuing
 /// (nothing recorded yet): that use will then find the mark and revoke what it issued.
 pub async fn mark_replayed(store: &Store, id: Uuid) -> Result<bool> {

@@ -567,12 +567,20 @@ fn statement_summary(sql: &str) -> (&str, &str) {
     (operation, table)
 }
 
-/// Runs one statement and records `change` in the same transaction; returns rows touched.
-pub(crate) async fn execute_with_change(store: &Store, sql: &str, args: Args, change: &changes::Change) -> Result<u64> {
+/// Runs one statement and, when it touched a row, records `change` and `event` in the same
+/// transaction; returns rows touched.
+pub(crate) async fn execute_with_change(
+    store: &Store,
+    sql: &str,
+    args: Args,
+    change: &changes::Change,
+    event: crate::domain::audit::Event,
+) -> Result<u64> {
     let mut tx = store.begin().await?;
     let touched = tx.db().execute(sql, args).await?;
     if touched > 0 {
         changes::record(&mut tx, change).await?;
+        audit::record(&mut tx, event).await?;
     }
     tx.commit().await?;
     Ok(touched)

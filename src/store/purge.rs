@@ -1,9 +1,10 @@
 //! Dropping what no request can need any more: expired tokens and revocations, used login
-//! and code marks, old change-feed rows, and retired keys past their publication.
+//! and code marks, old change-feed rows, retired keys past their publication, and audit events
+//! past their retention.
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, changes, grants, refresh_tokens, signing_keys, tokens};
+use super::{Store, audit, changes, grants, refresh_tokens, signing_keys, tokens};
 
 /// Runs every purge once; a failing one is logged and the others still run.
 pub async fn expired(store: &Store, now: DateTime<Utc>, retired_key_publish_seconds: i64) {
@@ -21,5 +22,14 @@ pub async fn expired(store: &Store, now: DateTime<Utc>, retired_key_publish_seco
     }
     if let Err(e) = signing_keys::prune(store, now, retired_key_publish_seconds).await {
         tracing::warn!(error = %e, "cannot prune retired keys");
+    }
+}
+
+/// Drops audit events that occurred before `before` (the retention period's start).
+pub async fn audit_events(store: &Store, before: DateTime<Utc>) {
+    match audit::purge(store, before).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged audit events past their retention"),
+        Err(e) => tracing::warn!(error = %e, "cannot purge old audit events"),
     }
 }

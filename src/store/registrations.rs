@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
+use crate::domain::audit::{self, FieldChange, Resource};
 use crate::domain::client::{GrantType, TokenDuration, TokenEndpointAuthMethod};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::registration::{
@@ -134,6 +136,7 @@ pub async fn modify_policy<E: From<Error>>(
     store: &Store,
     auth_server_id: Uuid,
     now: DateTime<Utc>,
+    origin: &Origin,
     change: impl FnOnce(RegistrationPolicy) -> Result<RegistrationPolicy, E>,
 ) -> Result<StoredPolicy, E> {
     let mut tx = store.begin().await?;
@@ -150,6 +153,7 @@ pub async fn modify_policy<E: From<Error>>(
         }
         None => (RegistrationPolicy::default(), now),
     };
+    let before = current.clone();
     let policy = change(current)?;
     let mut referenced: Vec<Uuid> = policy.allowed_scopes.clone();
     referenced.extend(policy.default_scopes.iter().copied());
@@ -165,6 +169,11 @@ pub async fn modify_policy<E: From<Error>>(
         )
         .await?;
     changes::record(&mut tx, &Change::Server(auth_server_id)).await?;
+    let changed = audit::updated(&before, &policy);
+    if !changed.is_empty() {
+        let event = Resource::registration_policy(auth_server_id).event(origin, "updated", changed);
+        super::audit::record(&mut tx, event).await?;
+    }
     tx.commit().await?;
     Ok(StoredPolicy { auth_server_id, policy, created_at, updated_at: now })
 }
@@ -204,9 +213,14 @@ impl TryFrom<TokenRow> for InitialAccessToken {
 }
 
 /// Stores a new initial access token by the digest of its value.
-pub async fn insert_initial_token(store: &Store, token: &InitialAccessToken, digest: &str) -> Result<()> {
-    store
-        .db()
+pub async fn insert_initial_token(
+    store: &Store,
+    token: &InitialAccessToken,
+    digest: &str,
+    origin: &Origin,
+) -> Result<()> {
+    let mut tx = store.begin().await?;
+    tx.db()
         .execute(
             "INSERT INTO initial_access_tokens (id, auth_server_id, token_digest, description, max_uses, uses, \
              expires_at, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -223,7 +237,11 @@ pub async fn insert_initial_token(store: &Store, token: &InitialAccessToken, dig
             ],
         )
         .await?;
-    Ok(())
+    let mut fields = audit::created(token);
+    fields.push(FieldChange::redacted("token"));
+    let event = Resource::initial_access_token(token.auth_server_id, token.id).event(origin, "created", fields);
+    super::audit::record(&mut tx, event).await?;
+    tx.commit().await
 }
 
 pub async fn list_initial_tokens(
@@ -260,12 +278,19 @@ pub async fn initial_token_by_digest(
     store.db().fetch_optional::<TokenRow>(&sql, args![auth_server_id, digest]).await?.map(TryInto::try_into).transpose()
 }
 
-pub async fn delete_initial_token(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<()> {
-    let deleted = store
+/// Revokes an initial access token: it is deleted.
+pub async fn delete_initial_token(store: &Store, auth_server_id: Uuid, id: Uuid, origin: &Origin) -> Result<()> {
+    let mut tx = store.begin().await?;
+    let deleted = tx
         .db()
         .execute("DELETE FROM initial_access_tokens WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, id])
         .await?;
-    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+    if deleted == 0 {
+        return Err(Error::NotFound);
+    }
+    let event = Resource::initial_access_token(auth_server_id, id).event(origin, "revoked", Vec::new());
+    super::audit::record(&mut tx, event).await?;
+    tx.commit().await
 }
 
 /// Counts one use of an initial access token, if it is still usable.
@@ -303,6 +328,7 @@ pub async fn register(
     registration: &Registration,
     max_clients: i64,
     now: DateTime<Utc>,
+    origin: &Origin,
 ) -> Result<Registered> {
     let mut tx = store.begin().await?;
     tx.db()
@@ -339,6 +365,11 @@ pub async fn register(
             ],
         )
         .await?;
+    let mut fields = clients::created(client, secret);
+    fields.extend(audit::created(&registration.metadata));
+    fields.push(FieldChange::redacted("registration_access_token"));
+    let event = Resource::registration(client.auth_server_id, &client.id).event(origin, "created", fields);
+    super::audit::record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(Registered::Done)
 }
@@ -386,35 +417,56 @@ pub enum SecretChange<'a> {
     Remove,
 }
 
-/// RFC 7592 §2.2: replaces a registered client's metadata atomically. `change` builds the
-/// new client from the current one.
+/// RFC 7592 §2.2: replaces a registered client's metadata atomically, at `origin.at`. `change`
+/// builds the new client from the current one.
 pub async fn update<E: From<Error>>(
     store: &Store,
     auth_server_id: Uuid,
     client_id: &ClientId,
     metadata: &RegistrationMetadata,
     secret: SecretChange<'_>,
-    now: DateTime<Utc>,
+    origin: &Origin,
     change: impl FnOnce(Client) -> Result<Client, E>,
 ) -> Result<Client, E> {
     let mut tx = store.begin().await?;
     let current = clients::get_locked(&mut tx, store.dialect(), auth_server_id, client_id).await?;
+    let before = current.clone();
     let client = change(current)?;
-    match secret {
-        SecretChange::Keep => {}
-        SecretChange::Replace(secret) => clients::replace_secrets(&mut tx, &client, Some(secret)).await?,
-        SecretChange::Remove => clients::replace_secrets(&mut tx, &client, None).await?,
-    }
+    let secrets_changed = match secret {
+        SecretChange::Keep => false,
+        SecretChange::Replace(secret) => {
+            clients::replace_secrets(&mut tx, &client, Some(secret)).await?;
+            true
+        }
+        SecretChange::Remove => clients::replace_secrets(&mut tx, &client, None).await? > 0,
+    };
+    let old_metadata: Option<(String,)> = tx
+        .db()
+        .fetch_optional(
+            "SELECT metadata FROM client_registrations WHERE auth_server_id = $1 AND client_id = $2",
+            args![auth_server_id, client_id.as_str()],
+        )
+        .await?;
+    let Some((old_metadata,)) = old_metadata else {
+        return Err(Error::NotFound.into());
+    };
+    let old_metadata = from_json::<RegistrationMetadata>("metadata", &old_metadata)?;
     clients::update_in(&mut tx, &client).await?;
     let updated = tx
         .db()
         .execute(
             "UPDATE client_registrations SET metadata = $3, updated_at = $4 WHERE auth_server_id = $1 AND client_id = $2",
-            args![auth_server_id, client_id.as_str(), to_json(metadata), micros(now)],
+            args![auth_server_id, client_id.as_str(), to_json(metadata), micros(origin.at)],
         )
         .await?;
     if updated == 0 {
         return Err(Error::NotFound.into());
+    }
+    let mut fields = clients::updated(&before, &client, secrets_changed);
+    fields.extend(audit::updated(&old_metadata, metadata));
+    if !fields.is_empty() {
+        let event = Resource::registration(auth_server_id, client_id).event(origin, "updated", fields);
+        super::audit::record(&mut tx, event).await?;
     }
     tx.commit().await?;
     Ok(client)
@@ -427,8 +479,10 @@ pub async fn replace_access_token(
     client_id: &ClientId,
     digest: &str,
     now: DateTime<Utc>,
+    origin: &Origin,
 ) -> Result<()> {
-    let replaced = store
+    let mut tx = store.begin().await?;
+    let replaced = tx
         .db()
         .execute(
             "UPDATE client_registrations SET access_token_digest = $3, updated_at = $4 \
@@ -436,5 +490,11 @@ pub async fn replace_access_token(
             args![auth_server_id, client_id.as_str(), digest, micros(now)],
         )
         .await?;
-    if replaced == 0 { Err(Error::NotFound) } else { Ok(()) }
+    if replaced == 0 {
+        return Err(Error::NotFound);
+    }
+    let fields = vec![FieldChange::redacted("registration_access_token")];
+    let event = Resource::registration_access_token(auth_server_id, client_id).event(origin, "rotated", fields);
+    super::audit::record(&mut tx, event).await?;
+    tx.commit().await
 }

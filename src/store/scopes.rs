@@ -3,6 +3,8 @@
 use super::changes::{self, Change};
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
+use crate::domain::audit::{self, Resource};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::{Scope, ScopeName};
 
@@ -49,7 +51,7 @@ impl TryFrom<Row> for Scope {
 }
 
 /// Inserts a scope; a missing auth server surfaces as [`Error::ForeignKey`].
-pub async fn insert(store: &Store, scope: &Scope) -> Result<()> {
+pub async fn insert(store: &Store, scope: &Scope, origin: &Origin) -> Result<()> {
     let mut tx = store.begin().await?;
     tx.db()
         .execute(
@@ -69,6 +71,8 @@ pub async fn insert(store: &Store, scope: &Scope) -> Result<()> {
         )
         .await?;
     changes::record(&mut tx, &Change::Server(scope.auth_server_id)).await?;
+    let event = Resource::scope(scope.auth_server_id, scope.id).event(origin, "created", audit::created(scope));
+    super::audit::record(&mut tx, event).await?;
     tx.commit().await
 }
 
@@ -88,12 +92,14 @@ pub async fn modify<E: From<Error>>(
     store: &Store,
     auth_server_id: Uuid,
     id: Uuid,
+    origin: &Origin,
     change: impl FnOnce(Scope) -> Result<Scope, E>,
 ) -> Result<Scope, E> {
     let mut tx = store.begin().await?;
     let sql =
         format!("SELECT {COLUMNS} FROM scopes WHERE auth_server_id = $1 AND id = $2{}", for_update(store.dialect()));
     let current: Scope = tx.db().fetch_one::<Row>(&sql, args![auth_server_id, id]).await?.try_into()?;
+    let before = current.clone();
     let scope = change(current)?;
     tx.db()
         .execute(
@@ -112,17 +118,22 @@ pub async fn modify<E: From<Error>>(
         )
         .await?;
     changes::record(&mut tx, &Change::Server(auth_server_id)).await?;
+    let changed = audit::updated(&before, &scope);
+    if !changed.is_empty() {
+        super::audit::record(&mut tx, Resource::scope(auth_server_id, id).event(origin, "updated", changed)).await?;
+    }
     tx.commit().await?;
     Ok(scope)
 }
 
 /// Deletes a scope; the database removes it from clients and claims.
-pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid) -> Result<()> {
+pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid, origin: &Origin) -> Result<()> {
     let deleted = super::execute_with_change(
         store,
         "DELETE FROM scopes WHERE auth_server_id = $1 AND id = $2",
         args![auth_server_id, id],
         &Change::Server(auth_server_id),
+        Resource::scope(auth_server_id, id).event(origin, "deleted", Vec::new()),
     )
     .await?;
     if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }

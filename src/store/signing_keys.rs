@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::SigningAlgorithm;
+use crate::domain::audit::{Event, FieldChange, Resource};
 
 use super::{Error, Result, Store, Tx, args, from_json, from_micros, micros, to_json};
 
@@ -219,10 +220,12 @@ pub enum Transition {
 /// applies it with a change-feed row in the same transaction. Whichever nodes race, each
 /// decision sees the outcome of the one before it, and the unique indexes on one current and
 /// one next key per auth server stand behind that. Answers what was applied; `NotFound` when
-/// there is no such auth server.
+/// there is no such auth server. A rotation an admin asked for (`origin`) is audited as
+/// `signing_key.rotated`; scheduled ones are not /v1 changes and are only logged.
 pub async fn transition<E: From<Error>>(
     store: &Store,
     auth_server_id: Uuid,
+    origin: Option<&crate::domain::admin::Origin>,
     decide: impl FnOnce(SigningAlgorithm, &LiveKeys) -> Result<Option<Transition>, E>,
 ) -> Result<Option<Transition>, E> {
     let mut tx = store.begin().await?;
@@ -257,8 +260,37 @@ pub async fn transition<E: From<Error>>(
         Transition::Replace(key) => replace_in(&mut tx, key).await?,
     }
     super::changes::record(&mut tx, &super::changes::Change::Server(auth_server_id)).await?;
+    if let Some(origin) = origin {
+        super::audit::record(&mut tx, rotation_event(auth_server_id, &transition, origin)).await?;
+    }
     tx.commit().await?;
     Ok(Some(transition))
+}
+
+/// `signing_key.rotated` for the key a transition published, promoted or put in place; a new
+/// key's private half is recorded only as created.
+fn rotation_event(auth_server_id: Uuid, transition: &Transition, origin: &crate::domain::admin::Origin) -> Event {
+    let state = |state: KeyState| serde_json::Value::from(state.as_str());
+    let (kid, fields) = match transition {
+        Transition::PublishNext(key) => (
+            &key.kid,
+            vec![
+                FieldChange::values("state", serde_json::Value::Null, state(KeyState::Next)),
+                FieldChange::redacted("private_key"),
+            ],
+        ),
+        Transition::Promote { kid, .. } => {
+            (kid, vec![FieldChange::values("state", state(KeyState::Next), state(KeyState::Current))])
+        }
+        Transition::Replace(key) => (
+            &key.kid,
+            vec![
+                FieldChange::values("state", serde_json::Value::Null, state(KeyState::Current)),
+                FieldChange::redacted("private_key"),
+            ],
+        ),
+    };
+    Resource::signing_key(auth_server_id, kid).event(origin, "rotated", fields)
 }
 
 /// Auth servers with scheduled rotation to do: a next key whose `activates_at` has come, or

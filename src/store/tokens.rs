@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::ClientId;
+use crate::domain::admin::Origin;
+use crate::domain::audit::{FieldChange, Resource};
 use crate::domain::list::{FilterKind, ListParams, ListSchema};
 use crate::domain::token::TokenRecord;
 
@@ -166,6 +168,7 @@ pub async fn revoke(
     client_id: &ClientId,
     id: Uuid,
     now: DateTime<Utc>,
+    origin: &Origin,
 ) -> Result<()> {
     let mut tx = store.begin().await?;
     let inserted = tx
@@ -187,18 +190,30 @@ pub async fn revoke(
     if inserted == 0 && deleted == 0 {
         return Err(Error::NotFound);
     }
+    super::audit::record(&mut tx, Resource::token(auth_server_id, id).event(origin, "revoked", Vec::new())).await?;
     tx.commit().await
 }
 
-/// Revokes every live token of a client; returns their (jti, expiry in seconds).
+/// Revokes every live token of a client; returns their (jti, expiry in seconds). Audited as
+/// `tokens.revoked_all` with how many access and refresh tokens it revoked, when it revoked any.
 pub async fn revoke_all(
     store: &Store,
     auth_server_id: Uuid,
     client_id: &ClientId,
     now: DateTime<Utc>,
+    origin: &Origin,
 ) -> Result<Vec<(Uuid, i64)>> {
     let mut tx = store.begin().await?;
-    let revoked = revoke_all_in(&mut tx, auth_server_id, client_id, now).await?;
+    let (revoked, refresh_revoked) = revoke_all_counted(&mut tx, auth_server_id, client_id, now).await?;
+    if !revoked.is_empty() || refresh_revoked > 0 {
+        let count = |field: &str, n: u64| FieldChange::values(field, serde_json::Value::Null, n.into());
+        let fields = vec![
+            count("revoked_access_tokens", revoked.len() as u64),
+            count("revoked_refresh_tokens", refresh_revoked),
+        ];
+        let event = Resource::tokens_of(auth_server_id, client_id).event(origin, "revoked_all", fields);
+        super::audit::record(&mut tx, event).await?;
+    }
     tx.commit().await?;
     Ok(revoked)
 }
@@ -211,6 +226,16 @@ pub(crate) async fn revoke_all_in(
     client_id: &ClientId,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, i64)>> {
+    Ok(revoke_all_counted(tx, auth_server_id, client_id, now).await?.0)
+}
+
+/// [`revoke_all_in`], also answering how many refresh tokens it revoked.
+async fn revoke_all_counted(
+    tx: &mut super::Tx,
+    auth_server_id: Uuid,
+    client_id: &ClientId,
+    now: DateTime<Utc>,
+) -> Result<(Vec<(Uuid, i64)>, u64)> {
     let live: Vec<(String, i64)> = tx
         .db()
         .fetch_all(
@@ -233,13 +258,16 @@ pub(crate) async fn revoke_all_in(
         )
         .await?;
     // Refresh tokens would mint new access tokens; they go too.
-    tx.db()
+    let refresh_revoked = tx
+        .db()
         .execute(
             "UPDATE refresh_tokens SET revoked_at = $3 WHERE auth_server_id = $1 AND client_id = $2 AND revoked_at IS NULL",
             args![auth_server_id, client_id.as_str(), micros(now)],
         )
         .await?;
-    live.into_iter().map(|(id, expires)| Ok((parse_uuid(&id)?, expires / 1_000_000))).collect()
+    let live =
+        live.into_iter().map(|(id, expires)| Ok((parse_uuid(&id)?, expires / 1_000_000))).collect::<Result<_>>()?;
+    Ok((live, refresh_revoked))
 }
 
 /// Revokes a token by its jti, whether or not it was recorded (RFC 7009).

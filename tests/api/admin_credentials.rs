@@ -364,6 +364,16 @@ async fn the_command_line_creates_lists_and_disables_credentials(app: TestApp) {
 
     let (ok, out, err) = cli(&app, &["disable", "oncall"]).await;
     assert!(ok, "{out}{err}");
+    let events =
+        app.get("/v1/audit-events?filter[actor_type]=command_line&filter[resource_type]=admin_credential").await;
+    let actions: Vec<&str> = events.body["data"].as_array().unwrap().iter().map(|e| str_of(e, "action")).collect();
+    assert_eq!(
+        actions,
+        ["admin_credential.created", "admin_credential.created", "admin_credential.disabled"],
+        "the start's, then the command line's"
+    );
+    assert_eq!(events.body["data"][1]["actor"]["name"], "admin-credentials create");
+    assert!(!events.text.contains(&token));
     assert_eq!(as_holder(&app, &token, Method::GET, &format!("/v1/auth-servers/{server_id}"), None).await.status, 401);
 
     let (ok, _, err) = cli(&app, &["create", "--name", "bad", "--role", "auth-server-admin"]).await;
@@ -375,3 +385,85 @@ async fn the_command_line_creates_lists_and_disables_credentials(app: TestApp) {
 }
 
 backend_tests!(the_command_line_creates_lists_and_disables_credentials);
+
+/// The events of admin credentials (never the start's own), oldest first.
+async fn credential_events(app: &TestApp) -> (Vec<Value>, String) {
+    let response = app.get("/v1/audit-events?filter[resource_type]=admin_credential&page[size]=1000").await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let events = response.body["data"].as_array().unwrap().iter().filter(|e| e["actor"]["type"] != "command_line");
+    (events.cloned().collect(), response.text)
+}
+
+/// Each credential change is one event by the acting credential, naming the fields that
+/// changed; tokens appear only as changed, never as values.
+async fn every_credential_change_is_one_audit_event_without_its_token(app: TestApp) {
+    let server = app.create_auth_server("audited").await;
+    let server_id = str_of(&server, "id");
+    let (id, first_token) = credential(&app, "team-b", "auth-server-admin", Some(&[server_id])).await;
+    let patched = app.patch(&format!("/v1/admin-credentials/{id}"), json!({"name": "team-b2", "enabled": false})).await;
+    assert_eq!(patched.status, 200);
+    assert_eq!(app.patch(&format!("/v1/admin-credentials/{id}"), json!({"enabled": true})).await.status, 200);
+    let rotated = app.post(&format!("/v1/admin-credentials/{id}/rotate"), json!({})).await;
+    let second_token = str_of(&rotated.body, "token").to_owned();
+    assert_eq!(app.delete(&format!("/v1/admin-credentials/{id}")).await.status, 204);
+    assert_eq!(app.delete(&format!("/v1/admin-credentials/{id}")).await.status, 404, "a second delete changes nothing");
+
+    let (events, body) = credential_events(&app).await;
+    let actions: Vec<&str> = events.iter().map(|e| str_of(e, "action")).collect();
+    assert_eq!(
+        actions,
+        [
+            "admin_credential.created",
+            "admin_credential.disabled",
+            "admin_credential.enabled",
+            "admin_credential.rotated",
+            "admin_credential.deleted"
+        ]
+    );
+    for event in &events {
+        assert_eq!(
+            event["actor"],
+            json!({"type": "admin_credential", "id": "00000000-0000-0000-0000-000000000000", "name": "bootstrap"})
+        );
+        assert_eq!(event["resource_id"], id.as_str());
+    }
+    let fields = |event: &Value| -> Vec<String> {
+        event["changes"].as_array().unwrap().iter().map(|c| str_of(c, "field").to_owned()).collect()
+    };
+    assert_eq!(fields(&events[0]), ["auth_server_ids", "enabled", "name", "role"]);
+    assert_eq!(fields(&events[1]), ["enabled", "name"]);
+    assert_eq!(events[1]["changes"][1], json!({"field": "name", "old": "team-b", "new": "team-b2"}));
+    assert_eq!(events[3]["changes"], json!([{"field": "token", "redacted": true}]));
+    for secret in [&first_token, &second_token, &ADMIN_TOKEN.to_owned()] {
+        assert!(!body.contains(secret.as_str()), "a token is in the audit log: {body}");
+    }
+}
+
+/// A scoped credential reads only its auth servers' events, and events that belong to no auth
+/// server (credentials, failed authentications) not at all.
+async fn a_scoped_credential_reads_only_its_auth_servers_events(app: TestApp) {
+    let mine = app.create_auth_server("mine").await;
+    let theirs = app.create_auth_server("theirs").await;
+    let (mine_id, theirs_id) = (str_of(&mine, "id"), str_of(&theirs, "id"));
+    app.create_scope(theirs_id, "hidden").await;
+    let (_, token) = credential(&app, "reader", "read-only", Some(&[mine_id])).await;
+    let own = as_holder(&app, &token, Method::POST, &format!("/v1/auth-servers/{mine_id}/scopes"), None).await;
+    assert_eq!(own.status, 403, "read-only writes nothing");
+
+    let seen = as_holder(&app, &token, Method::GET, "/v1/audit-events?page[size]=1000", None).await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    let events = seen.body["data"].as_array().unwrap();
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|e| e["auth_server_id"] == mine_id), "{}", seen.text);
+    assert!(!seen.text.contains(theirs_id));
+    let all = app.get("/v1/audit-events?page[size]=1000").await;
+    assert!(all.text.contains(theirs_id) && all.text.contains("admin_credential.created"));
+
+    let (_, login_page) = credential(&app, "page", "login-page", Some(&[mine_id])).await;
+    assert_eq!(as_holder(&app, &login_page, Method::GET, "/v1/audit-events", None).await.status, 403);
+}
+
+backend_tests!(
+    every_credential_change_is_one_audit_event_without_its_token,
+    a_scoped_credential_reads_only_its_auth_servers_events
+);

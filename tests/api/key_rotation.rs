@@ -149,6 +149,12 @@ async fn promote_makes_a_next_key_published_long_enough_sign_at_once(app: TestAp
         Some(Mode::Publish),
         SCHEDULE.lead,
         ten_minutes_ago,
+        &tessera::domain::admin::Origin {
+            actor: tessera::domain::admin::Actor::anonymous(),
+            request_id: "test".to_owned(),
+            source: std::net::IpAddr::from([127, 0, 0, 1]),
+            at: ten_minutes_ago,
+        },
     )
     .await
     .unwrap();

@@ -15,6 +15,7 @@ mod admin_clients;
 mod admin_credentials;
 mod admin_scopes;
 mod admin_tokens;
+mod audit;
 mod claim_templates;
 mod client_assertion;
 mod hashing;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use crate::domain::admin::Access;
+use crate::domain::admin::{Access, Origin};
 use crate::domain::auth_server::{self, AuthServer, IssuerSlug, SigningAlgorithm};
 use crate::domain::{Invalid, Labels, Name};
 use crate::http::error::ResultExt;
@@ -88,7 +88,11 @@ fn name_taken(name: &str) -> impl FnOnce() -> ApiError + '_ {
     move || ApiError::conflict(format!("An auth server named [{name}] already exists"))
 }
 
-async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusCode, Json<AuthServerView>), ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    origin: Origin,
+    json: ApiJson,
+) -> Result<(StatusCode, Json<AuthServerView>), ApiError> {
     let mut body = Body::new(json, &FIELDS);
     let name = body.required("name", |v| Name::parse(string(v)?));
     let description = body.optional("description", |v| auth_server::parse_description(string(v)?));
@@ -119,7 +123,7 @@ async fn create(State(state): State<AppState>, json: ApiJson) -> Result<(StatusC
         created_at: now,
         updated_at: now,
     };
-    store::auth_servers::insert(&state.store, &server, &key)
+    store::auth_servers::insert(&state.store, &server, &key, &origin)
         .await
         .on_constraint("auth_servers_name_key", name_taken(server.name.as_str()))?;
     // Its slug may have been looked up (and remembered as unknown) here before.
@@ -144,7 +148,12 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<AuthSer
     Ok(Json(view(server, &state.urls)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<AuthServerView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    origin: Origin,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<AuthServerView>, ApiError> {
     let id = ids.auth_server()?;
     let mut body = Body::new(json, &FIELDS);
     let name = body.optional("name", |v| Name::parse(string(v)?));
@@ -166,7 +175,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         ),
         None => None,
     };
-    let server = store::auth_servers::modify(&state.store, id, new_key.as_ref(), |mut server| {
+    let server = store::auth_servers::modify(&state.store, id, new_key.as_ref(), &origin, |mut server| {
         if let Some(name) = name {
             server.name = name;
         }
@@ -213,6 +222,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
 
 async fn delete(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     QueryPairs(query): QueryPairs,
 ) -> Result<StatusCode, ApiError> {
@@ -234,7 +244,10 @@ async fn delete(
             }
         }
     }
-    match store::auth_servers::delete(&state.store, id, force).await.or_not_found(|| format!("Auth server [{id}]"))? {
+    match store::auth_servers::delete(&state.store, id, force, &origin)
+        .await
+        .or_not_found(|| format!("Auth server [{id}]"))?
+    {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(dependents) => Err(ApiError::invalid_at(
             "query",

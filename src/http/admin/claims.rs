@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
 use crate::domain::{Claim, Name, claim};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
@@ -75,6 +76,7 @@ fn not_found(id: Uuid) -> String {
 
 async fn create(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<(StatusCode, Json<ClaimView>), ApiError> {
@@ -102,7 +104,7 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    store::claims::insert(&state.store, &claim).await.on_store_error(missing_scopes("include_in_scopes"))?;
+    store::claims::insert(&state.store, &claim, &origin).await.on_store_error(missing_scopes("include_in_scopes"))?;
     Ok((StatusCode::CREATED, Json(view(claim))))
 }
 
@@ -125,7 +127,12 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<ClaimVi
     Ok(Json(view(claim)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<ClaimView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    origin: Origin,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<ClaimView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.claim()?);
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
@@ -137,7 +144,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     let enabled = body.optional("enabled", boolean);
     body.finish()?;
 
-    let claim = store::claims::modify(&state.store, auth_server_id, id, |mut claim| {
+    let claim = store::claims::modify(&state.store, auth_server_id, id, &origin, |mut claim| {
         claim.name = name.unwrap_or(claim.name);
         claim.value = value.unwrap_or(claim.value);
         claim.include_in_token = include_in_token.unwrap_or(claim.include_in_token);
@@ -155,9 +162,9 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     Ok(Json(view(claim)))
 }
 
-async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+async fn delete(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.claim()?);
     require_auth_server(&state, auth_server_id).await?;
-    store::claims::delete(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
+    store::claims::delete(&state.store, auth_server_id, id, &origin).await.or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

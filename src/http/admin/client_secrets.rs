@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::ClientId;
+use crate::domain::admin::Origin;
 use crate::domain::secret::{ClientSecret, NewSecret, SecretInfo};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
@@ -57,6 +58,7 @@ fn secret_errors(client_id: &ClientId, secret_id: Option<Uuid>) -> impl FnOnce(&
 
 async fn create(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<(StatusCode, Json<SecretView>), ApiError> {
@@ -84,7 +86,7 @@ async fn create(
     let now = state.now();
     let info = SecretInfo { id: Uuid::new_v4(), enabled, created_at: now, updated_at: now };
     let stored = NewSecret { info: info.clone(), hash: state.cache.hasher().hash(&secret).await? };
-    store::client_secrets::insert(&state.store, auth_server_id, &client_id, &stored)
+    store::client_secrets::insert(&state.store, auth_server_id, &client_id, &stored, &origin)
         .await
         .on_store_error(secret_errors(&client_id, None))?;
     Ok((StatusCode::CREATED, Json(view(info, Some(&secret)))))
@@ -110,7 +112,12 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<SecretV
     Ok(Json(view(info, None)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<SecretView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    origin: Origin,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<SecretView>, ApiError> {
     let id = ids.secret()?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
     let mut body = Body::new(json, &["enabled"]);
@@ -120,17 +127,26 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
         // Optional in Kong's spec: without it nothing changes.
         None => store::client_secrets::get(&state.store, auth_server_id, &client_id, id).await,
         Some(enabled) => {
-            store::client_secrets::set_enabled(&state.store, auth_server_id, &client_id, id, enabled, state.now()).await
+            store::client_secrets::set_enabled(
+                &state.store,
+                auth_server_id,
+                &client_id,
+                id,
+                enabled,
+                origin.at,
+                &origin,
+            )
+            .await
         }
     }
     .on_store_error(secret_errors(&client_id, Some(id)))?;
     Ok(Json(view(info, None)))
 }
 
-async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+async fn delete(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let id = ids.secret()?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
-    store::client_secrets::delete(&state.store, auth_server_id, &client_id, id)
+    store::client_secrets::delete(&state.store, auth_server_id, &client_id, id, &origin)
         .await
         .on_store_error(secret_errors(&client_id, Some(id)))?;
     Ok(StatusCode::NO_CONTENT)

@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
+use crate::domain::audit::Resource;
 use crate::domain::client::parse_list;
 use crate::domain::jwks::ClientJwks;
 use crate::domain::secret::{ClientSecret, NewSecret, SecretInfo};
@@ -311,6 +313,7 @@ fn write_errors(id: &ClientId, name: &str) -> impl FnOnce(&store::Error) -> Opti
 
 async fn create(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<(StatusCode, Json<CreatedClientView>), ApiError> {
@@ -331,7 +334,7 @@ async fn create(
         Some(secret) => Some(new_secret(state.cache.hasher().hash(secret).await?, now)),
         None => None,
     };
-    store::clients::insert(&state.store, &client, stored_secret.as_ref())
+    store::clients::insert(&state.store, &client, stored_secret.as_ref(), &origin)
         .await
         .on_store_error(write_errors(&client.id, client.name.as_str()))?;
     let created = CreatedClientView { client: view(client), client_secret: secret.map(|s| s.expose().to_owned()) };
@@ -360,7 +363,12 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<ClientV
     Ok(Json(view(client)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<ClientView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    origin: Origin,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<ClientView>, ApiError> {
     let auth_server_id = ids.auth_server()?;
     let id = ids.client()?;
     require_auth_server(&state, auth_server_id).await?;
@@ -374,7 +382,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     }
     let secret = secret_change(&state, auth_server_id, &id, input.client_secret.as_ref(), now).await?;
     let new_name = input.name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
-    let client = store::clients::modify(&state.store, auth_server_id, &id, secret.as_ref(), |mut client| {
+    let client = store::clients::modify(&state.store, auth_server_id, &id, secret.as_ref(), &origin, |mut client| {
         client.name = input.name.unwrap_or(client.name);
         client.grant_types = input.grant_types.unwrap_or(client.grant_types);
         client.response_types = input.response_types.unwrap_or(client.response_types);
@@ -409,6 +417,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
 /// PUT: replace the client, or import it with the caller's id and secret.
 async fn replace(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<(StatusCode, Json<ClientView>), ApiError> {
@@ -435,9 +444,10 @@ async fn replace(
         replaced.login_requests_answered_by_client = named_login.unwrap_or(existing.login_requests_answered_by_client);
         replaced
     };
-    let (client, outcome) = store::clients::put(&state.store, &client, stored_secret.as_ref(), keep_capabilities)
-        .await
-        .on_store_error(write_errors(&id, client.name.as_str()))?;
+    let (client, outcome) =
+        store::clients::put(&state.store, &client, stored_secret.as_ref(), &origin, keep_capabilities)
+            .await
+            .on_store_error(write_errors(&id, client.name.as_str()))?;
     let status = match outcome {
         Put::Created => StatusCode::CREATED,
         Put::Replaced => StatusCode::OK,
@@ -445,11 +455,12 @@ async fn replace(
     Ok((status, Json(view(client))))
 }
 
-async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+async fn delete(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let auth_server_id = ids.auth_server()?;
     let id = ids.client()?;
     require_auth_server(&state, auth_server_id).await?;
-    let revoked = store::clients::delete(&state.store, auth_server_id, &id)
+    let deleted = Resource::client(auth_server_id, &id).event(&origin, "deleted", Vec::new());
+    let revoked = store::clients::delete(&state.store, auth_server_id, &id, deleted)
         .await
         .on_store_error(|e| matches!(e, store::Error::NotFound).then(|| not_found(&id)))?;
     state.cache.add_revocations(revoked);

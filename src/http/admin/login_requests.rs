@@ -5,10 +5,11 @@
 
 use axum::extract::State;
 use axum::{Extension, Json};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::domain::admin::Origin;
+use crate::domain::audit::{Event, FieldChange, Resource};
 use crate::domain::{AuthServer, Invalid, check_length};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, Caller, PathIds};
@@ -172,16 +173,36 @@ fn short_string(value: Value) -> Result<String, Invalid> {
 }
 
 /// Seals the login page's answer and marks the challenge answered (once only).
+/// The audit event of an answer: who signed in (or why not) to which client; the user's
+/// claims stay out of the log.
+fn answer_event(server: &AuthServer, opened: &Opened<Challenge>, outcome: &Outcome, origin: &Origin) -> Event {
+    let set = |field: &str, value: Value| FieldChange::values(field, Value::Null, value);
+    let mut fields = vec![set("client_id", opened.payload.request.client_id.clone().into())];
+    let verb = match outcome {
+        Outcome::Accepted(login) => {
+            fields.push(set("subject", login.subject.clone().into()));
+            "accepted"
+        }
+        Outcome::Rejected { error, .. } => {
+            fields.push(set("error", error.clone().into()));
+            "rejected"
+        }
+    };
+    Resource::login_request(server.id, opened.id).event(origin, verb, fields)
+}
+
 async fn answer(
     state: &AppState,
     server: &AuthServer,
     opened: Opened<Challenge>,
     outcome: Outcome,
-    now: DateTime<Utc>,
+    origin: &Origin,
 ) -> Result<Json<Redirect>, ApiError> {
+    let now = origin.at;
+    let event = answer_event(server, &opened, &outcome, origin);
+    let kind = Kind::Challenge.as_str();
     let first =
-        store::grants::mark_used(&state.store, opened.id, server.id, Kind::Challenge.as_str(), opened.expires_at)
-            .await?;
+        store::grants::mark_used_audited(&state.store, opened.id, server.id, kind, opened.expires_at, event).await?;
     if !first {
         return Err(ApiError::conflict("The login request has already been accepted or rejected"));
     }
@@ -200,6 +221,7 @@ async fn answer(
 
 async fn accept(
     State(state): State<AppState>,
+    origin: Origin,
     Extension(caller): Extension<Caller>,
     ids: PathIds,
     json: ApiJson,
@@ -231,11 +253,12 @@ async fn accept(
         acr,
         amr,
     };
-    answer(&state, &server, opened, Outcome::Accepted(login), now).await
+    answer(&state, &server, opened, Outcome::Accepted(login), &origin).await
 }
 
 async fn reject(
     State(state): State<AppState>,
+    origin: Origin,
     Extension(caller): Extension<Caller>,
     ids: PathIds,
     json: ApiJson,
@@ -249,5 +272,5 @@ async fn reject(
     let description = body.optional("error_description", short_string);
     body.finish()?;
     let outcome = Outcome::Rejected { error: error.unwrap_or_else(|| "access_denied".to_owned()), description };
-    answer(&state, &server, opened, outcome, state.now()).await
+    answer(&state, &server, opened, outcome, &origin).await
 }

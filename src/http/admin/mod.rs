@@ -1,6 +1,7 @@
 //! /v1/auth-servers and everything below it, shaped like Kong Identity's management API.
 
 mod admin_credentials;
+pub(crate) mod audit_events;
 mod auth_servers;
 mod claims;
 mod client_secrets;
@@ -43,10 +44,13 @@ fn configuration() -> Routes<AppState> {
         .merge(registration::policy_routes())
 }
 
-/// Trying templates and issuing registration tokens change no cached configuration: they must
-/// not flush the node's caches (and with them every verified secret).
+/// Trying templates, issuing registration tokens and reading the audit log change no cached
+/// configuration: they must not flush the node's caches (and with them every verified secret).
 fn no_configuration() -> Routes<AppState> {
-    test_claim::routes().merge(registration::token_routes()).merge(admin_credentials::routes())
+    test_claim::routes()
+        .merge(registration::token_routes())
+        .merge(admin_credentials::routes())
+        .merge(audit_events::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

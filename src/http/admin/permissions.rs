@@ -58,6 +58,7 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("PATCH", ADMIN_CREDENTIAL, ManageCredentials),
     ("DELETE", ADMIN_CREDENTIAL, ManageCredentials),
     ("POST", ADMIN_CREDENTIAL_ROTATE, ManageCredentials),
+    ("GET", AUDIT_EVENTS, ReadAudit),
 ];
 
 /// The permission a route needs; `None` for a route left out of the table (admins only).

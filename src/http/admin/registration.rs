@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
 use crate::domain::client::parse_list;
 use crate::domain::registration::{
     INITIAL_ACCESS_TOKEN_PREFIX, InitialAccessToken, REGISTRATION_ACCESS_TOKEN_PREFIX, RegistrationPolicy,
@@ -199,12 +200,13 @@ async fn get_policy(State(state): State<AppState>, ids: PathIds) -> Result<Json<
 
 async fn write_policy(
     state: &AppState,
+    origin: &Origin,
     auth_server_id: Uuid,
     json: ApiJson,
     replace: bool,
 ) -> Result<Json<PolicyView>, ApiError> {
     let endpoint = registration_endpoint(state, auth_server_id).await?;
-    let stored = store::registrations::modify_policy(&state.store, auth_server_id, state.now(), |current| {
+    let stored = store::registrations::modify_policy(&state.store, auth_server_id, origin.at, origin, |current| {
         let base = if replace { RegistrationPolicy::default() } else { current };
         read_policy(json, base, !replace).map_err(WriteError::Api)
     })
@@ -221,19 +223,21 @@ async fn write_policy(
 /// PUT: the whole policy; fields left out take their defaults.
 async fn replace_policy(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<Json<PolicyView>, ApiError> {
-    write_policy(&state, ids.auth_server()?, json, true).await
+    write_policy(&state, &origin, ids.auth_server()?, json, true).await
 }
 
 /// PATCH: only the fields given change.
 async fn update_policy(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<Json<PolicyView>, ApiError> {
-    write_policy(&state, ids.auth_server()?, json, false).await
+    write_policy(&state, &origin, ids.auth_server()?, json, false).await
 }
 
 #[derive(Serialize)]
@@ -277,6 +281,7 @@ const MAX_USES: i64 = 1_000_000;
 
 async fn create_token(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<(StatusCode, Json<CreatedTokenView>), ApiError> {
@@ -302,7 +307,7 @@ async fn create_token(
         created_at: now,
         last_used_at: None,
     };
-    store::registrations::insert_initial_token(&state.store, &token, &token_digest(&value))
+    store::registrations::insert_initial_token(&state.store, &token, &token_digest(&value), &origin)
         .await
         .on_store_error(super::parent_gone(auth_server_id))?;
     Ok((StatusCode::CREATED, Json(CreatedTokenView { info: token_view(token), token: value })))
@@ -341,11 +346,11 @@ async fn get_token(State(state): State<AppState>, ids: PathIds) -> Result<Json<T
 }
 
 /// Revokes the token: registrations that present it are refused from now on.
-async fn delete_token(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+async fn delete_token(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let auth_server_id = ids.auth_server()?;
     let id = ids.initial_access_token()?;
     require_auth_server(&state, auth_server_id).await?;
-    store::registrations::delete_initial_token(&state.store, auth_server_id, id)
+    store::registrations::delete_initial_token(&state.store, auth_server_id, id, &origin)
         .await
         .or_not_found(token_not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
@@ -361,6 +366,7 @@ struct RegistrationAccessTokenView {
 /// stops opening the client's configuration endpoint at once.
 async fn replace_registration_access_token(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
 ) -> Result<(StatusCode, Json<RegistrationAccessTokenView>), ApiError> {
     let (auth_server_id, client_id) = super::require_client(&state, &ids).await?;
@@ -371,7 +377,8 @@ async fn replace_registration_access_token(
         auth_server_id,
         &client_id,
         &token_digest(&value),
-        state.now(),
+        origin.at,
+        &origin,
     )
     .await
     .on_store_error(|e| {

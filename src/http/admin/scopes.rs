@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
 use crate::domain::{Scope, ScopeName, auth_server};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
@@ -58,6 +59,7 @@ fn not_found(id: Uuid) -> String {
 
 async fn create(
     State(state): State<AppState>,
+    origin: Origin,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<(StatusCode, Json<ScopeView>), ApiError> {
@@ -83,7 +85,7 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    store::scopes::insert(&state.store, &scope).await.on_store_error(|e| match e {
+    store::scopes::insert(&state.store, &scope, &origin).await.on_store_error(|e| match e {
         store::Error::Conflict { constraint } if constraint == NAME_KEY => Some(name_taken(scope.name.as_str())),
         other => parent_gone(auth_server_id)(other),
     })?;
@@ -109,7 +111,12 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<ScopeVi
     Ok(Json(view(scope)))
 }
 
-async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> Result<Json<ScopeView>, ApiError> {
+async fn update(
+    State(state): State<AppState>,
+    origin: Origin,
+    ids: PathIds,
+    json: ApiJson,
+) -> Result<Json<ScopeView>, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.scope()?);
     require_auth_server(&state, auth_server_id).await?;
     let mut body = Body::new(json, &FIELDS);
@@ -121,7 +128,7 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     body.finish()?;
 
     let new_name = name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default();
-    let scope = store::scopes::modify(&state.store, auth_server_id, id, |mut scope| {
+    let scope = store::scopes::modify(&state.store, auth_server_id, id, &origin, |mut scope| {
         scope.name = name.unwrap_or(scope.name);
         scope.description = description.unwrap_or(scope.description);
         scope.is_default = is_default.unwrap_or(scope.is_default);
@@ -139,9 +146,9 @@ async fn update(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> R
     Ok(Json(view(scope)))
 }
 
-async fn delete(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+async fn delete(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let (auth_server_id, id) = (ids.auth_server()?, ids.scope()?);
     require_auth_server(&state, auth_server_id).await?;
-    store::scopes::delete(&state.store, auth_server_id, id).await.or_not_found(|| not_found(id))?;
+    store::scopes::delete(&state.store, auth_server_id, id, &origin).await.or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -87,6 +87,7 @@ struct RotationView {
 /// is one, otherwise publish one (see `keys::requested_step`).
 async fn rotate(
     State(state): State<AppState>,
+    origin: crate::domain::admin::Origin,
     ids: PathIds,
     OptionalApiJson(json): OptionalApiJson,
 ) -> Result<(StatusCode, Json<RotationView>), ApiError> {
@@ -96,7 +97,7 @@ async fn rotate(
     body.finish()?;
 
     let applied =
-        crate::keys::rotate(&state.store, state.cache.sealer(), id, mode, state.key_schedule.lead, state.now())
+        crate::keys::rotate(&state.store, state.cache.sealer(), id, mode, state.key_schedule.lead, origin.at, &origin)
             .await
             .map_err(|e| rotate_error(id, e))?;
     let (done, kid, status) = match &applied {

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::admin::Origin;
 use crate::domain::token::TokenRecord;
 use crate::http::error::ResultExt;
 use crate::http::extract::{PathIds, QueryPairs};
@@ -61,7 +62,7 @@ async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<TokenVi
 }
 
 /// Revokes one token: introspection reports it inactive on every node within a second.
-async fn revoke(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+async fn revoke(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let id = ids.token()?;
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
     let now = state.now();
@@ -69,7 +70,7 @@ async fn revoke(State(state): State<AppState>, ids: PathIds) -> Result<StatusCod
         .await
         .or_not_found(|| format!("Token [{id}]"))?
         .expires_at;
-    store::tokens::revoke(&state.store, auth_server_id, &client_id, id, now)
+    store::tokens::revoke(&state.store, auth_server_id, &client_id, id, now, &origin)
         .await
         .or_not_found(|| format!("Token [{id}]"))?;
     state.cache.add_revocations([(id, expires.timestamp())]);
@@ -77,10 +78,10 @@ async fn revoke(State(state): State<AppState>, ids: PathIds) -> Result<StatusCod
 }
 
 /// Revokes every live token of the client.
-async fn revoke_all(State(state): State<AppState>, ids: PathIds) -> Result<StatusCode, ApiError> {
+async fn revoke_all(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let (auth_server_id, client_id) = require_client(&state, &ids).await?;
     let now = state.now();
-    let revoked = store::tokens::revoke_all(&state.store, auth_server_id, &client_id, now).await?;
+    let revoked = store::tokens::revoke_all(&state.store, auth_server_id, &client_id, now, &origin).await?;
     state.cache.add_revocations(revoked);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,6 +24,7 @@ fn request<'a>(
     headers: &'a HeaderMap,
     params: Option<&'a Params>,
     body: &'a [u8],
+    request_id: &'a str,
 ) -> RegistrationRequest<'a> {
     RegistrationRequest {
         endpoint,
@@ -31,6 +32,7 @@ fn request<'a>(
         client_id: params.and_then(|Path(params)| params.get("clientId")).map(String::as_str),
         content_type: headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or(""),
         body,
+        request_id,
     }
 }
 
@@ -48,7 +50,8 @@ pub async fn register(
     issuer.limit_address(&state)?;
     issuer.limit_registration(&state)?;
     let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
-    let call = request(&endpoint, &headers, None, &body);
+    let request_id = crate::http::request_id::current();
+    let call = request(&endpoint, &headers, None, &body, &request_id);
     Ok(information(StatusCode::CREATED, registration::register(&issuer.context(&state), &call).await?))
 }
 
@@ -59,7 +62,8 @@ pub async fn read(
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
     let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
-    let call = request(&endpoint, &headers, Some(&params), &[]);
+    let request_id = crate::http::request_id::current();
+    let call = request(&endpoint, &headers, Some(&params), &[], &request_id);
     Ok(information(StatusCode::OK, registration::read(&issuer.context(&state), &call).await?))
 }
 
@@ -71,7 +75,8 @@ pub async fn update(
     FormBody(body): FormBody,
 ) -> Result<Response, Refusal> {
     let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
-    let call = request(&endpoint, &headers, Some(&params), &body);
+    let request_id = crate::http::request_id::current();
+    let call = request(&endpoint, &headers, Some(&params), &body, &request_id);
     Ok(information(StatusCode::OK, registration::update(&issuer.context(&state), &call).await?))
 }
 
@@ -82,7 +87,8 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
     let endpoint = format!("{}{REGISTER_SUFFIX}", issuer.issuer);
-    let call = request(&endpoint, &headers, Some(&params), &[]);
+    let request_id = crate::http::request_id::current();
+    let call = request(&endpoint, &headers, Some(&params), &[], &request_id);
     registration::delete(&issuer.context(&state), &call).await?;
     Ok((StatusCode::NO_CONTENT, no_store()).into_response())
 }

@@ -28,6 +28,7 @@ pub struct Application {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     limits: http::ConnectionLimits,
     admin_usage: Arc<crate::service::admin_auth::Usage>,
+    audit_failures: Arc<std::sync::Mutex<crate::domain::audit::FailureThrottle>>,
 }
 
 impl Application {
@@ -56,9 +57,11 @@ impl Application {
         let cache = Arc::new(Cache::new(store.clone(), sealer, metrics.clone(), hasher));
         let (token_log, writer) = TokenLog::start(store.clone());
         let admin_usage = Arc::new(crate::service::admin_auth::Usage::default());
+        let audit_failures = Arc::new(std::sync::Mutex::new(crate::domain::audit::FailureThrottle::default()));
         let mut tasks = vec![
             writer,
             tokio::spawn(tasks::flush_admin_usage(store.clone(), admin_usage.clone())),
+            tokio::spawn(tasks::record_held_back_failures(store.clone(), audit_failures.clone())),
             tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
             tokio::spawn(tasks::cleanup(store.clone(), cache.clone(), settings.audit_retention())),
         ];
@@ -75,7 +78,7 @@ impl Application {
             flows,
             key_schedule: settings.key_schedule(),
             limiter: Arc::new(crate::limits::Limiter::new(settings.rate_limits())),
-            audit_failures: Arc::default(),
+            audit_failures: audit_failures.clone(),
             proxies: Arc::new(settings.trusted_proxies()?),
             request_timeout: Duration::from_secs(settings.request_timeout_seconds),
             clock_offset: chrono::TimeDelta::seconds(settings.test_clock_offset_seconds),
@@ -85,7 +88,16 @@ impl Application {
         }
         tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
         let limits = settings.connection_limits();
-        Ok(Application { listener, router: http::router(state), address, store, tasks, limits, admin_usage })
+        Ok(Application {
+            listener,
+            router: http::router(state),
+            address,
+            store,
+            tasks,
+            limits,
+            admin_usage,
+            audit_failures,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -102,6 +114,8 @@ impl Application {
         if let Err(e) = self.admin_usage.flush(&self.store).await {
             tracing::warn!(error = %e, "cannot record when admin credentials were last used");
         }
+        crate::service::admin_auth::record_held_back_failures(&self.store, &self.audit_failures, chrono::Utc::now())
+            .await;
         self.store.close().await;
         served.map_err(|e| format!("server error: {e}"))
     }

@@ -48,3 +48,17 @@ pub async fn flush_admin_usage(store: Store, usage: Arc<crate::service::admin_au
         }
     }
 }
+
+/// Every minute: ends the window of failed /v1 authentications, recording what it held back
+/// (see `domain::audit::FailureThrottle`).
+pub async fn record_held_back_failures(
+    store: Store,
+    throttle: Arc<std::sync::Mutex<crate::domain::audit::FailureThrottle>>,
+) {
+    let mut interval = tokio::time::interval(crate::domain::audit::FailureThrottle::WINDOW);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        crate::service::admin_auth::record_held_back_failures(&store, &throttle, Utc::now()).await;
+    }
+}

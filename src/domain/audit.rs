@@ -1,9 +1,9 @@
 //! The audit log's events: who changed what, when, from where, and which fields changed from
 //! what to what. Secret-bearing fields are recorded only as changed, never with a value.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
@@ -326,61 +326,65 @@ impl Snapshot for InitialAccessToken {
     }
 }
 
-/// Failed /v1 authentications, thinned so a flood cannot fill the audit table: at most one
-/// event per source address per [`FailureThrottle::WINDOW`], carrying how many failures it
-/// stands for, and at most `global_cap` events per window from all sources together. The
-/// state is in memory, per node.
+/// Failed /v1 authentications, thinned so a flood cannot fill the audit table, yet counted in
+/// full. Within a window (see `tasks::record_held_back_failures`), a source's first failure is
+/// recorded at once, up to `global_cap` sources; every other failure is counted, and the window's
+/// end hands the counts over: one event per source (the `global_cap` busiest), and one event for
+/// all the rest together. At most `2 × global_cap + 1` events per window and node, and no failure
+/// goes uncounted. The state is in memory, per node, and bounded.
 #[derive(Debug)]
 pub struct FailureThrottle {
-    global_cap: u32,
-    window_started: Option<Instant>,
-    recorded_in_window: u32,
-    sources: HashMap<IpAddr, SourceWindow>,
+    global_cap: usize,
+    /// Sources whose first failure of this window was recorded at once.
+    recorded: HashSet<IpAddr>,
+    /// Failures held back in this window, per source.
+    held: HashMap<IpAddr, u64>,
+    /// Failures of sources beyond [`FailureThrottle::MAX_SOURCES`], counted together.
+    overflow: u64,
 }
 
-#[derive(Debug)]
-struct SourceWindow {
-    /// When this source's last event was recorded.
-    recorded_at: Instant,
-    /// Failures since then that no event stands for yet.
-    unrecorded: u64,
+/// What a window held back: per-source counts, and the rest summed up.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HeldBack {
+    pub per_source: Vec<(IpAddr, u64)>,
+    /// (sources, failures) not given an event of their own.
+    pub others: Option<(u64, u64)>,
 }
 
 impl FailureThrottle {
     pub const WINDOW: Duration = Duration::from_secs(60);
-    pub const DEFAULT_GLOBAL_CAP: u32 = 100;
-    /// Sources remembered at most; beyond it, expired windows are dropped first.
+    pub const DEFAULT_GLOBAL_CAP: usize = 100;
+    /// Sources counted apart at most; beyond it, failures are counted together.
     const MAX_SOURCES: usize = 10_000;
 
-    pub fn new(global_cap: u32) -> FailureThrottle {
-        FailureThrottle { global_cap, window_started: None, recorded_in_window: 0, sources: HashMap::new() }
+    pub fn new(global_cap: usize) -> FailureThrottle {
+        FailureThrottle { global_cap, recorded: HashSet::new(), held: HashMap::new(), overflow: 0 }
     }
 
-    /// Counts one failure from `source`; `Some(count)` when it is to be recorded now, standing
-    /// for `count` failures (this one and those held back since the source's last event).
-    pub fn failed(&mut self, source: IpAddr, now: Instant) -> Option<u64> {
-        if self.window_started.is_none_or(|start| now.duration_since(start) >= Self::WINDOW) {
-            self.window_started = Some(now);
-            self.recorded_in_window = 0;
+    /// Counts one failure from `source`; true when it is to be recorded now, as one failure.
+    pub fn failed(&mut self, source: IpAddr) -> bool {
+        if !self.recorded.contains(&source) && self.recorded.len() < self.global_cap {
+            self.recorded.insert(source);
+            return true;
         }
-        let due = self.sources.get(&source).is_none_or(|w| now.duration_since(w.recorded_at) >= Self::WINDOW);
-        if !due || self.recorded_in_window >= self.global_cap {
-            if let Some(window) = self.sources.get_mut(&source) {
-                window.unrecorded += 1;
-            }
-            // A source held back by the global cap alone is not remembered: its next failure
-            // after the window is recorded as a fresh one.
-            return None;
+        if self.held.len() < Self::MAX_SOURCES || self.held.contains_key(&source) {
+            *self.held.entry(source).or_default() += 1;
+        } else {
+            self.overflow += 1;
         }
-        if self.sources.len() >= Self::MAX_SOURCES && !self.sources.contains_key(&source) {
-            self.sources.retain(|_, w| now.duration_since(w.recorded_at) < Self::WINDOW);
-            if self.sources.len() >= Self::MAX_SOURCES {
-                return None;
-            }
-        }
-        self.recorded_in_window += 1;
-        let held_back = self.sources.insert(source, SourceWindow { recorded_at: now, unrecorded: 0 });
-        Some(1 + held_back.map_or(0, |w| w.unrecorded))
+        false
+    }
+
+    /// Ends the window: what was held back, to be recorded, and a fresh window.
+    pub fn end_window(&mut self) -> HeldBack {
+        self.recorded.clear();
+        let mut counts: Vec<(IpAddr, u64)> = self.held.drain().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let rest = counts.split_off(counts.len().min(self.global_cap));
+        let overflow = std::mem::take(&mut self.overflow);
+        let others_failures = rest.iter().map(|(_, n)| n).sum::<u64>() + overflow;
+        let others = (others_failures > 0).then(|| (rest.len() as u64 + u64::from(overflow > 0), others_failures));
+        HeldBack { per_source: counts, others }
     }
 }
 
@@ -475,29 +479,31 @@ mod tests {
     }
 
     #[test]
-    fn failed_authentications_are_recorded_once_per_source_and_window_with_a_count() {
+    fn a_sources_first_failure_is_recorded_at_once_and_the_rest_counted_to_the_windows_end() {
         let mut throttle = FailureThrottle::new(100);
-        let start = Instant::now();
         let source = IpAddr::from([10, 0, 0, 1]);
-        assert_eq!(throttle.failed(source, start), Some(1));
-        for second in 1..=9 {
-            assert_eq!(throttle.failed(source, start + Duration::from_secs(second)), None);
+        assert!(throttle.failed(source));
+        for _ in 1..=9 {
+            assert!(!throttle.failed(source));
         }
-        assert_eq!(throttle.failed(IpAddr::from([10, 0, 0, 2]), start), Some(1), "another source has its own window");
-        assert_eq!(
-            throttle.failed(source, start + FailureThrottle::WINDOW),
-            Some(10),
-            "the held-back nine and this one"
-        );
-        assert_eq!(throttle.failed(source, start + FailureThrottle::WINDOW), None);
+        assert!(throttle.failed(IpAddr::from([10, 0, 0, 2])), "another source has its own first failure");
+        assert_eq!(throttle.end_window(), HeldBack { per_source: vec![(source, 9)], others: None });
+        assert!(throttle.failed(source), "a new window records the first failure again");
+        assert_eq!(throttle.end_window(), HeldBack::default());
     }
 
     #[test]
-    fn failed_authentications_from_many_sources_stop_at_the_global_cap() {
+    fn failures_from_more_sources_than_the_cap_are_counted_together_never_dropped() {
         let mut throttle = FailureThrottle::new(3);
-        let start = Instant::now();
-        let recorded = (0..50u8).filter(|n| throttle.failed(IpAddr::from([10, 0, 1, *n]), start).is_some()).count();
+        let recorded = (0..50u8).filter(|n| throttle.failed(IpAddr::from([10, 0, 1, *n]))).count();
         assert_eq!(recorded, 3);
-        assert_eq!(throttle.failed(IpAddr::from([10, 0, 2, 1]), start + FailureThrottle::WINDOW), Some(1));
+        let busy = IpAddr::from([10, 0, 1, 49]);
+        assert!(!throttle.failed(busy));
+        let held = throttle.end_window();
+        assert_eq!(held.per_source.len(), 3, "the cap's busiest sources get their own events");
+        assert_eq!(held.per_source[0], (busy, 2));
+        let counted: u64 = held.per_source.iter().map(|(_, n)| n).sum::<u64>() + held.others.map_or(0, |(_, n)| n);
+        assert_eq!(counted, 48, "the 47 held-back sources' 48 failures, all counted");
+        assert_eq!(held.others.map(|(sources, _)| sources), Some(44));
     }
 }

@@ -536,7 +536,7 @@ async fn old_audit_events_are_purged_after_the_retention_period(app: TestApp) {
     .await;
 }
 
-async fn failed_admin_authentications_are_recorded_once_a_minute_per_source_with_a_count(backend: Backend) {
+async fn failed_admin_authentications_are_recorded_once_per_source_and_minute_and_all_counted(backend: Backend) {
     let app =
         TestApp::spawn_with(backend, |s| s.trusted_proxies = vec!["127.0.0.1".to_owned(), "::1".to_owned()]).await;
     let guessed = "guessed-admin-token-0123456789";
@@ -565,6 +565,14 @@ async fn failed_admin_authentications_are_recorded_once_a_minute_per_source_with
         assert_eq!(event["changes"], json!([{"field": "failures", "old": null, "new": 1}]));
     }
     app.assert_no_secret_in_audit_log(&[guessed, "wrong-secret-0123456789", &seed.secret]).await;
+
+    // The four failures held back are counted, not dropped: the window's end (every minute, and
+    // at a graceful stop) records them.
+    let app = app.restart_with(|s| s.trusted_proxies = vec!["127.0.0.1".to_owned()]).await;
+    let (events, _) = app.audit_events("&filter[action]=admin_authentication.failed").await;
+    assert_eq!(events.len(), 3, "{events:#?}");
+    assert_eq!(events[2]["source"], "203.0.113.7");
+    assert_eq!(events[2]["changes"], json!([{"field": "failures", "old": null, "new": 4}]));
 }
 
 /// Operators ship the `tessera::audit` log target to a SIEM: one JSON line per committed event.
@@ -608,6 +616,6 @@ backend_tests!(
     old_audit_events_are_purged_after_the_retention_period,
 );
 backend_fns!(
-    failed_admin_authentications_are_recorded_once_a_minute_per_source_with_a_count,
+    failed_admin_authentications_are_recorded_once_per_source_and_minute_and_all_counted,
     each_committed_event_is_one_json_log_line,
 );

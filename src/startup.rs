@@ -71,6 +71,7 @@ impl Application {
             store: store.clone(),
             urls: Arc::new(Urls::new(public_url.clone(), settings.issuer_domain.clone())),
             admin_usage: admin_usage.clone(),
+            admin_token_configured: settings.admin_token.is_some(),
             cache,
             token_log,
             metrics,

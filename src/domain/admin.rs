@@ -167,7 +167,7 @@ pub enum Permission {
     AnswerLoginRequest,
     /// The registration policy and initial access tokens, read.
     ReadRegistration,
-    /// The registration policy and initial access tokens, written; registration access tokens.
+    /// The registration policy and initial access tokens, written.
     WriteRegistration,
     /// Admin credentials, read or written: their holders could otherwise grant themselves more.
     ManageCredentials,

@@ -39,6 +39,8 @@ pub struct AppState {
     pub urls: Arc<Urls>,
     /// When admin credentials were last used, written in batches (`tasks::flush_admin_usage`).
     pub admin_usage: Arc<crate::service::admin_auth::Usage>,
+    /// `TESSERA_ADMIN_TOKEN` is set: every start gives it to the bootstrap credential again.
+    pub admin_token_configured: bool,
     pub cache: Arc<Cache>,
     pub token_log: TokenLog,
     pub metrics: Arc<crate::metrics::Metrics>,

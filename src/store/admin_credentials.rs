@@ -169,13 +169,29 @@ pub async fn all(store: &Store) -> Result<Vec<AdminCredential>> {
     rows.into_iter().map(AdminCredential::try_from).collect()
 }
 
-/// Refuses a change that would leave no usable admin credential: the management API would be
-/// locked until someone ran the command line on a database host.
+/// How long the admin credentials left after a change must stay usable at least.
+pub const MIN_ADMIN_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Refuses a change that would leave no admin credential usable for the next
+/// [`MIN_ADMIN_LIFETIME`]: the management API would be locked (at once, or when an expiry set
+/// now comes) until someone ran the command line on a database host.
 async fn keep_an_admin(tx: &mut Tx, now: DateTime<Utc>) -> Result<()> {
     let sql = "SELECT COUNT(*) FROM admin_credentials WHERE role = $1 AND enabled = TRUE \
                AND (expires_at IS NULL OR expires_at > $2)";
-    let (usable,) = tx.db().fetch_one::<(i64,)>(sql, args![Role::Admin.as_str(), micros(now)]).await?;
+    let until = micros(now + MIN_ADMIN_LIFETIME);
+    let (usable,) = tx.db().fetch_one::<(i64,)>(sql, args![Role::Admin.as_str(), until]).await?;
     if usable == 0 { Err(Error::LastAdmin) } else { Ok(()) }
+}
+
+/// Whether `after` may leave fewer usable admins than `before` did: only such changes are held
+/// to [`keep_an_admin`], so that disabling a leaked read-only credential always works.
+fn weakens_an_admin(before: &AdminCredential, after: Option<&AdminCredential>) -> bool {
+    before.access.role == Role::Admin
+        && after.is_none_or(|after| {
+            after.access.role != Role::Admin
+                || !after.enabled
+                || after.expires_at.is_some_and(|at| Some(at) != before.expires_at)
+        })
 }
 
 /// Locks the admin rows (Postgres), so two requests each removing a different admin cannot
@@ -200,8 +216,13 @@ pub async fn modify<E: From<Error>>(
     let current: AdminCredential = tx.db().fetch_one::<Row>(&sql, args![id]).await?.try_into()?;
     let before = current.snapshot();
     let was_enabled = current.enabled;
-    let (credential, digest) = change(current)?;
+    let (credential, digest) = change(current.clone())?;
     let rotated = digest.is_some();
+    let mut changes = audit::diff(Some(&before), Some(&credential.snapshot()));
+    if changes.is_empty() && !rotated {
+        // Nothing changes: no write, no event.
+        return Ok(current);
+    }
     tx.db()
         .execute(
             "UPDATE admin_credentials SET name = $2, role = $3, auth_server_ids = $4, enabled = $5, expires_at = $6, \
@@ -218,8 +239,9 @@ pub async fn modify<E: From<Error>>(
             ],
         )
         .await?;
-    keep_an_admin(&mut tx, origin.at).await?;
-    let mut changes = audit::diff(Some(&before), Some(&credential.snapshot()));
+    if weakens_an_admin(&current, Some(&credential)) {
+        keep_an_admin(&mut tx, origin.at).await?;
+    }
     let verb = match (rotated, was_enabled, credential.enabled) {
         (true, _, _) => "rotated",
         (false, true, false) => "disabled",
@@ -239,7 +261,9 @@ pub async fn delete(store: &Store, id: Uuid, origin: &Origin) -> Result<()> {
     lock_admins(&mut tx).await?;
     let gone = fetch(&mut tx, id).await?;
     tx.db().execute("DELETE FROM admin_credentials WHERE id = $1", args![id]).await?;
-    keep_an_admin(&mut tx, origin.at).await?;
+    if weakens_an_admin(&gone, None) {
+        keep_an_admin(&mut tx, origin.at).await?;
+    }
     let event = resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None));
     record(&mut tx, event).await?;
     tx.commit().await

@@ -220,6 +220,19 @@ async fn update(
     Ok(Json(view(updated)))
 }
 
+/// The bootstrap credential's token, while `TESSERA_ADMIN_TOKEN` is set, is that setting: every
+/// start applies it again (and re-creates the credential), so rotating or deleting it here would
+/// last only until the next start. Disabling it lasts.
+fn refuse_configured_bootstrap(state: &AppState, id: Uuid) -> Result<(), ApiError> {
+    if state.admin_token_configured && id == store::admin_credentials::BOOTSTRAP {
+        return Err(ApiError::conflict(
+            "The bootstrap credential's token is TESSERA_ADMIN_TOKEN, which every start applies again: \
+             change that setting to replace it, or disable the credential (which lasts)",
+        ));
+    }
+    Ok(())
+}
+
 /// A new token for the same credential; the old one stops working at once, on every node.
 async fn rotate(
     State(state): State<AppState>,
@@ -229,6 +242,7 @@ async fn rotate(
 ) -> Result<Json<IssuedView>, ApiError> {
     let id = ids.admin_credential()?;
     Body::new(json, &[]).finish()?;
+    refuse_configured_bootstrap(&state, id)?;
     let now = origin.at;
     let token = AdminToken::generate();
     let digest = token_digest(token.expose());
@@ -243,6 +257,7 @@ async fn rotate(
 
 async fn delete(State(state): State<AppState>, origin: Origin, ids: PathIds) -> Result<StatusCode, ApiError> {
     let id = ids.admin_credential()?;
+    refuse_configured_bootstrap(&state, id)?;
     store::admin_credentials::delete(&state.store, id, &origin).await.or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -51,7 +51,9 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("POST", INITIAL_ACCESS_TOKENS, WriteRegistration),
     ("GET", INITIAL_ACCESS_TOKEN, ReadRegistration),
     ("DELETE", INITIAL_ACCESS_TOKEN, WriteRegistration),
-    ("POST", REGISTRATION_ACCESS_TOKEN, WriteRegistration),
+    // A new registration access token manages its client through RFC 7592 (its secret, its
+    // redirect URIs): a write of the client, not of the registration policy.
+    ("POST", REGISTRATION_ACCESS_TOKEN, WriteAuthServer),
     ("GET", ADMIN_CREDENTIALS, ManageCredentials),
     ("POST", ADMIN_CREDENTIALS, ManageCredentials),
     ("GET", ADMIN_CREDENTIAL, ManageCredentials),

@@ -173,6 +173,10 @@ pub enum Permission {
     ManageCredentials,
     /// The audit log (of the auth servers in scope).
     ReadAudit,
+    /// Directories (Kong Identity v2) and what they hold, read.
+    ReadDirectories,
+    /// Directories and what they hold, written.
+    WriteDirectories,
 }
 
 impl Role {
@@ -181,9 +185,19 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::AuthServerAdmin => !matches!(permission, CreateAuthServer | ManageCredentials),
+            Role::AuthServerAdmin => {
+                !matches!(permission, CreateAuthServer | ManageCredentials | ReadDirectories | WriteDirectories)
+            }
             Role::ReadOnly => {
-                matches!(permission, ListAuthServers | ReadAuthServer | ReadLoginRequest | ReadRegistration | ReadAudit)
+                matches!(
+                    permission,
+                    ListAuthServers
+                        | ReadAuthServer
+                        | ReadLoginRequest
+                        | ReadRegistration
+                        | ReadAudit
+                        | ReadDirectories
+                )
             }
             Role::LoginPage => matches!(permission, ReadLoginRequest | AnswerLoginRequest),
             Role::RegistrationAdmin => matches!(permission, ReadRegistration | WriteRegistration),

@@ -57,7 +57,7 @@ fn check_key(key: &str) -> Result<(), Invalid> {
 }
 
 /// `^[a-z0-9A-Z]{1}([a-z0-9A-Z-._]*[a-z0-9A-Z]+)?$`, 1 to 63 characters.
-fn check_part(part: &str) -> Result<(), &'static str> {
+pub(crate) fn check_part(part: &str) -> Result<(), &'static str> {
     if part.is_empty() || part.len() > 63 {
         return Err("must have 1 to 63 characters");
     }

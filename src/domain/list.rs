@@ -112,6 +112,48 @@ impl ListParams {
     }
 }
 
+/// Cursor pages, as Kong's v2 lists take them: `page[size]`, and `page[after]` or
+/// `page[before]` holding the opaque cursor of a neighbouring page (see [`cursor`]).
+pub fn parse_cursor_pairs(
+    pairs: &[(String, String)],
+    schema: &ListSchema,
+) -> Result<ListParams, Vec<(String, Invalid)>> {
+    let mut errors = Vec::new();
+    let mut translated = Vec::new();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "page[after]" | "page[before]" => match page_of_cursor(value) {
+                Some(page) => translated.push(("page[number]".to_owned(), page.to_string())),
+                None => errors.push((name.clone(), Invalid::new("invalid", "is not a cursor this server issued"))),
+            },
+            "page[number]" => {
+                errors.push((name.clone(), Invalid::new("unknown_property", "is not a supported query parameter")))
+            }
+            _ => translated.push((name.clone(), value.clone())),
+        }
+    }
+    let parsed = ListParams::parse(&translated, schema);
+    match parsed {
+        Ok(params) if errors.is_empty() => Ok(params),
+        Ok(_) => Err(errors),
+        Err(more) => Err(errors.into_iter().chain(more).collect()),
+    }
+}
+
+/// The opaque cursor of a page: its number, in base64url. A cursor marks a position by count,
+/// so an insert before it shifts the next page by one item.
+pub fn cursor(page_number: u32) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("page:{page_number}"))
+}
+
+fn page_of_cursor(value: &str) -> Option<u32> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).ok()?;
+    let page: u32 = std::str::from_utf8(&bytes).ok()?.strip_prefix("page:")?.parse().ok()?;
+    (1..=u32::MAX / MAX_PAGE_SIZE).contains(&page).then_some(page)
+}
+
 fn parse_page(value: &str, default: u32, max: u32) -> Result<u32, Invalid> {
     if value.is_empty() {
         return Ok(default);

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth_server;
 pub mod claim;
 pub mod client;
+pub mod directory;
 pub mod jwks;
 pub mod labels;
 pub mod list;

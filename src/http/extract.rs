@@ -124,6 +124,9 @@ impl PathIds {
     pub fn initial_access_token(&self) -> Result<Uuid, ApiError> {
         self.uuid("initialAccessTokenId")
     }
+    pub fn directory(&self) -> Result<Uuid, ApiError> {
+        self.uuid("directoryId")
+    }
     pub fn admin_credential(&self) -> Result<Uuid, ApiError> {
         self.uuid("adminCredentialId")
     }

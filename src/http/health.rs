@@ -8,11 +8,16 @@ use serde_json::{Value, json};
 
 use crate::domain::secret::token_matches;
 
-use super::routes::{HEALTHZ, METRICS, OPENAPI, READYZ};
+use super::routes::{HEALTHZ, METRICS, OPENAPI, OPENAPI_V2, READYZ};
 use super::{ApiError, AppState, Routes};
 
 pub fn routes() -> Routes<AppState> {
-    Routes::default().get(HEALTHZ, healthz).get(READYZ, readyz).get(OPENAPI, openapi).get(METRICS, metrics)
+    Routes::default()
+        .get(HEALTHZ, healthz)
+        .get(READYZ, readyz)
+        .get(OPENAPI, openapi)
+        .get(OPENAPI_V2, openapi_v2)
+        .get(METRICS, metrics)
 }
 
 /// The process is up.
@@ -28,6 +33,11 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/yaml")], include_str!("../../openapi.yaml"))
+}
+
+/// Kong Identity's v2 description, as far as Tessera serves it (directories and principals).
+async fn openapi_v2() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/yaml")], include_str!("../../openapi-v2.yaml"))
 }
 
 /// Prometheus text exposition: no secrets, and labels from closed sets (route templates, not

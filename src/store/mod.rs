@@ -11,6 +11,7 @@ pub mod changes;
 pub mod claims;
 pub mod client_secrets;
 pub mod clients;
+pub mod directories;
 pub mod grants;
 mod health;
 mod list;

@@ -36,6 +36,7 @@ async fn as_holder(
 fn role_allows(role: &str, method: &str, path: &str) -> bool {
     let below_server = path.starts_with("/v1/auth-servers/{authServerId}");
     let credentials = path.starts_with("/v1/admin-credentials");
+    let directories = path.starts_with("/v2/directories");
     let audit = path.starts_with("/v1/audit-events");
     let login = path.contains("/login-requests/");
     // Not a client's registration access token: with it, RFC 7592 rotates the client's secret.
@@ -44,6 +45,7 @@ fn role_allows(role: &str, method: &str, path: &str) -> bool {
     match role {
         "admin" => true,
         "auth-server-admin" => below_server || (path == "/v1/auth-servers" && method == "GET") || (audit && read),
+        "read-only" if directories => method == "GET",
         "read-only" => read && !credentials,
         "login-page" => login,
         "registration-admin" => registration,
@@ -64,14 +66,15 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{tokenId}", &unknown)
         .replace("{initialAccessTokenId}", &unknown)
         .replace("{adminCredentialId}", &unknown)
+        .replace("{directoryId}", &unknown)
         .replace("{loginChallenge}", "not-a-challenge")
 }
 
-/// Walks every /v1 operation of openapi.yaml with a credential of every role, scoped to one
+/// Walks every /v1 operation of openapi.yaml and every /v2 one of openapi-v2.yaml with a credential of every role, scoped to one
 /// auth server: a role's operations are never refused (401/403), the others are 403 in
 /// Kong's problem shape; on another auth server, every operation of a scoped credential is
 /// the 404 of an unknown auth server.
-async fn every_v1_operation_answers_each_role_as_the_route_table_says(app: TestApp) {
+async fn every_management_operation_answers_each_role_as_the_route_table_says(app: TestApp) {
     let mine = app.auth_server_with_client().await;
     let other = app.create_auth_server("someone-else").await;
     let other_id = str_of(&other, "id").to_owned();
@@ -82,8 +85,12 @@ async fn every_v1_operation_answers_each_role_as_the_route_table_says(app: TestA
         let (_, token) = credential(&app, &format!("{role}-walker"), role, scope.as_ref().map(|s| &s[..])).await;
         tokens.push((role, token));
     }
-    let operations: Vec<(String, String)> =
-        SPEC.operations().into_iter().filter(|(_, path)| path.starts_with("/v1/")).collect();
+    let operations: Vec<(String, String)> = SPEC
+        .operations()
+        .into_iter()
+        .filter(|(_, path)| path.starts_with("/v1/"))
+        .chain(crate::spec::SPEC_V2.operations())
+        .collect();
     assert!(operations.len() >= 45, "openapi.yaml lists the /v1 operations ({})", operations.len());
     let mut checked = 0;
     for (method, template) in &operations {
@@ -331,7 +338,7 @@ async fn last_use_is_recorded_without_a_write_per_request(app: TestApp) {
 }
 
 backend_tests!(
-    every_v1_operation_answers_each_role_as_the_route_table_says,
+    every_management_operation_answers_each_role_as_the_route_table_says,
     scoping_hides_other_auth_servers,
     a_credential_shows_its_token_once_and_acts_with_its_role,
     rotation_replaces_the_token_and_keeps_the_role,

@@ -18,6 +18,7 @@ mod admin_tokens;
 mod audit;
 mod claim_templates;
 mod client_assertion;
+mod directories;
 mod hashing;
 mod hostile_load;
 mod issuer_cors;

@@ -6,6 +6,7 @@ mod auth_servers;
 mod claims;
 mod client_secrets;
 mod clients;
+mod directories;
 mod login_requests;
 pub mod permissions;
 mod registration;
@@ -51,6 +52,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(registration::token_routes())
         .merge(admin_credentials::routes())
         .merge(audit_events::routes())
+        .merge(directories::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

@@ -61,6 +61,14 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("DELETE", ADMIN_CREDENTIAL, ManageCredentials),
     ("POST", ADMIN_CREDENTIAL_ROTATE, ManageCredentials),
     ("GET", AUDIT_EVENTS, ReadAudit),
+    ("POST", DIRECTORIES, WriteDirectories),
+    ("GET", DIRECTORIES, ReadDirectories),
+    ("GET", DIRECTORY, ReadDirectories),
+    ("PUT", DIRECTORY, WriteDirectories),
+    ("PATCH", DIRECTORY, WriteDirectories),
+    ("DELETE", DIRECTORY, WriteDirectories),
+    ("GET", DIRECTORY_REALM_CONFIG, ReadDirectories),
+    ("PUT", DIRECTORY_REALM_CONFIG, WriteDirectories),
 ];
 
 /// The permission a route needs; `None` for a route left out of the table (admins only).

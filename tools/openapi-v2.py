@@ -56,6 +56,8 @@ for path, item in src['paths'].items():
         r.setdefault('403', {'$ref': '#/components/responses/Forbidden'})
         if '{directoryId}' in path:
             r.setdefault('404', {'$ref': '#/components/responses/NotFound'})
+        if method == 'delete' and path == '/directories/{directoryId}':
+            r.setdefault('409', {'$ref': '#/components/responses/Conflict'})
         if method in ('post', 'put', 'patch'):
             r.setdefault('413', {'$ref': '#/components/responses/Problem'})
             r.setdefault('415', {'$ref': '#/components/responses/Problem'})

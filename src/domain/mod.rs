@@ -10,6 +10,7 @@ pub mod jwks;
 pub mod labels;
 pub mod list;
 pub mod names;
+pub mod principal;
 pub mod random;
 pub mod registration;
 pub mod scope;

@@ -142,9 +142,14 @@ pub async fn modify<E: From<Error>>(
     Ok(directory)
 }
 
-pub async fn delete(store: &Store, id: Uuid, origin: &Origin) -> Result<()> {
+/// Deletes a directory; its principals and what they hold go with it, but only when `force`
+/// says so: otherwise a directory that holds principals is [`Error::NotEmpty`].
+pub async fn delete(store: &Store, id: Uuid, force: bool, origin: &Origin) -> Result<()> {
     let mut tx = store.begin().await?;
     let gone = fetch(&mut tx, id).await?;
+    if !force && super::principals::count(tx.db(), id).await? > 0 {
+        return Err(Error::NotEmpty);
+    }
     tx.db().execute("DELETE FROM directories WHERE id = $1", args![id]).await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
     tx.commit().await

@@ -15,6 +15,7 @@ pub mod directories;
 pub mod grants;
 mod health;
 mod list;
+pub mod principals;
 pub mod purge;
 pub mod refresh_tokens;
 pub mod registrations;
@@ -55,6 +56,9 @@ pub enum Error {
     /// A client may have at most [`client_secrets::MAX_ENABLED`] enabled secrets.
     #[error("too many enabled secrets")]
     SecretLimit,
+    /// A directory still holds principals, and the delete did not say `force`.
+    #[error("not empty")]
+    NotEmpty,
     /// The change would leave no enabled, unexpired admin credential.
     #[error("no admin credential would be left")]
     LastAdmin,

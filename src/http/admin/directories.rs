@@ -304,7 +304,7 @@ async fn update(
 }
 
 /// `force` is `true` or `false` (the default); without it, a directory that still holds
-/// principals is refused (once principals exist).
+/// principals is refused with 409 (Kong's description names no status for it).
 async fn delete(
     State(state): State<AppState>,
     origin: Origin,
@@ -312,9 +312,11 @@ async fn delete(
     QueryPairs(query): QueryPairs,
 ) -> Result<StatusCode, ApiError> {
     let id = ids.directory()?;
+    let mut force = false;
     for (name, value) in &query {
         match (name.as_str(), value.as_str()) {
-            ("force", "true" | "false") => {}
+            ("force", "true") => force = true,
+            ("force", "false") => force = false,
             ("force", _) => return Err(ApiError::invalid_at("query", "force", Invalid::one_of(&["true", "false"]))),
             _ => {
                 return Err(ApiError::invalid_at(
@@ -325,7 +327,7 @@ async fn delete(
             }
         }
     }
-    store::directories::delete(&state.store, id, &origin).await.or_not_found(|| not_found(id))?;
+    store::directories::delete(&state.store, id, force, &origin).await.or_not_found(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -14,6 +14,7 @@ use crate::domain::secret::{AdminToken, token_digest};
 use std::sync::Arc;
 
 use crate::cache::Cache;
+use crate::cache::api_key_digests::ApiKeyDigests;
 use crate::cache::flow_keys::FlowKeys;
 use crate::http::{self, AppState, Urls};
 use crate::keys::{Sealer, at_rest};
@@ -51,6 +52,7 @@ impl Application {
         let sealer = Arc::new(sealer(&settings)?);
         seal_clear_keys(&store, &sealer).await?;
         let flows = Arc::new(FlowKeys::new(store.clone(), sealer.clone(), current, &previous));
+        let api_key_digests = Arc::new(ApiKeyDigests::new(store.clone(), current, &previous));
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let (workers, queue) = settings.argon2_pool();
         let hasher = Arc::new(crate::hashing::Hasher::new(workers, queue, metrics.clone()));
@@ -77,6 +79,7 @@ impl Application {
             metrics,
             metrics_token: settings.metrics_token.as_deref().map(|token| Arc::from(token_digest(token))),
             flows,
+            api_key_digests,
             key_schedule: settings.key_schedule(),
             limiter: Arc::new(crate::limits::Limiter::new(settings.rate_limits())),
             audit_failures: audit_failures.clone(),

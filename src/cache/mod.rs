@@ -3,6 +3,7 @@
 //! hashes, and the revoked token ids. Writes invalidate locally at once and on other nodes
 //! through the change feed (`sync`), so no request reloads configuration a cache can answer.
 
+pub mod api_key_digests;
 pub mod flow_keys;
 mod locks;
 pub mod sync;

@@ -1,6 +1,7 @@
 //! Entities and validated newtypes of the management API; no I/O, no framework.
 
 pub mod admin;
+pub mod api_key;
 pub mod audit;
 pub mod auth_server;
 pub mod claim;

@@ -127,6 +127,12 @@ impl PathIds {
     pub fn directory(&self) -> Result<Uuid, ApiError> {
         self.uuid("directoryId")
     }
+    pub fn principal(&self) -> Result<Uuid, ApiError> {
+        self.uuid("principalId")
+    }
+    pub fn api_key(&self) -> Result<Uuid, ApiError> {
+        self.uuid("apiKeyId")
+    }
     pub fn admin_credential(&self) -> Result<Uuid, ApiError> {
         self.uuid("adminCredentialId")
     }

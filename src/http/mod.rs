@@ -48,6 +48,8 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// Seals login challenges, verifiers and authorization codes (`oauth::flow`).
     pub flows: Arc<crate::cache::flow_keys::FlowKeys>,
+    /// The server keys of API key lookup digests.
+    pub api_key_digests: Arc<crate::cache::api_key_digests::ApiKeyDigests>,
     /// Signing key rotation: the lead time of next keys, for rotations on request.
     pub key_schedule: crate::keys::Schedule,
     /// Rate limits and failed-authentication backoff of this node.

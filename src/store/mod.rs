@@ -5,6 +5,7 @@
 //! way in both databases: TEXT ids and JSON, BIGINT microseconds, BOOLEAN flags.
 
 pub mod admin_credentials;
+pub mod api_keys;
 pub mod audit;
 pub mod auth_servers;
 pub mod changes;
@@ -56,6 +57,9 @@ pub enum Error {
     /// A client may have at most [`client_secrets::MAX_ENABLED`] enabled secrets.
     #[error("too many enabled secrets")]
     SecretLimit,
+    /// A principal may have at most [`crate::domain::api_key::MAX_KEYS_PER_PRINCIPAL`] API keys.
+    #[error("too many api keys")]
+    KeyLimit,
     /// A directory still holds principals, and the delete did not say `force`.
     #[error("not empty")]
     NotEmpty,

@@ -67,6 +67,8 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{initialAccessTokenId}", &unknown)
         .replace("{adminCredentialId}", &unknown)
         .replace("{directoryId}", &unknown)
+        .replace("{principalId}", &unknown)
+        .replace("{apiKeyId}", &unknown)
         .replace("{loginChallenge}", "not-a-challenge")
 }
 

@@ -87,7 +87,7 @@ fn scope(value: Value) -> Result<Option<Vec<Uuid>>, Invalid> {
 }
 
 /// An RFC 3339 time that has not passed, or `null` for no expiry.
-fn expiry(now: DateTime<Utc>) -> impl FnOnce(Value) -> Result<Option<DateTime<Utc>>, Invalid> {
+pub(crate) fn expiry(now: DateTime<Utc>) -> impl FnOnce(Value) -> Result<Option<DateTime<Utc>>, Invalid> {
     move |value| {
         nullable(value, |v| {
             let text = string(v)?;

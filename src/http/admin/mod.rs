@@ -1,6 +1,7 @@
 //! /v1/auth-servers and everything below it, shaped like Kong Identity's management API.
 
 mod admin_credentials;
+mod api_keys;
 pub(crate) mod audit_events;
 mod auth_servers;
 mod claims;
@@ -53,6 +54,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(admin_credentials::routes())
         .merge(audit_events::routes())
         .merge(directories::routes())
+        .merge(api_keys::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

@@ -69,6 +69,11 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("DELETE", DIRECTORY, WriteDirectories),
     ("GET", DIRECTORY_REALM_CONFIG, ReadDirectories),
     ("PUT", DIRECTORY_REALM_CONFIG, WriteDirectories),
+    ("POST", PRINCIPAL_API_KEYS, WriteDirectories),
+    ("GET", PRINCIPAL_API_KEYS, ReadDirectories),
+    ("GET", PRINCIPAL_API_KEY, ReadDirectories),
+    ("PATCH", PRINCIPAL_API_KEY, WriteDirectories),
+    ("DELETE", PRINCIPAL_API_KEY, WriteDirectories),
 ];
 
 /// The permission a route needs; `None` for a route left out of the table (admins only).

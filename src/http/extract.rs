@@ -127,6 +127,9 @@ impl PathIds {
     pub fn directory(&self) -> Result<Uuid, ApiError> {
         self.uuid("directoryId")
     }
+    pub fn principal(&self) -> Result<Uuid, ApiError> {
+        self.uuid("principalId")
+    }
     pub fn admin_credential(&self) -> Result<Uuid, ApiError> {
         self.uuid("adminCredentialId")
     }

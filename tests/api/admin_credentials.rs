@@ -67,6 +67,7 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{initialAccessTokenId}", &unknown)
         .replace("{adminCredentialId}", &unknown)
         .replace("{directoryId}", &unknown)
+        .replace("{principalId}", &unknown)
         .replace("{loginChallenge}", "not-a-challenge")
 }
 

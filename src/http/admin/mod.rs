@@ -9,6 +9,7 @@ mod clients;
 mod directories;
 mod login_requests;
 pub mod permissions;
+mod principals;
 mod registration;
 mod scopes;
 mod signing_keys;
@@ -53,6 +54,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(admin_credentials::routes())
         .merge(audit_events::routes())
         .merge(directories::routes())
+        .merge(principals::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

@@ -69,6 +69,12 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("DELETE", DIRECTORY, WriteDirectories),
     ("GET", DIRECTORY_REALM_CONFIG, ReadDirectories),
     ("PUT", DIRECTORY_REALM_CONFIG, WriteDirectories),
+    ("POST", PRINCIPALS, WriteDirectories),
+    ("GET", PRINCIPALS, ReadDirectories),
+    ("GET", PRINCIPAL, ReadDirectories),
+    ("PUT", PRINCIPAL, WriteDirectories),
+    ("PATCH", PRINCIPAL, WriteDirectories),
+    ("DELETE", PRINCIPAL, WriteDirectories),
 ];
 
 /// The permission a route needs; `None` for a route left out of the table (admins only).

@@ -4,9 +4,15 @@
 #   python3 tools/openapi-v2.py ../shared/reference/kong-identity-principals-v2.openapi.yaml openapi-v2.yaml
 import yaml, copy, sys
 src = yaml.safe_load(open(sys.argv[1]))
-IMPLEMENTED = {'/directories', '/directories/{directoryId}', '/directories/{directoryId}/realm-config',
-               '/directories/{directoryId}/principals/{principalId}/api-keys',
-               '/directories/{directoryId}/principals/{principalId}/api-keys/{apiKeyId}'}
+IMPLEMENTED = {
+    '/directories',
+    '/directories/{directoryId}',
+    '/directories/{directoryId}/realm-config',
+    '/directories/{directoryId}/principals',
+    '/directories/{directoryId}/principals/{principalId}',
+    '/directories/{directoryId}/principals/{principalId}/api-keys',
+    '/directories/{directoryId}/principals/{principalId}/api-keys/{apiKeyId}',
+}
 
 def convert(node):
     """OpenAPI 3.0 `nullable: true` -> JSON Schema type arrays (OpenAPI 3.1)."""

@@ -195,6 +195,9 @@ impl From<store::Error> for ApiError {
             store::Error::SecretLimit => ApiError::forbidden(
                 "A client can have at most 2 enabled secrets: disable or delete one before adding another",
             ),
+            store::Error::NotEmpty => {
+                ApiError::conflict("The directory still holds principals: delete them, or delete with force=true")
+            }
             store::Error::KeyLimit => ApiError::conflict(format!(
                 "A principal can have at most {} API keys: delete one before adding another",
                 crate::domain::api_key::MAX_KEYS_PER_PRINCIPAL

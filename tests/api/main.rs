@@ -34,6 +34,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod pages_metrics_logs;
+mod principals;
 mod rate_limits;
 mod registration;
 mod security;

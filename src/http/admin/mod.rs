@@ -10,6 +10,7 @@ mod clients;
 mod directories;
 mod login_requests;
 pub mod permissions;
+mod principals;
 mod registration;
 mod scopes;
 mod signing_keys;
@@ -54,6 +55,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(admin_credentials::routes())
         .merge(audit_events::routes())
         .merge(directories::routes())
+        .merge(principals::routes())
         .merge(api_keys::routes())
 }
 

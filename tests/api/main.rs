@@ -14,6 +14,7 @@ mod admin_client_secrets;
 mod admin_clients;
 mod admin_credentials;
 mod admin_scopes;
+mod api_keys;
 mod admin_tokens;
 mod audit;
 mod claim_templates;

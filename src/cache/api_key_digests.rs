@@ -36,7 +36,8 @@ impl ApiKeyDigests {
                     return Ok(LookupKeys { current: generated, older: Vec::new() });
                 };
                 let mut older = previous.to_vec();
-                if let Some((stored, _)) = store::grants::find_deployment_secret(&self.store, GENERATED_DIGEST_KEY).await?
+                if let Some((stored, _)) =
+                    store::grants::find_deployment_secret(&self.store, GENERATED_DIGEST_KEY).await?
                 {
                     older.push(DigestKey::new(&parse(&stored)?));
                 }
@@ -58,7 +59,8 @@ impl ApiKeyDigests {
 }
 
 fn parse(stored: &str) -> Result<[u8; 32], store::Error> {
-    let bytes = hex::decode(stored).map_err(|e| store::Error::Corrupt(format!("api key digest key is not hex: {e}")))?;
+    let bytes =
+        hex::decode(stored).map_err(|e| store::Error::Corrupt(format!("api key digest key is not hex: {e}")))?;
     <[u8; 32]>::try_from(bytes.as_slice())
         .map_err(|_| store::Error::Corrupt("api key digest key is not 32 bytes".to_owned()))
 }

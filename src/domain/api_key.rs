@@ -195,6 +195,9 @@ mod tests {
     fn lookup_digests_list_the_current_key_first() {
         let keys = LookupKeys { current: DigestKey::new(&[1; 32]), older: vec![DigestKey::new(&[2; 32])] };
         let key = ApiKeySecret::presented("k");
-        assert_eq!(keys.digests(&key), vec![DigestKey::new(&[1; 32]).digest(&key), DigestKey::new(&[2; 32]).digest(&key)]);
+        assert_eq!(
+            keys.digests(&key),
+            vec![DigestKey::new(&[1; 32]).digest(&key), DigestKey::new(&[2; 32]).digest(&key)]
+        );
     }
 }

@@ -122,7 +122,12 @@ pub async fn get(store: &Store, directory_id: Uuid, principal_id: Uuid, id: Uuid
     store.db().fetch_one::<Row>(&sql, args![directory_id, principal_id, id]).await?.try_into()
 }
 
-pub async fn list(store: &Store, directory_id: Uuid, principal_id: Uuid, params: &ListParams) -> Result<ListPage<ApiKey>> {
+pub async fn list(
+    store: &Store,
+    directory_id: Uuid,
+    principal_id: Uuid,
+    params: &ListParams,
+) -> Result<ListPage<ApiKey>> {
     let conditions = vec!["directory_id = $1".to_owned(), "principal_id = $2".to_owned()];
     list::fetch_page::<Row>(store, COLUMNS, "api_keys", conditions, args![directory_id, principal_id], params)
         .await?

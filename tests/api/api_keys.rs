@@ -116,10 +116,17 @@ async fn a_principal_key_is_created_shown_once_changed_and_deleted(app: TestApp)
 
     let now = Utc::now();
     assert_eq!(principal_for(&app, (None, &[]), &dir, &secret, now).await.as_deref(), Some(who.as_str()));
-    assert_eq!(principal_for(&app, (None, &[]), &dir, "correct horse battery", now).await.as_deref(), Some(who.as_str()));
+    assert_eq!(
+        principal_for(&app, (None, &[]), &dir, "correct horse battery", now).await.as_deref(),
+        Some(who.as_str())
+    );
     assert_eq!(principal_for(&app, (None, &[]), &dir, "correct horse batter", now).await, None);
     let elsewhere = directory(&app, "elsewhere").await;
-    assert_eq!(principal_for(&app, (None, &[]), &elsewhere, &secret, now).await, None, "a key belongs to its directory");
+    assert_eq!(
+        principal_for(&app, (None, &[]), &elsewhere, &secret, now).await,
+        None,
+        "a key belongs to its directory"
+    );
 
     let patched = app.patch(&path, json!({"expires_at": null, "managed_by": {"owner": null, "team": "billing"}})).await;
     assert_eq!(patched.status, 200, "{}", patched.text);
@@ -146,7 +153,10 @@ async fn a_principal_key_is_created_shown_once_changed_and_deleted(app: TestApp)
     assert!(!text.contains(&secret), "{text}");
     let created_event: Value = serde_json::from_str(&text).unwrap();
     let changes = created_event["data"][0]["changes"].to_string();
-    assert!(changes.contains("\"secret\"") && changes.contains("redacted"), "the secret is recorded as redacted: {changes}");
+    assert!(
+        changes.contains("\"secret\"") && changes.contains("redacted"),
+        "the secret is recorded as redacted: {changes}"
+    );
     let (_, imported_text) = audit_of(&app, str_of(&imported.body, "id")).await;
     assert!(!imported_text.contains("correct horse"), "{imported_text}");
 
@@ -211,7 +221,11 @@ async fn bad_key_requests_are_refused_precisely(app: TestApp) {
         (json!({"type": "v1", "secret": "abc"}), "secret", "unknown_property"),
         (json!({"type": "v1", "expires_at": past}), "expires_at", "invalid"),
         (json!({"type": "v1", "expires_at": "tomorrow"}), "expires_at", "is_date_time"),
-        (json!({"type": "v1", "managed_by": {"a": "1", "b": "1", "c": "1", "d": "1", "e": "1", "f": "1"}}), "managed_by", ""),
+        (
+            json!({"type": "v1", "managed_by": {"a": "1", "b": "1", "c": "1", "d": "1", "e": "1", "f": "1"}}),
+            "managed_by",
+            "",
+        ),
         (json!({"type": "v1", "name": "x"}), "name", "unknown_property"),
     ];
     for (body, field, rule) in cases {
@@ -250,7 +264,10 @@ async fn an_expired_key_finds_no_principal(app: TestApp) {
     let who = principal(&app, &dir).await;
     let expires = Utc::now() + TimeDelta::hours(1);
     let created = app
-        .post(&keys_path(&dir, &who), json!({"type": "imported", "secret": "short-lived", "expires_at": expires.to_rfc3339()}))
+        .post(
+            &keys_path(&dir, &who),
+            json!({"type": "imported", "secret": "short-lived", "expires_at": expires.to_rfc3339()}),
+        )
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let before = expires - TimeDelta::seconds(1);
@@ -269,7 +286,11 @@ async fn keys_are_digested_under_the_encryption_key_and_survive_its_rotation(app
     assert_eq!(app.post(&keys, json!({"type": "imported", "secret": "guessable"})).await.status, 201);
     let now = Utc::now();
     assert_eq!(principal_for(&app, (Some(KEY_1), &[]), &dir, "guessable", now).await.as_deref(), Some(who.as_str()));
-    assert_eq!(principal_for(&app, (Some(KEY_2), &[]), &dir, "guessable", now).await, None, "another server key finds nothing");
+    assert_eq!(
+        principal_for(&app, (Some(KEY_2), &[]), &dir, "guessable", now).await,
+        None,
+        "another server key finds nothing"
+    );
 
     let app = app
         .restart_with(|s| {

@@ -133,7 +133,11 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(key, Some(&secret)))))
 }
 
-async fn list(State(state): State<AppState>, ids: PathIds, query: QueryPairs) -> Result<Json<CursorPage<KeyView>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    ids: PathIds,
+    query: QueryPairs,
+) -> Result<Json<CursorPage<KeyView>>, ApiError> {
     let (directory_id, principal_id) = (ids.directory()?, ids.principal()?);
     let (params, kept) = cursor_params(&query, &store::api_keys::LIST)?;
     require_principal(&state, directory_id, principal_id).await?;
@@ -171,14 +175,17 @@ async fn update(
             key.expires_at = expires_at;
         }
         if let Some(changes) = managed_by {
-            key.managed_by = key.managed_by.merged(changes).map_err(|invalid| ApiError::invalid_field("managed_by", invalid))?;
+            key.managed_by =
+                key.managed_by.merged(changes).map_err(|invalid| ApiError::invalid_field("managed_by", invalid))?;
         }
         Ok::<_, WriteError>(key)
     })
     .await;
     match updated {
         Ok(key) => Ok(Json(view(key, None))),
-        Err(WriteError::Store(store::Error::NotFound)) => Err(key_not_found(&state, directory_id, principal_id, id).await),
+        Err(WriteError::Store(store::Error::NotFound)) => {
+            Err(key_not_found(&state, directory_id, principal_id, id).await)
+        }
         Err(other) => Err(other.resolve(|_| None)),
     }
 }

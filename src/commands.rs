@@ -52,11 +52,11 @@ async fn create(
     let role = Role::parse(role).map_err(|invalid| format!("--role {}", invalid.reason))?;
     let auth_servers = (!auth_servers.is_empty()).then_some(auth_servers);
     let access = Access { role, auth_servers, directories: None };
-    access.check().map_err(|(field, invalid)| match field {
-        "directory_ids" => {
+    access.check().map_err(|refused| match *refused {
+        ("directory_ids", invalid) => {
             format!("the {} role needs directories, which the API sets: {}", role.as_str(), invalid.reason)
         }
-        _ => format!("--auth-server: {}", invalid.reason),
+        (_, invalid) => format!("--auth-server: {}", invalid.reason),
     })?;
     let Access { auth_servers, .. } = access;
     for id in auth_servers.iter().flatten() {

@@ -102,9 +102,13 @@ impl Access {
     }
 
     /// The scope must fit the role: see [`Role::check_scope`]; `Err` names the field.
-    pub fn check(&self) -> Result<(), (&'static str, Invalid)> {
-        self.role.check_scope(self.auth_servers.as_deref()).map_err(|invalid| ("auth_server_ids", invalid))?;
-        self.role.check_directory_scope(self.directories.as_deref()).map_err(|invalid| ("directory_ids", invalid))
+    pub fn check(&self) -> Result<(), Box<(&'static str, Invalid)>> {
+        self.role
+            .check_scope(self.auth_servers.as_deref())
+            .map_err(|invalid| Box::new(("auth_server_ids", invalid)))?;
+        self.role
+            .check_directory_scope(self.directories.as_deref())
+            .map_err(|invalid| Box::new(("directory_ids", invalid)))
     }
 }
 

@@ -107,7 +107,8 @@ fn expiry(now: DateTime<Utc>) -> impl FnOnce(Value) -> Result<Option<DateTime<Ut
 
 /// The scope must fit the role, and name auth servers and directories that exist.
 async fn check_access(state: &AppState, access: &Access) -> Result<(), ApiError> {
-    if let Err((field, invalid)) = access.check() {
+    if let Err(refused) = access.check() {
+        let (field, invalid) = *refused;
         return Err(ApiError::invalid_field(field, invalid));
     }
     for (index, id) in access.directories.iter().flatten().enumerate() {

@@ -10,6 +10,8 @@ IMPLEMENTED = {
     '/directories/{directoryId}/realm-config',
     '/directories/{directoryId}/principals',
     '/directories/{directoryId}/principals/{principalId}',
+    '/directories/{directoryId}/principals/{principalId}/identities',
+    '/directories/{directoryId}/principals/{principalId}/identities/{identityId}',
 }
 
 def convert(node):

@@ -19,6 +19,9 @@ pub enum FilterKind {
     Bool,
     /// An RFC 3339 instant compared with `gt`, `gte`, `lt` or `lte` (a range takes two).
     Time,
+    /// `eq`, or `oeq` with comma-separated values of which any may match (Kong's
+    /// `StringFieldOEQFilter`).
+    OneOf,
 }
 
 /// How a [`FilterKind::Time`] field is compared.
@@ -59,6 +62,8 @@ pub enum FilterOp {
     Bool(bool),
     /// Microseconds since the Unix epoch.
     Time(Comparison, i64),
+    /// Any of these values.
+    In(Vec<String>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,6 +199,10 @@ fn parse_sort(value: &str, schema: &ListSchema) -> Result<Vec<SortKey>, Invalid>
     Ok(keys)
 }
 
+fn unquoted(value: &str) -> &str {
+    value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)
+}
+
 /// `filter[field]` (shorthand for eq) or `filter[field][op]`.
 fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, Invalid> {
     let inner = name.strip_prefix("filter[").unwrap_or_default();
@@ -214,6 +223,12 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
     };
     let op = match (kind, op) {
         (FilterKind::Text | FilterKind::Exact, "eq") => FilterOp::Eq(value.to_owned()),
+        // Kong's own example quotes the value: `filter[type]="oidc"`.
+        (FilterKind::OneOf, "eq") => FilterOp::In(vec![unquoted(value).to_owned()]),
+        (FilterKind::OneOf, "oeq") => FilterOp::In(unquoted(value).split(',').map(|v| unquoted(v.trim()).to_owned()).collect()),
+        (FilterKind::OneOf, _) => {
+            return Err(Invalid::new("invalid", format!("unknown operator {op:?}: use eq or oeq")));
+        }
         (FilterKind::Text, "contains") => FilterOp::Contains(value.to_owned()),
         (FilterKind::Labels, "eq") => match value.split_once(':') {
             Some((key, label_value)) => FilterOp::Label { key: key.to_owned(), value: Some(label_value.to_owned()) },

@@ -198,6 +198,22 @@ impl From<store::Error> for ApiError {
             store::Error::NotEmpty => {
                 ApiError::conflict("The directory still holds principals: delete them, or delete with force=true")
             }
+            store::Error::IdentityLimit => ApiError::conflict(format!(
+                "A principal can have at most {} identities: delete one before adding another",
+                crate::domain::identity::MAX_PER_PRINCIPAL
+            )),
+            store::Error::MissingReference(field) => ApiError::invalid(vec![InvalidParameter::new(
+                field,
+                "body",
+                Invalid::new(
+                    "missing_reference",
+                    if field == "auth_server_id" {
+                        "is not an existing auth server"
+                    } else {
+                        "is not a client of the auth server"
+                    },
+                ),
+            )]),
             store::Error::LastAdmin => {
                 ApiError::conflict("This would leave no enabled admin credential: create or enable another admin first")
             }

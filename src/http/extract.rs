@@ -130,6 +130,9 @@ impl PathIds {
     pub fn principal(&self) -> Result<Uuid, ApiError> {
         self.uuid("principalId")
     }
+    pub fn identity(&self) -> Result<Uuid, ApiError> {
+        self.uuid("identityId")
+    }
     pub fn admin_credential(&self) -> Result<Uuid, ApiError> {
         self.uuid("adminCredentialId")
     }

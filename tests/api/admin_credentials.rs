@@ -68,6 +68,7 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{adminCredentialId}", &unknown)
         .replace("{directoryId}", &unknown)
         .replace("{principalId}", &unknown)
+        .replace("{identityId}", &unknown)
         .replace("{loginChallenge}", "not-a-challenge")
 }
 

@@ -7,6 +7,7 @@ mod claims;
 mod client_secrets;
 mod clients;
 mod directories;
+mod identities;
 mod login_requests;
 pub mod permissions;
 mod principals;
@@ -55,6 +56,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(audit_events::routes())
         .merge(directories::routes())
         .merge(principals::routes())
+        .merge(identities::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

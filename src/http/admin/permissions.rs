@@ -75,6 +75,12 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("PUT", PRINCIPAL, WriteDirectories),
     ("PATCH", PRINCIPAL, WriteDirectories),
     ("DELETE", PRINCIPAL, WriteDirectories),
+    ("POST", IDENTITIES, WriteDirectories),
+    ("GET", IDENTITIES, ReadDirectories),
+    ("GET", IDENTITY, ReadDirectories),
+    ("PUT", IDENTITY, WriteDirectories),
+    ("PATCH", IDENTITY, WriteDirectories),
+    ("DELETE", IDENTITY, WriteDirectories),
 ];
 
 /// The permission a route needs; `None` for a route left out of the table (admins only).

@@ -267,7 +267,10 @@ mod tests {
         .patched(IdentityFields { claim_value: Some("2".into()), ..IdentityFields::default() });
         assert_eq!(
             patched,
-            IdentityKey::Oidc { issuer: "https://idp".into(), claim: ClaimMatch { name: "sub".into(), value: "2".into() } }
+            IdentityKey::Oidc {
+                issuer: "https://idp".into(),
+                claim: ClaimMatch { name: "sub".into(), value: "2".into() }
+            }
         );
     }
 

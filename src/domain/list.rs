@@ -225,7 +225,9 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
         (FilterKind::Text | FilterKind::Exact, "eq") => FilterOp::Eq(value.to_owned()),
         // Kong's own example quotes the value: `filter[type]="oidc"`.
         (FilterKind::OneOf, "eq") => FilterOp::In(vec![unquoted(value).to_owned()]),
-        (FilterKind::OneOf, "oeq") => FilterOp::In(unquoted(value).split(',').map(|v| unquoted(v.trim()).to_owned()).collect()),
+        (FilterKind::OneOf, "oeq") => {
+            FilterOp::In(unquoted(value).split(',').map(|v| unquoted(v.trim()).to_owned()).collect())
+        }
         (FilterKind::OneOf, _) => {
             return Err(Invalid::new("invalid", format!("unknown operator {op:?}: use eq or oeq")));
         }
@@ -280,6 +282,17 @@ mod tests {
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_one_of_filter_takes_eq_or_comma_separated_oeq_quoted_or_not() {
+        let schema = ListSchema { sortable: &[], filters: &[("type", FilterKind::OneOf)] };
+        let op = |name: &str, value: &str| {
+            ListParams::parse(&pairs(&[(name, value)]), &schema).map(|p| p.filters[0].op.clone())
+        };
+        assert_eq!(op("filter[type]", "\"oidc\""), Ok(FilterOp::In(vec!["oidc".into()])));
+        assert_eq!(op("filter[type][oeq]", "oidc, custom"), Ok(FilterOp::In(vec!["oidc".into(), "custom".into()])));
+        assert!(op("filter[type][contains]", "o").is_err());
     }
 
     #[test]

@@ -18,8 +18,7 @@ pub const LIST: ListSchema =
 /// The constraint that keeps a key to one principal of a directory.
 pub const KEY_TAKEN: &str = "identities_directory_id_type_lookup_key_key";
 
-const COLUMNS: &str =
-    "directory_id, principal_id, id, type, lookup_key, details, auth_server_id, client_id, labels, created_at, updated_at";
+const COLUMNS: &str = "directory_id, principal_id, id, type, lookup_key, details, auth_server_id, client_id, labels, created_at, updated_at";
 
 pub fn resource(id: Uuid) -> Resource {
     Resource::new("identity", id, None)
@@ -89,7 +88,10 @@ async fn check_client(tx: &mut Tx, key: &IdentityKey) -> Result<()> {
     }
     let client: Option<(String,)> = tx
         .db()
-        .fetch_optional("SELECT id FROM clients WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, client_id])
+        .fetch_optional(
+            "SELECT id FROM clients WHERE auth_server_id = $1 AND id = $2",
+            args![auth_server_id, client_id],
+        )
         .await?;
     if client.is_none() {
         return Err(Error::MissingReference("client_id"));
@@ -232,7 +234,11 @@ pub async fn principal_for_identity(
 /// The principal a client of an auth server is linked to by an `auth_server_client` identity,
 /// across all directories (for the principal in its tokens): the oldest link wins when
 /// several directories link the client.
-pub async fn principal_for_client(store: &Store, auth_server_id: Uuid, client_id: &str) -> Result<Option<(Uuid, Uuid)>> {
+pub async fn principal_for_client(
+    store: &Store,
+    auth_server_id: Uuid,
+    client_id: &str,
+) -> Result<Option<(Uuid, Uuid)>> {
     let found: Option<(String, String)> = store
         .db()
         .fetch_optional(

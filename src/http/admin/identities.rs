@@ -126,7 +126,7 @@ fn claim(value: Value, whole: bool) -> Result<(Option<String>, Option<String>), 
 fn read_fields(body: &mut Body, kind: IdentityType, whole: bool) -> IdentityFields {
     for other in IdentityType::ALL.iter().filter(|t| **t != kind).flat_map(|t| t.fields()) {
         body.optional(other, |_| {
-            Err::<(), _>(Invalid::new("not_applicable", format!("does not apply to {} identities", kind.as_str())))
+            Err::<(), _>(Invalid::new("unknown_property", format!("does not apply to {} identities", kind.as_str())))
         });
     }
     let read = |body: &mut Body, field: &str, parse: fn(Value) -> Result<String, Invalid>| {
@@ -171,7 +171,7 @@ fn same_type(body: &mut Body, kind: IdentityType) {
         if given == kind {
             Ok(())
         } else {
-            Err(Invalid::new("immutable", format!("cannot change from {}: create another identity", kind.as_str())))
+            Err(Invalid::new("invalid", format!("cannot change from {}: create another identity", kind.as_str())))
         }
     });
 }
@@ -229,8 +229,9 @@ async fn list(
     consumer_alias(&mut params);
     require_principal(&state, directory_id, principal_id).await?;
     let page = store::identities::list(&state.store, directory_id, principal_id, &params).await?;
-    let base =
-        IDENTITIES.replace("{directoryId}", &directory_id.to_string()).replace("{principalId}", &principal_id.to_string());
+    let base = IDENTITIES
+        .replace("{directoryId}", &directory_id.to_string())
+        .replace("{principalId}", &principal_id.to_string());
     Ok(Json(CursorPage::new(&base, &kept, page, &params, view)))
 }
 
@@ -238,9 +239,9 @@ async fn list(
 async fn current(state: &AppState, ids: &PathIds) -> Result<Identity, ApiError> {
     let (directory_id, principal_id, id) = (ids.directory()?, ids.principal()?, ids.identity()?);
     require_principal(state, directory_id, principal_id).await?;
-    store::identities::get(&state.store, directory_id, principal_id, id).await.on_store_error(|error| {
-        matches!(error, store::Error::NotFound).then(|| identity_not_found(id))
-    })
+    store::identities::get(&state.store, directory_id, principal_id, id)
+        .await
+        .on_store_error(|error| matches!(error, store::Error::NotFound).then(|| identity_not_found(id)))
 }
 
 async fn get(State(state): State<AppState>, ids: PathIds) -> Result<Json<IdentityView>, ApiError> {

@@ -22,3 +22,5 @@ CREATE TABLE identities (
 CREATE UNIQUE INDEX identities_directory_id_type_lookup_key_key ON identities (directory_id, type, lookup_key);
 CREATE INDEX identities_principal_id_idx ON identities (principal_id, created_at);
 CREATE INDEX identities_client_idx ON identities (auth_server_id, client_id);
+-- Lookups across directories (principal_for_identity without one).
+CREATE INDEX identities_lookup_key_idx ON identities (lookup_key);

@@ -199,6 +199,9 @@ fn parse_sort(value: &str, schema: &ListSchema) -> Result<Vec<SortKey>, Invalid>
     Ok(keys)
 }
 
+/// The most values an `oeq` filter takes.
+const MAX_ONE_OF_VALUES: usize = 100;
+
 fn unquoted(value: &str) -> &str {
     value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)
 }
@@ -226,7 +229,12 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
         // Kong's own example quotes the value: `filter[type]="oidc"`.
         (FilterKind::OneOf, "eq") => FilterOp::In(vec![unquoted(value).to_owned()]),
         (FilterKind::OneOf, "oeq") => {
-            FilterOp::In(unquoted(value).split(',').map(|v| unquoted(v.trim()).to_owned()).collect())
+            let values: Vec<String> = unquoted(value).split(',').map(|v| unquoted(v.trim()).to_owned()).collect();
+            // Each value is a bound parameter; the databases cap how many a statement takes.
+            if values.len() > MAX_ONE_OF_VALUES {
+                return Err(Invalid::max_items(MAX_ONE_OF_VALUES));
+            }
+            FilterOp::In(values)
         }
         (FilterKind::OneOf, _) => {
             return Err(Invalid::new("invalid", format!("unknown operator {op:?}: use eq or oeq")));
@@ -293,6 +301,10 @@ mod tests {
         assert_eq!(op("filter[type]", "\"oidc\""), Ok(FilterOp::In(vec!["oidc".into()])));
         assert_eq!(op("filter[type][oeq]", "oidc, custom"), Ok(FilterOp::In(vec!["oidc".into(), "custom".into()])));
         assert!(op("filter[type][contains]", "o").is_err());
+        assert_eq!(
+            op("filter[type][oeq]", &",".repeat(100)),
+            Err(vec![("filter[type][oeq]".into(), Invalid::max_items(100))])
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ IMPLEMENTED = {
     '/directories/{directoryId}/principals/{principalId}',
     '/directories/{directoryId}/principals/{principalId}/api-keys',
     '/directories/{directoryId}/principals/{principalId}/api-keys/{apiKeyId}',
+    '/directories/{directoryId}/principals/{principalId}/identities',
+    '/directories/{directoryId}/principals/{principalId}/identities/{identityId}',
 }
 
 def convert(node):

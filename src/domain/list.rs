@@ -19,6 +19,9 @@ pub enum FilterKind {
     Bool,
     /// An RFC 3339 instant compared with `gt`, `gte`, `lt` or `lte` (a range takes two).
     Time,
+    /// `eq`, or `oeq` with comma-separated values of which any may match (Kong's
+    /// `StringFieldOEQFilter`).
+    OneOf,
 }
 
 /// How a [`FilterKind::Time`] field is compared.
@@ -59,6 +62,8 @@ pub enum FilterOp {
     Bool(bool),
     /// Microseconds since the Unix epoch.
     Time(Comparison, i64),
+    /// Any of these values.
+    In(Vec<String>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,6 +199,13 @@ fn parse_sort(value: &str, schema: &ListSchema) -> Result<Vec<SortKey>, Invalid>
     Ok(keys)
 }
 
+/// The most values an `oeq` filter takes.
+const MAX_ONE_OF_VALUES: usize = 100;
+
+fn unquoted(value: &str) -> &str {
+    value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)
+}
+
 /// `filter[field]` (shorthand for eq) or `filter[field][op]`.
 fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, Invalid> {
     let inner = name.strip_prefix("filter[").unwrap_or_default();
@@ -214,6 +226,19 @@ fn parse_filter(name: &str, value: &str, schema: &ListSchema) -> Result<Filter, 
     };
     let op = match (kind, op) {
         (FilterKind::Text | FilterKind::Exact, "eq") => FilterOp::Eq(value.to_owned()),
+        // Kong's own example quotes the value: `filter[type]="oidc"`.
+        (FilterKind::OneOf, "eq") => FilterOp::In(vec![unquoted(value).to_owned()]),
+        (FilterKind::OneOf, "oeq") => {
+            let values: Vec<String> = unquoted(value).split(',').map(|v| unquoted(v.trim()).to_owned()).collect();
+            // Each value is a bound parameter; the databases cap how many a statement takes.
+            if values.len() > MAX_ONE_OF_VALUES {
+                return Err(Invalid::max_items(MAX_ONE_OF_VALUES));
+            }
+            FilterOp::In(values)
+        }
+        (FilterKind::OneOf, _) => {
+            return Err(Invalid::new("invalid", format!("unknown operator {op:?}: use eq or oeq")));
+        }
         (FilterKind::Text, "contains") => FilterOp::Contains(value.to_owned()),
         (FilterKind::Labels, "eq") => match value.split_once(':') {
             Some((key, label_value)) => FilterOp::Label { key: key.to_owned(), value: Some(label_value.to_owned()) },
@@ -265,6 +290,21 @@ mod tests {
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_one_of_filter_takes_eq_or_comma_separated_oeq_quoted_or_not() {
+        let schema = ListSchema { sortable: &[], filters: &[("type", FilterKind::OneOf)] };
+        let op = |name: &str, value: &str| {
+            ListParams::parse(&pairs(&[(name, value)]), &schema).map(|p| p.filters[0].op.clone())
+        };
+        assert_eq!(op("filter[type]", "\"oidc\""), Ok(FilterOp::In(vec!["oidc".into()])));
+        assert_eq!(op("filter[type][oeq]", "oidc, custom"), Ok(FilterOp::In(vec!["oidc".into(), "custom".into()])));
+        assert!(op("filter[type][contains]", "o").is_err());
+        assert_eq!(
+            op("filter[type][oeq]", &",".repeat(100)),
+            Err(vec![("filter[type][oeq]".into(), Invalid::max_items(100))])
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod auth_server;
 pub mod claim;
 pub mod client;
 pub mod directory;
+pub mod identity;
 pub mod jwks;
 pub mod labels;
 pub mod list;

@@ -202,6 +202,22 @@ impl From<store::Error> for ApiError {
                 "A principal can have at most {} API keys: delete one before adding another",
                 crate::domain::api_key::MAX_KEYS_PER_PRINCIPAL
             )),
+            store::Error::IdentityLimit => ApiError::conflict(format!(
+                "A principal can have at most {} identities: delete one before adding another",
+                crate::domain::identity::MAX_PER_PRINCIPAL
+            )),
+            store::Error::MissingReference(field) => ApiError::invalid(vec![InvalidParameter::new(
+                field,
+                "body",
+                Invalid::new(
+                    "missing_reference",
+                    if field == "auth_server_id" {
+                        "is not an existing auth server"
+                    } else {
+                        "is not a client of the auth server"
+                    },
+                ),
+            )]),
             store::Error::LastAdmin => {
                 ApiError::conflict("This would leave no enabled admin credential: create or enable another admin first")
             }

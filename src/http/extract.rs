@@ -133,6 +133,9 @@ impl PathIds {
     pub fn api_key(&self) -> Result<Uuid, ApiError> {
         self.uuid("apiKeyId")
     }
+    pub fn identity(&self) -> Result<Uuid, ApiError> {
+        self.uuid("identityId")
+    }
     pub fn admin_credential(&self) -> Result<Uuid, ApiError> {
         self.uuid("adminCredentialId")
     }

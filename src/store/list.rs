@@ -69,6 +69,10 @@ pub(crate) async fn fetch_page_ordered<T: Row>(
             }
             FilterOp::Bool(value) => format!("{field} = ${}", args.push(*value)),
             FilterOp::Time(comparison, micros) => format!("{field} {} ${}", comparison.sql(), args.push(*micros)),
+            FilterOp::In(values) => {
+                let placeholders: Vec<String> = values.iter().map(|v| format!("${}", args.push(v))).collect();
+                format!("{field} IN ({})", placeholders.join(", "))
+            }
         };
         conditions.push(condition);
     }

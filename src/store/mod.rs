@@ -15,6 +15,7 @@ pub mod clients;
 pub mod directories;
 pub mod grants;
 mod health;
+pub mod identities;
 mod list;
 pub mod principals;
 pub mod purge;
@@ -63,6 +64,12 @@ pub enum Error {
     /// A directory still holds principals, and the delete did not say `force`.
     #[error("not empty")]
     NotEmpty,
+    /// A principal may have at most [`crate::domain::identity::MAX_PER_PRINCIPAL`] identities.
+    #[error("too many identities")]
+    IdentityLimit,
+    /// The named field refers to something that does not exist (an identity's client).
+    #[error("missing reference in {0}")]
+    MissingReference(&'static str),
     /// The change would leave no enabled, unexpired admin credential.
     #[error("no admin credential would be left")]
     LastAdmin,

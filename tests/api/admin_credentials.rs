@@ -85,6 +85,7 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{adminCredentialId}", &unknown)
         .replace("{principalId}", &unknown)
         .replace("{apiKeyId}", &unknown)
+        .replace("{identityId}", &unknown)
         .replace("{loginChallenge}", "not-a-challenge")
 }
 

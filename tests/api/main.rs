@@ -22,6 +22,7 @@ mod client_assertion;
 mod directories;
 mod hashing;
 mod hostile_load;
+mod identities;
 mod issuer_cors;
 mod jose;
 mod key_rotation;

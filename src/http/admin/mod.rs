@@ -8,6 +8,7 @@ mod claims;
 mod client_secrets;
 mod clients;
 mod directories;
+mod identities;
 mod login_requests;
 pub mod permissions;
 mod principals;
@@ -57,6 +58,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(directories::routes())
         .merge(principals::routes())
         .merge(api_keys::routes())
+        .merge(identities::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

@@ -80,6 +80,12 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("GET", PRINCIPAL_API_KEY, ReadDirectories),
     ("PATCH", PRINCIPAL_API_KEY, WriteDirectories),
     ("DELETE", PRINCIPAL_API_KEY, WriteDirectories),
+    ("POST", IDENTITIES, WriteDirectories),
+    ("GET", IDENTITIES, ReadDirectories),
+    ("GET", IDENTITY, ReadDirectories),
+    ("PUT", IDENTITY, WriteDirectories),
+    ("PATCH", IDENTITY, WriteDirectories),
+    ("DELETE", IDENTITY, WriteDirectories),
 ];
 
 /// The permission a route needs; `None` for a route left out of the table (admins only).

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth_server;
+pub mod basic_auth;
 pub mod claim;
 pub mod client;
 pub mod directory;

@@ -198,6 +198,7 @@ impl From<store::Error> for ApiError {
             store::Error::NotEmpty => {
                 ApiError::conflict("The directory still holds principals: delete them, or delete with force=true")
             }
+            store::Error::LimitReached => ApiError::conflict("A limit was reached: delete one before adding another"),
             store::Error::LastAdmin => {
                 ApiError::conflict("This would leave no enabled admin credential: create or enable another admin first")
             }

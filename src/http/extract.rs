@@ -130,6 +130,12 @@ impl PathIds {
     pub fn principal(&self) -> Result<Uuid, ApiError> {
         self.uuid("principalId")
     }
+    pub fn basic_auth(&self) -> Result<Uuid, ApiError> {
+        self.uuid("basicAuthId")
+    }
+    pub fn password(&self) -> Result<Uuid, ApiError> {
+        self.uuid("passwordId")
+    }
     pub fn admin_credential(&self) -> Result<Uuid, ApiError> {
         self.uuid("adminCredentialId")
     }

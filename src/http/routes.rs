@@ -42,6 +42,12 @@ pub const DIRECTORY: &str = "/v2/directories/{directoryId}";
 pub const DIRECTORY_REALM_CONFIG: &str = "/v2/directories/{directoryId}/realm-config";
 pub const PRINCIPALS: &str = "/v2/directories/{directoryId}/principals";
 pub const PRINCIPAL: &str = "/v2/directories/{directoryId}/principals/{principalId}";
+pub const BASIC_AUTHS: &str = "/v2/directories/{directoryId}/principals/{principalId}/basic-auths";
+pub const BASIC_AUTH: &str = "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}";
+pub const BASIC_AUTH_PASSWORDS: &str =
+    "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords";
+pub const BASIC_AUTH_PASSWORD: &str =
+    "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords/{passwordId}";
 pub const OPENAPI_V2: &str = "/openapi-v2.yaml";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";

@@ -7,6 +7,7 @@
 pub mod admin_credentials;
 pub mod audit;
 pub mod auth_servers;
+pub mod basic_auths;
 pub mod changes;
 pub mod claims;
 pub mod client_secrets;
@@ -59,6 +60,10 @@ pub enum Error {
     /// A directory still holds principals, and the delete did not say `force`.
     #[error("not empty")]
     NotEmpty,
+    /// The parent already holds as many of these as it may (basic-auths of a principal,
+    /// passwords of a username).
+    #[error("limit reached")]
+    LimitReached,
     /// The change would leave no enabled, unexpired admin credential.
     #[error("no admin credential would be left")]
     LastAdmin,

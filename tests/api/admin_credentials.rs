@@ -68,6 +68,8 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{adminCredentialId}", &unknown)
         .replace("{directoryId}", &unknown)
         .replace("{principalId}", &unknown)
+        .replace("{basicAuthId}", &unknown)
+        .replace("{passwordId}", &unknown)
         .replace("{loginChallenge}", "not-a-challenge")
 }
 

@@ -16,6 +16,7 @@ mod admin_credentials;
 mod admin_scopes;
 mod admin_tokens;
 mod audit;
+mod basic_auths;
 mod claim_templates;
 mod client_assertion;
 mod directories;

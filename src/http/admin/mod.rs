@@ -3,6 +3,7 @@
 mod admin_credentials;
 pub(crate) mod audit_events;
 mod auth_servers;
+mod basic_auths;
 mod claims;
 mod client_secrets;
 mod clients;
@@ -55,6 +56,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(audit_events::routes())
         .merge(directories::routes())
         .merge(principals::routes())
+        .merge(basic_auths::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

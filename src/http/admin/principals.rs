@@ -86,7 +86,7 @@ fn managed_by(value: Value) -> Result<ManagedBy, Invalid> {
 }
 
 /// 404 unless the directory exists; nested resources answer this first.
-async fn require_directory(state: &AppState, id: Uuid) -> Result<(), ApiError> {
+pub(super) async fn require_directory(state: &AppState, id: Uuid) -> Result<(), ApiError> {
     match store::directories::get(&state.store, id).await {
         Ok(_) => Ok(()),
         Err(store::Error::NotFound) => Err(directory_not_found(id)),

@@ -51,7 +51,14 @@ async fn create(
     let name = Name::parse(name).map_err(|invalid| format!("--name {}", invalid.reason))?;
     let role = Role::parse(role).map_err(|invalid| format!("--role {}", invalid.reason))?;
     let auth_servers = (!auth_servers.is_empty()).then_some(auth_servers);
-    role.check_scope(auth_servers.as_deref()).map_err(|invalid| format!("--auth-server: {}", invalid.reason))?;
+    let access = Access { role, auth_servers, directories: None };
+    access.check().map_err(|refused| match *refused {
+        ("directory_ids", invalid) => {
+            format!("the {} role needs directories, which the API sets: {}", role.as_str(), invalid.reason)
+        }
+        (_, invalid) => format!("--auth-server: {}", invalid.reason),
+    })?;
+    let Access { auth_servers, .. } = access;
     for id in auth_servers.iter().flatten() {
         if !store::auth_servers::exists(store, *id).await.map_err(|e| e.to_string())? {
             return Err(format!("--auth-server {id}: no such auth server"));
@@ -72,7 +79,7 @@ async fn create(
     let credential = AdminCredential {
         id: Uuid::new_v4(),
         name,
-        access: Access { role, auth_servers },
+        access: Access { role, auth_servers, directories: None },
         enabled: true,
         expires_at,
         last_used_at: None,

@@ -20,11 +20,22 @@ pub enum Role {
     LoginPage,
     /// Only initial access tokens and the registration policy.
     RegistrationAdmin,
+    /// Every operation on its listed directories (Kong Identity v2) and what they hold.
+    DirectoryAdmin,
+    /// Only the principal lookups of its listed directories: what a gateway holds.
+    Gateway,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] =
-        [Role::Admin, Role::AuthServerAdmin, Role::ReadOnly, Role::LoginPage, Role::RegistrationAdmin];
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::AuthServerAdmin,
+        Role::ReadOnly,
+        Role::LoginPage,
+        Role::RegistrationAdmin,
+        Role::DirectoryAdmin,
+        Role::Gateway,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +44,8 @@ impl Role {
             Role::ReadOnly => "read-only",
             Role::LoginPage => "login-page",
             Role::RegistrationAdmin => "registration-admin",
+            Role::DirectoryAdmin => "directory-admin",
+            Role::Gateway => "gateway",
         }
     }
 
@@ -44,23 +57,58 @@ impl Role {
     }
 }
 
-/// What the caller of a /v1 request may reach: its role, and the auth servers it is scoped to
-/// (`None`: all of them).
+/// What the caller of a management request may reach: its role, and the auth servers and
+/// directories it is scoped to (`None`: all of them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Access {
     pub role: Role,
     pub auth_servers: Option<Vec<Uuid>>,
+    pub directories: Option<Vec<Uuid>>,
 }
 
 impl Access {
     /// The bootstrap credential and `TESSERA_ADMIN_TOKEN`: everything.
     pub fn full() -> Access {
-        Access { role: Role::Admin, auth_servers: None }
+        Access { role: Role::Admin, auth_servers: None, directories: None }
+    }
+
+    /// The auth servers the caller reaches; `None`: all. A credential scoped to directories
+    /// only reaches no auth server, and one scoped to auth servers only no directory.
+    pub fn auth_server_scope(&self) -> Option<&[Uuid]> {
+        match (&self.auth_servers, &self.directories) {
+            (Some(ids), _) => Some(ids),
+            (None, Some(_)) => Some(&[]),
+            (None, None) => None,
+        }
+    }
+
+    /// The directories the caller reaches; `None`: all (see [`Access::auth_server_scope`]).
+    pub fn directory_scope(&self) -> Option<&[Uuid]> {
+        match (&self.directories, &self.auth_servers) {
+            (Some(ids), _) => Some(ids),
+            (None, Some(_)) => Some(&[]),
+            (None, None) => None,
+        }
     }
 
     /// Whether this auth server exists for the caller; others answer 404, as if absent.
     pub fn sees(&self, auth_server_id: Uuid) -> bool {
-        self.auth_servers.as_ref().is_none_or(|ids| ids.contains(&auth_server_id))
+        self.auth_server_scope().is_none_or(|ids| ids.contains(&auth_server_id))
+    }
+
+    /// Whether this directory exists for the caller; others answer 404, as if absent.
+    pub fn sees_directory(&self, directory_id: Uuid) -> bool {
+        self.directory_scope().is_none_or(|ids| ids.contains(&directory_id))
+    }
+
+    /// The scope must fit the role: see [`Role::check_scope`]; `Err` names the field.
+    pub fn check(&self) -> Result<(), Box<(&'static str, Invalid)>> {
+        self.role
+            .check_scope(self.auth_servers.as_deref())
+            .map_err(|invalid| Box::new(("auth_server_ids", invalid)))?;
+        self.role
+            .check_directory_scope(self.directories.as_deref())
+            .map_err(|invalid| Box::new(("directory_ids", invalid)))
     }
 }
 
@@ -177,6 +225,8 @@ pub enum Permission {
     ReadDirectories,
     /// Directories and what they hold, written.
     WriteDirectories,
+    /// Authenticating a credential or resolving an identity to a principal (the lookup API).
+    LookupPrincipals,
 }
 
 impl Role {
@@ -185,9 +235,18 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::AuthServerAdmin => {
-                !matches!(permission, CreateAuthServer | ManageCredentials | ReadDirectories | WriteDirectories)
-            }
+            // Listed, not excluded: a permission added later is not granted by accident.
+            Role::AuthServerAdmin => matches!(
+                permission,
+                ListAuthServers
+                    | ReadAuthServer
+                    | WriteAuthServer
+                    | ReadLoginRequest
+                    | AnswerLoginRequest
+                    | ReadRegistration
+                    | WriteRegistration
+                    | ReadAudit
+            ),
             Role::ReadOnly => {
                 matches!(
                     permission,
@@ -201,6 +260,25 @@ impl Role {
             }
             Role::LoginPage => matches!(permission, ReadLoginRequest | AnswerLoginRequest),
             Role::RegistrationAdmin => matches!(permission, ReadRegistration | WriteRegistration),
+            Role::DirectoryAdmin => matches!(permission, ReadDirectories | WriteDirectories),
+            Role::Gateway => matches!(permission, LookupPrincipals),
+        }
+    }
+
+    /// Roles defined by a set of directories must name some; only they and `read-only` may.
+    pub fn check_directory_scope(self, directories: Option<&[Uuid]>) -> Result<(), Invalid> {
+        match (self, directories) {
+            (Role::DirectoryAdmin | Role::Gateway, None) => {
+                Err(Invalid::new("required", format!("a {} credential must list its directories", self.as_str())))
+            }
+            (Role::DirectoryAdmin | Role::Gateway | Role::ReadOnly, Some([])) => {
+                Err(Invalid::new("min_items", "must list at least one directory, or be null"))
+            }
+            (Role::DirectoryAdmin | Role::Gateway | Role::ReadOnly, _) | (_, None) => Ok(()),
+            (_, Some(_)) => Err(Invalid::new(
+                "invalid",
+                format!("a {} credential reaches no directories and cannot be scoped to them", self.as_str()),
+            )),
         }
     }
 
@@ -208,6 +286,10 @@ impl Role {
     /// could mint itself an unscoped credential.
     pub fn check_scope(self, auth_servers: Option<&[Uuid]>) -> Result<(), Invalid> {
         match (self, auth_servers) {
+            (Role::DirectoryAdmin | Role::Gateway, Some(_)) => Err(Invalid::new(
+                "invalid",
+                format!("a {} credential reaches no auth servers and cannot be scoped to them", self.as_str()),
+            )),
             (Role::Admin, Some(_)) => Err(Invalid::new(
                 "invalid",
                 "an admin credential reaches everything and cannot be scoped to auth servers; \
@@ -252,6 +334,7 @@ impl super::audit::Snapshot for AdminCredential {
             "name": self.name.as_str(),
             "role": self.access.role.as_str(),
             "auth_server_ids": self.access.auth_servers,
+            "directory_ids": self.access.directories,
             "enabled": self.enabled,
             "expires_at": self.expires_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
         });
@@ -356,9 +439,14 @@ mod tests {
     #[test]
     fn scoped_access_sees_only_its_auth_servers() {
         let mine = Uuid::new_v4();
-        let access = Access { role: Role::ReadOnly, auth_servers: Some(vec![mine]) };
+        let access = Access { role: Role::ReadOnly, auth_servers: Some(vec![mine]), directories: None };
         assert!(access.sees(mine));
         assert!(!access.sees(Uuid::new_v4()));
         assert!(Access::full().sees(Uuid::new_v4()));
+        assert!(!access.sees_directory(Uuid::new_v4()), "scoped to auth servers only: no directory");
+        let directory = Uuid::new_v4();
+        let reader = Access { role: Role::ReadOnly, auth_servers: None, directories: Some(vec![directory]) };
+        assert!(reader.sees_directory(directory));
+        assert!(!reader.sees(mine), "scoped to directories only: no auth server");
     }
 }

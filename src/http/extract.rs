@@ -190,9 +190,10 @@ pub async fn require_admin_or_login_page(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let auth_server_id = auth_server_param(params);
+    let scoped = scoped_params(params);
+    let auth_server_id = scoped.auth_server;
     let Some(credentials) = login_page_credentials(&request) else {
-        return admin(state, auth_server_id, request, next).await;
+        return admin(state, scoped, request, next).await;
     };
     let source = super::rate_limit::source(request.extensions());
     let failures = state.limiter.admin_failures();
@@ -216,10 +217,18 @@ pub async fn require_admin_or_login_page(
     }
 }
 
-fn auth_server_param(params: Result<RawPathParams, RawPathParamsRejection>) -> Option<Uuid> {
-    params.ok().and_then(|params| {
-        params.iter().find(|(name, _)| *name == "authServerId").and_then(|(_, id)| Uuid::parse_str(id).ok())
-    })
+/// The scoping ids of a route: its auth server and its directory, when it names them.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scoped {
+    auth_server: Option<Uuid>,
+    directory: Option<Uuid>,
+}
+
+fn scoped_params(params: Result<RawPathParams, RawPathParamsRejection>) -> Scoped {
+    let Ok(params) = params else { return Scoped::default() };
+    let find =
+        |wanted: &str| params.iter().find(|(name, _)| *name == wanted).and_then(|(_, id)| Uuid::parse_str(id).ok());
+    Scoped { auth_server: find("authServerId"), directory: find("directoryId") }
 }
 
 /// Authenticates a login page by its client's secret, the way the client registered it, and
@@ -260,15 +269,10 @@ pub async fn require_admin(
     request: Request,
     next: Next,
 ) -> Response {
-    admin(state, auth_server_param(params), request, next).await
+    admin(state, scoped_params(params), request, next).await
 }
 
-async fn admin(
-    State(state): State<AppState>,
-    auth_server_id: Option<Uuid>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+async fn admin(State(state): State<AppState>, scoped: Scoped, mut request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -302,7 +306,7 @@ async fn admin(
     failures.succeeded(&source);
     state.admin_usage.note(credential.id, now);
     let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
-    if let Err(refusal) = authorize(&credential.access, request.method().as_str(), route, auth_server_id) {
+    if let Err(refusal) = authorize(&credential.access, request.method().as_str(), route, scoped) {
         return refusal.into_response();
     }
     request.extensions_mut().insert(Caller::Admin);
@@ -311,12 +315,15 @@ async fn admin(
     next.run(request).await
 }
 
-/// An auth server outside the credential's scope is absent to it (404, the same answer as for
-/// an id that does not exist), whatever the route; otherwise the role must grant the route's
-/// permission (403).
-fn authorize(access: &Access, method: &str, route: &str, auth_server_id: Option<Uuid>) -> Result<(), ApiError> {
-    if let Some(id) = auth_server_id.filter(|id| !access.sees(*id)) {
+/// An auth server or directory outside the credential's scope is absent to it (404, the same
+/// answer as for an id that does not exist), whatever the route; otherwise the role must grant
+/// the route's permission (403).
+fn authorize(access: &Access, method: &str, route: &str, scoped: Scoped) -> Result<(), ApiError> {
+    if let Some(id) = scoped.auth_server.filter(|id| !access.sees(*id)) {
         return Err(super::admin::auth_server_not_found(id));
+    }
+    if let Some(id) = scoped.directory.filter(|id| !access.sees_directory(*id)) {
+        return Err(ApiError::not_found(format!("Directory [{id}] not found")));
     }
     let allowed = match super::admin::permissions::required(method, route) {
         Some(permission) => access.role.allows(permission),

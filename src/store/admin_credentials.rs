@@ -30,7 +30,8 @@ pub const LIST: ListSchema = ListSchema {
     ],
 };
 
-const COLUMNS: &str = "id, name, role, auth_server_ids, enabled, expires_at, last_used_at, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, role, auth_server_ids, directory_ids, enabled, expires_at, last_used_at, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -38,6 +39,7 @@ struct Row {
     name: String,
     role: String,
     auth_server_ids: Option<String>,
+    directory_ids: Option<String>,
     enabled: bool,
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
@@ -56,6 +58,7 @@ impl TryFrom<Row> for AdminCredential {
             access: Access {
                 role,
                 auth_servers: row.auth_server_ids.map(|ids| from_json("auth_server_ids", &ids)).transpose()?,
+                directories: row.directory_ids.map(|ids| from_json("directory_ids", &ids)).transpose()?,
             },
             enabled: row.enabled,
             expires_at: row.expires_at.map(from_micros).transpose()?,
@@ -68,6 +71,10 @@ impl TryFrom<Row> for AdminCredential {
 
 fn scope_json(access: &Access) -> Option<String> {
     access.auth_servers.as_ref().map(to_json)
+}
+
+fn directories_json(access: &Access) -> Option<String> {
+    access.directories.as_ref().map(to_json)
 }
 
 /// Stores the bootstrap credential with this token digest unless it exists; true when this
@@ -126,7 +133,7 @@ pub async fn insert(store: &Store, credential: &AdminCredential, digest: &str, o
     tx.db()
         .execute(
             "INSERT INTO admin_credentials (id, name, role, auth_server_ids, token_hash, enabled, expires_at, \
-             last_used_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9)",
+             last_used_at, created_at, updated_at, directory_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10)",
             args![
                 credential.id,
                 credential.name.as_str(),
@@ -137,6 +144,7 @@ pub async fn insert(store: &Store, credential: &AdminCredential, digest: &str, o
                 credential.expires_at.map(micros),
                 micros(credential.created_at),
                 micros(credential.updated_at),
+                directories_json(&credential.access),
             ],
         )
         .await?;
@@ -226,7 +234,7 @@ pub async fn modify<E: From<Error>>(
     tx.db()
         .execute(
             "UPDATE admin_credentials SET name = $2, role = $3, auth_server_ids = $4, enabled = $5, expires_at = $6, \
-             updated_at = $7, token_hash = COALESCE($8, token_hash) WHERE id = $1",
+             updated_at = $7, token_hash = COALESCE($8, token_hash), directory_ids = $9 WHERE id = $1",
             args![
                 id,
                 credential.name.as_str(),
@@ -236,6 +244,7 @@ pub async fn modify<E: From<Error>>(
                 credential.expires_at.map(micros),
                 micros(credential.updated_at),
                 digest,
+                directories_json(&credential.access),
             ],
         )
         .await?;

@@ -31,10 +31,21 @@ async fn as_holder(
     app.send(request).await
 }
 
-/// What each role may do, written from the issue rather than read from the server's table:
-/// `Some(true)` allowed, `Some(false)` forbidden.
-fn role_allows(role: &str, method: &str, path: &str) -> bool {
+#[derive(Debug, PartialEq)]
+enum Expect {
+    Allowed,
+    Forbidden,
+    /// Outside the credential's scope: the 404 of an unknown id.
+    Hidden,
+}
+
+/// What each role may do, written from the issue rather than read from the server's table. In
+/// the walk, `admin` is unscoped, `directory-admin` and `gateway` are scoped to one directory,
+/// and the others to one auth server (so every directory is hidden from them, and every auth
+/// server from the directory roles).
+fn role_expects(role: &str, method: &str, path: &str) -> Expect {
     let below_server = path.starts_with("/v1/auth-servers/{authServerId}");
+    let below_directory = path.starts_with("/v2/directories/{directoryId}");
     let credentials = path.starts_with("/v1/admin-credentials");
     let directories = path.starts_with("/v2/directories");
     let audit = path.starts_with("/v1/audit-events");
@@ -42,15 +53,21 @@ fn role_allows(role: &str, method: &str, path: &str) -> bool {
     // Not a client's registration access token: with it, RFC 7592 rotates the client's secret.
     let registration = path.contains("/client-registration");
     let read = method == "GET" || path.ends_with("/test-claim");
-    match role {
+    let directory_role = matches!(role, "directory-admin" | "gateway");
+    if role != "admin" && ((directory_role && below_server) || (!directory_role && below_directory)) {
+        return Expect::Hidden;
+    }
+    let allowed = match role {
         "admin" => true,
         "auth-server-admin" => below_server || (path == "/v1/auth-servers" && method == "GET") || (audit && read),
-        "read-only" if directories => method == "GET",
         "read-only" => read && !credentials,
         "login-page" => login,
         "registration-admin" => registration,
+        "directory-admin" => directories,
+        "gateway" => false,
         other => panic!("unknown role {other}"),
-    }
+    };
+    if allowed { Expect::Allowed } else { Expect::Forbidden }
 }
 
 /// Fills a path template with ids that exist where that is harmless, and with unknown ids
@@ -66,7 +83,6 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{tokenId}", &unknown)
         .replace("{initialAccessTokenId}", &unknown)
         .replace("{adminCredentialId}", &unknown)
-        .replace("{directoryId}", &unknown)
         .replace("{principalId}", &unknown)
         .replace("{basicAuthId}", &unknown)
         .replace("{passwordId}", &unknown)
@@ -81,12 +97,23 @@ async fn every_management_operation_answers_each_role_as_the_route_table_says(ap
     let mine = app.auth_server_with_client().await;
     let other = app.create_auth_server("someone-else").await;
     let other_id = str_of(&other, "id").to_owned();
-    let roles = ["admin", "auth-server-admin", "read-only", "login-page", "registration-admin"];
+    let directory = app.post("/v2/directories", json!({"name": "walked"})).await;
+    let directory_id = str_of(&directory.body, "id").to_owned();
+    let other_directory = app.post("/v2/directories", json!({"name": "not-walked"})).await;
+    let other_directory_id = str_of(&other_directory.body, "id").to_owned();
+    let roles =
+        ["admin", "auth-server-admin", "read-only", "login-page", "registration-admin", "directory-admin", "gateway"];
     let mut tokens = Vec::new();
     for role in roles {
-        let scope = (role != "admin").then_some([mine.server_id.as_str()]);
-        let (_, token) = credential(&app, &format!("{role}-walker"), role, scope.as_ref().map(|s| &s[..])).await;
-        tokens.push((role, token));
+        let mut body = json!({ "name": format!("{role}-walker"), "role": role });
+        match role {
+            "admin" => {}
+            "directory-admin" | "gateway" => body["directory_ids"] = json!([directory_id]),
+            _ => body["auth_server_ids"] = json!([mine.server_id]),
+        }
+        let created = app.post("/v1/admin-credentials", body).await;
+        assert_eq!(created.status, 201, "{role}: {}", created.text);
+        tokens.push((role, str_of(&created.body, "token").to_owned()));
     }
     let operations: Vec<(String, String)> = SPEC
         .operations()
@@ -94,40 +121,46 @@ async fn every_management_operation_answers_each_role_as_the_route_table_says(ap
         .filter(|(_, path)| path.starts_with("/v1/"))
         .chain(crate::spec::SPEC_V2.operations())
         .collect();
-    assert!(operations.len() >= 45, "openapi.yaml lists the /v1 operations ({})", operations.len());
+    assert!(operations.len() >= 60, "openapi.yaml and openapi-v2.yaml list the operations ({})", operations.len());
+    let fill_in = |template: &str, server: &str, directory: &str| {
+        fill(template, server, &mine.client_id, &mine.scope_id).replace("{directoryId}", directory)
+    };
     let mut checked = 0;
     for (method, template) in &operations {
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         for (role, token) in &tokens {
-            let mut path = fill(template, &mine.server_id, &mine.client_id, &mine.scope_id);
-            // An allowed DELETE of the auth server would remove what the walk needs: a bad
-            // `force` makes the handler refuse it after the permission check.
-            if method == Method::DELETE && template == "/v1/auth-servers/{authServerId}" {
+            let mut path = fill_in(template, &mine.server_id, &directory_id);
+            // An allowed DELETE of the auth server or directory would remove what the walk
+            // needs: a bad `force` makes the handler refuse it after the permission check.
+            if method == Method::DELETE
+                && ["/v1/auth-servers/{authServerId}", "/v2/directories/{directoryId}"].contains(&template.as_str())
+            {
                 path.push_str("?force=maybe");
             }
             let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
             let response = as_holder(&app, token, method.clone(), &path, body.clone()).await;
             let label = format!("{role}: {method} {template} -> {} {}", response.status, response.text);
-            if role_allows(role, method.as_str(), template) {
-                assert!(![401, 403].contains(&response.status), "allowed, but refused: {label}");
-            } else {
-                assert_eq!(response.status, 403, "forbidden, but not 403: {label}");
-                assert_eq!(response.body["title"], "Forbidden", "{label}");
-                assert!(str_of(&response.body, "detail").contains(role), "{label}");
+            match role_expects(role, method.as_str(), template) {
+                Expect::Allowed => assert!(![401, 403].contains(&response.status), "allowed, but refused: {label}"),
+                Expect::Forbidden => {
+                    assert_eq!(response.status, 403, "forbidden, but not 403: {label}");
+                    assert_eq!(response.body["title"], "Forbidden", "{label}");
+                    assert!(str_of(&response.body, "detail").contains(role), "{label}");
+                }
+                Expect::Hidden => assert_eq!(response.status, 404, "outside its scope, but not 404: {label}"),
             }
-            if template.contains("{authServerId}") && *role != "admin" {
-                let elsewhere = fill(template, &other_id, &mine.client_id, &mine.scope_id);
+            let elsewhere = if template.contains("{authServerId}") {
+                Some((fill_in(template, &other_id, &directory_id), format!("Auth server [{other_id}] not found")))
+            } else if template.contains("{directoryId}") {
+                let path = fill_in(template, &mine.server_id, &other_directory_id);
+                Some((path, format!("Directory [{other_directory_id}] not found")))
+            } else {
+                None
+            };
+            if let (Some((elsewhere, detail)), true) = (elsewhere, *role != "admin") {
                 let response = as_holder(&app, token, method.clone(), &elsewhere, body).await;
-                assert_eq!(
-                    response.status, 404,
-                    "{role}: {method} {template} on another auth server: {}",
-                    response.text
-                );
-                assert_eq!(
-                    response.body["detail"],
-                    format!("Auth server [{other_id}] not found"),
-                    "{role}: {template}"
-                );
+                assert_eq!(response.status, 404, "{role}: {method} {template} elsewhere: {}", response.text);
+                assert_eq!(response.body["detail"], detail, "{role}: {template}");
             }
             checked += 1;
         }
@@ -499,3 +532,57 @@ backend_tests!(
     every_credential_change_is_one_audit_event_without_its_token,
     a_scoped_credential_reads_only_its_auth_servers_events
 );
+
+/// A directory-admin reaches its directories and nothing else: the list leaves the others out,
+/// and auth servers do not exist for it.
+async fn a_directory_admin_sees_only_its_directories(app: TestApp) {
+    let mine = app.post("/v2/directories", json!({"name": "team-dir"})).await.body;
+    let theirs = app.post("/v2/directories", json!({"name": "their-dir"})).await.body;
+    let (mine_id, theirs_id) = (str_of(&mine, "id"), str_of(&theirs, "id"));
+    let created = app
+        .post(
+            "/v1/admin-credentials",
+            json!({"name": "dir-team", "role": "directory-admin", "directory_ids": [mine_id]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["directory_ids"], json!([mine_id]));
+    let token = str_of(&created.body, "token").to_owned();
+    let listed = as_holder(&app, &token, Method::GET, "/v2/directories", None).await;
+    let ids: Vec<&str> = listed.body["data"].as_array().unwrap().iter().map(|d| str_of(d, "id")).collect();
+    assert_eq!(ids, [mine_id]);
+    assert_eq!(as_holder(&app, &token, Method::GET, &format!("/v2/directories/{theirs_id}"), None).await.status, 404);
+    let principal =
+        as_holder(&app, &token, Method::POST, &format!("/v2/directories/{mine_id}/principals"), Some(json!({}))).await;
+    assert_eq!(principal.status, 201);
+    let servers = as_holder(&app, &token, Method::GET, "/v1/auth-servers", None).await;
+    assert_eq!(servers.status, 403);
+
+    let server = app.create_auth_server("s").await;
+    let cases = [
+        (json!({"name": "a", "role": "directory-admin"}), "directory_ids", "required"),
+        (json!({"name": "a", "role": "gateway", "directory_ids": []}), "directory_ids", "min_items"),
+        (
+            json!({"name": "a", "role": "auth-server-admin", "auth_server_ids": [str_of(&server, "id")], "directory_ids": [mine_id]}),
+            "directory_ids",
+            "invalid",
+        ),
+        (
+            json!({"name": "a", "role": "directory-admin", "auth_server_ids": [str_of(&server, "id")], "directory_ids": [mine_id]}),
+            "auth_server_ids",
+            "invalid",
+        ),
+        (
+            json!({"name": "a", "role": "gateway", "directory_ids": [uuid::Uuid::new_v4()]}),
+            "directory_ids[0]",
+            "missing_reference",
+        ),
+    ];
+    for (body, field, rule) in cases {
+        let response = app.post("/v1/admin-credentials", body.clone()).await;
+        assert_eq!(response.status, 400, "{body}: {}", response.text);
+        assert_eq!(response.rule_for(field).as_deref(), Some(rule), "{body}: {}", response.text);
+    }
+}
+
+backend_tests!(a_directory_admin_sees_only_its_directories);

@@ -38,6 +38,8 @@ struct CredentialView {
     role: &'static str,
     /// The auth servers this credential reaches; `null`: all of them.
     auth_server_ids: Option<Vec<Uuid>>,
+    /// The directories this credential reaches; `null`: all of them.
+    directory_ids: Option<Vec<Uuid>>,
     enabled: bool,
     expires_at: Option<String>,
     last_used_at: Option<String>,
@@ -59,6 +61,7 @@ fn view(credential: AdminCredential) -> CredentialView {
         name: credential.name.as_str().to_owned(),
         role: credential.access.role.as_str(),
         auth_server_ids: credential.access.auth_servers,
+        directory_ids: credential.access.directories,
         enabled: credential.enabled,
         expires_at: credential.expires_at.map(timestamp),
         last_used_at: credential.last_used_at.map(timestamp),
@@ -67,7 +70,7 @@ fn view(credential: AdminCredential) -> CredentialView {
     }
 }
 
-const FIELDS: [&str; 5] = ["name", "role", "auth_server_ids", "enabled", "expires_at"];
+const FIELDS: [&str; 6] = ["name", "role", "auth_server_ids", "directory_ids", "enabled", "expires_at"];
 const NAME_KEY: &str = "admin_credentials_name_key";
 
 fn name_taken(name: &str) -> ApiError {
@@ -102,10 +105,24 @@ fn expiry(now: DateTime<Utc>) -> impl FnOnce(Value) -> Result<Option<DateTime<Ut
     }
 }
 
-/// The scope must fit the role, and name auth servers that exist.
+/// The scope must fit the role, and name auth servers and directories that exist.
 async fn check_access(state: &AppState, access: &Access) -> Result<(), ApiError> {
-    if let Err(invalid) = access.role.check_scope(access.auth_servers.as_deref()) {
-        return Err(ApiError::invalid_field("auth_server_ids", invalid));
+    if let Err(refused) = access.check() {
+        let (field, invalid) = *refused;
+        return Err(ApiError::invalid_field(field, invalid));
+    }
+    for (index, id) in access.directories.iter().flatten().enumerate() {
+        match store::directories::get(&state.store, *id).await {
+            Ok(_) => {}
+            Err(store::Error::NotFound) => {
+                return Err(ApiError::invalid_field(
+                    "directory_ids",
+                    Invalid::new("missing_reference", format!("directory {id} does not exist"))
+                        .at(format!("[{index}]")),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     for (index, id) in access.auth_servers.iter().flatten().enumerate() {
         if !store::auth_servers::exists(&state.store, *id).await? {
@@ -128,11 +145,13 @@ async fn create(
     let name = body.required("name", |v| Name::parse(string(v)?));
     let role = body.required("role", |v| Role::parse(&string(v)?));
     let auth_servers = body.optional("auth_server_ids", scope);
+    let directories = body.optional("directory_ids", scope);
     let enabled = body.optional("enabled", boolean);
     let expires_at = body.optional("expires_at", expiry(now));
     body.finish()?;
 
-    let access = Access { role: present(role)?, auth_servers: auth_servers.flatten() };
+    let access =
+        Access { role: present(role)?, auth_servers: auth_servers.flatten(), directories: directories.flatten() };
     check_access(&state, &access).await?;
     let credential = AdminCredential {
         id: Uuid::new_v4(),
@@ -176,6 +195,7 @@ async fn update(
     let name = body.optional("name", |v| Name::parse(string(v)?));
     let role = body.optional("role", |v| Role::parse(&string(v)?));
     let auth_servers = body.optional("auth_server_ids", scope);
+    let directories = body.optional("directory_ids", scope);
     let enabled = body.optional("enabled", boolean);
     let expires_at = body.optional("expires_at", expiry(now));
     body.finish()?;
@@ -186,6 +206,7 @@ async fn update(
     let access = Access {
         role: role.unwrap_or(current.access.role),
         auth_servers: auth_servers.unwrap_or(current.access.auth_servers.clone()),
+        directories: directories.unwrap_or(current.access.directories.clone()),
     };
     check_access(&state, &access).await?;
     let updated = store::admin_credentials::modify(&state.store, id, &origin, |mut credential| {

@@ -22,7 +22,7 @@ pub fn routes() -> Routes<AppState> {
 /// A page of events; a caller scoped to some auth servers sees only theirs.
 async fn list(State(state): State<AppState>, access: Access, query: QueryPairs) -> Result<Json<Page<Event>>, ApiError> {
     let params = list_params(&query, &store::audit::LIST)?;
-    let page = store::audit::list(&state.store, access.auth_servers.as_deref(), &params).await?;
+    let page = store::audit::list(&state.store, access.auth_server_scope(), &params).await?;
     Ok(Json(Page::new(page, &params, |event| event)))
 }
 

@@ -138,7 +138,7 @@ async fn list(
     query: QueryPairs,
 ) -> Result<Json<Page<AuthServerView>>, ApiError> {
     let params = list_params(&query, &store::auth_servers::LIST)?;
-    let page = store::auth_servers::list(&state.store, &params, access.auth_servers.as_deref()).await?;
+    let page = store::auth_servers::list(&state.store, &params, access.auth_server_scope()).await?;
     Ok(Json(Page::new(page, &params, |server| view(server, &state.urls))))
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::admin::Origin;
+use crate::domain::admin::{Access, Origin};
 use crate::domain::directory::{self, DEFAULT_TTL_SECS, Directory, DirectoryName, ManagedBy, Realm};
 use crate::domain::list::{ListParams, cursor, parse_cursor_pairs};
 use crate::domain::{Invalid, Labels};
@@ -216,9 +216,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(directory))))
 }
 
-async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Json<CursorPage<DirectoryView>>, ApiError> {
+/// A scoped credential lists only its directories.
+async fn list(
+    State(state): State<AppState>,
+    access: Access,
+    query: QueryPairs,
+) -> Result<Json<CursorPage<DirectoryView>>, ApiError> {
     let (params, kept) = cursor_params(&query, &store::directories::LIST)?;
-    let page = store::directories::list(&state.store, &params).await?;
+    let page = store::directories::list(&state.store, &params, access.directory_scope()).await?;
     Ok(Json(CursorPage::new(DIRECTORIES, &kept, page, &params, view)))
 }
 

@@ -104,6 +104,30 @@ impl Hasher {
     }
 }
 
+impl Hasher {
+    /// Whether `secret` matches one of `hashes`, each checked even after a match, so the time
+    /// taken tells only how many hashes there were (basic-auth passwords).
+    pub async fn matches_any_checking_each(&self, secret: &ClientSecret, hashes: Vec<String>) -> Result<bool, Busy> {
+        let secret = secret.clone();
+        self.run(move |memory| hashes.iter().fold(false, |found, hash| secret.verify_with(hash, memory) | found)).await
+    }
+
+    /// The Argon2 work of checking a secret that has nothing to match (an unknown username),
+    /// so the answer's timing does not tell it from a wrong password.
+    pub async fn check_decoy(&self, secret: &ClientSecret) -> Result<(), Busy> {
+        static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let decoy = match DECOY.get() {
+            Some(decoy) => decoy.clone(),
+            None => match self.hash(&ClientSecret::generate()).await {
+                Ok(decoy) => DECOY.get_or_init(|| decoy).clone(),
+                Err(HashError::Busy(busy)) => return Err(busy),
+                Err(HashError::Failed(_)) => String::new(),
+            },
+        };
+        self.matches_any_checking_each(secret, vec![decoy]).await.map(|_| ())
+    }
+}
+
 /// A worker: takes jobs until the pool is dropped, with memory kept from one job to the next.
 fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
     let mut memory = Argon2Memory::default();

@@ -14,6 +14,10 @@ IMPLEMENTED = {
     '/directories/{directoryId}/principals/{principalId}/api-keys/{apiKeyId}',
     '/directories/{directoryId}/principals/{principalId}/identities',
     '/directories/{directoryId}/principals/{principalId}/identities/{identityId}',
+    '/directories/{directoryId}/principals/{principalId}/basic-auths',
+    '/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}',
+    '/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords',
+    '/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords/{passwordId}',
 }
 
 def convert(node):
@@ -67,6 +71,9 @@ for path, item in src['paths'].items():
         if '{directoryId}' in path:
             r.setdefault('404', {'$ref': '#/components/responses/NotFound'})
         if method == 'delete' and path == '/directories/{directoryId}':
+            r.setdefault('409', {'$ref': '#/components/responses/Conflict'})
+        # A username taken in the directory, on rename.
+        if method in ('patch', 'put') and path.endswith('/basic-auths/{basicAuthId}'):
             r.setdefault('409', {'$ref': '#/components/responses/Conflict'})
         if method in ('post', 'put', 'patch'):
             r.setdefault('413', {'$ref': '#/components/responses/Problem'})

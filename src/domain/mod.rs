@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api_key;
 pub mod audit;
 pub mod auth_server;
+pub mod basic_auth;
 pub mod claim;
 pub mod client;
 pub mod directory;

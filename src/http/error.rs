@@ -218,6 +218,7 @@ impl From<store::Error> for ApiError {
                     },
                 ),
             )]),
+            store::Error::LimitReached => ApiError::conflict("A limit was reached: delete one before adding another"),
             store::Error::LastAdmin => {
                 ApiError::conflict("This would leave no enabled admin credential: create or enable another admin first")
             }

@@ -136,6 +136,12 @@ impl PathIds {
     pub fn identity(&self) -> Result<Uuid, ApiError> {
         self.uuid("identityId")
     }
+    pub fn basic_auth(&self) -> Result<Uuid, ApiError> {
+        self.uuid("basicAuthId")
+    }
+    pub fn password(&self) -> Result<Uuid, ApiError> {
+        self.uuid("passwordId")
+    }
     pub fn admin_credential(&self) -> Result<Uuid, ApiError> {
         self.uuid("adminCredentialId")
     }

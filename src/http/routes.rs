@@ -46,6 +46,12 @@ pub const PRINCIPAL_API_KEYS: &str = "/v2/directories/{directoryId}/principals/{
 pub const PRINCIPAL_API_KEY: &str = "/v2/directories/{directoryId}/principals/{principalId}/api-keys/{apiKeyId}";
 pub const IDENTITIES: &str = "/v2/directories/{directoryId}/principals/{principalId}/identities";
 pub const IDENTITY: &str = "/v2/directories/{directoryId}/principals/{principalId}/identities/{identityId}";
+pub const BASIC_AUTHS: &str = "/v2/directories/{directoryId}/principals/{principalId}/basic-auths";
+pub const BASIC_AUTH: &str = "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}";
+pub const BASIC_AUTH_PASSWORDS: &str =
+    "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords";
+pub const BASIC_AUTH_PASSWORD: &str =
+    "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords/{passwordId}";
 pub const OPENAPI_V2: &str = "/openapi-v2.yaml";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";

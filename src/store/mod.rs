@@ -8,6 +8,7 @@ pub mod admin_credentials;
 pub mod api_keys;
 pub mod audit;
 pub mod auth_servers;
+pub mod basic_auths;
 pub mod changes;
 pub mod claims;
 pub mod client_secrets;
@@ -70,6 +71,10 @@ pub enum Error {
     /// The named field refers to something that does not exist (an identity's client).
     #[error("missing reference in {0}")]
     MissingReference(&'static str),
+    /// The parent already holds as many of these as it may (basic-auths of a principal,
+    /// passwords of a username).
+    #[error("limit reached")]
+    LimitReached,
     /// The change would leave no enabled, unexpired admin credential.
     #[error("no admin credential would be left")]
     LastAdmin,

@@ -86,6 +86,8 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{principalId}", &unknown)
         .replace("{apiKeyId}", &unknown)
         .replace("{identityId}", &unknown)
+        .replace("{basicAuthId}", &unknown)
+        .replace("{passwordId}", &unknown)
         .replace("{loginChallenge}", "not-a-challenge")
 }
 

@@ -17,6 +17,7 @@ mod admin_scopes;
 mod admin_tokens;
 mod api_keys;
 mod audit;
+mod basic_auths;
 mod claim_templates;
 mod client_assertion;
 mod directories;

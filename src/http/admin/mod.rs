@@ -4,6 +4,7 @@ mod admin_credentials;
 mod api_keys;
 pub(crate) mod audit_events;
 mod auth_servers;
+mod basic_auths;
 mod claims;
 mod client_secrets;
 mod clients;
@@ -59,6 +60,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(principals::routes())
         .merge(api_keys::routes())
         .merge(identities::routes())
+        .merge(basic_auths::routes())
 }
 
 /// Login pages answer login requests, with the admin token or their client's credentials (see

@@ -86,6 +86,19 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("PUT", IDENTITY, WriteDirectories),
     ("PATCH", IDENTITY, WriteDirectories),
     ("DELETE", IDENTITY, WriteDirectories),
+    ("POST", BASIC_AUTHS, WriteDirectories),
+    ("GET", BASIC_AUTHS, ReadDirectories),
+    ("GET", BASIC_AUTH, ReadDirectories),
+    ("PUT", BASIC_AUTH, WriteDirectories),
+    ("PATCH", BASIC_AUTH, WriteDirectories),
+    ("DELETE", BASIC_AUTH, WriteDirectories),
+    ("POST", BASIC_AUTH_PASSWORDS, WriteDirectories),
+    ("GET", BASIC_AUTH_PASSWORDS, ReadDirectories),
+    ("DELETE", BASIC_AUTH_PASSWORDS, WriteDirectories),
+    ("GET", BASIC_AUTH_PASSWORD, ReadDirectories),
+    ("PUT", BASIC_AUTH_PASSWORD, WriteDirectories),
+    ("PATCH", BASIC_AUTH_PASSWORD, WriteDirectories),
+    ("DELETE", BASIC_AUTH_PASSWORD, WriteDirectories),
 ];
 
 /// The permission a route needs; `None` for a route left out of the table (admins only).

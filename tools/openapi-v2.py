@@ -83,13 +83,27 @@ for path, item in src['paths'].items():
         r.setdefault('503', {'$ref': '#/components/responses/Problem'})
     paths['/v2' + path] = item
 doc['paths'] = paths
+# Tessera's own /v2 operations (the lookup API), beside Kong's.
+import os
+extensions = yaml.safe_load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'openapi-v2-tessera.yaml')))
+for path, item in extensions['paths'].items():
+    for method, op in item.items():
+        if method == 'parameters':
+            continue
+        r = op.setdefault('responses', {})
+        for code, name in [('400', 'BadRequest'), ('401', 'Unauthorized'), ('403', 'Forbidden'), ('404', 'NotFound'),
+                           ('413', 'Problem'), ('415', 'Problem'), ('429', 'Problem'), ('500', 'Problem'), ('503', 'Problem')]:
+            r.setdefault(code, {'$ref': '#/components/responses/' + name})
+    doc['paths'][path] = item
+for kind, entries in extensions['components'].items():
+    doc['components'].setdefault(kind, {}).update(entries)
 doc['components']['responses']['Problem'] = {
     'description': 'A problem: payload too large (413), unsupported media type (415), too many requests (429, with `Retry-After`), an internal error (500) or the database unavailable (503, with `Retry-After`).',
     'content': {'application/problem+json': {'schema': {'$ref': '#/components/schemas/Problem'}}},
 }
 doc['components']['schemas']['Problem'] = {'$ref': '#/components/schemas/BaseError'}
 # 204 without content: Kong's spec says `description: Success`; fine.
-doc['tags'] = [t for t in doc['tags'] if t['name'] == 'Kong Identity Directories']
+doc['tags'] = [t for t in doc['tags'] if t['name'] in ('Kong Identity Directories', 'KongPrincipal', 'KongPrincipalCredential', 'KongPrincipalIdentity')] + [{'name': 'Tessera Lookup API', 'description': 'What a gateway calls to authenticate a credential or resolve an identity to a principal (a Tessera extension).'}]
 out = "# Kong Identity's v2 description (v0.0.5) as Tessera serves it at /openapi-v2.yaml; see info.description.\n"
 out += yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 open(sys.argv[2], 'w').write(out)

@@ -260,7 +260,7 @@ impl Role {
             }
             Role::LoginPage => matches!(permission, ReadLoginRequest | AnswerLoginRequest),
             Role::RegistrationAdmin => matches!(permission, ReadRegistration | WriteRegistration),
-            Role::DirectoryAdmin => matches!(permission, ReadDirectories | WriteDirectories),
+            Role::DirectoryAdmin => matches!(permission, ReadDirectories | WriteDirectories | LookupPrincipals),
             Role::Gateway => matches!(permission, LookupPrincipals),
         }
     }

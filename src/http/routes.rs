@@ -52,6 +52,8 @@ pub const BASIC_AUTH_PASSWORDS: &str =
     "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords";
 pub const BASIC_AUTH_PASSWORD: &str =
     "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords/{passwordId}";
+pub const DIRECTORY_AUTHENTICATE: &str = "/v2/directories/{directoryId}/authenticate";
+pub const DIRECTORY_RESOLVE: &str = "/v2/directories/{directoryId}/resolve";
 pub const OPENAPI_V2: &str = "/openapi-v2.yaml";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";

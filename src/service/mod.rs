@@ -21,6 +21,7 @@ pub mod basic_auth;
 pub mod client_auth;
 pub mod grants;
 pub mod introspect;
+pub mod lookup;
 pub mod mint;
 pub mod registration;
 pub mod revoke;

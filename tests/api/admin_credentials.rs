@@ -64,7 +64,7 @@ fn role_expects(role: &str, method: &str, path: &str) -> Expect {
         "login-page" => login,
         "registration-admin" => registration,
         "directory-admin" => directories,
-        "gateway" => false,
+        "gateway" => path.ends_with("/authenticate") || path.ends_with("/resolve"),
         other => panic!("unknown role {other}"),
     };
     if allowed { Expect::Allowed } else { Expect::Forbidden }

@@ -28,6 +28,7 @@ mod issuer_cors;
 mod jose;
 mod key_rotation;
 mod keys_at_rest;
+mod lookup;
 mod multi_node;
 mod oauth_discovery;
 mod oauth_interactive;

@@ -123,7 +123,7 @@ fn claim(value: Value, whole: bool) -> Result<(Option<String>, Option<String>), 
 
 /// Reads the type fields of `kind` (required in a whole identity, except `workspace_id`;
 /// optional in a PATCH) and refuses, by name, those of the other types.
-fn read_fields(body: &mut Body, kind: IdentityType, whole: bool) -> IdentityFields {
+pub(super) fn read_fields(body: &mut Body, kind: IdentityType, whole: bool) -> IdentityFields {
     for other in IdentityType::ALL.iter().filter(|t| **t != kind).flat_map(|t| t.fields()) {
         body.optional(other, |_| {
             Err::<(), _>(Invalid::new("unknown_property", format!("does not apply to {} identities", kind.as_str())))

@@ -11,6 +11,7 @@ mod clients;
 mod directories;
 mod identities;
 mod login_requests;
+mod lookup;
 pub mod permissions;
 mod principals;
 mod registration;
@@ -58,6 +59,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(audit_events::routes())
         .merge(directories::routes())
         .merge(principals::routes())
+        .merge(lookup::routes())
         .merge(api_keys::routes())
         .merge(identities::routes())
         .merge(basic_auths::routes())

@@ -69,6 +69,8 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("DELETE", DIRECTORY, WriteDirectories),
     ("GET", DIRECTORY_REALM_CONFIG, ReadDirectories),
     ("PUT", DIRECTORY_REALM_CONFIG, WriteDirectories),
+    ("POST", DIRECTORY_AUTHENTICATE, LookupPrincipals),
+    ("POST", DIRECTORY_RESOLVE, LookupPrincipals),
     ("POST", PRINCIPALS, WriteDirectories),
     ("GET", PRINCIPALS, ReadDirectories),
     ("GET", PRINCIPAL, ReadDirectories),

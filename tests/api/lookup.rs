@@ -1,0 +1,175 @@
+//! The lookup API a gateway calls (README "The lookup API"): a presented API key or basic-auth
+//! pair, or an identity, answered with the principal or `active: false`, cacheable for the
+//! directory's TTLs.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestResponse, backend_tests, str_of};
+
+struct Setup {
+    directory: String,
+    principal: String,
+    gateway: String,
+    api_key: String,
+}
+
+async fn setup(app: &TestApp) -> Setup {
+    let directory =
+        app.post("/v2/directories", json!({"name": "edge", "ttl_secs": 900, "negative_ttl_secs": 300})).await;
+    let directory = str_of(&directory.body, "id").to_owned();
+    let principal = app
+        .post(
+            &format!("/v2/directories/{directory}/principals"),
+            json!({"display_name": "acme", "metadata": {"tier": "gold", "quota": 100}, "labels": {"team": "a"}}),
+        )
+        .await;
+    assert_eq!(principal.status, 201, "{}", principal.text);
+    let principal = str_of(&principal.body, "id").to_owned();
+    let key =
+        app.post(&format!("/v2/directories/{directory}/principals/{principal}/api-keys"), json!({"type": "v1"})).await;
+    assert_eq!(key.status, 201, "{}", key.text);
+    let gateway = app
+        .post("/v1/admin-credentials", json!({"name": "edge-gateway", "role": "gateway", "directory_ids": [directory]}))
+        .await;
+    assert_eq!(gateway.status, 201, "{}", gateway.text);
+    Setup {
+        gateway: str_of(&gateway.body, "token").to_owned(),
+        api_key: str_of(&key.body, "secret").to_owned(),
+        directory,
+        principal,
+    }
+}
+
+async fn ask(app: &TestApp, token: &str, path: &str, body: Value) -> TestResponse {
+    app.send(app.http.request(Method::POST, app.url(path)).bearer_auth(token).json(&body)).await
+}
+
+async fn a_gateway_authenticates_api_keys_and_basic_auth_to_their_principal(app: TestApp) {
+    let s = setup(&app).await;
+    let path = format!("/v2/directories/{}/authenticate", s.directory);
+    let found = ask(&app, &s.gateway, &path, json!({"api_key": s.api_key})).await;
+    assert_eq!(found.status, 200, "{}", found.text);
+    assert_eq!(found.body["active"], true);
+    assert_eq!(found.body["directory_id"], s.directory.as_str());
+    assert_eq!(
+        found.body["principal"],
+        json!({"id": s.principal, "display_name": "acme", "metadata": {"tier": "gold", "quota": 100}, "labels": {"team": "a"}})
+    );
+    assert_eq!(found.header("cache-control"), Some("private, max-age=900"));
+
+    let missing = ask(&app, &s.gateway, &path, json!({"api_key": format!("{}x", s.api_key)})).await;
+    assert_eq!(missing.status, 200);
+    assert_eq!(missing.body, json!({"active": false, "directory_id": s.directory}));
+    assert_eq!(missing.header("cache-control"), Some("private, max-age=300"));
+
+    let basic = app
+        .post(
+            &format!("/v2/directories/{}/principals/{}/basic-auths", s.directory, s.principal),
+            json!({"username": "acme-svc"}),
+        )
+        .await;
+    assert_eq!(basic.status, 201, "{}", basic.text);
+    let password = app
+        .post(
+            &format!(
+                "/v2/directories/{}/principals/{}/basic-auths/{}/passwords",
+                s.directory,
+                s.principal,
+                str_of(&basic.body, "id")
+            ),
+            json!({"secret": "correct horse battery staple"}),
+        )
+        .await;
+    assert_eq!(password.status, 201, "{}", password.text);
+    let pair =
+        ask(&app, &s.gateway, &path, json!({"username": "acme-svc", "password": "correct horse battery staple"})).await;
+    assert_eq!(pair.body["active"], true, "{}", pair.text);
+    assert_eq!(pair.body["principal"]["id"], s.principal.as_str());
+    for (username, password) in [("acme-svc", "wrong"), ("nobody", "correct horse battery staple")] {
+        let refused = ask(&app, &s.gateway, &path, json!({"username": username, "password": password})).await;
+        assert_eq!(refused.body["active"], false, "{username}");
+    }
+
+    // The answer follows the principal: its metadata now, and nothing once it is gone.
+    let principal_path = format!("/v2/directories/{}/principals/{}", s.directory, s.principal);
+    assert_eq!(app.patch(&principal_path, json!({"metadata": {"tier": "silver"}})).await.status, 200);
+    let changed = ask(&app, &s.gateway, &path, json!({"api_key": s.api_key})).await;
+    assert_eq!(changed.body["principal"]["metadata"], json!({"tier": "silver"}));
+    assert_eq!(app.delete(&principal_path).await.status, 204);
+    assert_eq!(ask(&app, &s.gateway, &path, json!({"api_key": s.api_key})).await.body["active"], false);
+}
+
+async fn a_gateway_resolves_identities_to_their_principal(app: TestApp) {
+    let s = setup(&app).await;
+    let identities = format!("/v2/directories/{}/principals/{}/identities", s.directory, s.principal);
+    let oidc = json!({"type": "oidc", "issuer": "https://token.actions.githubusercontent.com",
+                      "claim": {"name": "sub", "value": "repo:acme/billing:ref:refs/heads/main"}});
+    assert_eq!(app.post(&identities, oidc.clone()).await.status, 201);
+    assert_eq!(app.post(&identities, json!({"type": "custom", "key": "tenant", "value": "acme"})).await.status, 201);
+    let path = format!("/v2/directories/{}/resolve", s.directory);
+    for body in [oidc, json!({"type": "custom", "key": "tenant", "value": "acme"})] {
+        let found = ask(&app, &s.gateway, &path, body.clone()).await;
+        assert_eq!(found.status, 200, "{body}: {}", found.text);
+        assert_eq!(found.body["principal"]["id"], s.principal.as_str(), "{body}");
+        assert_eq!(found.header("cache-control"), Some("private, max-age=900"));
+    }
+    let unknown = ask(&app, &s.gateway, &path, json!({"type": "custom", "key": "tenant", "value": "globex"})).await;
+    assert_eq!(unknown.body["active"], false);
+    assert_eq!(unknown.header("cache-control"), Some("private, max-age=300"));
+}
+
+/// A gateway reaches the lookups of its directories and nothing else; bad bodies are named.
+async fn the_lookup_api_is_for_gateways_of_the_directory_and_refuses_bad_bodies(app: TestApp) {
+    let s = setup(&app).await;
+    let other = app.post("/v2/directories", json!({"name": "elsewhere"})).await;
+    let elsewhere = ask(
+        &app,
+        &s.gateway,
+        &format!("/v2/directories/{}/authenticate", str_of(&other.body, "id")),
+        json!({"api_key": s.api_key}),
+    )
+    .await;
+    assert_eq!(elsewhere.status, 404, "another directory does not exist for this gateway");
+    let read =
+        app.send(app.http.get(app.url(&format!("/v2/directories/{}", s.directory))).bearer_auth(&s.gateway)).await;
+    assert_eq!(read.status, 403, "a gateway only looks up");
+    let reader = app.post("/v1/admin-credentials", json!({"name": "reader", "role": "read-only"})).await;
+    let looked_up = ask(
+        &app,
+        str_of(&reader.body, "token"),
+        &format!("/v2/directories/{}/authenticate", s.directory),
+        json!({"api_key": s.api_key}),
+    )
+    .await;
+    assert_eq!(looked_up.status, 403, "read-only does not authenticate credentials");
+
+    let path = format!("/v2/directories/{}/authenticate", s.directory);
+    for (body, field, rule) in [
+        (json!({}), "api_key", "required"),
+        (json!({"username": "u"}), "password", "required"),
+        (json!({"password": "p"}), "username", "required"),
+        (json!({"api_key": "k", "username": "u", "password": "p"}), "api_key", "invalid"),
+        (json!({"api_key": 7}), "api_key", "is_string"),
+        (json!({"token": "k"}), "token", "unknown_property"),
+    ] {
+        let refused = ask(&app, &s.gateway, &path, body.clone()).await;
+        assert_eq!(refused.status, 400, "{body}: {}", refused.text);
+        assert_eq!(refused.rule_for(field).as_deref(), Some(rule), "{body}: {}", refused.text);
+    }
+    let resolve = format!("/v2/directories/{}/resolve", s.directory);
+    for (body, field) in [(json!({"type": "ldap"}), "type"), (json!({"type": "custom", "key": "k"}), "value")] {
+        let refused = ask(&app, &s.gateway, &resolve, body.clone()).await;
+        assert_eq!(refused.status, 400, "{body}: {}", refused.text);
+        assert!(refused.rule_for(field).is_some(), "{body}: {}", refused.text);
+    }
+    let unknown = uuid::Uuid::new_v4();
+    let admin_asks = app.post(&format!("/v2/directories/{unknown}/authenticate"), json!({"api_key": "k"})).await;
+    assert_eq!(admin_asks.status, 404);
+}
+
+backend_tests!(
+    a_gateway_authenticates_api_keys_and_basic_auth_to_their_principal,
+    a_gateway_resolves_identities_to_their_principal,
+    the_lookup_api_is_for_gateways_of_the_directory_and_refuses_bad_bodies
+);

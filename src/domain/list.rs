@@ -5,6 +5,8 @@ use super::Invalid;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Filter parameters one list request may carry.
+pub const MAX_FILTERS: usize = 20;
 
 /// How a field may be filtered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +103,16 @@ impl ListParams {
     pub fn parse(pairs: &[(String, String)], schema: &ListSchema) -> Result<ListParams, Vec<(String, Invalid)>> {
         let mut params = ListParams::default();
         let mut errors = Vec::new();
+        let mut filters = 0;
         for (name, value) in pairs {
+            // Bounded: each filter binds values (up to 100 for `oeq`), and the databases cap those.
+            if name.starts_with("filter[") {
+                filters += 1;
+                if filters > MAX_FILTERS {
+                    errors.push((name.clone(), Invalid::max_items(MAX_FILTERS)));
+                    continue;
+                }
+            }
             let result = match name.as_str() {
                 "page[size]" => parse_page(value, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE).map(|n| params.page_size = n),
                 "page[number]" => parse_page(value, 1, u32::MAX / MAX_PAGE_SIZE).map(|n| params.page_number = n),
@@ -290,6 +301,16 @@ mod tests {
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_list_takes_at_most_twenty_filters() {
+        let schema = ListSchema { sortable: &[], filters: &[("name", FilterKind::Text)] };
+        let pairs = |n: usize| (0..n).map(|i| ("filter[name]".to_owned(), format!("v{i}"))).collect::<Vec<_>>();
+        assert!(ListParams::parse(&pairs(20), &schema).is_ok());
+        let refused = ListParams::parse(&pairs(21), &schema).unwrap_err();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].1.rule, "max_items");
     }
 
     #[test]

@@ -62,6 +62,14 @@ fn check_value(value: &Value) -> Result<(), Invalid> {
     }
 }
 
+/// A credential that authenticated: whose it is, and until when it may (the soonest expiry of
+/// what could have matched), so an answer is never cached past it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Authenticated {
+    pub principal_id: Uuid,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
 /// Who provisioned a principal: `konnect_user` through this API (read-only to callers).
 pub const PROVISIONED_BY_USER: &str = "konnect_user";
 

@@ -36,8 +36,9 @@ impl From<crate::service::basic_auth::AuthenticateError> for LookupError {
     }
 }
 
-/// The principal of `directory_id` the credential authenticates at `now`, if any: an API key by
-/// one indexed lookup of its keyed digest (no Argon2), a basic-auth pair by its passwords.
+/// The principal of `directory_id` the credential authenticates at `now`, if any, and until
+/// when the credential may (its expiry): an API key by one indexed lookup of its keyed digest
+/// (no Argon2), a basic-auth pair by its passwords.
 pub async fn authenticate(
     store: &Store,
     digests: &ApiKeyDigests,
@@ -45,8 +46,8 @@ pub async fn authenticate(
     directory_id: Uuid,
     presented: &Presented,
     now: DateTime<Utc>,
-) -> Result<Option<Principal>, LookupError> {
-    let principal_id = match presented {
+) -> Result<Option<(Principal, Option<DateTime<Utc>>)>, LookupError> {
+    let authenticated = match presented {
         Presented::ApiKey(key) => {
             let keys = digests.keys().await?;
             store::api_keys::principal_for_key(store, keys, directory_id, &ApiKeySecret::presented(key), now).await?
@@ -55,7 +56,9 @@ pub async fn authenticate(
             crate::service::basic_auth::authenticate_basic(store, hasher, directory_id, username, password, now).await?
         }
     };
-    Ok(principal(store, directory_id, principal_id).await?)
+    let Some(authenticated) = authenticated else { return Ok(None) };
+    let found = principal(store, directory_id, Some(authenticated.principal_id)).await?;
+    Ok(found.map(|principal| (principal, authenticated.valid_until)))
 }
 
 /// The principal of `directory_id` the identity belongs to, if any.

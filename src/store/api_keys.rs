@@ -9,6 +9,7 @@ use crate::domain::api_key::{ApiKey, ApiKeySecret, KeyKind, LookupKeys, MAX_KEYS
 use crate::domain::audit::{self, FieldChange, Resource, Snapshot};
 use crate::domain::directory::ManagedBy;
 use crate::domain::list::{ListParams, ListSchema};
+use crate::domain::principal::Authenticated;
 
 use super::audit::record;
 use super::auth_servers::for_update;
@@ -18,7 +19,7 @@ use super::{Args, Error, ListPage, Result, Store, Tx, args, from_json, from_micr
 pub const LIST: ListSchema = ListSchema { sortable: &["created_at", "updated_at"], filters: &[] };
 
 /// The constraint a digest already stored violates: the same key exists somewhere.
-pub const DIGEST_KEY: &str = "api_keys_lookup_digest_key";
+pub const DIGEST_KEY: &str = "api_keys_directory_id_lookup_digest_key";
 
 const COLUMNS: &str = "directory_id, principal_id, id, kind, expires_at, managed_by, created_at, updated_at";
 
@@ -89,8 +90,11 @@ pub async fn insert(store: &Store, key: &ApiKey, digests: &[String], origin: &Or
     // The unique index sees only digests under the current key; one under an older key is
     // the same key all the same.
     if !older.is_empty() {
-        let mut args = Args::new();
-        let sql = format!("SELECT id FROM api_keys WHERE lookup_digest IN ({})", placeholders(&mut args, older));
+        let mut args = args![key.directory_id];
+        let sql = format!(
+            "SELECT id FROM api_keys WHERE directory_id = $1 AND lookup_digest IN ({})",
+            placeholders(&mut args, older)
+        );
         if tx.db().fetch_optional::<(String,)>(&sql, args).await?.is_some() {
             return Err(Error::Conflict { constraint: DIGEST_KEY.to_owned() });
         }
@@ -185,13 +189,20 @@ pub async fn principal_for_key(
     directory_id: Uuid,
     presented: &ApiKeySecret,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>> {
+) -> Result<Option<Authenticated>> {
     let mut args = args![directory_id, micros(now)];
     let sql = format!(
-        "SELECT principal_id FROM api_keys WHERE lookup_digest IN ({}) AND directory_id = $1 \
+        "SELECT principal_id, expires_at FROM api_keys WHERE lookup_digest IN ({}) AND directory_id = $1 \
          AND (expires_at IS NULL OR expires_at > $2)",
         placeholders(&mut args, &keys.digests(presented))
     );
-    let found: Option<(String,)> = store.db().fetch_optional(&sql, args).await?;
-    found.map(|(id,)| super::parse_uuid(&id)).transpose()
+    let found: Option<(String, Option<i64>)> = store.db().fetch_optional(&sql, args).await?;
+    found
+        .map(|(id, expires_at)| {
+            Ok(Authenticated {
+                principal_id: super::parse_uuid(&id)?,
+                valid_until: expires_at.map(from_micros).transpose()?,
+            })
+        })
+        .transpose()
 }

@@ -348,14 +348,15 @@ pub async fn delete_passwords(store: &Store, owner: Owner, id: Option<Uuid>, ori
     tx.commit().await
 }
 
-/// The principal a username belongs to in a directory, and the hashes of its passwords that
-/// have not expired at `now`; `None` when the directory has no such username.
+/// The principal a username belongs to in a directory, the hashes of its passwords that have
+/// not expired at `now`, and the soonest of their expiries; `None` when the directory has no
+/// such username.
 pub async fn password_hashes(
     store: &Store,
     directory_id: Uuid,
     username: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(Uuid, Vec<String>)>> {
+) -> Result<Option<(Uuid, Vec<String>, Option<DateTime<Utc>>)>> {
     let found: Option<(String, String)> = store
         .db()
         .fetch_optional(
@@ -364,13 +365,14 @@ pub async fn password_hashes(
         )
         .await?;
     let Some((principal_id, basic_auth_id)) = found else { return Ok(None) };
-    let hashes: Vec<(String,)> = store
+    let rows: Vec<(String, Option<i64>)> = store
         .db()
         .fetch_all(
-            "SELECT secret_hash FROM basic_auth_passwords WHERE basic_auth_id = $1 \
+            "SELECT secret_hash, expires_at FROM basic_auth_passwords WHERE basic_auth_id = $1 \
              AND (expires_at IS NULL OR expires_at > $2)",
             args![basic_auth_id, micros(now)],
         )
         .await?;
-    Ok(Some((parse_uuid(&principal_id)?, hashes.into_iter().map(|(hash,)| hash).collect())))
+    let soonest = rows.iter().filter_map(|(_, expires_at)| *expires_at).min().map(from_micros).transpose()?;
+    Ok(Some((parse_uuid(&principal_id)?, rows.into_iter().map(|(hash, _)| hash).collect(), soonest)))
 }

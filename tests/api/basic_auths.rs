@@ -290,7 +290,9 @@ async fn authenticate_basic_answers_the_principal_of_an_unexpired_password(app: 
     let principal: Uuid = principal_id.parse().unwrap();
     let check = |username: &'static str, password: String, at: chrono::DateTime<Utc>| {
         let (store, hasher) = (&store, &hasher);
-        async move { authenticate_basic(store, hasher, dir_id, username, &password, at).await.unwrap() }
+        async move {
+            authenticate_basic(store, hasher, dir_id, username, &password, at).await.unwrap().map(|a| a.principal_id)
+        }
     };
     let now = Utc::now();
     assert_eq!(check("svc", "old-password".into(), now).await, Some(principal), "the old password");

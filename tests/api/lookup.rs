@@ -29,6 +29,7 @@ async fn setup(app: &TestApp) -> Setup {
     let key =
         app.post(&format!("/v2/directories/{directory}/principals/{principal}/api-keys"), json!({"type": "v1"})).await;
     assert_eq!(key.status, 201, "{}", key.text);
+    assert_eq!(key.header("cache-control"), Some("no-store"), "the answer that carries the key is not cached");
     let gateway = app
         .post("/v1/admin-credentials", json!({"name": "edge-gateway", "role": "gateway", "directory_ids": [directory]}))
         .await;
@@ -167,6 +168,53 @@ async fn the_lookup_api_is_for_gateways_of_the_directory_and_refuses_bad_bodies(
     let admin_asks = app.post(&format!("/v2/directories/{unknown}/authenticate"), json!({"api_key": "k"})).await;
     assert_eq!(admin_asks.status, 404);
 }
+
+/// A gateway never caches an answer past the expiry of the credential that matched.
+async fn an_answer_is_cached_no_longer_than_its_credential_lives(app: TestApp) {
+    let s = setup(&app).await;
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(120)).to_rfc3339();
+    let keys = format!("/v2/directories/{}/principals/{}/api-keys", s.directory, s.principal);
+    let key = app.post(&keys, json!({"type": "v1", "expires_at": soon})).await;
+    assert_eq!(key.status, 201, "{}", key.text);
+    let path = format!("/v2/directories/{}/authenticate", s.directory);
+    let found = ask(&app, &s.gateway, &path, json!({"api_key": str_of(&key.body, "secret")})).await;
+    assert_eq!(found.body["active"], true);
+    let max_age: i64 = found.header("cache-control").unwrap().trim_start_matches("private, max-age=").parse().unwrap();
+    assert!(
+        (100..=120).contains(&max_age),
+        "max-age {max_age} is bounded by the key's expiry, not the directory's 900"
+    );
+}
+
+/// An identity may name only an auth server its author reaches: to a directory-admin, every
+/// auth server is as absent as an unknown one.
+async fn a_directory_admin_cannot_link_or_probe_clients_of_auth_servers_it_does_not_reach(app: TestApp) {
+    let s = setup(&app).await;
+    let seed = app.auth_server_with_client().await;
+    let admin = app
+        .post(
+            "/v1/admin-credentials",
+            json!({"name": "dir-admin", "role": "directory-admin", "directory_ids": [s.directory]}),
+        )
+        .await;
+    let token = str_of(&admin.body, "token").to_owned();
+    let identities = format!("/v2/directories/{}/principals/{}/identities", s.directory, s.principal);
+    let existing = json!({"type": "auth_server_client", "auth_server_id": seed.server_id, "client_id": seed.client_id});
+    let unknown = json!({"type": "auth_server_client", "auth_server_id": uuid::Uuid::new_v4(), "client_id": "nobody"});
+    let (a, b) =
+        (ask(&app, &token, &identities, existing.clone()).await, ask(&app, &token, &identities, unknown).await);
+    assert_eq!((a.status, b.status), (400, 400), "{} {}", a.text, b.text);
+    assert_eq!(
+        a.body["invalid_parameters"], b.body["invalid_parameters"],
+        "a real and an unknown auth server look alike"
+    );
+    assert_eq!(app.post(&identities, existing).await.status, 201, "an admin may link it");
+}
+
+backend_tests!(
+    an_answer_is_cached_no_longer_than_its_credential_lives,
+    a_directory_admin_cannot_link_or_probe_clients_of_auth_servers_it_does_not_reach
+);
 
 backend_tests!(
     a_gateway_authenticates_api_keys_and_basic_auth_to_their_principal,

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -11,7 +12,7 @@ use crate::domain::Invalid;
 use crate::domain::admin::Origin;
 use crate::domain::api_key::{ApiKey, ApiKeySecret, KeyKind};
 use crate::domain::directory::ManagedBy;
-use crate::http::error::ResultExt;
+use crate::http::error::{ResultExt, no_store};
 use crate::http::extract::{ApiJson, PathIds, QueryPairs};
 use crate::http::routes::{PRINCIPAL_API_KEY, PRINCIPAL_API_KEYS};
 use crate::http::validate::{Body, nullable_string_map, present, string, string_map};
@@ -88,7 +89,7 @@ async fn create(
     origin: Origin,
     ids: PathIds,
     json: ApiJson,
-) -> Result<(StatusCode, Json<KeyView>), ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let (directory_id, principal_id) = (ids.directory()?, ids.principal()?);
     let now = origin.at;
     let mut body = Body::new(json, &["type", "secret", "expires_at", "managed_by"]);
@@ -130,7 +131,8 @@ async fn create(
         }),
         other => other.on_constraint(store::api_keys::DIGEST_KEY, duplicate),
     }?;
-    Ok((StatusCode::CREATED, Json(view(key, Some(&secret)))))
+    // The only answer that carries the key: no cache keeps it (RFC 9111 §5.2.2.5).
+    Ok((StatusCode::CREATED, no_store(), Json(view(key, Some(&secret)))))
 }
 
 async fn list(

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::admin::Origin;
+use crate::domain::admin::{Access, Origin};
 use crate::domain::identity::{self, Identity, IdentityFields, IdentityKey, IdentityType};
 use crate::domain::list::FilterOp;
 use crate::domain::{Invalid, Labels};
@@ -176,9 +176,22 @@ fn same_type(body: &mut Body, kind: IdentityType) {
     });
 }
 
+/// An `auth_server_client` identity may name only an auth server the caller reaches; any other
+/// is answered as if it did not exist, so a directory-admin cannot probe auth servers or tie
+/// their clients to its principals.
+fn check_reach(access: &Access, key: &IdentityKey) -> Result<(), ApiError> {
+    match key {
+        IdentityKey::AuthServerClient { auth_server_id, .. } if !access.sees(*auth_server_id) => {
+            Err(store::Error::MissingReference("auth_server_id").into())
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
     origin: Origin,
+    access: Access,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<(StatusCode, Json<IdentityView>), ApiError> {
@@ -189,6 +202,7 @@ async fn create(
     let key = kind.and_then(|kind| read_fields(&mut body, kind, true).into_key(kind));
     body.finish()?;
     let key = crate::http::validate::present(key)?;
+    check_reach(&access, &key)?;
     require_principal(&state, directory_id, principal_id).await?;
     let identity = Identity {
         id: Uuid::new_v4(),
@@ -264,6 +278,7 @@ fn write_error(id: Uuid, kind: IdentityType) -> impl FnOnce(WriteError) -> ApiEr
 async fn replace(
     State(state): State<AppState>,
     origin: Origin,
+    access: Access,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<Json<IdentityView>, ApiError> {
@@ -275,6 +290,7 @@ async fn replace(
     let key = read_fields(&mut body, kind, true).into_key(kind);
     body.finish()?;
     let key = crate::http::validate::present(key)?;
+    check_reach(&access, &key)?;
     let labels = labels.unwrap_or_default();
     let replaced =
         store::identities::modify(&state.store, existing.directory_id, existing.principal_id, existing.id, &origin, {
@@ -290,6 +306,7 @@ async fn replace(
 async fn update(
     State(state): State<AppState>,
     origin: Origin,
+    access: Access,
     ids: PathIds,
     json: ApiJson,
 ) -> Result<Json<IdentityView>, ApiError> {
@@ -304,6 +321,7 @@ async fn update(
         store::identities::modify(&state.store, existing.directory_id, existing.principal_id, existing.id, &origin, {
             |mut identity| {
                 identity.key = identity.key.patched(fields);
+                check_reach(&access, &identity.key).map_err(WriteError::Api)?;
                 if let Some(labels) = labels {
                     identity.labels = labels;
                 }

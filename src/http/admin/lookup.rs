@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -42,9 +43,18 @@ struct Answer {
     principal: Option<PrincipalView>,
 }
 
-/// The answer, cacheable by the caller alone (`private`) for as long as the directory says.
-fn answer(directory: &Directory, principal: Option<Principal>) -> Response {
-    let seconds = if principal.is_some() { directory.ttl_secs } else { directory.negative_ttl_secs };
+/// The answer, cacheable by the caller alone (`private`) for as long as the directory says, and
+/// never past the expiry of the credential that matched.
+fn answer(
+    directory: &Directory,
+    principal: Option<Principal>,
+    valid_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Response {
+    let mut seconds = if principal.is_some() { directory.ttl_secs } else { directory.negative_ttl_secs };
+    if let Some(until) = valid_until {
+        seconds = seconds.min((until - now).num_seconds().max(0));
+    }
     let body = Answer {
         active: principal.is_some(),
         directory_id: directory.id,
@@ -109,16 +119,12 @@ async fn authenticate(State(state): State<AppState>, ids: PathIds, json: ApiJson
     body.finish()?;
     let presented = present(presented)?;
     let directory = directory(&state, &ids).await?;
-    let principal = lookup::authenticate(
-        &state.store,
-        &state.api_key_digests,
-        state.cache.hasher(),
-        directory.id,
-        &presented,
-        state.now(),
-    )
-    .await?;
-    Ok(answer(&directory, principal))
+    let now = state.now();
+    let found =
+        lookup::authenticate(&state.store, &state.api_key_digests, state.cache.hasher(), directory.id, &presented, now)
+            .await?;
+    let (principal, valid_until) = found.map_or((None, None), |(principal, until)| (Some(principal), until));
+    Ok(answer(&directory, principal, valid_until, now))
 }
 
 /// An identity as Kong's identity bodies give it: `type` and the type's fields.
@@ -132,5 +138,5 @@ async fn resolve(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> 
     let key = present(key)?;
     let directory = directory(&state, &ids).await?;
     let principal = lookup::resolve(&state.store, directory.id, &key).await?;
-    Ok(answer(&directory, principal))
+    Ok(answer(&directory, principal, None, state.now()))
 }

@@ -94,15 +94,6 @@ pub async fn get(store: &Store, directory_id: Uuid, id: Uuid) -> Result<Principa
     store.db().fetch_one::<Row>(&sql, args![directory_id, id]).await?.try_into()
 }
 
-/// Whether the principal exists in the directory (for its identities and credentials).
-#[allow(dead_code, reason = "for identities and credentials, which check their principal in their own transaction")]
-pub(crate) async fn exists(db: Db<'_>, directory_id: Uuid, id: Uuid) -> Result<bool> {
-    let found: Option<(String,)> = db
-        .fetch_optional("SELECT id FROM principals WHERE directory_id = $1 AND id = $2", args![directory_id, id])
-        .await?;
-    Ok(found.is_some())
-}
-
 /// How many principals a directory holds (a delete without `force` needs none).
 pub(crate) async fn count(db: Db<'_>, directory_id: Uuid) -> Result<i64> {
     let (count,) =

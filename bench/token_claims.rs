@@ -92,7 +92,7 @@ fn benches(c: &mut Criterion) {
         TYPICAL.iter().map(|(name, source)| CompiledClaim::new(claim(name, source))).collect();
     c.bench_function("token/seven_template_claims", |b| {
         b.iter(|| {
-            let mut context = RenderContext::new(&server, &client, now);
+            let mut context = RenderContext::new(&server, &client, None, now);
             select(black_box(&claims), &[], false, &mut context)
         })
     });

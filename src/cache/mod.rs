@@ -91,6 +91,9 @@ pub struct ServerEntry {
 /// A client with what authenticates it.
 pub struct ClientEntry {
     pub client: Client,
+    /// The principal an `auth_server_client` identity links the client to, for `.Principal` in
+    /// claim templates; a change to it or to the link is a change of the client (change feed).
+    pub principal: Option<crate::domain::principal::Principal>,
     secret_hashes: Vec<String>,
     /// SHA-256 over the sorted secret hashes: which secrets the verified-secret memo is for.
     fingerprint: Digest,
@@ -289,7 +292,8 @@ impl Cache {
                 Ok(client) => {
                     let secret_hashes = store::client_secrets::enabled_hashes(&self.store, auth_server_id, &id).await?;
                     let fingerprint = fingerprint(&secret_hashes);
-                    Arc::new(ClientEntry { client, secret_hashes, fingerprint, rechecked: Mutex::new(None) })
+                    let principal = store::principals::of_client(&self.store, auth_server_id, id.as_str()).await?;
+                    Arc::new(ClientEntry { client, principal, secret_hashes, fingerprint, rechecked: Mutex::new(None) })
                 }
                 Err(store::Error::NotFound) => {
                     if self.generation() == generation {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use gotemplate::{Elem, GoTime, Shape, Struct, Value};
 
+use crate::domain::principal::Principal;
 use crate::domain::{AuthServer, Client, Labels};
 
 static STRING: Shape = Shape::Scalar("string");
@@ -35,9 +36,21 @@ static CLIENT_FIELDS: [(&str, Shape); 10] = [
     ("AllowAllScopes", Shape::Scalar("bool")),
 ];
 
-static ROOT_FIELDS: [(&str, Shape); 2] = [
+static ANY: Shape = Shape::Scalar("interface {}");
+
+/// The principal a client is linked to by an `auth_server_client` identity (Kong Identity v2);
+/// empty (`""` and empty maps) for a client linked to none.
+static PRINCIPAL_FIELDS: [(&str, Shape); 4] = [
+    ("ID", Shape::Scalar("string")),
+    ("DisplayName", Shape::Scalar("string")),
+    ("Metadata", Shape::Map(&ANY)),
+    ("Labels", Shape::Map(&STRING)),
+];
+
+static ROOT_FIELDS: [(&str, Shape); 3] = [
     ("AuthServer", Shape::Struct("AuthServer", &AUTH_SERVER_FIELDS)),
     ("Client", Shape::Struct("Client", &CLIENT_FIELDS)),
+    ("Principal", Shape::Struct("Principal", &PRINCIPAL_FIELDS)),
 ];
 
 /// The shape of the whole context (dot at the top of a template, and `$`): what
@@ -91,11 +104,46 @@ pub fn client(client: &Client) -> Value {
     }))
 }
 
-/// The context a template renders against: `.AuthServer` and `.Client`.
-pub fn root(auth_server: Value, client: Value) -> Value {
+/// A metadata value as Go sees a decoded JSON value: `string`, `bool`, `int`, or a slice.
+fn metadata_value(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => n.as_i64().map_or_else(|| Value::str(n.to_string()), Value::Int),
+        serde_json::Value::String(s) => Value::str(s.as_str()),
+        serde_json::Value::Array(items) if items.iter().all(|i| i.is_string()) => {
+            Value::strings(items.iter().filter_map(|i| i.as_str().map(str::to_owned)))
+        }
+        serde_json::Value::Array(items) => Value::typed_list(Elem::Int, items.iter().map(metadata_value).collect()),
+        _ => Value::Nil,
+    }
+}
+
+pub fn principal(principal: Option<&Principal>) -> Value {
+    let (id, display_name, metadata, principal_labels) = match principal {
+        Some(p) => (
+            p.id.to_string(),
+            p.display_name.clone(),
+            p.metadata.as_map().iter().map(|(k, v)| (k.clone(), metadata_value(v))).collect::<BTreeMap<_, _>>(),
+            labels(&p.labels),
+        ),
+        None => (String::new(), String::new(), BTreeMap::new(), labels(&Labels::default())),
+    };
+    Value::Struct(Arc::new(Struct {
+        type_name: "Principal",
+        fields: vec![
+            ("ID", Value::str(id)),
+            ("DisplayName", Value::str(display_name)),
+            ("Metadata", Value::typed_map(Elem::Any, metadata)),
+            ("Labels", principal_labels),
+        ],
+    }))
+}
+
+/// The context a template renders against: `.AuthServer`, `.Client` and `.Principal`.
+pub fn root(auth_server: Value, client: Value, principal: Value) -> Value {
     Value::Struct(Arc::new(Struct {
         type_name: "Context",
-        fields: vec![("AuthServer", auth_server), ("Client", client)],
+        fields: vec![("AuthServer", auth_server), ("Client", client), ("Principal", principal)],
     }))
 }
 
@@ -152,7 +200,7 @@ pub(crate) mod tests {
     }
 
     fn sample() -> Value {
-        root(auth_server(&sample_server()), client(&sample_client()))
+        root(auth_server(&sample_server()), client(&sample_client()), principal(None))
     }
 
     #[test]

@@ -124,20 +124,27 @@ pub struct RenderError {
 pub struct RenderContext<'a> {
     server: &'a AuthServer,
     client: &'a Client,
+    principal: Option<&'a crate::domain::principal::Principal>,
     now: DateTime<Utc>,
     built: Option<gotemplate::Value>,
 }
 
 impl<'a> RenderContext<'a> {
-    pub fn new(server: &'a AuthServer, client: &'a Client, now: DateTime<Utc>) -> Self {
-        RenderContext { server, client, now, built: None }
+    pub fn new(
+        server: &'a AuthServer,
+        client: &'a Client,
+        principal: Option<&'a crate::domain::principal::Principal>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        RenderContext { server, client, principal, now, built: None }
     }
 
     /// Renders one template and types its text.
     fn render(&mut self, template: &Template) -> Result<Value, TemplateError> {
-        let (server, client) = (self.server, self.client);
-        let context =
-            self.built.get_or_insert_with(|| context::root(context::auth_server(server), context::client(client)));
+        let (server, client, principal) = (self.server, self.client, self.principal);
+        let context = self.built.get_or_insert_with(|| {
+            context::root(context::auth_server(server), context::client(client), context::principal(principal))
+        });
         let text = template.render(context, self.now)?;
         Ok(typed_value(&text))
     }
@@ -280,7 +287,7 @@ mod tests {
         let mut sub = claim(true, true, vec![]);
         sub.name = Name::parse("sub".into()).unwrap();
         let (server, client) = (context::tests::sample_server(), context::tests::sample_client());
-        let mut context = RenderContext::new(&server, &client, Utc::now());
+        let mut context = RenderContext::new(&server, &client, None, Utc::now());
         assert!(select(&[CompiledClaim::new(sub)], &[], false, &mut context).unwrap().is_empty());
     }
 
@@ -293,7 +300,7 @@ mod tests {
         fixed.name = Name::parse("fixed".into()).unwrap();
         fixed.value = "${ unparseable".into();
         let claims = [CompiledClaim::new(templated), CompiledClaim::new(fixed)];
-        let mut context = RenderContext::new(&server, &client, Utc::now());
+        let mut context = RenderContext::new(&server, &client, None, Utc::now());
         let selected = select(&claims, &[], false, &mut context).unwrap();
         assert_eq!(
             selected,
@@ -306,7 +313,7 @@ mod tests {
         let (server, client) = (context::tests::sample_server(), context::tests::sample_client());
         let mut failing = claim(true, true, vec![]);
         failing.value = "${ div 1 0 }".into();
-        let mut context = RenderContext::new(&server, &client, Utc::now());
+        let mut context = RenderContext::new(&server, &client, None, Utc::now());
         let error = select(&[CompiledClaim::new(failing)], &[], false, &mut context).unwrap_err();
         assert_eq!(error.claim, "c");
         assert_eq!(error.reason, "error calling div: runtime error: integer divide by zero at column 4");

@@ -32,15 +32,23 @@ pub fn scopes_named<'a>(ctx: &Context<'a>, names: &[String]) -> Vec<&'a Scope> {
     ctx.entry.scopes.iter().filter(|s| names.iter().any(|n| n == s.name.as_str())).collect()
 }
 
-/// Custom claims for a token of `client` with `granted` scopes, templates rendered.
-pub fn custom_claims(
+/// Custom claims for a token of `client` with `granted` scopes, templates rendered. The client's
+/// principal (`.Principal`) comes from this node's cached entry of the client, which client
+/// authentication has just read: no database read per token.
+pub async fn custom_claims(
     ctx: &Context<'_>,
     client: &Client,
     granted: &[&Scope],
     scope_requested: bool,
 ) -> Result<Vec<(String, Value)>, OAuthError> {
     let entry = ctx.entry;
-    let mut context = claims::RenderContext::new(&entry.server, client, ctx.now);
+    let cached = if entry.claims.is_empty() {
+        None
+    } else {
+        ctx.cache.client(client.auth_server_id, client.id.as_str()).await.map_err(OAuthError::from)?
+    };
+    let principal = cached.as_ref().and_then(|cached| cached.principal.as_ref());
+    let mut context = claims::RenderContext::new(&entry.server, client, principal, ctx.now);
     claims::select(&entry.claims, granted, scope_requested, &mut context).map_err(|e| {
         tracing::warn!(auth_server = %entry.server.id, client_id = %client.id, error = %e, "claim template failed");
         OAuthError::claim_not_rendered(&e.claim)
@@ -70,7 +78,7 @@ pub async fn user_access_token(
     login: &Login,
 ) -> Result<(AccessToken, String), OAuthError> {
     let granted = scopes_named(ctx, &request.scope);
-    let custom = custom_claims(ctx, client, &granted, request.scope_requested)?;
+    let custom = custom_claims(ctx, client, &granted, request.scope_requested).await?;
     let server = &ctx.entry.server;
     let token =
         issue::access_token(ctx.issuer, server, client, Subject::User(login), request.scope.clone(), custom, ctx.now);

@@ -41,7 +41,7 @@ pub async fn userinfo(ctx: &Context<'_>, token: &str) -> Result<Map<String, Valu
         .ok_or_else(|| BearerError::invalid_token("The token's client no longer exists"))?;
     let granted = mint::scopes_named(ctx, &scopes);
     let scope_requested = scopes.iter().any(|s| s != "openid");
-    let mut context = RenderContext::new(&entry.server, &client.client, ctx.now);
+    let mut context = RenderContext::new(&entry.server, &client.client, client.principal.as_ref(), ctx.now);
     let custom = claims::select_for_userinfo(&entry.claims, &granted, scope_requested, &mut context).map_err(|e| {
         tracing::warn!(auth_server = %entry.server.id, error = %e, "claim template failed at userinfo");
         OAuthError::claim_not_rendered(&e.claim)

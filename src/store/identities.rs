@@ -123,7 +123,17 @@ pub async fn insert(store: &Store, identity: &Identity, origin: &Origin) -> Resu
     let sql = format!("INSERT INTO identities ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
     tx.db().execute(&sql, values(identity)).await?;
     record(&mut tx, resource(identity.id).event(origin, "created", audit::created(identity))).await?;
+    record_client_change(&mut tx, &identity.key).await?;
     tx.commit().await
+}
+
+/// A link to a client changes what the client's tokens carry (`.Principal`): its change goes
+/// into the change feed, so every node's cached client follows.
+async fn record_client_change(tx: &mut Tx, key: &IdentityKey) -> Result<()> {
+    if let IdentityKey::AuthServerClient { auth_server_id, client_id } = key {
+        super::changes::record(tx, &super::changes::Change::Client(*auth_server_id, client_id.clone())).await?;
+    }
+    Ok(())
 }
 
 pub async fn get(store: &Store, directory_id: Uuid, principal_id: Uuid, id: Uuid) -> Result<Identity> {
@@ -181,6 +191,8 @@ pub async fn modify<E: From<Error>>(
         )
         .await?;
     record(&mut tx, resource(id).event(origin, "updated", changes)).await?;
+    record_client_change(&mut tx, &current.key).await?;
+    record_client_change(&mut tx, &identity.key).await?;
     tx.commit().await?;
     Ok(identity)
 }
@@ -195,6 +207,7 @@ pub async fn delete(store: &Store, directory_id: Uuid, principal_id: Uuid, id: U
         )
         .await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
+    record_client_change(&mut tx, &gone.key).await?;
     tx.commit().await
 }
 

@@ -94,6 +94,42 @@ pub async fn get(store: &Store, directory_id: Uuid, id: Uuid) -> Result<Principa
     store.db().fetch_one::<Row>(&sql, args![directory_id, id]).await?.try_into()
 }
 
+/// The principal a client of an auth server is linked to by an `auth_server_client` identity
+/// (the oldest link, when several directories link it), if any.
+pub async fn of_client(store: &Store, auth_server_id: Uuid, client_id: &str) -> Result<Option<Principal>> {
+    let Some((directory_id, id)) = super::identities::principal_for_client(store, auth_server_id, client_id).await?
+    else {
+        return Ok(None);
+    };
+    match get(store, directory_id, id).await {
+        Ok(principal) => Ok(Some(principal)),
+        Err(Error::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The clients linked to a principal by `auth_server_client` identities: a change to the
+/// principal changes what their tokens carry.
+pub(crate) async fn linked_clients(db: Db<'_>, principal_id: Uuid) -> Result<Vec<(Uuid, String)>> {
+    let rows: Vec<(String, String)> = db
+        .fetch_all(
+            "SELECT auth_server_id, client_id FROM identities WHERE principal_id = $1 AND auth_server_id IS NOT NULL \
+             AND client_id IS NOT NULL",
+            args![principal_id],
+        )
+        .await?;
+    rows.into_iter().map(|(server, client)| Ok((super::parse_uuid(&server)?, client))).collect()
+}
+
+/// Records a change of every client linked to the principal, in the writing transaction, so
+/// every node's cached copy (and the `.Principal` of their next tokens) follows.
+pub(crate) async fn record_linked_changes(tx: &mut Tx, principal_id: Uuid) -> Result<()> {
+    for (auth_server_id, client_id) in linked_clients(tx.db(), principal_id).await? {
+        super::changes::record(tx, &super::changes::Change::Client(auth_server_id, client_id)).await?;
+    }
+    Ok(())
+}
+
 /// How many principals a directory holds (a delete without `force` needs none).
 pub(crate) async fn count(db: Db<'_>, directory_id: Uuid) -> Result<i64> {
     let (count,) =
@@ -139,6 +175,7 @@ pub async fn modify<E: From<Error>>(
         )
         .await?;
     record(&mut tx, resource(id).event(origin, "updated", changes)).await?;
+    record_linked_changes(&mut tx, id).await?;
     tx.commit().await?;
     Ok(principal)
 }
@@ -146,6 +183,7 @@ pub async fn modify<E: From<Error>>(
 pub async fn delete(store: &Store, directory_id: Uuid, id: Uuid, origin: &Origin) -> Result<()> {
     let mut tx = store.begin().await?;
     let gone = fetch(&mut tx, directory_id, id).await?;
+    record_linked_changes(&mut tx, id).await?;
     tx.db().execute("DELETE FROM principals WHERE directory_id = $1 AND id = $2", args![directory_id, id]).await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
     tx.commit().await

@@ -38,6 +38,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod pages_metrics_logs;
+mod principal_claims;
 mod principals;
 mod rate_limits;
 mod registration;

@@ -39,7 +39,8 @@ async fn test_claim(
         .await
         .or_not_found(|| format!("Client [{client_id}]"))?;
     let templates = templates(body)?;
-    let mut context = RenderContext::new(&server, &client, state.now());
+    let principal = store::principals::of_client(&state.store, auth_server_id, client_id.as_str()).await?;
+    let mut context = RenderContext::new(&server, &client, principal.as_ref(), state.now());
     let rendered = claims::test_render(&templates, &mut context)
         .map_err(|e| ApiError::invalid_field(&e.claim, Invalid::new("template", e.reason)))?;
     Ok(Json(rendered))

@@ -21,7 +21,7 @@ pub(super) async fn grant(
     // `openid` is accepted here too (a developer portal's app asks for it); with no end user
     // there is no ID token (OpenID Connect Core §3.1.3.3 issues one only for a user's grant).
     let granted = scope::grant_with_openid(requested_scope, &entry.scopes, client)?;
-    let custom = mint::custom_claims(ctx, client, &granted.scopes, granted.requested)?;
+    let custom = mint::custom_claims(ctx, client, &granted.scopes, granted.requested).await?;
     let token = issue::access_token(ctx.issuer, &entry.server, client, Subject::Client, granted.names, custom, ctx.now);
     let jwt = mint::sign(ctx, &token.claims)?;
     let response = TokenResponse::bearer(&token, jwt);

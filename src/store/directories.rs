@@ -162,6 +162,19 @@ pub async fn delete(store: &Store, id: Uuid, force: bool, origin: &Origin) -> Re
     if !force && super::principals::count(tx.db(), id).await? > 0 {
         return Err(Error::NotEmpty);
     }
+    // Clients linked to the principals that go change what their tokens carry (`.Principal`).
+    let linked: Vec<(String, String)> = tx
+        .db()
+        .fetch_all(
+            "SELECT auth_server_id, client_id FROM identities WHERE directory_id = $1 \
+             AND auth_server_id IS NOT NULL AND client_id IS NOT NULL",
+            args![id],
+        )
+        .await?;
+    for (auth_server_id, client_id) in linked {
+        let change = super::changes::Change::Client(super::parse_uuid(&auth_server_id)?, client_id);
+        super::changes::record(&mut tx, &change).await?;
+    }
     tx.db().execute("DELETE FROM directories WHERE id = $1", args![id]).await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
     tx.commit().await

@@ -56,6 +56,17 @@ async fn a_linked_clients_tokens_carry_its_principal_and_follow_its_changes(app:
     assert_eq!(app.delete(&path).await.status, 204);
     eventually("a deleted principal leaves the token", || async { tier(app.access_token(&seed).await) == "none" })
         .await;
+
+    // A directory deleted with force takes its principals, and their place in tokens, with it.
+    let again =
+        app.post(&format!("/v2/directories/{directory}/principals"), json!({"metadata": {"tier": "bronze"}})).await;
+    let identities = format!("/v2/directories/{directory}/principals/{}/identities", str_of(&again.body, "id"));
+    let link = json!({"type": "auth_server_client", "auth_server_id": seed.server_id, "client_id": seed.client_id});
+    assert_eq!(app.post(&identities, link).await.status, 201);
+    eventually("the new link reaches the token", || async { tier(app.access_token(&seed).await) == "bronze" }).await;
+    assert_eq!(app.delete(&format!("/v2/directories/{directory}?force=true")).await.status, 204);
+    eventually("a deleted directory leaves the token", || async { tier(app.access_token(&seed).await) == "none" })
+        .await;
 }
 
 backend_tests!(a_linked_clients_tokens_carry_its_principal_and_follow_its_changes);

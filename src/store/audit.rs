@@ -106,19 +106,8 @@ pub async fn list(
     visible_auth_servers: Option<&[Uuid]>,
     params: &ListParams,
 ) -> Result<ListPage<Event>> {
-    let mut conditions = Vec::new();
-    let mut bound = args![];
-    if let Some(ids) = visible_auth_servers {
-        if ids.is_empty() {
-            conditions.push("1 = 0".to_owned());
-        } else {
-            let first = bound.0.len() + 1;
-            for id in ids {
-                bound.push(id);
-            }
-            conditions.push(format!("auth_server_id IN ({})", super::placeholders(first, ids.len())));
-        }
-    }
+    let (mut conditions, mut bound) = (Vec::new(), args![]);
+    list::restrict_to("auth_server_id", visible_auth_servers, &mut conditions, &mut bound);
     list::fetch_page_ordered::<Row>(
         store,
         COLUMNS,

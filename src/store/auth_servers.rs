@@ -122,17 +122,8 @@ pub async fn exists(store: &Store, id: Uuid) -> Result<bool> {
 
 /// A page of auth servers; `only`, when given, limits it to those ids (a scoped caller's).
 pub async fn list(store: &Store, params: &ListParams, only: Option<&[Uuid]>) -> Result<ListPage<AuthServer>> {
-    let (conditions, bound) = match only {
-        None => (Vec::new(), args![]),
-        Some([]) => (vec!["1 = 0".to_owned()], args![]),
-        Some(ids) => {
-            let mut bound = args![];
-            for id in ids {
-                bound.push(id);
-            }
-            (vec![format!("id IN ({})", super::placeholders(1, ids.len()))], bound)
-        }
-    };
+    let (mut conditions, mut bound) = (Vec::new(), args![]);
+    list::restrict_to("id", only, &mut conditions, &mut bound);
     list::fetch_page::<Row>(store, COLUMNS, "auth_servers", conditions, bound, params)
         .await?
         .try_map(AuthServer::try_from)

@@ -25,6 +25,22 @@ fn position(dialect: Dialect) -> &'static str {
     }
 }
 
+/// Limits a list to rows whose `column` is one of `only` (a scoped caller's ids); `None` limits
+/// nothing, and an empty list matches no row.
+pub(crate) fn restrict_to(column: &str, only: Option<&[uuid::Uuid]>, conditions: &mut Vec<String>, args: &mut Args) {
+    match only {
+        None => {}
+        Some([]) => conditions.push("1 = 0".to_owned()),
+        Some(ids) => {
+            let first = args.0.len() + 1;
+            for id in ids {
+                args.push(id);
+            }
+            conditions.push(format!("{column} IN ({})", super::placeholders(first, ids.len())));
+        }
+    }
+}
+
 /// Runs `SELECT {columns} FROM {table} WHERE {conditions and filters} ORDER BY … LIMIT …`
 /// and the matching count. Field names come from the resource's static `ListSchema`,
 /// which uses the column names, so nothing from the request is spliced into SQL.

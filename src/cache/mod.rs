@@ -5,6 +5,7 @@
 
 pub mod api_key_digests;
 pub mod flow_keys;
+pub mod lookups;
 mod locks;
 pub mod sync;
 
@@ -166,6 +167,8 @@ pub struct Cache {
     digest_key: aws_lc_rs::hmac::Key,
     /// The node's one Argon2 pool, for verifying here and hashing in the handlers.
     hasher: Arc<Hasher>,
+    /// The lookup API's answers, per directory.
+    pub lookups: lookups::Lookups,
 }
 
 impl Cache {
@@ -192,6 +195,7 @@ impl Cache {
             revoked: RwLock::new(HashMap::new()),
             digest_key,
             hasher,
+            lookups: Default::default(),
         }
     }
 
@@ -510,6 +514,7 @@ impl Cache {
                 // A new or changed auth server may answer to a slug remembered as unknown.
                 write(&self.server_misses).clear();
             }
+            Change::Directory(id) => self.lookups.invalidate(*id),
             Change::Client(server, client) => {
                 // The secrets remembered as matching or failing stay remembered for the
                 // secrets they were checked against (`fingerprint`): the reloaded client

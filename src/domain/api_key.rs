@@ -74,9 +74,16 @@ impl DigestKey {
         DigestKey::new(&key)
     }
 
-    /// Lowercase hex of `HMAC-SHA256(self, key)`.
+    /// Lowercase hex of `HMAC-SHA256(self, key)`, as stored.
     pub fn digest(&self, key: &ApiKeySecret) -> String {
-        hex::encode(aws_lc_rs::hmac::sign(&self.0, key.expose().as_bytes()).as_ref())
+        hex::encode(self.mac(key))
+    }
+
+    /// `HMAC-SHA256(self, key)`.
+    pub fn mac(&self, key: &ApiKeySecret) -> [u8; 32] {
+        let mut mac = [0u8; 32];
+        mac.copy_from_slice(aws_lc_rs::hmac::sign(&self.0, key.expose().as_bytes()).as_ref());
+        mac
     }
 }
 

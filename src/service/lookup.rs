@@ -3,10 +3,13 @@
 //! identity (an OIDC issuer and claim, a custom key and value, an auth server's client)
 //! resolves to.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::cache::api_key_digests::ApiKeyDigests;
+use crate::cache::lookups::{Answers, Found, Lookups};
 use crate::domain::api_key::ApiKeySecret;
 use crate::domain::identity::IdentityKey;
 use crate::domain::principal::Principal;
@@ -36,39 +39,88 @@ impl From<crate::service::basic_auth::AuthenticateError> for LookupError {
     }
 }
 
-/// The principal of `directory_id` the credential authenticates at `now`, if any, and until
-/// when the credential may (its expiry): an API key by one indexed lookup of its keyed digest
-/// (no Argon2), a basic-auth pair by its passwords.
+/// The directory's cached answers, loading the directory on a miss ([`store::Error::NotFound`]
+/// for an unknown one, which is not remembered).
+pub async fn directory(store: &Store, lookups: &Lookups, id: Uuid) -> Result<Arc<Answers>, store::Error> {
+    if let Some(answers) = lookups.get(id) {
+        return Ok(answers);
+    }
+    let generation = lookups.generation();
+    let directory = store::directories::get(store, id).await?;
+    Ok(lookups.insert(directory, generation))
+}
+
+/// The principal of the directory the credential authenticates at `now`, if any, and until
+/// when the credential may (its expiry). An API key is found by its keyed digest: from the
+/// node's answers, or by one indexed lookup (no Argon2); a basic-auth pair by its passwords.
 pub async fn authenticate(
     store: &Store,
+    lookups: &Lookups,
     digests: &ApiKeyDigests,
     hasher: &Hasher,
-    directory_id: Uuid,
+    answers: &Answers,
     presented: &Presented,
     now: DateTime<Utc>,
-) -> Result<Option<(Principal, Option<DateTime<Utc>>)>, LookupError> {
-    let authenticated = match presented {
+) -> Result<Option<Arc<Found>>, LookupError> {
+    let directory_id = answers.directory.id;
+    let found = match presented {
         Presented::ApiKey(key) => {
             let keys = digests.keys().await?;
-            store::api_keys::principal_for_key(store, keys, directory_id, &ApiKeySecret::presented(key), now).await?
+            let secret = ApiKeySecret::presented(key);
+            let digest = keys.current.mac(&secret);
+            if let Some(found) = answers.key(&digest) {
+                return Ok(found.filter(|found| valid_at(found, now)));
+            }
+            // A miss includes an expired key: expiry only moves by a write, which drops the answers.
+            let authenticated = store::api_keys::principal_for_key(store, keys, directory_id, &secret, now).await?;
+            let found = match authenticated {
+                Some(authenticated) => principal(store, directory_id, authenticated.principal_id)
+                    .await?
+                    .map(|principal| Found::new(principal, authenticated.valid_until)),
+                None => None,
+            };
+            lookups.remember_key(answers, digest, found)
         }
         Presented::Basic { username, password } => {
-            crate::service::basic_auth::authenticate_basic(store, hasher, directory_id, username, password, now).await?
+            match crate::service::basic_auth::authenticate_basic(store, hasher, directory_id, username, password, now)
+                .await?
+            {
+                Some(authenticated) => principal(store, directory_id, authenticated.principal_id)
+                    .await?
+                    .map(|principal| Arc::new(Found::new(principal, authenticated.valid_until))),
+                None => None,
+            }
         }
     };
-    let Some(authenticated) = authenticated else { return Ok(None) };
-    let found = principal(store, directory_id, Some(authenticated.principal_id)).await?;
-    Ok(found.map(|principal| (principal, authenticated.valid_until)))
+    Ok(found.filter(|found| valid_at(found, now)))
 }
 
-/// The principal of `directory_id` the identity belongs to, if any.
-pub async fn resolve(store: &Store, directory_id: Uuid, key: &IdentityKey) -> Result<Option<Principal>, store::Error> {
-    let found = store::identities::principal_for_identity(store, Some(directory_id), key).await?;
-    principal(store, directory_id, found.map(|(_, principal_id)| principal_id)).await
+fn valid_at(found: &Found, now: DateTime<Utc>) -> bool {
+    found.valid_until.is_none_or(|until| until > now)
 }
 
-async fn principal(store: &Store, directory_id: Uuid, id: Option<Uuid>) -> Result<Option<Principal>, store::Error> {
-    let Some(id) = id else { return Ok(None) };
+/// The principal of the directory the identity belongs to, if any.
+pub async fn resolve(
+    store: &Store,
+    lookups: &Lookups,
+    answers: &Answers,
+    key: &IdentityKey,
+) -> Result<Option<Arc<Found>>, store::Error> {
+    let remembered_as = serde_json::to_string(key).unwrap_or_default();
+    if let Some(found) = answers.identity(&remembered_as) {
+        return Ok(found);
+    }
+    let directory_id = answers.directory.id;
+    let found = match store::identities::principal_for_identity(store, Some(directory_id), key).await? {
+        Some((_, principal_id)) => {
+            principal(store, directory_id, principal_id).await?.map(|principal| Found::new(principal, None))
+        }
+        None => None,
+    };
+    Ok(lookups.remember_identity(answers, remembered_as, found))
+}
+
+async fn principal(store: &Store, directory_id: Uuid, id: Uuid) -> Result<Option<Principal>, store::Error> {
     match store::principals::get(store, directory_id, id).await {
         Ok(principal) => Ok(Some(principal)),
         // Deleted between the two reads: as if never found.

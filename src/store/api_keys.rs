@@ -117,6 +117,7 @@ pub async fn insert(store: &Store, key: &ApiKey, digests: &[String], origin: &Or
         .await?;
     let mut changes = audit::created(key);
     changes.push(FieldChange::redacted("secret"));
+    super::changes::record(&mut tx, &super::changes::Change::Directory(key.directory_id)).await?;
     record(&mut tx, resource(key.id).event(origin, "created", changes)).await?;
     tx.commit().await
 }
@@ -168,6 +169,7 @@ pub async fn modify<E: From<Error>>(
             args![id, key.expires_at.map(micros), to_json(&key.managed_by), micros(key.updated_at)],
         )
         .await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory_id)).await?;
     record(&mut tx, resource(id).event(origin, "updated", changes)).await?;
     tx.commit().await?;
     Ok(key)
@@ -177,6 +179,7 @@ pub async fn delete(store: &Store, directory_id: Uuid, principal_id: Uuid, id: U
     let mut tx = store.begin().await?;
     let gone = fetch(&mut tx, directory_id, principal_id, id).await?;
     tx.db().execute("DELETE FROM api_keys WHERE id = $1", args![id]).await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory_id)).await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
     tx.commit().await
 }

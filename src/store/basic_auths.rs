@@ -134,6 +134,7 @@ pub async fn insert(store: &Store, basic_auth: &BasicAuth, origin: &Origin) -> R
     }
     let sql = format!("INSERT INTO basic_auths ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
     tx.db().execute(&sql, values(basic_auth)).await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(basic_auth.directory_id)).await?;
     record(&mut tx, resource(basic_auth.id).event(origin, "created", audit::created(basic_auth))).await?;
     tx.commit().await
 }
@@ -188,6 +189,7 @@ pub async fn modify<E: From<Error>>(
             values(&basic_auth),
         )
         .await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory_id)).await?;
     record(&mut tx, resource(id).event(origin, "updated", changes)).await?;
     tx.commit().await?;
     Ok(basic_auth)
@@ -198,6 +200,7 @@ pub async fn delete(store: &Store, directory_id: Uuid, principal_id: Uuid, id: U
     let mut tx = store.begin().await?;
     let gone = fetch(&mut tx, directory_id, principal_id, id).await?;
     tx.db().execute("DELETE FROM basic_auths WHERE id = $1", args![id]).await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory_id)).await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
     tx.commit().await
 }
@@ -247,6 +250,7 @@ pub async fn insert_password(
         .await?;
     let mut fields = audit::created(password);
     fields.push(FieldChange::redacted("secret"));
+    super::changes::record(&mut tx, &super::changes::Change::Directory(owner.directory_id)).await?;
     record(&mut tx, password_resource(password.id).event(origin, "created", fields)).await?;
     tx.commit().await
 }
@@ -317,6 +321,7 @@ pub async fn modify_password<E: From<Error>>(
             ],
         )
         .await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(owner.directory_id)).await?;
     record(&mut tx, password_resource(id).event(origin, "updated", changes)).await?;
     tx.commit().await?;
     Ok(password)
@@ -343,6 +348,7 @@ pub async fn delete_passwords(store: &Store, owner: Owner, id: Option<Uuid>, ori
         tx.db().execute("DELETE FROM basic_auth_passwords WHERE id = $1", args![password.id]).await?;
         let mut changes = audit::diff(Some(&password.snapshot()), None);
         changes.push(FieldChange::redacted("secret"));
+        super::changes::record(&mut tx, &super::changes::Change::Directory(owner.directory_id)).await?;
         record(&mut tx, password_resource(password.id).event(origin, "deleted", changes)).await?;
     }
     tx.commit().await

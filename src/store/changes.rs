@@ -5,13 +5,16 @@ use uuid::Uuid;
 
 use super::{Dialect, Result, Store, Tx, args};
 
-/// What changed: a whole auth server's configuration, or one client.
+/// What changed: a whole auth server's configuration, one client, or anything in a directory.
+/// The feed's `auth_server_id` column holds the auth server's id, or the directory's.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Change {
     /// The auth server, its scopes, claims or keys.
     Server(Uuid),
     /// One client or its secrets.
     Client(Uuid, String),
+    /// The directory, or a principal, identity or credential in it (the lookup API's answers).
+    Directory(Uuid),
 }
 
 /// The database's own clock in microseconds: feed rows are stamped and pruned by it, never
@@ -29,6 +32,7 @@ pub(crate) async fn record(tx: &mut Tx, change: &Change) -> Result<()> {
     let (auth_server_id, kind, subject) = match change {
         Change::Server(id) => (*id, "server", String::new()),
         Change::Client(id, client) => (*id, "client", client.clone()),
+        Change::Directory(id) => (*id, "directory", String::new()),
     };
     let origin = tx.node_id().to_owned();
     let sql = format!(
@@ -53,6 +57,7 @@ pub async fn after(store: &Store, after: i64) -> Result<Vec<(i64, Change)>> {
             let server = Uuid::parse_str(&server).ok()?;
             let change = match kind.as_str() {
                 "client" => Change::Client(server, subject),
+                "directory" => Change::Directory(server),
                 _ => Change::Server(server),
             };
             Some((id, change))

@@ -89,6 +89,7 @@ pub async fn insert(store: &Store, directory: &Directory, origin: &Origin) -> Re
         "INSERT INTO directories ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     );
     tx.db().execute(&sql, values(directory)).await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory.id)).await?;
     record(&mut tx, resource(directory.id).event(origin, "created", audit::created(directory))).await?;
     tx.commit().await
 }
@@ -140,6 +141,7 @@ pub async fn modify<E: From<Error>>(
             values(&directory),
         )
         .await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(id)).await?;
     record(&mut tx, resource(id).event(origin, verb, changes)).await?;
     tx.commit().await?;
     Ok(directory)
@@ -167,6 +169,7 @@ pub async fn delete(store: &Store, id: Uuid, force: bool, origin: &Origin) -> Re
         super::changes::record(&mut tx, &change).await?;
     }
     tx.db().execute("DELETE FROM directories WHERE id = $1", args![id]).await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(id)).await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
     tx.commit().await
 }

@@ -122,6 +122,7 @@ pub async fn insert(store: &Store, identity: &Identity, origin: &Origin) -> Resu
     check_client(&mut tx, &identity.key).await?;
     let sql = format!("INSERT INTO identities ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
     tx.db().execute(&sql, values(identity)).await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(identity.directory_id)).await?;
     record(&mut tx, resource(identity.id).event(origin, "created", audit::created(identity))).await?;
     record_client_change(&mut tx, &identity.key).await?;
     tx.commit().await
@@ -190,6 +191,7 @@ pub async fn modify<E: From<Error>>(
             values(&identity),
         )
         .await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory_id)).await?;
     record(&mut tx, resource(id).event(origin, "updated", changes)).await?;
     record_client_change(&mut tx, &current.key).await?;
     record_client_change(&mut tx, &identity.key).await?;
@@ -206,6 +208,7 @@ pub async fn delete(store: &Store, directory_id: Uuid, principal_id: Uuid, id: U
             args![directory_id, principal_id, id],
         )
         .await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory_id)).await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
     record_client_change(&mut tx, &gone.key).await?;
     tx.commit().await

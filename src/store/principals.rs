@@ -85,6 +85,7 @@ pub async fn insert(store: &Store, principal: &Principal, origin: &Origin) -> Re
     let mut tx = store.begin().await?;
     let sql = format!("INSERT INTO principals ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
     tx.db().execute(&sql, values(principal)).await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(principal.directory_id)).await?;
     record(&mut tx, resource(principal.id).event(origin, "created", audit::created(principal))).await?;
     tx.commit().await
 }
@@ -174,6 +175,7 @@ pub async fn modify<E: From<Error>>(
             values(&principal),
         )
         .await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory_id)).await?;
     record(&mut tx, resource(id).event(origin, "updated", changes)).await?;
     record_linked_changes(&mut tx, id).await?;
     tx.commit().await?;
@@ -185,6 +187,7 @@ pub async fn delete(store: &Store, directory_id: Uuid, id: Uuid, origin: &Origin
     let gone = fetch(&mut tx, directory_id, id).await?;
     record_linked_changes(&mut tx, id).await?;
     tx.db().execute("DELETE FROM principals WHERE directory_id = $1 AND id = $2", args![directory_id, id]).await?;
+    super::changes::record(&mut tx, &super::changes::Change::Directory(directory_id)).await?;
     record(&mut tx, resource(id).event(origin, "deleted", audit::diff(Some(&gone.snapshot()), None))).await?;
     tx.commit().await
 }

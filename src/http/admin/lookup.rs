@@ -5,65 +5,55 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use base64::Engine as _;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use crate::domain::Labels;
+use crate::domain::Invalid;
 use crate::domain::directory::Directory;
 use crate::domain::identity::IdentityType;
-use crate::domain::principal::{Metadata, Principal};
 use crate::http::error::ResultExt;
 use crate::http::extract::{ApiJson, PathIds};
 use crate::http::routes::{DIRECTORY_AUTHENTICATE, DIRECTORY_RESOLVE};
 use crate::http::validate::{Body, present, string};
 use crate::http::{ApiError, AppState, Routes};
+use crate::cache::lookups::{Answers, Found, PrincipalView};
 use crate::service::lookup::{self, LookupError, Presented};
-use crate::store;
 
 pub fn routes() -> Routes<AppState> {
-    Routes::default().post(DIRECTORY_AUTHENTICATE, authenticate).post(DIRECTORY_RESOLVE, resolve)
+    Routes::default()
+        .post(DIRECTORY_AUTHENTICATE, authenticate)
+        .get(DIRECTORY_AUTHENTICATE, authenticate_forwarded)
+        .post(DIRECTORY_RESOLVE, resolve)
 }
 
 #[derive(Serialize)]
-struct PrincipalView {
-    id: Uuid,
-    display_name: String,
-    metadata: Metadata,
-    labels: Labels,
-}
-
-#[derive(Serialize)]
-struct Answer {
+struct Answer<'a> {
     active: bool,
     directory_id: Uuid,
     #[serde(skip_serializing_if = "Option::is_none")]
-    principal: Option<PrincipalView>,
+    principal: Option<&'a RawValue>,
 }
 
 /// The answer, cacheable by the caller alone (`private`) for as long as the directory says, and
 /// never past the expiry of the credential that matched.
-fn answer(
-    directory: &Directory,
-    principal: Option<Principal>,
-    valid_until: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Response {
-    let mut seconds = if principal.is_some() { directory.ttl_secs } else { directory.negative_ttl_secs };
-    if let Some(until) = valid_until {
+fn answer(directory: &Directory, found: Option<Arc<Found>>, now: DateTime<Utc>) -> Response {
+    let mut seconds = if found.is_some() { directory.ttl_secs } else { directory.negative_ttl_secs };
+    if let Some(until) = found.as_ref().and_then(|found| found.valid_until) {
         seconds = seconds.min((until - now).num_seconds().max(0));
     }
     let body = Answer {
-        active: principal.is_some(),
+        active: found.is_some(),
         directory_id: directory.id,
-        principal: principal.map(|p| PrincipalView {
-            id: p.id,
-            display_name: p.display_name,
-            metadata: p.metadata,
-            labels: p.labels,
-        }),
+        principal: found.as_ref().map(|found| &*found.principal),
     };
     let mut response = Json(body).into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("private, max-age={seconds}")) {
@@ -72,9 +62,9 @@ fn answer(
     response
 }
 
-async fn directory(state: &AppState, ids: &PathIds) -> Result<Directory, ApiError> {
+async fn directory(state: &AppState, ids: &PathIds) -> Result<Arc<Answers>, ApiError> {
     let id = ids.directory()?;
-    store::directories::get(&state.store, id).await.or_not_found(|| format!("Directory [{id}]"))
+    lookup::directory(&state.store, &state.cache.lookups, id).await.or_not_found(|| format!("Directory [{id}]"))
 }
 
 impl From<LookupError> for ApiError {
@@ -118,13 +108,145 @@ async fn authenticate(State(state): State<AppState>, ids: PathIds, json: ApiJson
     };
     body.finish()?;
     let presented = present(presented)?;
-    let directory = directory(&state, &ids).await?;
+    let answers = directory(&state, &ids).await?;
     let now = state.now();
-    let found =
-        lookup::authenticate(&state.store, &state.api_key_digests, state.cache.hasher(), directory.id, &presented, now)
-            .await?;
-    let (principal, valid_until) = found.map_or((None, None), |(principal, until)| (Some(principal), until));
-    Ok(answer(&directory, principal, valid_until, now))
+    let found = lookup::authenticate(
+        &state.store,
+        &state.cache.lookups,
+        &state.api_key_digests,
+        state.cache.hasher(),
+        &answers,
+        &presented,
+        now,
+    )
+    .await?;
+    Ok(answer(&answers.directory, found, now))
+}
+
+/// The header that carries a caller's API key to [`authenticate_forwarded`].
+const FORWARDED_API_KEY: &str = "x-api-key";
+/// The header that carries a caller's own `Authorization` (basic) to [`authenticate_forwarded`]:
+/// the gateway's credential takes `Authorization` itself.
+const FORWARDED_AUTHORIZATION: &str = "x-forwarded-authorization";
+
+/// The same question asked with headers, for gateways that forward a request's headers rather
+/// than write a body (nginx `auth_request`, Envoy `ext_authz`): the caller's API key in
+/// `X-Api-Key`, or its `Authorization: Basic …` in `X-Forwarded-Authorization`. The status is
+/// the verdict (200, or 401 without a credential or with one that authenticates no one), and a
+/// 200 names the principal in `X-Principal-*` headers the gateway copies to the upstream.
+async fn authenticate_forwarded(
+    State(state): State<AppState>,
+    ids: PathIds,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let presented = forwarded_credential(&headers)?;
+    let answers = directory(&state, &ids).await?;
+    let now = state.now();
+    let found = match &presented {
+        Some(presented) => {
+            lookup::authenticate(
+                &state.store,
+                &state.cache.lookups,
+                &state.api_key_digests,
+                state.cache.hasher(),
+                &answers,
+                presented,
+                now,
+            )
+            .await?
+        }
+        None => None,
+    };
+    let principal_headers = found.as_ref().map(|found| principal_headers(&found.principal));
+    let mut response = answer(&answers.directory, found, now);
+    match principal_headers {
+        Some(headers) => response.headers_mut().extend(headers),
+        None => *response.status_mut() = StatusCode::UNAUTHORIZED,
+    }
+    Ok(response)
+}
+
+/// The credential in the forwarded headers: none, or exactly one well-formed one.
+fn forwarded_credential(headers: &HeaderMap) -> Result<Option<Presented>, ApiError> {
+    let text = |name: &'static str| -> Result<Option<&str>, ApiError> {
+        headers
+            .get(name)
+            .map(|value| {
+                value.to_str().map_err(|_| {
+                    ApiError::invalid_at("header", name, Invalid::new("invalid", "is not visible ASCII"))
+                })
+            })
+            .transpose()
+    };
+    match (text(FORWARDED_API_KEY)?, text(FORWARDED_AUTHORIZATION)?) {
+        (Some(_), Some(_)) => Err(ApiError::invalid_at(
+            "header",
+            FORWARDED_API_KEY,
+            Invalid::new("invalid", "send X-Api-Key or X-Forwarded-Authorization, not both"),
+        )),
+        (Some(key), None) if key.trim().is_empty() => Ok(None),
+        (Some(key), None) => Ok(Some(Presented::ApiKey(key.trim().to_owned()))),
+        (None, Some(authorization)) if authorization.trim().is_empty() => Ok(None),
+        (None, Some(authorization)) => basic(authorization).map(Some).ok_or_else(|| {
+            ApiError::invalid_at(
+                "header",
+                FORWARDED_AUTHORIZATION,
+                Invalid::new("invalid", "must be Basic with base64 of username:password (RFC 7617)"),
+            )
+        }),
+        (None, None) => Ok(None),
+    }
+}
+
+/// `Basic base64(username:password)` (RFC 7617 §2); the username ends at the first colon.
+fn basic(authorization: &str) -> Option<Presented> {
+    let (scheme, encoded) = authorization.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (username, password) = decoded.split_once(':')?;
+    Some(Presented::Basic { username: username.to_owned(), password: password.to_owned() })
+}
+
+/// The principal as headers for the upstream: `X-Principal-Id`, `X-Principal-Name`
+/// (percent-encoded UTF-8), and `X-Principal-Metadata` and `X-Principal-Labels` as JSON with
+/// every non-ASCII character escaped, so each is a valid header value whatever it holds.
+fn principal_headers(principal: &RawValue) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let Ok(principal) = serde_json::from_str::<PrincipalView<Value, Value>>(principal.get()) else { return headers };
+    let name = utf8_percent_encode(&principal.display_name, NON_ALPHANUMERIC).to_string();
+    let metadata = ascii_json(&principal.metadata);
+    let labels = ascii_json(&principal.labels);
+    for (header, value) in [
+        ("x-principal-id", principal.id.to_string()),
+        ("x-principal-name", name),
+        ("x-principal-metadata", metadata),
+        ("x-principal-labels", labels),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(header, value);
+        }
+    }
+    headers
+}
+
+/// JSON with every character outside printable ASCII written as a `\u` escape (RFC 8259 §7).
+fn ascii_json(value: &impl Serialize) -> String {
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() && !c.is_ascii_control() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 /// An identity as Kong's identity bodies give it: `type` and the type's fields.
@@ -136,7 +258,7 @@ async fn resolve(State(state): State<AppState>, ids: PathIds, json: ApiJson) -> 
     let key = kind.and_then(|kind| super::identities::read_fields(&mut body, kind, true).into_key(kind));
     body.finish()?;
     let key = present(key)?;
-    let directory = directory(&state, &ids).await?;
-    let principal = lookup::resolve(&state.store, directory.id, &key).await?;
-    Ok(answer(&directory, principal, None, state.now()))
+    let answers = directory(&state, &ids).await?;
+    let found = lookup::resolve(&state.store, &state.cache.lookups, &answers, &key).await?;
+    Ok(answer(&answers.directory, found, state.now()))
 }

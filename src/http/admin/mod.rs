@@ -57,9 +57,14 @@ fn no_configuration() -> Routes<AppState> {
         .merge(registration::token_routes())
         .merge(admin_credentials::routes())
         .merge(audit_events::routes())
-        .merge(directories::routes())
-        .merge(principals::routes())
         .merge(lookup::routes())
+}
+
+/// What the lookup API answers from: a successful write here drops the directory's answers
+/// from this node's cache at once (other nodes follow the change feed).
+fn directory_contents() -> Routes<AppState> {
+    directories::routes()
+        .merge(principals::routes())
         .merge(api_keys::routes())
         .merge(identities::routes())
         .merge(basic_auths::routes())
@@ -73,7 +78,7 @@ fn login_requests() -> Routes<AppState> {
 
 /// Every /v1 route, for the route table.
 pub fn routes() -> Routes<AppState> {
-    configuration().merge(no_configuration()).merge(login_requests())
+    configuration().merge(no_configuration()).merge(directory_contents()).merge(login_requests())
 }
 
 /// The /v1 routes, each group with its caller check and what its writes invalidate.
@@ -89,6 +94,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .layer(admin()),
         )
         .merge(no_configuration().into_router().route_layer(latency()).layer(admin()))
+        .merge(
+            directory_contents()
+                .into_router()
+                .route_layer(latency())
+                .layer(middleware::from_fn_with_state(state.clone(), invalidate_directory_after_writes))
+                .layer(admin()),
+        )
         .merge(
             login_requests()
                 .into_router()
@@ -223,6 +235,24 @@ async fn invalidate_after_writes(
     let response = next.run(request).await;
     if let (true, Some(id)) = (write && response.status().is_success(), auth_server) {
         state.cache.invalidate_all_of(id);
+    }
+    response
+}
+
+/// After a successful write in a directory, drops the lookup answers this node cached for it.
+async fn invalidate_directory_after_writes(
+    State(state): State<AppState>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let write = request.method() != Method::GET;
+    let directory = params.ok().and_then(|params| {
+        params.iter().find(|(name, _)| *name == "directoryId").and_then(|(_, id)| Uuid::parse_str(id).ok())
+    });
+    let response = next.run(request).await;
+    if let (true, Some(id)) = (write && response.status().is_success(), directory) {
+        state.cache.invalidate(&crate::store::changes::Change::Directory(id));
     }
     response
 }

@@ -70,6 +70,7 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("GET", DIRECTORY_REALM_CONFIG, ReadDirectories),
     ("PUT", DIRECTORY_REALM_CONFIG, WriteDirectories),
     ("POST", DIRECTORY_AUTHENTICATE, LookupPrincipals),
+    ("GET", DIRECTORY_AUTHENTICATE, LookupPrincipals),
     ("POST", DIRECTORY_RESOLVE, LookupPrincipals),
     ("POST", PRINCIPALS, WriteDirectories),
     ("GET", PRINCIPALS, ReadDirectories),

@@ -1,0 +1,265 @@
+//! The lookup API's answers held in memory, per directory: the directory itself (its `ttl`s),
+//! and which principal each presented API key (by its lookup digest) or identity stood for.
+//! Any write in a directory drops all of that directory's answers, here at once and on other
+//! nodes through the change feed (`Change::Directory`), so a gateway's hot keys cost no
+//! database read while a revoked key stops working as soon as a token's client change would.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::{MAX_AGE, read, write};
+use crate::domain::Labels;
+use crate::domain::directory::Directory;
+use crate::domain::principal::{Metadata, Principal};
+
+/// Bounds memory (about 250 bytes a principal with a little metadata): past this many
+/// remembered principals (hits) on the node, every directory's answers start over.
+const MAX_HITS: usize = 50_000;
+
+/// Bounds the remembered misses of one directory; past it they start over, so a flood of
+/// unknown keys never displaces the keys that work.
+const MAX_MISSES: usize = 50_000;
+
+/// A presented credential's principal, and until when the credential is valid.
+pub struct Found {
+    pub principal_id: Uuid,
+    /// The principal as the lookup API answers it ([`PrincipalView`]), serialized once: a
+    /// tenth of the parsed principal's memory, and no serialization per answer.
+    pub principal: Box<RawValue>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// What the lookup API tells of a principal.
+#[derive(Serialize, Deserialize)]
+pub struct PrincipalView<T = Metadata, L = Labels> {
+    pub id: Uuid,
+    pub display_name: String,
+    pub metadata: T,
+    pub labels: L,
+}
+
+impl Found {
+    pub fn new(principal: Principal, valid_until: Option<DateTime<Utc>>) -> Found {
+        let view = PrincipalView {
+            id: principal.id,
+            display_name: principal.display_name,
+            metadata: principal.metadata,
+            labels: principal.labels,
+        };
+        let principal = serde_json::value::to_raw_value(&view)
+            .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).unwrap_or_default());
+        Found { principal_id: view.id, principal, valid_until }
+    }
+}
+
+/// What a directory's lookups answered since the directory was loaded. A loader that read the
+/// database before a write may still add to a snapshot the write has already dropped: no
+/// request reads a dropped snapshot's answers after the drop.
+pub struct Answers {
+    pub directory: Directory,
+    loaded: Instant,
+    /// By the key's current lookup digest; `None` for a key that authenticates no one.
+    keys: RwLock<Remembered<[u8; 32]>>,
+    /// By the identity's canonical JSON.
+    identities: RwLock<Remembered<String>>,
+}
+
+struct Remembered<K> {
+    answers: HashMap<K, Option<Arc<Found>>>,
+    misses: usize,
+}
+
+impl<K> Default for Remembered<K> {
+    fn default() -> Self {
+        Remembered { answers: HashMap::new(), misses: 0 }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> Remembered<K> {
+    fn get<Q: std::hash::Hash + Eq + ?Sized>(&self, key: &Q) -> Option<Option<Arc<Found>>>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.answers.get(key).cloned()
+    }
+
+    /// Remembers an answer; whether it was a hit (for the node-wide bound).
+    fn insert(&mut self, key: K, found: Option<Arc<Found>>) -> bool {
+        let hit = found.is_some();
+        if !hit {
+            if self.misses >= MAX_MISSES {
+                self.answers.retain(|_, found| found.is_some());
+                self.misses = 0;
+            }
+            self.misses += 1;
+        }
+        self.answers.insert(key, found);
+        hit
+    }
+}
+
+impl Answers {
+    fn new(directory: Directory) -> Answers {
+        Answers { directory, loaded: Instant::now(), keys: Default::default(), identities: Default::default() }
+    }
+
+    /// The answer remembered for an API key's lookup digest, if any.
+    pub fn key(&self, digest: &[u8; 32]) -> Option<Option<Arc<Found>>> {
+        read(&self.keys).get(digest)
+    }
+
+    /// The answer remembered for an identity, if any.
+    pub fn identity(&self, identity: &str) -> Option<Option<Arc<Found>>> {
+        read(&self.identities).get(identity)
+    }
+}
+
+#[derive(Default)]
+pub struct Lookups {
+    directories: RwLock<HashMap<Uuid, Arc<Answers>>>,
+    /// Bumped by every invalidation; a directory loaded before a bump is not kept.
+    generation: AtomicU64,
+    /// Hits remembered across all directories, for [`MAX_HITS`].
+    hits: AtomicUsize,
+}
+
+impl Lookups {
+    /// The directory's answers, if it is cached and younger than [`MAX_AGE`].
+    pub fn get(&self, directory_id: Uuid) -> Option<Arc<Answers>> {
+        read(&self.directories).get(&directory_id).filter(|answers| answers.loaded.elapsed() < MAX_AGE).cloned()
+    }
+
+    /// Where a load starts: pass it to [`Lookups::insert`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Caches a directory read at `generation`, unless a write invalidated since; returns the
+    /// answers to use either way.
+    pub fn insert(&self, directory: Directory, generation: u64) -> Arc<Answers> {
+        let answers = Arc::new(Answers::new(directory));
+        let mut directories = write(&self.directories);
+        if self.generation.load(Ordering::Acquire) == generation {
+            directories.insert(answers.directory.id, answers.clone());
+        }
+        answers
+    }
+
+    pub fn remember_key(&self, answers: &Answers, digest: [u8; 32], found: Option<Found>) -> Option<Arc<Found>> {
+        self.remember(&answers.keys, digest, found)
+    }
+
+    pub fn remember_identity(&self, answers: &Answers, identity: String, found: Option<Found>) -> Option<Arc<Found>> {
+        self.remember(&answers.identities, identity, found)
+    }
+
+    fn remember<K: std::hash::Hash + Eq>(
+        &self,
+        map: &RwLock<Remembered<K>>,
+        key: K,
+        found: Option<Found>,
+    ) -> Option<Arc<Found>> {
+        let found = found.map(Arc::new);
+        if write(map).insert(key, found.clone()) && self.hits.fetch_add(1, Ordering::Relaxed) + 1 > MAX_HITS {
+            self.clear();
+        }
+        found
+    }
+
+    /// Drops a directory's answers (any write in it).
+    pub fn invalidate(&self, directory_id: Uuid) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        write(&self.directories).remove(&directory_id);
+    }
+
+    fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        write(&self.directories).clear();
+        self.hits.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directory() -> Directory {
+        use crate::domain::directory::{DirectoryName, Realm};
+        Directory {
+            id: Uuid::new_v4(),
+            name: DirectoryName::parse("gateways".to_owned()).unwrap(),
+            description: String::new(),
+            allowed_control_planes: Vec::new(),
+            allow_all_control_planes: true,
+            ttl_secs: 60,
+            negative_ttl_secs: 5,
+            labels: Default::default(),
+            managed_by: Default::default(),
+            realm: Realm { ttl: 60, negative_ttl: 5, consumer_groups: Vec::new() },
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn principal(directory_id: Uuid) -> Principal {
+        Principal {
+            id: Uuid::new_v4(),
+            directory_id,
+            display_name: "payments".to_owned(),
+            description: String::new(),
+            metadata: Default::default(),
+            labels: Default::default(),
+            managed_by: Default::default(),
+            provisioned_by: String::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_directory_loaded_before_a_write_is_not_kept() {
+        let lookups = Lookups::default();
+        let before = lookups.generation();
+        lookups.invalidate(Uuid::new_v4());
+        let dir = directory();
+        let id = dir.id;
+        lookups.insert(dir, before);
+        assert!(lookups.get(id).is_none());
+    }
+
+    #[test]
+    fn a_write_drops_the_directorys_answers() {
+        let lookups = Lookups::default();
+        let dir = directory();
+        let id = dir.id;
+        let answers = lookups.insert(dir, lookups.generation());
+        lookups.remember_key(&answers, [1; 32], None);
+        assert!(lookups.get(id).unwrap().key(&[1; 32]).is_some());
+        lookups.invalidate(id);
+        assert!(lookups.get(id).is_none());
+    }
+
+    #[test]
+    fn a_flood_of_misses_keeps_the_hits() {
+        let lookups = Lookups::default();
+        let dir = directory();
+        let principal = principal(dir.id);
+        let answers = lookups.insert(dir, lookups.generation());
+        lookups.remember_key(&answers, [0; 32], Some(Found::new(principal, None)));
+        for i in 0..=MAX_MISSES {
+            let mut digest = [0u8; 32];
+            digest[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            lookups.remember_key(&answers, digest, None);
+        }
+        assert!(matches!(answers.key(&[0; 32]), Some(Some(_))));
+        assert!(read(&answers.keys).answers.len() <= MAX_MISSES + 1);
+    }
+}

@@ -5,8 +5,8 @@
 
 pub mod api_key_digests;
 pub mod flow_keys;
-pub mod lookups;
 mod locks;
+pub mod lookups;
 pub mod sync;
 
 use std::collections::HashMap;

@@ -12,6 +12,7 @@ struct Setup {
     principal: String,
     gateway: String,
     api_key: String,
+    api_key_id: String,
 }
 
 async fn setup(app: &TestApp) -> Setup {
@@ -37,6 +38,7 @@ async fn setup(app: &TestApp) -> Setup {
     Setup {
         gateway: str_of(&gateway.body, "token").to_owned(),
         api_key: str_of(&key.body, "secret").to_owned(),
+        api_key_id: str_of(&key.body, "id").to_owned(),
         directory,
         principal,
     }
@@ -210,6 +212,140 @@ async fn a_directory_admin_cannot_link_or_probe_clients_of_auth_servers_it_does_
     );
     assert_eq!(app.post(&identities, existing).await.status, 201, "an admin may link it");
 }
+
+/// Asks the forwarded form (GET, the caller's credential in headers), as nginx and Envoy do.
+async fn forward(app: &TestApp, s: &Setup, headers: &[(&str, &str)]) -> TestResponse {
+    let mut request =
+        app.http.get(app.url(&format!("/v2/directories/{}/authenticate", s.directory))).bearer_auth(&s.gateway);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request).await
+}
+
+async fn add_password(app: &TestApp, s: &Setup, username: &str, password: &str) {
+    let basic = app
+        .post(
+            &format!("/v2/directories/{}/principals/{}/basic-auths", s.directory, s.principal),
+            json!({"username": username}),
+        )
+        .await;
+    assert_eq!(basic.status, 201, "{}", basic.text);
+    let path = format!(
+        "/v2/directories/{}/principals/{}/basic-auths/{}/passwords",
+        s.directory,
+        s.principal,
+        str_of(&basic.body, "id")
+    );
+    let added = app.post(&path, json!({"secret": password})).await;
+    assert_eq!(added.status, 201, "{}", added.text);
+}
+
+fn basic(username: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
+}
+
+/// nginx `auth_request` and Envoy `ext_authz` forward the caller's headers: the status is the
+/// verdict and the principal comes back in headers the gateway passes on.
+async fn a_gateway_may_forward_the_callers_headers_and_read_the_verdict_from_the_status(app: TestApp) {
+    let s = setup(&app).await;
+    let found = forward(&app, &s, &[("x-api-key", &s.api_key)]).await;
+    assert_eq!(found.status, 200, "{}", found.text);
+    assert_eq!(found.header("x-principal-id"), Some(s.principal.as_str()));
+    assert_eq!(found.header("x-principal-name"), Some("acme"));
+    let metadata: Value = serde_json::from_str(found.header("x-principal-metadata").unwrap()).unwrap();
+    assert_eq!(metadata, json!({"tier": "gold", "quota": 100}));
+    let labels: Value = serde_json::from_str(found.header("x-principal-labels").unwrap()).unwrap();
+    assert_eq!(labels, json!({"team": "a"}));
+    assert_eq!(found.body["principal"]["id"], s.principal.as_str(), "the body is the POST answer");
+    assert_eq!(found.header("cache-control"), Some("private, max-age=900"));
+
+    for (what, headers) in [
+        ("no credential", vec![]),
+        ("an unknown key", vec![("x-api-key", "tsk_unknown")]),
+        ("an empty key", vec![("x-api-key", "")]),
+    ] {
+        let refused = forward(&app, &s, &headers).await;
+        assert_eq!(refused.status, 401, "{what}: {}", refused.text);
+        assert_eq!(refused.body, json!({"active": false, "directory_id": s.directory}), "{what}");
+        assert_eq!(refused.header("x-principal-id"), None, "{what}");
+        assert_eq!(refused.header("cache-control"), Some("private, max-age=300"), "{what}");
+    }
+
+    add_password(&app, &s, "acme-svc", "pass:with:colons").await;
+    let pair = forward(&app, &s, &[("x-forwarded-authorization", &basic("acme-svc", "pass:with:colons"))]).await;
+    assert_eq!(pair.status, 200, "the password may hold colons (RFC 7617 §2): {}", pair.text);
+    assert_eq!(pair.header("x-principal-id"), Some(s.principal.as_str()));
+    let wrong = forward(&app, &s, &[("x-forwarded-authorization", &basic("acme-svc", "wrong"))]).await;
+    assert_eq!(wrong.status, 401);
+
+    for (headers, field) in [
+        (vec![("x-api-key", s.api_key.as_str()), ("x-forwarded-authorization", "Basic eDp5")], "x-api-key"),
+        (vec![("x-forwarded-authorization", "Bearer abc")], "x-forwarded-authorization"),
+        (vec![("x-forwarded-authorization", "Basic %%%")], "x-forwarded-authorization"),
+        (vec![("x-forwarded-authorization", "Basic bm9jb2xvbg==")], "x-forwarded-authorization"),
+    ] {
+        let refused = forward(&app, &s, &headers).await;
+        assert_eq!(refused.status, 400, "{headers:?}: {}", refused.text);
+        assert_eq!(refused.body["invalid_parameters"][0]["field"], field, "{headers:?}: {}", refused.text);
+    }
+
+    // Whatever a principal holds, the headers are valid header values that read back whole.
+    let principal_path = format!("/v2/directories/{}/principals/{}", s.directory, s.principal);
+    let patched = app
+        .patch(&principal_path, json!({"display_name": "Zoë & co/ops", "metadata": {"city": "Zürich \"HQ\" 🏔"}}))
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let found = forward(&app, &s, &[("x-api-key", &s.api_key)]).await;
+    let name = found.header("x-principal-name").unwrap();
+    assert_eq!(percent_encoding::percent_decode_str(name).decode_utf8().unwrap(), "Zoë & co/ops");
+    let metadata = found.header("x-principal-metadata").unwrap();
+    assert!(metadata.is_ascii(), "{metadata}");
+    assert_eq!(serde_json::from_str::<Value>(metadata).unwrap(), json!({"city": "Zürich \"HQ\" 🏔"}));
+
+    let reader = app.post("/v1/admin-credentials", json!({"name": "reader", "role": "read-only"})).await;
+    let refused = app
+        .send(
+            app.http
+                .get(app.url(&format!("/v2/directories/{}/authenticate", s.directory)))
+                .bearer_auth(str_of(&reader.body, "token"))
+                .header("x-api-key", &s.api_key),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "read-only does not authenticate credentials");
+}
+
+/// Each node keeps the answers it gave; a write on any node drops them on every node.
+async fn a_credential_or_principal_changed_on_one_node_is_answered_anew_on_the_other_within_a_second(app: TestApp) {
+    let s = setup(&app).await;
+    let other = app.spawn_second_node().await;
+    let path = format!("/v2/directories/{}/authenticate", s.directory);
+    let at_other = || ask(&other, &s.gateway, &path, json!({"api_key": s.api_key}));
+    assert_eq!(at_other().await.body["principal"]["metadata"]["tier"], "gold", "remembered on the other node");
+    let principal_path = format!("/v2/directories/{}/principals/{}", s.directory, s.principal);
+    assert_eq!(app.patch(&principal_path, json!({"metadata": {"tier": "silver"}})).await.status, 200);
+    crate::multi_node::eventually("the new metadata on the other node", || async {
+        at_other().await.body["principal"]["metadata"]["tier"] == "silver"
+    })
+    .await;
+    let key_path = format!("/v2/directories/{}/principals/{}/api-keys/{}", s.directory, s.principal, s.api_key_id);
+    assert_eq!(app.delete(&key_path).await.status, 204);
+    assert_eq!(
+        ask(&app, &s.gateway, &path, json!({"api_key": s.api_key})).await.body["active"],
+        false,
+        "at once on the deleting node"
+    );
+    crate::multi_node::eventually("the deleted key refused on the other node", || async {
+        at_other().await.body["active"] == false
+    })
+    .await;
+}
+
+backend_tests!(
+    a_gateway_may_forward_the_callers_headers_and_read_the_verdict_from_the_status,
+    a_credential_or_principal_changed_on_one_node_is_answered_anew_on_the_other_within_a_second
+);
 
 backend_tests!(
     an_answer_is_cached_no_longer_than_its_credential_lives,

@@ -6,9 +6,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -17,6 +17,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use crate::cache::lookups::{Answers, Found, PrincipalView};
 use crate::domain::Invalid;
 use crate::domain::directory::Directory;
 use crate::domain::identity::IdentityType;
@@ -25,7 +26,6 @@ use crate::http::extract::{ApiJson, PathIds};
 use crate::http::routes::{DIRECTORY_AUTHENTICATE, DIRECTORY_RESOLVE};
 use crate::http::validate::{Body, present, string};
 use crate::http::{ApiError, AppState, Routes};
-use crate::cache::lookups::{Answers, Found, PrincipalView};
 use crate::service::lookup::{self, LookupError, Presented};
 
 pub fn routes() -> Routes<AppState> {
@@ -172,9 +172,9 @@ fn forwarded_credential(headers: &HeaderMap) -> Result<Option<Presented>, ApiErr
         headers
             .get(name)
             .map(|value| {
-                value.to_str().map_err(|_| {
-                    ApiError::invalid_at("header", name, Invalid::new("invalid", "is not visible ASCII"))
-                })
+                value
+                    .to_str()
+                    .map_err(|_| ApiError::invalid_at("header", name, Invalid::new("invalid", "is not visible ASCII")))
             })
             .transpose()
     };

@@ -127,6 +127,14 @@ awk -v rs="$rs_best" -v es="$es_best" -v sign="$RSA_SIGN" -v intro="$intro" 'BEG
   printf "introspection (RS256) %d/s = %.1fx the RS256 token rate (target >= 3x)\n", intro, intro / rs
 }'
 
+# The lookup API with 100,000 principals (bench/lookups.sh) on each backend; BENCH_LOOKUPS=0 skips it.
+if [[ "${BENCH_LOOKUPS:-1}" != 0 ]]; then
+  for backend in $BACKENDS; do
+    echo
+    BENCH_BIN=$BIN BENCH_BACKEND=$backend bash bench/lookups.sh
+  done
+fi
+
 # The hostile mix (bench/hostile.sh) on the first backend; BENCH_HOSTILE=0 skips it.
 if [[ "${BENCH_HOSTILE:-1}" != 0 ]]; then
   echo

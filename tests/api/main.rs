@@ -21,6 +21,7 @@ mod basic_auths;
 mod claim_templates;
 mod client_assertion;
 mod directories;
+mod gateway_example;
 mod hashing;
 mod hostile_load;
 mod identities;

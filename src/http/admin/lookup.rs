@@ -86,22 +86,19 @@ async fn authenticate(State(state): State<AppState>, ids: PathIds, json: ApiJson
         (Some(key), None, None) => Some(Presented::ApiKey(key)),
         (None, Some(username), Some(password)) => Some(Presented::Basic { username, password }),
         (None, Some(_), None) => {
-            body.reject("password", crate::domain::Invalid::new("required", "is required with username"));
+            body.reject("password", Invalid::new("required", "is required with username"));
             None
         }
         (None, None, Some(_)) => {
-            body.reject("username", crate::domain::Invalid::new("required", "is required with password"));
+            body.reject("username", Invalid::new("required", "is required with password"));
             None
         }
         (None, None, None) if !body.has_error("api_key") && !body.has_error("username") => {
-            body.reject("api_key", crate::domain::Invalid::new("required", "send api_key, or username and password"));
+            body.reject("api_key", Invalid::new("required", "send api_key, or username and password"));
             None
         }
         (Some(_), _, _) => {
-            body.reject(
-                "api_key",
-                crate::domain::Invalid::new("invalid", "send api_key, or username and password, not both"),
-            );
+            body.reject("api_key", Invalid::new("invalid", "send api_key, or username and password, not both"));
             None
         }
         _ => None,
@@ -132,14 +129,15 @@ const FORWARDED_AUTHORIZATION: &str = "x-forwarded-authorization";
 /// The same question asked with headers, for gateways that forward a request's headers rather
 /// than write a body (nginx `auth_request`, Envoy `ext_authz`): the caller's API key in
 /// `X-Api-Key`, or its `Authorization: Basic …` in `X-Forwarded-Authorization`. The status is
-/// the verdict (200, or 401 without a credential or with one that authenticates no one), and a
-/// 200 names the principal in `X-Principal-*` headers the gateway copies to the upstream.
+/// the verdict (200, or 401 without a usable credential or with one that authenticates no
+/// one), and a 200 names the principal in `X-Principal-*` headers the gateway copies to the
+/// upstream.
 async fn authenticate_forwarded(
     State(state): State<AppState>,
     ids: PathIds,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let presented = forwarded_credential(&headers)?;
+    let presented = forwarded_credential(&headers);
     let answers = directory(&state, &ids).await?;
     let now = state.now();
     let found = match &presented {
@@ -166,35 +164,18 @@ async fn authenticate_forwarded(
     Ok(response)
 }
 
-/// The credential in the forwarded headers: none, or exactly one well-formed one.
-fn forwarded_credential(headers: &HeaderMap) -> Result<Option<Presented>, ApiError> {
-    let text = |name: &'static str| -> Result<Option<&str>, ApiError> {
-        headers
-            .get(name)
-            .map(|value| {
-                value
-                    .to_str()
-                    .map_err(|_| ApiError::invalid_at("header", name, Invalid::new("invalid", "is not visible ASCII")))
-            })
-            .transpose()
+/// The credential in the forwarded headers, if they hold exactly one well-formed one. They are
+/// the caller's, not the gateway's: whatever they hold (both headers, a `Bearer` token meant
+/// for another API, bytes that are not text) is no credential, a 401, never a 400 that a
+/// gateway would turn into a server error.
+fn forwarded_credential(headers: &HeaderMap) -> Option<Presented> {
+    let text = |name: &'static str| {
+        headers.get(name).map(|value| value.to_str().ok().map(str::trim).filter(|value| !value.is_empty()))
     };
-    match (text(FORWARDED_API_KEY)?, text(FORWARDED_AUTHORIZATION)?) {
-        (Some(_), Some(_)) => Err(ApiError::invalid_at(
-            "header",
-            FORWARDED_API_KEY,
-            Invalid::new("invalid", "send X-Api-Key or X-Forwarded-Authorization, not both"),
-        )),
-        (Some(key), None) if key.trim().is_empty() => Ok(None),
-        (Some(key), None) => Ok(Some(Presented::ApiKey(key.trim().to_owned()))),
-        (None, Some(authorization)) if authorization.trim().is_empty() => Ok(None),
-        (None, Some(authorization)) => basic(authorization).map(Some).ok_or_else(|| {
-            ApiError::invalid_at(
-                "header",
-                FORWARDED_AUTHORIZATION,
-                Invalid::new("invalid", "must be Basic with base64 of username:password (RFC 7617)"),
-            )
-        }),
-        (None, None) => Ok(None),
+    match (text(FORWARDED_API_KEY), text(FORWARDED_AUTHORIZATION)) {
+        (Some(key), None) => key.map(|key| Presented::ApiKey(key.to_owned())),
+        (None, Some(authorization)) => authorization.and_then(basic),
+        _ => None,
     }
 }
 

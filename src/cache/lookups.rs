@@ -20,9 +20,9 @@ use crate::domain::Labels;
 use crate::domain::directory::Directory;
 use crate::domain::principal::{Metadata, Principal};
 
-/// Bounds memory (about 250 bytes a principal with a little metadata): past this many
+/// Bounds memory (about 200 bytes a principal with a little metadata): past this many
 /// remembered principals (hits) on the node, every directory's answers start over.
-const MAX_HITS: usize = 50_000;
+const MAX_HITS: usize = 40_000;
 
 /// Bounds the remembered misses of one directory; past it they start over, so a flood of
 /// unknown keys never displaces the keys that work.
@@ -70,6 +70,8 @@ pub struct Answers {
     keys: RwLock<Remembered<[u8; 32]>>,
     /// By the identity's canonical JSON.
     identities: RwLock<Remembered<String>>,
+    /// Hits remembered here, given back to the node-wide count when the answers are dropped.
+    hits: AtomicUsize,
 }
 
 struct Remembered<K> {
@@ -108,7 +110,13 @@ impl<K: std::hash::Hash + Eq> Remembered<K> {
 
 impl Answers {
     fn new(directory: Directory) -> Answers {
-        Answers { directory, loaded: Instant::now(), keys: Default::default(), identities: Default::default() }
+        Answers {
+            directory,
+            loaded: Instant::now(),
+            keys: Default::default(),
+            identities: Default::default(),
+            hits: AtomicUsize::new(0),
+        }
     }
 
     /// The answer remembered for an API key's lookup digest, if any.
@@ -154,22 +162,26 @@ impl Lookups {
     }
 
     pub fn remember_key(&self, answers: &Answers, digest: [u8; 32], found: Option<Found>) -> Option<Arc<Found>> {
-        self.remember(&answers.keys, digest, found)
+        self.remember(answers, &answers.keys, digest, found)
     }
 
     pub fn remember_identity(&self, answers: &Answers, identity: String, found: Option<Found>) -> Option<Arc<Found>> {
-        self.remember(&answers.identities, identity, found)
+        self.remember(answers, &answers.identities, identity, found)
     }
 
     fn remember<K: std::hash::Hash + Eq>(
         &self,
+        answers: &Answers,
         map: &RwLock<Remembered<K>>,
         key: K,
         found: Option<Found>,
     ) -> Option<Arc<Found>> {
         let found = found.map(Arc::new);
-        if write(map).insert(key, found.clone()) && self.hits.fetch_add(1, Ordering::Relaxed) + 1 > MAX_HITS {
-            self.clear();
+        if write(map).insert(key, found.clone()) {
+            answers.hits.fetch_add(1, Ordering::Relaxed);
+            if self.hits.fetch_add(1, Ordering::Relaxed) + 1 > MAX_HITS {
+                self.clear();
+            }
         }
         found
     }
@@ -177,7 +189,11 @@ impl Lookups {
     /// Drops a directory's answers (any write in it).
     pub fn invalidate(&self, directory_id: Uuid) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        write(&self.directories).remove(&directory_id);
+        if let Some(dropped) = write(&self.directories).remove(&directory_id) {
+            let hits = dropped.hits.load(Ordering::Relaxed);
+            // Saturating: a clear may have reset the count since these were counted.
+            let _ = self.hits.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(hits)));
+        }
     }
 
     fn clear(&self) {

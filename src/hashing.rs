@@ -4,7 +4,7 @@
 //!
 //! A fixed number of worker threads (one per core by default) each own their Argon2 working
 //! memory and reuse it for every job, so memory stays at `workers × 19 MiB` however many
-//! requests arrive. At most `workers + queue` jobs are accepted at once; past that a caller is
+//! requests arrive, and give it back after 10 s without a job. At most `workers + queue` jobs are accepted at once; past that a caller is
 //! told [`Busy`] at once (an HTTP 503 with `Retry-After`) instead of waiting behind the queue.
 
 use std::sync::mpsc;
@@ -128,15 +128,37 @@ impl Hasher {
     }
 }
 
-/// A worker: takes jobs until the pool is dropped, with memory kept from one job to the next.
+/// How long a worker keeps its Argon2 memory without a job: a node whose clients' secrets are
+/// all verified (remembered by the cache) gives the 19 MiB per worker back.
+const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What the process's allocator needs to hand memory freed on this thread back to the system
+/// at once: set by `main`, which chose the allocator. An idle worker makes no further
+/// allocation that would otherwise prompt it.
+static ON_RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets what a worker calls after releasing its Argon2 memory (once per process).
+pub fn on_release(hook: fn()) {
+    let _ = ON_RELEASE.set(hook);
+}
+
+/// A worker: takes jobs until the pool is dropped, with memory kept from one job to the next
+/// while jobs keep coming, and released after [`IDLE_RELEASE`] without one.
 fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
     let mut memory = Argon2Memory::default();
     loop {
         // The lock is held only while waiting for the next job, never while running one.
-        let next = lock(receiver).recv();
+        let next = lock(receiver).recv_timeout(IDLE_RELEASE);
         match next {
             Ok(job) => job(&mut memory),
-            Err(mpsc::RecvError) => return,
+            Err(mpsc::RecvTimeoutError::Timeout) if memory.is_held() => {
+                memory = Argon2Memory::default();
+                if let Some(release) = ON_RELEASE.get() {
+                    release();
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
     }
 }

@@ -99,6 +99,11 @@ impl Argon2Memory {
     /// The most a stored hash may ask for (64 MiB); Tessera's own hashes use 19 MiB.
     const MAX_BLOCKS: usize = 64 * 1024;
 
+    /// Whether it holds memory (it has run a job since it was made).
+    pub fn is_held(&self) -> bool {
+        !self.0.is_empty()
+    }
+
     /// `count` blocks, grown on first use and kept afterwards; `None` past the maximum.
     fn blocks(&mut self, count: usize) -> Option<&mut [argon2::Block]> {
         if count > Self::MAX_BLOCKS {

@@ -227,6 +227,7 @@ pub async fn delete(store: &Store, id: Uuid, force: bool, origin: &Origin) -> Re
             return Ok(Err(dependents));
         }
     }
+    super::identities::record_linked_directories(&mut tx, id, None).await?;
     tx.db().execute("DELETE FROM auth_servers WHERE id = $1", args![id]).await?;
     tx.db().execute("DELETE FROM tokens WHERE auth_server_id = $1", args![id]).await?;
     tx.db().execute("DELETE FROM refresh_tokens WHERE auth_server_id = $1", args![id]).await?;

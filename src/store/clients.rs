@@ -372,6 +372,7 @@ pub async fn put(
 /// (an admin's `client.deleted`, or the client's own `registration.deleted`).
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId, event: Event) -> Result<Vec<(Uuid, i64)>> {
     let mut tx = store.begin().await?;
+    super::identities::record_linked_directories(&mut tx, auth_server_id, Some(id.as_str())).await?;
     let deleted = tx
         .db()
         .execute("DELETE FROM clients WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, id.as_str()])

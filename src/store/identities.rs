@@ -128,6 +128,39 @@ pub async fn insert(store: &Store, identity: &Identity, origin: &Origin) -> Resu
     tx.commit().await
 }
 
+/// Deleting a client, or an auth server with its clients, deletes the identities that link
+/// them (a cascade): the directories holding those go into the change feed, so no node's lookup
+/// API keeps resolving them. Called before the delete, in its transaction.
+pub(crate) async fn record_linked_directories(
+    tx: &mut Tx,
+    auth_server_id: Uuid,
+    client_id: Option<&str>,
+) -> Result<()> {
+    let directories: Vec<(String,)> = match client_id {
+        Some(client_id) => {
+            tx.db()
+                .fetch_all(
+                    "SELECT DISTINCT directory_id FROM identities WHERE auth_server_id = $1 AND client_id = $2",
+                    args![auth_server_id, client_id],
+                )
+                .await?
+        }
+        None => {
+            tx.db()
+                .fetch_all(
+                    "SELECT DISTINCT directory_id FROM identities WHERE auth_server_id = $1",
+                    args![auth_server_id],
+                )
+                .await?
+        }
+    };
+    for (directory_id,) in directories {
+        let change = super::changes::Change::Directory(super::parse_uuid(&directory_id)?);
+        super::changes::record(tx, &change).await?;
+    }
+    Ok(())
+}
+
 /// A link to a client changes what the client's tokens carry (`.Principal`): its change goes
 /// into the change feed, so every node's cached client follows.
 async fn record_client_change(tx: &mut Tx, key: &IdentityKey) -> Result<()> {

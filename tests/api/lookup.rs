@@ -355,7 +355,32 @@ async fn a_credential_or_principal_changed_on_one_node_is_answered_anew_on_the_o
     .await;
 }
 
+/// A client's link goes with the client (a cascade outside the directory): the answer follows,
+/// on the node that deleted it and on the others.
+async fn a_deleted_client_no_longer_resolves_to_its_principal(app: TestApp) {
+    let s = setup(&app).await;
+    let other = app.spawn_second_node().await;
+    let seed = app.auth_server_with_client().await;
+    let identity = json!({"type": "auth_server_client", "auth_server_id": seed.server_id, "client_id": seed.client_id});
+    let identities = format!("/v2/directories/{}/principals/{}/identities", s.directory, s.principal);
+    assert_eq!(app.post(&identities, identity.clone()).await.status, 201);
+    let path = format!("/v2/directories/{}/resolve", s.directory);
+    for node in [&app, &other] {
+        let found = ask(node, &s.gateway, &path, identity.clone()).await;
+        assert_eq!(found.body["principal"]["id"], s.principal.as_str(), "{}", found.text);
+    }
+    let client = format!("/v1/auth-servers/{}/clients/{}", seed.server_id, seed.client_id);
+    assert_eq!(app.delete(&client).await.status, 204);
+    for node in [&app, &other] {
+        crate::multi_node::eventually("the deleted client's link forgotten", || async {
+            ask(node, &s.gateway, &path, identity.clone()).await.body["active"] == false
+        })
+        .await;
+    }
+}
+
 backend_tests!(
+    a_deleted_client_no_longer_resolves_to_its_principal,
     a_gateway_may_forward_the_callers_headers_and_read_the_verdict_from_the_status,
     a_credential_or_principal_changed_on_one_node_is_answered_anew_on_the_other_within_a_second
 );

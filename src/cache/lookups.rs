@@ -70,6 +70,9 @@ pub struct Answers {
     keys: RwLock<Remembered<[u8; 32]>>,
     /// By the identity's canonical JSON.
     identities: RwLock<Remembered<String>>,
+    /// By [`Lookups::password_digest`] of a username and password: a pair that matched (until
+    /// the soonest expiry of the username's passwords, then checked again) or did not.
+    passwords: RwLock<Remembered<[u8; 32]>>,
     /// Hits remembered here, given back to the node-wide count when the answers are dropped.
     hits: AtomicUsize,
 }
@@ -115,6 +118,7 @@ impl Answers {
             loaded: Instant::now(),
             keys: Default::default(),
             identities: Default::default(),
+            passwords: Default::default(),
             hits: AtomicUsize::new(0),
         }
     }
@@ -124,19 +128,38 @@ impl Answers {
         read(&self.keys).get(digest)
     }
 
+    /// The answer remembered for a username and password's digest, if any.
+    pub fn password(&self, digest: &[u8; 32]) -> Option<Option<Arc<Found>>> {
+        read(&self.passwords).get(digest)
+    }
+
     /// The answer remembered for an identity, if any.
     pub fn identity(&self, identity: &str) -> Option<Option<Arc<Found>>> {
         read(&self.identities).get(identity)
     }
 }
 
-#[derive(Default)]
 pub struct Lookups {
     directories: RwLock<HashMap<Uuid, Arc<Answers>>>,
     /// Bumped by every invalidation; a directory loaded before a bump is not kept.
     generation: AtomicU64,
     /// Hits remembered across all directories, for [`MAX_HITS`].
     hits: AtomicUsize,
+    /// Per-node key of the digests passwords are remembered under; never leaves memory.
+    password_key: aws_lc_rs::hmac::Key,
+}
+
+impl Default for Lookups {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        rand::fill(&mut key);
+        Lookups {
+            directories: Default::default(),
+            generation: AtomicU64::new(0),
+            hits: AtomicUsize::new(0),
+            password_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key),
+        }
+    }
 }
 
 impl Lookups {
@@ -163,6 +186,23 @@ impl Lookups {
 
     pub fn remember_key(&self, answers: &Answers, digest: [u8; 32], found: Option<Found>) -> Option<Arc<Found>> {
         self.remember(answers, &answers.keys, digest, found)
+    }
+
+    /// What a username and password are remembered under: HMAC-SHA256 under the node's key of
+    /// both, each prefixed by its length, so no password is kept and no pair reads as another.
+    pub fn password_digest(&self, username: &str, password: &str) -> [u8; 32] {
+        let mut context = aws_lc_rs::hmac::Context::with_key(&self.password_key);
+        for part in [username, password] {
+            context.update(&(part.len() as u64).to_be_bytes());
+            context.update(part.as_bytes());
+        }
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(context.sign().as_ref());
+        digest
+    }
+
+    pub fn remember_password(&self, answers: &Answers, digest: [u8; 32], found: Option<Found>) -> Option<Arc<Found>> {
+        self.remember(answers, &answers.passwords, digest, found)
     }
 
     pub fn remember_identity(&self, answers: &Answers, identity: String, found: Option<Found>) -> Option<Arc<Found>> {

@@ -24,7 +24,7 @@ async fn argon2_runs(app: &TestApp) -> u64 {
     counter(app, "tessera_cache_lookups_total{cache=\"client_secret\",result=\"miss\"}").await
 }
 
-async fn argon2_jobs(app: &TestApp) -> u64 {
+pub(crate) async fn argon2_jobs(app: &TestApp) -> u64 {
     counter(app, "tessera_argon2_jobs_total{result=\"accepted\"}").await
 }
 

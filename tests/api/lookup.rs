@@ -379,7 +379,42 @@ async fn a_deleted_client_no_longer_resolves_to_its_principal(app: TestApp) {
     }
 }
 
+/// As client secrets: a basic-auth pair costs Argon2 once per node, until a write in the
+/// directory; a pair that failed fails again without it.
+async fn a_basic_auth_pair_costs_argon2_once_per_node_until_the_directory_changes(app: TestApp) {
+    let s = setup(&app).await;
+    add_password(&app, &s, "acme-svc", "first-password").await;
+    let path = format!("/v2/directories/{}/authenticate", s.directory);
+    let pair =
+        |password: &'static str| ask(&app, &s.gateway, &path, json!({"username": "acme-svc", "password": password}));
+    let jobs = crate::hashing::argon2_jobs;
+
+    let before = jobs(&app).await;
+    assert_eq!(pair("first-password").await.body["active"], true);
+    assert!(jobs(&app).await > before, "the first check runs Argon2");
+    let after_first = jobs(&app).await;
+    for _ in 0..3 {
+        assert_eq!(pair("first-password").await.body["active"], true);
+        assert_eq!(pair("wrong").await.body["active"], false);
+    }
+    let after_wrong = jobs(&app).await;
+    for _ in 0..3 {
+        assert_eq!(pair("first-password").await.body["active"], true);
+        assert_eq!(pair("wrong").await.body["active"], false);
+    }
+    assert!(after_wrong > after_first, "the wrong password ran Argon2 once");
+    assert_eq!(jobs(&app).await, after_wrong, "remembered pairs run no Argon2");
+
+    // Deleting the principal's passwords is a write in the directory: the pair is checked anew.
+    let basics = app.get(&format!("/v2/directories/{}/principals/{}/basic-auths", s.directory, s.principal)).await;
+    let basic_id = basics.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let basic = format!("/v2/directories/{}/principals/{}/basic-auths/{basic_id}", s.directory, s.principal);
+    assert_eq!(app.delete(&basic).await.status, 204);
+    assert_eq!(pair("first-password").await.body["active"], false, "a deleted username no longer authenticates");
+}
+
 backend_tests!(
+    a_basic_auth_pair_costs_argon2_once_per_node_until_the_directory_changes,
     a_deleted_client_no_longer_resolves_to_its_principal,
     a_gateway_may_forward_the_callers_headers_and_read_the_verdict_from_the_status,
     a_credential_or_principal_changed_on_one_node_is_answered_anew_on_the_other_within_a_second

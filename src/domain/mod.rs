@@ -19,6 +19,7 @@ pub mod registration;
 pub mod scope;
 pub mod secret;
 pub mod token;
+pub mod trusted_issuer;
 pub mod uris;
 
 pub use auth_server::{AuthServer, IssuerSlug, SigningAlgorithm};

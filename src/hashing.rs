@@ -7,8 +7,7 @@
 //! requests arrive, and give it back after 10 s without a job. At most `workers + queue` jobs are accepted at once; past that a caller is
 //! told [`Busy`] at once (an HTTP 503 with `Retry-After`) instead of waiting behind the queue.
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::domain::secret::{Argon2Memory, ClientSecret};
 
@@ -31,7 +30,7 @@ type Job = Box<dyn FnOnce(&mut Argon2Memory) + Send>;
 /// A bounded pool of Argon2 worker threads. Dropping it lets the workers finish their jobs,
 /// exit and free their memory.
 pub struct Hasher {
-    jobs: mpsc::Sender<Job>,
+    jobs: flume::Sender<Job>,
     /// One permit per job accepted and not yet finished: running or queued.
     slots: Arc<tokio::sync::Semaphore>,
     workers: usize,
@@ -41,8 +40,9 @@ pub struct Hasher {
 impl Hasher {
     /// `workers` threads (at least one) and room for `queue` waiting jobs besides the running ones.
     pub fn new(workers: usize, queue: usize, metrics: Arc<crate::metrics::Metrics>) -> Hasher {
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
+        // Each worker waits on the channel itself (many receivers), so each notices on its own
+        // when it has been idle long enough to release its memory.
+        let (sender, receiver) = flume::unbounded::<Job>();
         let mut started = 0;
         for n in 0..workers.max(1) {
             let receiver = receiver.clone();
@@ -144,28 +144,21 @@ pub fn on_release(hook: fn()) {
 
 /// A worker: takes jobs until the pool is dropped, with memory kept from one job to the next
 /// while jobs keep coming, and released after [`IDLE_RELEASE`] without one.
-fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
+fn work(receiver: &flume::Receiver<Job>) {
     let mut memory = Argon2Memory::default();
     loop {
-        // The lock is held only while waiting for the next job, never while running one.
-        let next = lock(receiver).recv_timeout(IDLE_RELEASE);
-        match next {
+        match receiver.recv_timeout(IDLE_RELEASE) {
             Ok(job) => job(&mut memory),
-            Err(mpsc::RecvTimeoutError::Timeout) if memory.is_held() => {
+            Err(flume::RecvTimeoutError::Timeout) if memory.is_held() => {
                 memory = Argon2Memory::default();
                 if let Some(release) = ON_RELEASE.get() {
                     release();
                 }
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(flume::RecvTimeoutError::Timeout) => {}
+            Err(flume::RecvTimeoutError::Disconnected) => return,
         }
     }
-}
-
-// A poisoned lock means a job panicked while another thread waited; the channel is still sound.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -24,9 +24,9 @@ use crate::domain::principal::{Metadata, Principal};
 /// remembered principals (hits) on the node, every directory's answers start over.
 const MAX_HITS: usize = 40_000;
 
-/// Bounds the remembered misses of one directory; past it they start over, so a flood of
-/// unknown keys never displaces the keys that work.
-const MAX_MISSES: usize = 50_000;
+/// Bounds the remembered misses of one directory, for each kind of credential (about 80 bytes
+/// each); past it they start over, so a flood of unknown keys never displaces the keys that work.
+const MAX_MISSES: usize = 20_000;
 
 /// A presented credential's principal, and until when the credential is valid.
 pub struct Found {
@@ -68,8 +68,8 @@ pub struct Answers {
     loaded: Instant,
     /// By the key's current lookup digest; `None` for a key that authenticates no one.
     keys: RwLock<Remembered<[u8; 32]>>,
-    /// By the identity's canonical JSON.
-    identities: RwLock<Remembered<String>>,
+    /// By SHA-256 of the identity's canonical JSON (which may be kilobytes long).
+    identities: RwLock<Remembered<[u8; 32]>>,
     /// By [`Lookups::password_digest`] of a username and password: a pair that matched (until
     /// the soonest expiry of the username's passwords, then checked again) or did not.
     passwords: RwLock<Remembered<[u8; 32]>>,
@@ -134,7 +134,7 @@ impl Answers {
     }
 
     /// The answer remembered for an identity, if any.
-    pub fn identity(&self, identity: &str) -> Option<Option<Arc<Found>>> {
+    pub fn identity(&self, identity: &[u8; 32]) -> Option<Option<Arc<Found>>> {
         read(&self.identities).get(identity)
     }
 }
@@ -179,7 +179,10 @@ impl Lookups {
         let answers = Arc::new(Answers::new(directory));
         let mut directories = write(&self.directories);
         if self.generation.load(Ordering::Acquire) == generation {
-            directories.insert(answers.directory.id, answers.clone());
+            // A reload (past MAX_AGE) replaces a snapshot: its hits no longer count.
+            if let Some(replaced) = directories.insert(answers.directory.id, answers.clone()) {
+                self.give_back(&replaced);
+            }
         }
         answers
     }
@@ -205,7 +208,7 @@ impl Lookups {
         self.remember(answers, &answers.passwords, digest, found)
     }
 
-    pub fn remember_identity(&self, answers: &Answers, identity: String, found: Option<Found>) -> Option<Arc<Found>> {
+    pub fn remember_identity(&self, answers: &Answers, identity: [u8; 32], found: Option<Found>) -> Option<Arc<Found>> {
         self.remember(answers, &answers.identities, identity, found)
     }
 
@@ -230,10 +233,16 @@ impl Lookups {
     pub fn invalidate(&self, directory_id: Uuid) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Some(dropped) = write(&self.directories).remove(&directory_id) {
-            let hits = dropped.hits.load(Ordering::Relaxed);
-            // Saturating: a clear may have reset the count since these were counted.
-            let _ = self.hits.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(hits)));
+            self.give_back(&dropped);
         }
+    }
+
+    /// A dropped snapshot's hits leave the node-wide count (saturating: a clear may have reset
+    /// it since they were counted; hits added to a snapshot after its drop are over-counted
+    /// until the next clear, which only brings that clear forward).
+    fn give_back(&self, dropped: &Answers) {
+        let hits = dropped.hits.load(Ordering::Relaxed);
+        let _ = self.hits.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(hits)));
     }
 
     fn clear(&self) {

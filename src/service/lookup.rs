@@ -123,7 +123,10 @@ pub async fn resolve(
     answers: &Answers,
     key: &IdentityKey,
 ) -> Result<Option<Arc<Found>>, store::Error> {
-    let remembered_as = serde_json::to_string(key).unwrap_or_default();
+    let remembered_as: [u8; 32] = {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(serde_json::to_string(key).unwrap_or_default().as_bytes()).into()
+    };
     if let Some(found) = answers.identity(&remembered_as) {
         return Ok(found);
     }

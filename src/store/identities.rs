@@ -136,6 +136,19 @@ pub(crate) async fn record_linked_directories(
     auth_server_id: Uuid,
     client_id: Option<&str>,
 ) -> Result<()> {
+    // Locks the clients first, so no identity can link one between this read and the delete
+    // (its foreign key check waits for the lock, then fails).
+    let lock = for_update(tx.dialect());
+    match client_id {
+        Some(client_id) => {
+            let sql = format!("SELECT id FROM clients WHERE auth_server_id = $1 AND id = $2{lock}");
+            tx.db().fetch_all::<(String,)>(&sql, args![auth_server_id, client_id]).await?
+        }
+        None => {
+            let sql = format!("SELECT id FROM clients WHERE auth_server_id = $1{lock}");
+            tx.db().fetch_all::<(String,)>(&sql, args![auth_server_id]).await?
+        }
+    };
     let directories: Vec<(String,)> = match client_id {
         Some(client_id) => {
             tx.db()

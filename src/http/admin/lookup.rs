@@ -127,7 +127,7 @@ const FORWARDED_API_KEY: &str = "x-api-key";
 const FORWARDED_AUTHORIZATION: &str = "x-forwarded-authorization";
 
 /// The same question asked with headers, for gateways that forward a request's headers rather
-/// than write a body (nginx `auth_request`, Envoy `ext_authz`): the caller's API key in
+/// than write a body (nginx `auth_request`): the caller's API key in
 /// `X-Api-Key`, or its `Authorization: Basic …` in `X-Forwarded-Authorization`. The status is
 /// the verdict (200, or 401 without a usable credential or with one that authenticates no
 /// one), and a 200 names the principal in `X-Principal-*` headers the gateway copies to the
@@ -155,7 +155,7 @@ async fn authenticate_forwarded(
         }
         None => None,
     };
-    let principal_headers = found.as_ref().map(|found| principal_headers(&found.principal));
+    let principal_headers = found.as_ref().map(|found| principal_headers(&found.principal)).transpose()?;
     let mut response = answer(&answers.directory, found, now);
     match principal_headers {
         Some(headers) => response.headers_mut().extend(headers),
@@ -194,9 +194,10 @@ fn basic(authorization: &str) -> Option<Presented> {
 /// The principal as headers for the upstream: `X-Principal-Id`, `X-Principal-Name`
 /// (percent-encoded UTF-8), and `X-Principal-Metadata` and `X-Principal-Labels` as JSON with
 /// every non-ASCII character escaped, so each is a valid header value whatever it holds.
-fn principal_headers(principal: &RawValue) -> HeaderMap {
+/// A principal that cannot be put into headers fails closed: a 500, never a 200 without them.
+fn principal_headers(principal: &RawValue) -> Result<HeaderMap, ApiError> {
     let mut headers = HeaderMap::new();
-    let Ok(principal) = serde_json::from_str::<PrincipalView<Value, Value>>(principal.get()) else { return headers };
+    let principal = serde_json::from_str::<PrincipalView<Value, Value>>(principal.get()).map_err(ApiError::internal)?;
     let name = utf8_percent_encode(&principal.display_name, NON_ALPHANUMERIC).to_string();
     let metadata = ascii_json(&principal.metadata);
     let labels = ascii_json(&principal.labels);
@@ -206,11 +207,9 @@ fn principal_headers(principal: &RawValue) -> HeaderMap {
         ("x-principal-metadata", metadata),
         ("x-principal-labels", labels),
     ] {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(header, value);
-        }
+        headers.insert(header, HeaderValue::from_str(&value).map_err(ApiError::internal)?);
     }
-    headers
+    Ok(headers)
 }
 
 /// JSON with every character outside printable ASCII written as a `\u` escape (RFC 8259 §7).

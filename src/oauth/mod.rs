@@ -18,6 +18,7 @@ pub mod client_assertion;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod federated_assertion;
 pub mod flow;
 pub mod form;
 pub mod introspect;

@@ -87,6 +87,8 @@ pub struct ServerEntry {
     pub jwks: String,
     /// Dynamic Client Registration (RFC 7591) for this auth server; off unless configured.
     pub registration: RegistrationPolicy,
+    /// External issuers whose tokens are grants here (RFC 7523 §2.1), oldest first.
+    pub trusted_issuers: Vec<crate::domain::trusted_issuer::TrustedIssuer>,
 }
 
 /// A client with what authenticates it.
@@ -267,7 +269,8 @@ impl Cache {
         let jwks = serde_json::json!({ "keys": jwks }).to_string();
         let registration =
             store::registrations::policy(&self.store, server.id).await?.map(|p| p.policy).unwrap_or_default();
-        Ok(ServerEntry { server, scopes, claims, signer, verifiers, jwks, registration })
+        let trusted_issuers = store::trusted_issuers::for_server(&self.store, server.id).await?;
+        Ok(ServerEntry { server, scopes, claims, signer, verifiers, jwks, registration, trusted_issuers })
     }
 
     /// A client of an auth server; `None` when there is none (remembered until it changes).

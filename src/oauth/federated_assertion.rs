@@ -97,19 +97,24 @@ fn signed_claims(assertion: &str, trusted: &TrustedIssuer, jwks: &ClientJwks) ->
             "assertion is longer than {MAX_ASSERTION_LENGTH} characters"
         ))));
     }
-    let header =
-        jsonwebtoken::decode_header(assertion).map_err(|_| Signature::Refused(refused("assertion is not a JWT")))?;
-    let name = serde_json::to_value(header.alg).ok().and_then(|v| v.as_str().map(str::to_owned));
     // RFC 8725 §3.1: only the asymmetric algorithms this issuer is trusted with; never `none`,
     // never HMAC (which would take a public key for a shared secret).
+    let alg_refused = || {
+        let allowed: Vec<&str> = trusted.algorithms.iter().map(|a| a.as_str()).collect();
+        Signature::Refused(refused(format!("assertion alg must be one of {}", allowed.join(", "))))
+    };
+    let header = match jsonwebtoken::decode_header(assertion) {
+        Ok(header) => header,
+        // A header the JOSE library does not know (`none`) is still a JWT with a refused alg.
+        Err(_) if unverified_header_alg(assertion).is_some() => return Err(alg_refused()),
+        Err(_) => return Err(Signature::Refused(refused("assertion is not a JWT"))),
+    };
+    let name = serde_json::to_value(header.alg).ok().and_then(|v| v.as_str().map(str::to_owned));
     let algorithm = name
         .as_deref()
         .and_then(|name| SigningAlgorithm::parse(name).ok())
         .filter(|algorithm| trusted.algorithms.contains(algorithm))
-        .ok_or_else(|| {
-            let allowed: Vec<&str> = trusted.algorithms.iter().map(|a| a.as_str()).collect();
-            Signature::Refused(refused(format!("assertion alg must be one of {}", allowed.join(", "))))
-        })?;
+        .ok_or_else(alg_refused)?;
     let candidates = jwks.candidates(header.kid.as_deref(), algorithm);
     if candidates.is_empty() {
         return Err(Signature::Keys(if header.kid.is_some() { KeysFailed::UnknownKid } else { KeysFailed::BadSignature }));
@@ -123,6 +128,12 @@ fn signed_claims(assertion: &str, trusted: &TrustedIssuer, jwks: &ClientJwks) ->
             Verifier::from_jwk(&Value::Object(jwk)).ok()?.verify(assertion)
         })
         .ok_or(Signature::Keys(KeysFailed::BadSignature))
+}
+
+fn unverified_header_alg(assertion: &str) -> Option<String> {
+    let header = assertion.split('.').next().and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())?;
+    let header: Map<String, Value> = serde_json::from_slice(&header).ok()?;
+    header.get("alg").and_then(Value::as_str).map(str::to_owned)
 }
 
 fn check_claims(claims: &Map<String, Value>, trusted: &TrustedIssuer, now: DateTime<Utc>) -> Result<Verified, OAuthError> {

@@ -3,6 +3,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod jwt_bearer;
 mod refresh_token;
 
 pub use refresh_token::REFRESH_TOKEN_SECONDS;
@@ -98,6 +99,11 @@ pub async fn exchange(
     form: &Form,
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = form.require("grant_type")?;
+    // RFC 7523 §2.1: the assertion names the client, which need not authenticate.
+    if grant_type == crate::oauth::federated_assertion::GRANT_TYPE {
+        ctx.limiter.server(ctx.entry.server.id, ctx.entry.server.rate_limit_per_second, std::time::Instant::now())?;
+        return jwt_bearer::grant(ctx, authorization, form).await;
+    }
     let client = client_auth::identify(ctx, authorization, form).await?;
     // The auth server's own limit (a Tessera extension; Kong caps an auth server at 100 TPS).
     ctx.limiter.server(ctx.entry.server.id, ctx.entry.server.rate_limit_per_second, std::time::Instant::now())?;

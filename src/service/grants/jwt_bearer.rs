@@ -1,0 +1,80 @@
+//! RFC 7523 §2.1: a trusted issuer's JWT as an authorization grant. A workload that already
+//! holds a token from an issuer the auth server trusts (a Kubernetes service account, a GitHub
+//! Actions job) gets an access token for the client its subject maps to, without a secret.
+
+use crate::domain::trusted_issuer::IssuerKeys;
+use crate::oauth::federated_assertion;
+use crate::oauth::form::Form;
+use crate::oauth::issue::{self, Subject};
+use crate::oauth::{OAuthError, scope};
+use crate::store;
+
+use super::super::{Context, client_auth, mint};
+use super::TokenResponse;
+
+#[tracing::instrument(level = "info", name = "jwt_bearer", skip_all, fields(auth_server = %ctx.entry.server.id, client_id))]
+pub(super) async fn grant(
+    ctx: &Context<'_>,
+    authorization: Option<&str>,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
+    let assertion = form.require("assertion")?;
+    let issuer = federated_assertion::unverified_issuer(assertion)?;
+    let trusted = ctx
+        .entry
+        .trusted_issuers
+        .iter()
+        .find(|trusted| trusted.enabled && trusted.issuer == issuer)
+        .ok_or_else(|| OAuthError::invalid_grant("assertion iss is not a trusted issuer of this auth server"))?;
+    let jwks = match &trusted.keys {
+        IssuerKeys::Jwks(jwks) => jwks,
+        IssuerKeys::JwksUri(_) => {
+            return Err(OAuthError::invalid_grant(
+                "this trusted issuer's keys are at its jwks_uri, which this version does not fetch yet",
+            ));
+        }
+    };
+    let verified = federated_assertion::verify(assertion, trusted, jwks, ctx.now)
+        .map_err(|_| OAuthError::invalid_grant("assertion signature does not verify with this trusted issuer's keys"))??;
+    tracing::Span::current().record("client_id", verified.client_id.as_str());
+    let server_id = ctx.entry.server.id;
+    let entry = ctx
+        .cache
+        .client(server_id, verified.client_id.as_str())
+        .await?
+        .ok_or_else(|| OAuthError::invalid_grant("the client this assertion's subject maps to does not exist"))?;
+    // RFC 7523 §2.1: client authentication is optional with this grant; a client that does
+    // authenticate must be the one the subject maps to.
+    let authenticates = authorization.is_some()
+        || ["client_id", "client_secret", "client_assertion", "client_assertion_type"]
+            .iter()
+            .any(|name| form.get(name).is_some());
+    if authenticates {
+        let caller = client_auth::identify(ctx, authorization, form).await?;
+        if caller.client.id != entry.client.id {
+            return Err(OAuthError::invalid_grant("assertion's subject maps to another client than the one authenticated"));
+        }
+    } else {
+        ctx.limiter.client(server_id, entry.client.id.as_str(), std::time::Instant::now())?;
+    }
+    // RFC 7523 §3 item 7: each assertion once, on every node.
+    let first =
+        store::grants::mark_used(ctx.store, verified.use_id, server_id, "jwt_bearer", verified.remember_until).await?;
+    if !first {
+        return Err(OAuthError::invalid_grant("this assertion (its jti) has already been used"));
+    }
+    let client = &entry.client;
+    let granted = scope::grant_with_openid(form.get("scope"), &ctx.entry.scopes, client)?;
+    let mut custom = mint::custom_claims(ctx, client, &granted.scopes, granted.requested).await?;
+    // The auth server's own claims first; a copied claim only where none of them has the name.
+    for (name, value) in verified.copied {
+        if !custom.iter().any(|(existing, _)| *existing == name) {
+            custom.push((name, value));
+        }
+    }
+    let token = issue::access_token(ctx.issuer, &ctx.entry.server, client, Subject::Client, granted.names, custom, ctx.now);
+    let jwt = mint::sign(ctx, &token.claims)?;
+    let response = TokenResponse::bearer(&token, jwt);
+    mint::record(ctx, client, token.record).await?;
+    Ok(response)
+}

@@ -1,0 +1,193 @@
+//! RFC 7523 §2.1, the JWT bearer grant: a workload's token from a trusted issuer (shaped like a
+//! Kubernetes service-account token or a GitHub Actions OIDC token, signed here with jwt-simple,
+//! a JOSE library that shares no code with Tessera) gets an access token for the client its
+//! subject maps to, with no client secret; the issued token is checked through discovery.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwt_simple::prelude::*;
+use serde_json::{Value, json};
+
+use crate::helpers::{Seed, TestApp, TestResponse, backend_tests, str_of};
+use crate::jose::verify_via_discovery;
+
+const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const KUBERNETES: &str = "https://kubernetes.default.svc.cluster.local";
+const GITHUB: &str = "https://token.actions.githubusercontent.com";
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn rsa_jwk(key: &RS256KeyPair, kid: &str) -> Value {
+    let components = key.public_key().to_components();
+    json!({"kty": "RSA", "kid": kid, "use": "sig", "n": b64(&components.n), "e": b64(&components.e)})
+}
+
+fn ec_jwk(key: &ES256KeyPair, kid: &str) -> Value {
+    let point = key.public_key().public_key().to_bytes_uncompressed();
+    json!({"kty": "EC", "crv": "P-256", "kid": kid, "x": b64(&point[1..33]), "y": b64(&point[33..65])})
+}
+
+async fn trust(app: &TestApp, seed: &Seed, body: Value) -> Value {
+    let created = app.post(&format!("/v1/auth-servers/{}/trusted-issuers", seed.server_id), body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    created.body
+}
+
+async fn exchange(app: &TestApp, seed: &Seed, assertion: &str, scope: Option<&str>) -> TestResponse {
+    let mut form = vec![("grant_type", GRANT_TYPE), ("assertion", assertion)];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    app.post_form(&format!("{}/oauth/token", seed.issuer), &form).await
+}
+
+/// Claims of a projected Kubernetes service-account token (`kubectl create token api`).
+fn kubernetes_claims(namespace: &str, account: &str, audience: &str) -> JWTClaims<Value> {
+    let custom = json!({"kubernetes.io": {"namespace": namespace,
+        "serviceaccount": {"name": account, "uid": "4b8d5a4e-0000-4000-8000-000000000001"}}});
+    Claims::with_custom_claims(custom, Duration::from_secs(600))
+        .with_issuer(KUBERNETES)
+        .with_subject(format!("system:serviceaccount:{namespace}:{account}"))
+        .with_audiences(HashSet::from([audience.to_owned()]))
+        .with_jwt_id(uuid::Uuid::new_v4().to_string())
+}
+
+async fn a_kubernetes_workload_trades_its_service_account_token_for_an_access_token(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let key = RS256KeyPair::generate(2048).unwrap().with_key_id("sa-1");
+    trust(&app, &seed, json!({
+        "name": "cluster", "issuer": KUBERNETES, "jwks": {"keys": [rsa_jwk(&key, "sa-1")]},
+        "allowed_algorithms": ["RS256"], "audience": "tessera",
+        "subjects": [{"subject": "system:serviceaccount:payments:*", "client_id": seed.client_id}],
+        "copy_claims": ["kubernetes.io"]
+    }))
+    .await;
+    let discovery = app.send(app.http.get(format!("{}/.well-known/openid-configuration", seed.issuer))).await;
+    assert!(discovery.body["grant_types_supported"].as_array().unwrap().contains(&json!(GRANT_TYPE)));
+
+    let assertion = key.sign(kubernetes_claims("payments", "api", "tessera")).unwrap();
+    let issued = exchange(&app, &seed, &assertion, Some("scope1")).await;
+    assert_eq!(issued.status, 200, "{}", issued.text);
+    assert_eq!(issued.body["scope"], "scope1");
+    let token = str_of(&issued.body, "access_token");
+    let verified = verify_via_discovery(&app, &seed.issuer, token, "http://myhttpbin.dev").await;
+    assert_eq!(verified.subject, seed.client_id, "the token is the mapped client's");
+    assert_eq!(verified.custom["client_id"], seed.client_id.as_str());
+    assert_eq!(verified.custom["kubernetes.io"]["namespace"], "payments", "copied from the assertion");
+
+    let replayed = exchange(&app, &seed, &assertion, None).await;
+    assert_eq!((replayed.status, str_of(&replayed.body, "error")), (400, "invalid_grant"));
+    assert!(str_of(&replayed.body, "error_description").contains("already been used"), "{}", replayed.text);
+
+    let other_namespace = key.sign(kubernetes_claims("billing", "api", "tessera")).unwrap();
+    let refused = exchange(&app, &seed, &other_namespace, None).await;
+    assert_eq!(str_of(&refused.body, "error"), "invalid_grant");
+    assert!(str_of(&refused.body, "error_description").contains("sub matches no subject"), "{}", refused.text);
+}
+
+/// Claims of a GitHub Actions OIDC token for a push to `main` of `acme/billing`.
+fn github_claims(repository: &str, git_ref: &str, owner: &str) -> JWTClaims<Value> {
+    let custom = json!({"repository": repository, "repository_owner": owner, "ref": git_ref,
+        "workflow": "deploy", "event_name": "push", "runner_environment": "github-hosted"});
+    Claims::with_custom_claims(custom, Duration::from_secs(300))
+        .with_issuer(GITHUB)
+        .with_subject(format!("repo:{repository}:ref:{git_ref}"))
+        .with_audience("https://tessera.example")
+        .with_jwt_id(uuid::Uuid::new_v4().to_string())
+}
+
+async fn a_github_actions_job_gets_a_token_only_for_the_repository_and_branch_it_is_trusted_for(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let key = ES256KeyPair::generate().with_key_id("gh-1");
+    let stranger = ES256KeyPair::generate().with_key_id("gh-1");
+    trust(&app, &seed, json!({
+        "name": "github", "issuer": GITHUB, "jwks": {"keys": [ec_jwk(&key, "gh-1")]},
+        "audience": "https://tessera.example", "max_token_age_secs": 600,
+        "subjects": [{"subject": "repo:acme/*:ref:refs/heads/main", "client_id": seed.client_id}],
+        "claim_conditions": {"repository_owner": "acme"}
+    }))
+    .await;
+    let main = key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap();
+    let issued = exchange(&app, &seed, &main, None).await;
+    assert_eq!(issued.status, 200, "{}", issued.text);
+
+    let old = {
+        let mut claims = github_claims("acme/billing", "refs/heads/main", "acme");
+        claims.issued_at = Some(Clock::now_since_epoch() - Duration::from_secs(3600));
+        claims
+    };
+    let expired = {
+        let mut claims = github_claims("acme/billing", "refs/heads/main", "acme");
+        claims.expires_at = Some(Clock::now_since_epoch() - Duration::from_secs(120));
+        claims
+    };
+    let unsigned = format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none","typ":"JWT"}"#),
+        b64(serde_json::to_string(&github_claims("acme/billing", "refs/heads/main", "acme")).unwrap().as_bytes())
+    );
+    let cases = [
+        (key.sign(github_claims("acme/billing", "refs/heads/feature", "acme")).unwrap(), "sub matches no subject"),
+        (key.sign(github_claims("acme/billing", "refs/heads/main", "evil")).unwrap(), "repository_owner"),
+        (stranger.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap(), "signature does not verify"),
+        (key.sign(github_claims("acme/billing", "refs/heads/main", "acme").with_audience("https://other.example")).unwrap(), "aud must include"),
+        (key.sign(old).unwrap(), "older than 600 seconds"),
+        (key.sign(expired).unwrap(), "expired"),
+        (unsigned, "alg must be one of"),
+        ("not-a-jwt".to_owned(), "not a JWT"),
+    ];
+    for (assertion, reason) in cases {
+        let refused = exchange(&app, &seed, &assertion, None).await;
+        assert_eq!((refused.status, str_of(&refused.body, "error")), (400, "invalid_grant"), "{reason}: {}", refused.text);
+        let description = str_of(&refused.body, "error_description");
+        assert!(description.contains(reason), "{reason}: {description}");
+        assert!(!description.contains("acme/billing"), "no token content in {description}");
+    }
+
+    // An issuer this auth server does not trust, and an assertion that is missing.
+    let unknown = {
+        let claims = github_claims("acme/billing", "refs/heads/main", "acme").with_issuer("https://evil.example");
+        key.sign(claims).unwrap()
+    };
+    let refused = exchange(&app, &seed, &unknown, None).await;
+    assert!(str_of(&refused.body, "error_description").contains("not a trusted issuer"), "{}", refused.text);
+    let missing = app.post_form(&format!("{}/oauth/token", seed.issuer), &[("grant_type", GRANT_TYPE)]).await;
+    assert_eq!(str_of(&missing.body, "error"), "invalid_request");
+}
+
+/// A client that also authenticates must be the one the subject maps to (RFC 7523 §2.1).
+async fn a_client_that_authenticates_with_the_grant_must_be_the_mapped_client(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let key = ES256KeyPair::generate().with_key_id("gh-1");
+    trust(&app, &seed, json!({
+        "name": "github", "issuer": GITHUB, "jwks": {"keys": [ec_jwk(&key, "gh-1")]},
+        "audience": "https://tessera.example",
+        "subjects": [{"subject": "repo:acme/billing:ref:refs/heads/main", "client_id": seed.client_id}]
+    }))
+    .await;
+    let assertion = key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap();
+    let with_secret = app
+        .post_form(
+            &format!("{}/oauth/token", seed.issuer),
+            &[("grant_type", GRANT_TYPE), ("assertion", &assertion), ("client_id", &seed.client_id),
+              ("client_secret", &seed.secret)],
+        )
+        .await;
+    assert_eq!(with_secret.status, 200, "{}", with_secret.text);
+    let wrong_secret = app
+        .post_form(
+            &format!("{}/oauth/token", seed.issuer),
+            &[("grant_type", GRANT_TYPE), ("assertion", &key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap()),
+              ("client_id", &seed.client_id), ("client_secret", "wrong")],
+        )
+        .await;
+    assert_eq!(str_of(&wrong_secret.body, "error"), "invalid_client", "{}", wrong_secret.text);
+}
+
+backend_tests!(
+    a_kubernetes_workload_trades_its_service_account_token_for_an_access_token,
+    a_github_actions_job_gets_a_token_only_for_the_repository_and_branch_it_is_trusted_for,
+    a_client_that_authenticates_with_the_grant_must_be_the_mapped_client
+);

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::admin::{Actor, Origin};
 use super::registration::{InitialAccessToken, RegistrationMetadata, RegistrationPolicy};
 use super::secret::SecretInfo;
+use super::trusted_issuer::{IssuerKeys, TrustedIssuer};
 use super::{AuthServer, Claim, Client, ClientId, Scope};
 
 /// One audited action.
@@ -61,6 +62,10 @@ impl Resource {
 
     pub fn claim(auth_server_id: Uuid, id: Uuid) -> Resource {
         Resource::new("claim", id, Some(auth_server_id))
+    }
+
+    pub fn trusted_issuer(auth_server_id: Uuid, id: Uuid) -> Resource {
+        Resource::new("trusted_issuer", id, Some(auth_server_id))
     }
 
     pub fn client(auth_server_id: Uuid, id: &ClientId) -> Resource {
@@ -276,6 +281,29 @@ impl Snapshot for Client {
             "jwks": self.jwks.as_ref().map(|jwks| jwks.as_value().clone()),
             "introspection_allowed": self.introspection_allowed,
             "login_requests_answered_by_client": self.login_requests_answered_by_client,
+        }))
+    }
+}
+
+impl Snapshot for TrustedIssuer {
+    fn snapshot(&self) -> Map<String, Value> {
+        // Public keys only (ClientJwks refuses private members), so the set itself is logged.
+        let (jwks, jwks_uri) = match &self.keys {
+            IssuerKeys::Jwks(jwks) => (jwks.as_value().clone(), Value::Null),
+            IssuerKeys::JwksUri(uri) => (Value::Null, Value::from(uri.as_str())),
+        };
+        object(json!({
+            "name": self.name.as_str(),
+            "issuer": self.issuer,
+            "jwks": jwks,
+            "jwks_uri": jwks_uri,
+            "allowed_algorithms": strings(&self.algorithms, |a| a.as_str()),
+            "audience": self.audience,
+            "max_token_age_secs": self.max_token_age_secs,
+            "subjects": self.subjects,
+            "claim_conditions": self.claim_conditions,
+            "copy_claims": self.copy_claims,
+            "enabled": self.enabled,
         }))
     }
 }

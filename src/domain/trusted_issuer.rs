@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use uuid::Uuid;
 
 use super::jwks::ClientJwks;
@@ -19,6 +20,9 @@ pub const MAX_COPIED_CLAIMS: usize = 20;
 pub const MIN_TOKEN_AGE_SECS: i64 = 60;
 pub const MAX_TOKEN_AGE_SECS: i64 = 86_400;
 pub const DEFAULT_TOKEN_AGE_SECS: i64 = 3_600;
+/// What a trusted issuer's tokens may be signed with unless it says otherwise: the algorithms
+/// of Kubernetes service-account tokens (RS256) and of most cloud and CI issuers (RS256, ES256).
+pub const DEFAULT_ALGORITHMS: [SigningAlgorithm; 2] = [SigningAlgorithm::RS256, SigningAlgorithm::ES256];
 /// Longest issuer URL, audience, subject pattern, claim name or value.
 const MAX_TEXT: usize = 255;
 const MAX_URL: usize = 2048;
@@ -68,6 +72,17 @@ pub struct SubjectMapping {
     pub client_id: ClientId,
 }
 
+/// `{"subject": pattern, "client_id": id}`: the mapping's one JSON shape, in the API, the
+/// audit log and the store alike.
+impl Serialize for SubjectMapping {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_struct("SubjectMapping", 2)?;
+        map.serialize_field("subject", self.subject.as_str())?;
+        map.serialize_field("client_id", self.client_id.as_str())?;
+        map.end()
+    }
+}
+
 /// A subject, exactly, or a pattern in which `*` stands for any run of characters
 /// (`repo:acme/*:ref:refs/heads/main`, `system:serviceaccount:payments:*`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +95,11 @@ impl SubjectPattern {
             return Err(Invalid::new("invalid", "must name more than a wildcard: every subject would match"));
         }
         Ok(SubjectPattern(value))
+    }
+
+    /// A pattern read back from the store, which only ever holds parsed ones.
+    pub(crate) fn trusted(value: String) -> SubjectPattern {
+        SubjectPattern(value)
     }
 
     pub fn as_str(&self) -> &str {
@@ -203,8 +223,8 @@ pub fn parse_conditions(conditions: BTreeMap<String, String>) -> Result<BTreeMap
         return Err(Invalid::max_items(MAX_CONDITIONS));
     }
     for (name, value) in &conditions {
-        check_text(name).map_err(|e| e.at(&format!(".{name}")))?;
-        check_text(value).map_err(|e| e.at(&format!(".{name}")))?;
+        check_text(name).map_err(|e| e.at(format!(".{name}")))?;
+        check_text(value).map_err(|e| e.at(format!(".{name}")))?;
     }
     Ok(conditions)
 }
@@ -255,6 +275,14 @@ mod tests {
         assert!(!pattern("a*b*c").matches("acb"));
         assert!(SubjectPattern::parse("**".to_owned()).is_err(), "a bare wildcard maps everyone");
         assert!(SubjectPattern::parse(String::new()).is_err());
+    }
+
+    #[test]
+    fn a_subject_mapping_is_written_as_its_subject_and_client_id() {
+        let mapping =
+            SubjectMapping { subject: pattern("repo:acme/*"), client_id: ClientId::trusted("deployer".into()) };
+        let text = serde_json::to_string(&mapping).unwrap_or_default();
+        assert_eq!(text, r#"{"subject":"repo:acme/*","client_id":"deployer"}"#);
     }
 
     #[test]

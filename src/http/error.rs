@@ -218,6 +218,15 @@ impl From<store::Error> for ApiError {
                     },
                 ),
             )]),
+            store::Error::MissingClients(positions) => ApiError::invalid(
+                positions
+                    .iter()
+                    .map(|i| {
+                        let invalid = Invalid::new("missing_reference", "is not a client of the auth server");
+                        InvalidParameter::new(&format!("subjects[{i}].client_id"), "body", invalid)
+                    })
+                    .collect(),
+            ),
             store::Error::LimitReached => ApiError::conflict("A limit was reached: delete one before adding another"),
             store::Error::LastAdmin => {
                 ApiError::conflict("This would leave no enabled admin credential: create or enable another admin first")

@@ -118,6 +118,9 @@ impl PathIds {
     pub fn claim(&self) -> Result<Uuid, ApiError> {
         self.uuid("claimId")
     }
+    pub fn trusted_issuer(&self) -> Result<Uuid, ApiError> {
+        self.uuid("trustedIssuerId")
+    }
     pub fn token(&self) -> Result<Uuid, ApiError> {
         self.uuid("tokenId")
     }

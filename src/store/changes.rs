@@ -9,7 +9,7 @@ use super::{Dialect, Result, Store, Tx, args};
 /// The feed's `auth_server_id` column holds the auth server's id, or the directory's.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Change {
-    /// The auth server, its scopes, claims or keys.
+    /// The auth server, its scopes, claims, keys or trusted issuers.
     Server(Uuid),
     /// One client or its secrets.
     Client(Uuid, String),

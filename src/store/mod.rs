@@ -26,6 +26,7 @@ pub mod scopes;
 pub mod signing_keys;
 mod token_log;
 pub mod tokens;
+pub mod trusted_issuers;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -71,6 +72,10 @@ pub enum Error {
     /// The named field refers to something that does not exist (an identity's client).
     #[error("missing reference in {0}")]
     MissingReference(&'static str),
+    /// Subject mappings of a trusted issuer, by position, whose client is not a client of its
+    /// auth server.
+    #[error("subject mappings {0:?} name unknown clients")]
+    MissingClients(Vec<usize>),
     /// The parent already holds as many of these as it may (basic-auths of a principal,
     /// passwords of a username).
     #[error("limit reached")]

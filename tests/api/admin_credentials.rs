@@ -79,6 +79,7 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{clientId}", client)
         .replace("{scopeId}", scope)
         .replace("{claimId}", &unknown)
+        .replace("{trustedIssuerId}", &unknown)
         .replace("{clientSecretId}", &unknown)
         .replace("{tokenId}", &unknown)
         .replace("{initialAccessTokenId}", &unknown)

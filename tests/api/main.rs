@@ -45,3 +45,4 @@ mod rate_limits;
 mod registration;
 mod security;
 mod tracing;
+mod trusted_issuers;

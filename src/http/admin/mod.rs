@@ -19,6 +19,7 @@ mod scopes;
 mod signing_keys;
 mod test_claim;
 mod tokens;
+mod trusted_issuers;
 
 use axum::Router;
 use axum::extract::rejection::RawPathParamsRejection;
@@ -42,6 +43,7 @@ use super::{ApiError, AppState, Routes};
 fn configuration() -> Routes<AppState> {
     auth_servers::routes()
         .merge(scopes::routes())
+        .merge(trusted_issuers::routes())
         .merge(claims::routes())
         .merge(clients::routes())
         .merge(client_secrets::routes())

@@ -93,9 +93,7 @@ enum Signature {
 
 fn signed_claims(assertion: &str, trusted: &TrustedIssuer, jwks: &ClientJwks) -> Result<Map<String, Value>, Signature> {
     if assertion.len() > MAX_ASSERTION_LENGTH {
-        return Err(Signature::Refused(refused(format!(
-            "assertion is longer than {MAX_ASSERTION_LENGTH} characters"
-        ))));
+        return Err(Signature::Refused(refused(format!("assertion is longer than {MAX_ASSERTION_LENGTH} characters"))));
     }
     // RFC 8725 §3.1: only the asymmetric algorithms this issuer is trusted with; never `none`,
     // never HMAC (which would take a public key for a shared secret).
@@ -117,7 +115,11 @@ fn signed_claims(assertion: &str, trusted: &TrustedIssuer, jwks: &ClientJwks) ->
         .ok_or_else(alg_refused)?;
     let candidates = jwks.candidates(header.kid.as_deref(), algorithm);
     if candidates.is_empty() {
-        return Err(Signature::Keys(if header.kid.is_some() { KeysFailed::UnknownKid } else { KeysFailed::BadSignature }));
+        return Err(Signature::Keys(if header.kid.is_some() {
+            KeysFailed::UnknownKid
+        } else {
+            KeysFailed::BadSignature
+        }));
     }
     candidates
         .into_iter()
@@ -136,7 +138,11 @@ fn unverified_header_alg(assertion: &str) -> Option<String> {
     header.get("alg").and_then(Value::as_str).map(str::to_owned)
 }
 
-fn check_claims(claims: &Map<String, Value>, trusted: &TrustedIssuer, now: DateTime<Utc>) -> Result<Verified, OAuthError> {
+fn check_claims(
+    claims: &Map<String, Value>,
+    trusted: &TrustedIssuer,
+    now: DateTime<Utc>,
+) -> Result<Verified, OAuthError> {
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     // RFC 7523 §3 item 1.
     if text("iss") != Some(trusted.issuer.as_str()) {
@@ -188,7 +194,8 @@ fn check_claims(claims: &Map<String, Value>, trusted: &TrustedIssuer, now: DateT
     // RFC 7523 §3 item 7: single use, remembered while the assertion could still be accepted.
     let jti = text("jti").filter(|jti| !jti.is_empty() && jti.len() <= 255);
     let jti = jti.ok_or_else(|| refused("assertion must have a jti of 1 to 255 characters"))?;
-    let digest = sha2::Sha256::digest(format!("{}\u{0}{}\u{0}{jti}", trusted.auth_server_id, trusted.issuer).as_bytes());
+    let digest =
+        sha2::Sha256::digest(format!("{}\u{0}{}\u{0}{jti}", trusted.auth_server_id, trusted.issuer).as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     let last_accepted = expires.min(issued.saturating_add(trusted.max_token_age_secs)).saturating_add(SKEW_SECONDS);
@@ -244,7 +251,8 @@ mod tests {
             audience: AUDIENCE.into(),
             max_token_age_secs: 600,
             subjects: vec![SubjectMapping {
-                subject: SubjectPattern::parse("repo:acme/*:ref:refs/heads/main".into()).unwrap_or_else(|e| unreachable!("{e:?}")),
+                subject: SubjectPattern::parse("repo:acme/*:ref:refs/heads/main".into())
+                    .unwrap_or_else(|e| unreachable!("{e:?}")),
                 client_id: ClientId::parse("deployer".into()).unwrap_or_else(|e| unreachable!("{e:?}")),
             }],
             claim_conditions: BTreeMap::from([("repository_owner".to_owned(), "acme".to_owned())]),
@@ -279,7 +287,10 @@ mod tests {
             assert_eq!(verified.client_id.as_str(), "deployer");
             assert_eq!(verified.copied, vec![("repository".to_owned(), json!("acme/billing"))]);
             assert!(verified.remember_until <= now + chrono::TimeDelta::seconds(600 + SKEW_SECONDS));
-            assert_eq!(unverified_issuer(&key.signer.sign(&claims(now)).unwrap_or_default()).ok().as_deref(), Some(ISSUER));
+            assert_eq!(
+                unverified_issuer(&key.signer.sign(&claims(now)).unwrap_or_default()).ok().as_deref(),
+                Some(ISSUER)
+            );
         }
     }
 

@@ -57,12 +57,16 @@ fn kubernetes_claims(namespace: &str, account: &str, audience: &str) -> JWTClaim
 async fn a_kubernetes_workload_trades_its_service_account_token_for_an_access_token(app: TestApp) {
     let seed = app.auth_server_with_client().await;
     let key = RS256KeyPair::generate(2048).unwrap().with_key_id("sa-1");
-    trust(&app, &seed, json!({
-        "name": "cluster", "issuer": KUBERNETES, "jwks": {"keys": [rsa_jwk(&key, "sa-1")]},
-        "allowed_algorithms": ["RS256"], "audience": "tessera",
-        "subjects": [{"subject": "system:serviceaccount:payments:*", "client_id": seed.client_id}],
-        "copy_claims": ["kubernetes.io"]
-    }))
+    trust(
+        &app,
+        &seed,
+        json!({
+            "name": "cluster", "issuer": KUBERNETES, "jwks": {"keys": [rsa_jwk(&key, "sa-1")]},
+            "allowed_algorithms": ["RS256"], "audience": "tessera",
+            "subjects": [{"subject": "system:serviceaccount:payments:*", "client_id": seed.client_id}],
+            "copy_claims": ["kubernetes.io"]
+        }),
+    )
     .await;
     let discovery = app.send(app.http.get(format!("{}/.well-known/openid-configuration", seed.issuer))).await;
     assert!(discovery.body["grant_types_supported"].as_array().unwrap().contains(&json!(GRANT_TYPE)));
@@ -102,12 +106,16 @@ async fn a_github_actions_job_gets_a_token_only_for_the_repository_and_branch_it
     let seed = app.auth_server_with_client().await;
     let key = ES256KeyPair::generate().with_key_id("gh-1");
     let stranger = ES256KeyPair::generate().with_key_id("gh-1");
-    trust(&app, &seed, json!({
-        "name": "github", "issuer": GITHUB, "jwks": {"keys": [ec_jwk(&key, "gh-1")]},
-        "audience": "https://tessera.example", "max_token_age_secs": 600,
-        "subjects": [{"subject": "repo:acme/*:ref:refs/heads/main", "client_id": seed.client_id}],
-        "claim_conditions": {"repository_owner": "acme"}
-    }))
+    trust(
+        &app,
+        &seed,
+        json!({
+            "name": "github", "issuer": GITHUB, "jwks": {"keys": [ec_jwk(&key, "gh-1")]},
+            "audience": "https://tessera.example", "max_token_age_secs": 600,
+            "subjects": [{"subject": "repo:acme/*:ref:refs/heads/main", "client_id": seed.client_id}],
+            "claim_conditions": {"repository_owner": "acme"}
+        }),
+    )
     .await;
     let main = key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap();
     let issued = exchange(&app, &seed, &main, None).await;
@@ -132,7 +140,11 @@ async fn a_github_actions_job_gets_a_token_only_for_the_repository_and_branch_it
         (key.sign(github_claims("acme/billing", "refs/heads/feature", "acme")).unwrap(), "sub matches no subject"),
         (key.sign(github_claims("acme/billing", "refs/heads/main", "evil")).unwrap(), "repository_owner"),
         (stranger.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap(), "signature does not verify"),
-        (key.sign(github_claims("acme/billing", "refs/heads/main", "acme").with_audience("https://other.example")).unwrap(), "aud must include"),
+        (
+            key.sign(github_claims("acme/billing", "refs/heads/main", "acme").with_audience("https://other.example"))
+                .unwrap(),
+            "aud must include",
+        ),
         (key.sign(old).unwrap(), "older than 600 seconds"),
         (key.sign(expired).unwrap(), "expired"),
         (unsigned, "alg must be one of"),
@@ -140,7 +152,12 @@ async fn a_github_actions_job_gets_a_token_only_for_the_repository_and_branch_it
     ];
     for (assertion, reason) in cases {
         let refused = exchange(&app, &seed, &assertion, None).await;
-        assert_eq!((refused.status, str_of(&refused.body, "error")), (400, "invalid_grant"), "{reason}: {}", refused.text);
+        assert_eq!(
+            (refused.status, str_of(&refused.body, "error")),
+            (400, "invalid_grant"),
+            "{reason}: {}",
+            refused.text
+        );
         let description = str_of(&refused.body, "error_description");
         assert!(description.contains(reason), "{reason}: {description}");
         assert!(!description.contains("acme/billing"), "no token content in {description}");
@@ -161,26 +178,38 @@ async fn a_github_actions_job_gets_a_token_only_for_the_repository_and_branch_it
 async fn a_client_that_authenticates_with_the_grant_must_be_the_mapped_client(app: TestApp) {
     let seed = app.auth_server_with_client().await;
     let key = ES256KeyPair::generate().with_key_id("gh-1");
-    trust(&app, &seed, json!({
-        "name": "github", "issuer": GITHUB, "jwks": {"keys": [ec_jwk(&key, "gh-1")]},
-        "audience": "https://tessera.example",
-        "subjects": [{"subject": "repo:acme/billing:ref:refs/heads/main", "client_id": seed.client_id}]
-    }))
+    trust(
+        &app,
+        &seed,
+        json!({
+            "name": "github", "issuer": GITHUB, "jwks": {"keys": [ec_jwk(&key, "gh-1")]},
+            "audience": "https://tessera.example",
+            "subjects": [{"subject": "repo:acme/billing:ref:refs/heads/main", "client_id": seed.client_id}]
+        }),
+    )
     .await;
     let assertion = key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap();
     let with_secret = app
         .post_form(
             &format!("{}/oauth/token", seed.issuer),
-            &[("grant_type", GRANT_TYPE), ("assertion", &assertion), ("client_id", &seed.client_id),
-              ("client_secret", &seed.secret)],
+            &[
+                ("grant_type", GRANT_TYPE),
+                ("assertion", &assertion),
+                ("client_id", &seed.client_id),
+                ("client_secret", &seed.secret),
+            ],
         )
         .await;
     assert_eq!(with_secret.status, 200, "{}", with_secret.text);
     let wrong_secret = app
         .post_form(
             &format!("{}/oauth/token", seed.issuer),
-            &[("grant_type", GRANT_TYPE), ("assertion", &key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap()),
-              ("client_id", &seed.client_id), ("client_secret", "wrong")],
+            &[
+                ("grant_type", GRANT_TYPE),
+                ("assertion", &key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap()),
+                ("client_id", &seed.client_id),
+                ("client_secret", "wrong"),
+            ],
         )
         .await;
     assert_eq!(str_of(&wrong_secret.body, "error"), "invalid_client", "{}", wrong_secret.text);

@@ -27,6 +27,7 @@ mod hostile_load;
 mod identities;
 mod issuer_cors;
 mod jose;
+mod jwt_bearer;
 mod key_rotation;
 mod keys_at_rest;
 mod lookup;

@@ -24,7 +24,13 @@ async fn discovery_describes_the_issuer_and_its_endpoints(app: TestApp) {
     assert_eq!(doc["scopes_supported"], json!(["scope1"]), "only enabled scopes with include_in_metadata");
     assert_eq!(
         doc["grant_types_supported"],
-        json!(["client_credentials", "authorization_code", "implicit", "refresh_token"])
+        json!([
+            "client_credentials",
+            "authorization_code",
+            "implicit",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        ])
     );
     assert!(doc["claims_supported"].as_array().unwrap().contains(&json!("claim1")));
     let rfc8414 = app.send(app.http.get(format!("{issuer}/.well-known/oauth-authorization-server"))).await;

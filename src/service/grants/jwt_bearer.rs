@@ -34,8 +34,9 @@ pub(super) async fn grant(
             ));
         }
     };
-    let verified = federated_assertion::verify(assertion, trusted, jwks, ctx.now)
-        .map_err(|_| OAuthError::invalid_grant("assertion signature does not verify with this trusted issuer's keys"))??;
+    let verified = federated_assertion::verify(assertion, trusted, jwks, ctx.now).map_err(|_| {
+        OAuthError::invalid_grant("assertion signature does not verify with this trusted issuer's keys")
+    })??;
     tracing::Span::current().record("client_id", verified.client_id.as_str());
     let server_id = ctx.entry.server.id;
     let entry = ctx
@@ -52,7 +53,9 @@ pub(super) async fn grant(
     if authenticates {
         let caller = client_auth::identify(ctx, authorization, form).await?;
         if caller.client.id != entry.client.id {
-            return Err(OAuthError::invalid_grant("assertion's subject maps to another client than the one authenticated"));
+            return Err(OAuthError::invalid_grant(
+                "assertion's subject maps to another client than the one authenticated",
+            ));
         }
     } else {
         ctx.limiter.client(server_id, entry.client.id.as_str(), std::time::Instant::now())?;
@@ -72,7 +75,8 @@ pub(super) async fn grant(
             custom.push((name, value));
         }
     }
-    let token = issue::access_token(ctx.issuer, &ctx.entry.server, client, Subject::Client, granted.names, custom, ctx.now);
+    let token =
+        issue::access_token(ctx.issuer, &ctx.entry.server, client, Subject::Client, granted.names, custom, ctx.now);
     let jwt = mint::sign(ctx, &token.claims)?;
     let response = TokenResponse::bearer(&token, jwt);
     mint::record(ctx, client, token.record).await?;

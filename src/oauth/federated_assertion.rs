@@ -253,7 +253,7 @@ mod tests {
             subjects: vec![SubjectMapping {
                 subject: SubjectPattern::parse("repo:acme/*:ref:refs/heads/main".into())
                     .unwrap_or_else(|e| unreachable!("{e:?}")),
-                client_id: ClientId::parse("deployer".into()).unwrap_or_else(|e| unreachable!("{e:?}")),
+                client_id: ClientId::parse("deployer").unwrap_or_else(|e| unreachable!("{e:?}")),
             }],
             claim_conditions: BTreeMap::from([("repository_owner".to_owned(), "acme".to_owned())]),
             copy_claims: vec!["repository".into(), "absent".into()],

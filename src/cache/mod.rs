@@ -5,6 +5,7 @@
 
 pub mod api_key_digests;
 pub mod flow_keys;
+pub mod issuer_keys;
 mod locks;
 pub mod lookups;
 pub mod sync;
@@ -171,6 +172,8 @@ pub struct Cache {
     hasher: Arc<Hasher>,
     /// The lookup API's answers, per directory.
     pub lookups: lookups::Lookups,
+    /// Trusted issuers' keys fetched from their `jwks_uri`.
+    pub issuer_keys: issuer_keys::IssuerKeys,
 }
 
 impl Cache {
@@ -198,6 +201,7 @@ impl Cache {
             digest_key,
             hasher,
             lookups: Default::default(),
+            issuer_keys: Default::default(),
         }
     }
 

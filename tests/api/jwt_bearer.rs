@@ -220,3 +220,117 @@ backend_tests!(
     a_github_actions_job_gets_a_token_only_for_the_repository_and_branch_it_is_trusted_for,
     a_client_that_authenticates_with_the_grant_must_be_the_mapped_client
 );
+
+/// An issuer served by the test on a loopback port: its JWK Set at `/jwks` (which the test
+/// replaces to rotate keys, counting fetches), `/slow` never answering, `/huge` sending 1 MiB.
+struct TestIssuer {
+    base: String,
+    keys: std::sync::Arc<std::sync::Mutex<Value>>,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn test_issuer(keys: Value) -> TestIssuer {
+    use axum::routing::get;
+    use std::sync::atomic::Ordering;
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(keys));
+    let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (served, counted) = (keys.clone(), fetches.clone());
+    let app = axum::Router::new()
+        .route(
+            "/jwks",
+            get(move || {
+                let (served, counted) = (served.clone(), counted.clone());
+                async move {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    axum::Json(served.lock().unwrap().clone())
+                }
+            }),
+        )
+        .route("/slow", get(|| async { tokio::time::sleep(std::time::Duration::from_secs(60)).await }))
+        .route("/huge", get(|| async { "x".repeat(1 << 20) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    TestIssuer { base, keys, fetches }
+}
+
+fn workload_claims(issuer: &str) -> JWTClaims<NoCustomClaims> {
+    Claims::create(Duration::from_secs(300))
+        .with_issuer(issuer)
+        .with_subject("system:serviceaccount:payments:api")
+        .with_audience("tessera")
+        .with_jwt_id(uuid::Uuid::new_v4().to_string())
+}
+
+async fn keys_are_fetched_from_the_jwks_uri_once_and_again_when_the_issuer_rotates_them(app: TestApp) {
+    use std::sync::atomic::Ordering;
+    let seed = app.auth_server_with_client().await;
+    let first = ES256KeyPair::generate().with_key_id("k1");
+    let issuer = test_issuer(json!({"keys": [ec_jwk(&first, "k1")]})).await;
+    trust(
+        &app,
+        &seed,
+        json!({
+            "name": "cluster", "issuer": issuer.base, "jwks_uri": format!("{}/jwks", issuer.base),
+            "audience": "tessera",
+            "subjects": [{"subject": "system:serviceaccount:payments:*", "client_id": seed.client_id}]
+        }),
+    )
+    .await;
+    for _ in 0..3 {
+        let issued = exchange(&app, &seed, &first.sign(workload_claims(&issuer.base)).unwrap(), None).await;
+        assert_eq!(issued.status, 200, "{}", issued.text);
+    }
+    assert_eq!(issuer.fetches.load(Ordering::SeqCst), 1, "fetched once, then held");
+
+    // Made-up kids cost at most one fetch per few seconds, however many arrive.
+    for n in 0..5 {
+        let stranger = ES256KeyPair::generate().with_key_id(&format!("made-up-{n}"));
+        let refused = exchange(&app, &seed, &stranger.sign(workload_claims(&issuer.base)).unwrap(), None).await;
+        assert!(str_of(&refused.body, "error_description").contains("signature does not verify"), "{}", refused.text);
+    }
+    assert!(issuer.fetches.load(Ordering::SeqCst) <= 2, "{} fetches", issuer.fetches.load(Ordering::SeqCst));
+
+    // The issuer rotates: the new kid is fetched once the refetch pause has passed.
+    let second = ES256KeyPair::generate().with_key_id("k2");
+    *issuer.keys.lock().unwrap() = json!({"keys": [ec_jwk(&second, "k2")]});
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let issued = exchange(&app, &seed, &second.sign(workload_claims(&issuer.base)).unwrap(), None).await;
+    assert_eq!(issued.status, 200, "{}", issued.text);
+}
+
+async fn an_issuer_that_hangs_sends_too_much_or_fails_is_refused_in_seconds(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let key = ES256KeyPair::generate().with_key_id("k1");
+    let issuer = test_issuer(json!({"keys": []})).await;
+    for (path, reason) in [
+        ("/slow", "cannot reach"),
+        ("/huge", "more than 262144 bytes"),
+        ("/missing", "answered 404"),
+        ("/jwks", "no usable signing key"),
+    ] {
+        let name = format!("issuer{}", path.replace('/', "-"));
+        let created = app.post(&format!("/v1/auth-servers/{}/trusted-issuers", seed.server_id), json!({
+            "name": name, "issuer": format!("{}{path}", issuer.base), "jwks_uri": format!("{}{path}", issuer.base),
+            "audience": "tessera",
+            "subjects": [{"subject": "system:serviceaccount:payments:*", "client_id": seed.client_id}]
+        })).await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let started = std::time::Instant::now();
+        let assertion = key.sign(workload_claims(&format!("{}{path}", issuer.base))).unwrap();
+        let refused = exchange(&app, &seed, &assertion, None).await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(8), "{path}: {:?}", started.elapsed());
+        assert_eq!(
+            (refused.status, str_of(&refused.body, "error")),
+            (400, "invalid_grant"),
+            "{path}: {}",
+            refused.text
+        );
+        assert!(str_of(&refused.body, "error_description").contains(reason), "{path}: {}", refused.text);
+    }
+}
+
+backend_tests!(
+    keys_are_fetched_from_the_jwks_uri_once_and_again_when_the_issuer_rotates_them,
+    an_issuer_that_hangs_sends_too_much_or_fails_is_refused_in_seconds
+);

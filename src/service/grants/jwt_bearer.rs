@@ -2,8 +2,9 @@
 //! holds a token from an issuer the auth server trusts (a Kubernetes service account, a GitHub
 //! Actions job) gets an access token for the client its subject maps to, without a secret.
 
+use crate::cache::issuer_keys::FetchError;
 use crate::domain::trusted_issuer::IssuerKeys;
-use crate::oauth::federated_assertion;
+use crate::oauth::federated_assertion::{self, KeysFailed};
 use crate::oauth::form::Form;
 use crate::oauth::issue::{self, Subject};
 use crate::oauth::{OAuthError, scope};
@@ -26,17 +27,26 @@ pub(super) async fn grant(
         .iter()
         .find(|trusted| trusted.enabled && trusted.issuer == issuer)
         .ok_or_else(|| OAuthError::invalid_grant("assertion iss is not a trusted issuer of this auth server"))?;
-    let jwks = match &trusted.keys {
-        IssuerKeys::Jwks(jwks) => jwks,
-        IssuerKeys::JwksUri(_) => {
-            return Err(OAuthError::invalid_grant(
-                "this trusted issuer's keys are at its jwks_uri, which this version does not fetch yet",
-            ));
+    let bad_signature =
+        || OAuthError::invalid_grant("assertion signature does not verify with this trusted issuer's keys");
+    let verified = match &trusted.keys {
+        IssuerKeys::Jwks(jwks) => {
+            federated_assertion::verify(assertion, trusted, jwks, ctx.now).map_err(|_| bad_signature())??
+        }
+        IssuerKeys::JwksUri(uri) => {
+            let fetch_failed = |e: FetchError| OAuthError::invalid_grant(e.to_string());
+            let jwks = ctx.cache.issuer_keys.get(uri, false).await.map_err(fetch_failed)?;
+            match federated_assertion::verify(assertion, trusted, &jwks, ctx.now) {
+                Ok(result) => result?,
+                // The issuer may have rotated its keys since they were fetched.
+                Err(KeysFailed::UnknownKid) => {
+                    let jwks = ctx.cache.issuer_keys.get(uri, true).await.map_err(fetch_failed)?;
+                    federated_assertion::verify(assertion, trusted, &jwks, ctx.now).map_err(|_| bad_signature())??
+                }
+                Err(KeysFailed::BadSignature) => return Err(bad_signature()),
+            }
         }
     };
-    let verified = federated_assertion::verify(assertion, trusted, jwks, ctx.now).map_err(|_| {
-        OAuthError::invalid_grant("assertion signature does not verify with this trusted issuer's keys")
-    })??;
     tracing::Span::current().record("client_id", verified.client_id.as_str());
     let server_id = ctx.entry.server.id;
     let entry = ctx

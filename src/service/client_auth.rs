@@ -126,6 +126,21 @@ async fn authenticate_assertion(
         )));
     }
     let assertion = form.require("client_assertion")?;
+    // RFC 7523 §2.2 with a trusted issuer's token (a workload's own identity): it authenticates
+    // the client its subject maps to, which the trusted issuer's mapping authorizes.
+    if let Some(trusted) = super::federation::trusted_issuer(ctx, assertion) {
+        let verified = super::federation::verify(ctx, trusted, assertion, "client_assertion")
+            .await
+            .map_err(|e| if e.error == "invalid_grant" { OAuthError::invalid_client_with(e.description) } else { e })?;
+        tracing::Span::current().record("client_id", verified.client_id.as_str());
+        if form.get("client_id").is_some_and(|given| given != verified.client_id.as_str()) {
+            return Err(OAuthError::invalid_client_with(
+                "client_id differs from the client the client_assertion's subject maps to",
+            ));
+        }
+        let entry = ctx.cache.client(ctx.entry.server.id, verified.client_id.as_str()).await?;
+        return entry.ok_or_else(|| OAuthError::invalid_client(false));
+    }
     let client_id = client_assertion::claimed_client(assertion)?;
     tracing::Span::current().record("client_id", client_id.as_str());
     if form.get("client_id").is_some_and(|given| given != client_id) {

@@ -334,3 +334,66 @@ backend_tests!(
     keys_are_fetched_from_the_jwks_uri_once_and_again_when_the_issuer_rotates_them,
     an_issuer_that_hangs_sends_too_much_or_fails_is_refused_in_seconds
 );
+
+/// RFC 7523 §2.2: a trusted issuer's token authenticates the client its subject maps to, as
+/// `private_key_jwt` does with the client's own keys, at the token, introspection and
+/// revocation endpoints; each token once.
+async fn a_workloads_own_token_authenticates_its_client_at_every_issuer_endpoint(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let key = RS256KeyPair::generate(2048).unwrap().with_key_id("sa-1");
+    let stranger = RS256KeyPair::generate(2048).unwrap().with_key_id("sa-1");
+    trust(
+        &app,
+        &seed,
+        json!({
+            "name": "cluster", "issuer": KUBERNETES, "jwks": {"keys": [rsa_jwk(&key, "sa-1")]},
+            "allowed_algorithms": ["RS256"], "audience": "tessera",
+            "subjects": [{"subject": "system:serviceaccount:payments:*", "client_id": seed.client_id}]
+        }),
+    )
+    .await;
+    let assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    let authenticated = |assertion: String| {
+        vec![
+            ("client_assertion_type".to_owned(), assertion_type.to_owned()),
+            ("client_assertion".to_owned(), assertion),
+        ]
+    };
+    let send = |path: &'static str, mut form: Vec<(String, String)>, extra: Vec<(&'static str, String)>| {
+        form.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        let url = format!("{}/{path}", seed.issuer);
+        let app = &app;
+        async move { app.send(app.http.post(url).form(&form)).await }
+    };
+    let sign = |key: &RS256KeyPair| key.sign(kubernetes_claims("payments", "api", "tessera")).unwrap();
+
+    let first = sign(&key);
+    let issued =
+        send("oauth/token", authenticated(first.clone()), vec![("grant_type", "client_credentials".into())]).await;
+    assert_eq!(issued.status, 200, "{}", issued.text);
+    let token = str_of(&issued.body, "access_token").to_owned();
+    let replayed = send("oauth/token", authenticated(first), vec![("grant_type", "client_credentials".into())]).await;
+    assert_eq!((replayed.status, str_of(&replayed.body, "error")), (401, "invalid_client"), "{}", replayed.text);
+    assert!(str_of(&replayed.body, "error_description").contains("already been used"));
+
+    let forged =
+        send("oauth/token", authenticated(sign(&stranger)), vec![("grant_type", "client_credentials".into())]).await;
+    assert_eq!((forged.status, str_of(&forged.body, "error")), (401, "invalid_client"), "{}", forged.text);
+    let other_client = send(
+        "oauth/token",
+        authenticated(sign(&key)),
+        vec![("grant_type", "client_credentials".into()), ("client_id", "someone-else".into())],
+    )
+    .await;
+    assert_eq!(str_of(&other_client.body, "error"), "invalid_client", "{}", other_client.text);
+
+    let introspected = send("introspect", authenticated(sign(&key)), vec![("token", token.clone())]).await;
+    assert_eq!(introspected.status, 200, "{}", introspected.text);
+    assert_eq!(introspected.body["active"], true, "{}", introspected.text);
+    let revoked = send("oauth/revoke", authenticated(sign(&key)), vec![("token", token.clone())]).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
+    let after = send("introspect", authenticated(sign(&key)), vec![("token", token)]).await;
+    assert_eq!(after.body["active"], false, "{}", after.text);
+}
+
+backend_tests!(a_workloads_own_token_authenticates_its_client_at_every_issuer_endpoint);

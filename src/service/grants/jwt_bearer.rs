@@ -2,15 +2,12 @@
 //! holds a token from an issuer the auth server trusts (a Kubernetes service account, a GitHub
 //! Actions job) gets an access token for the client its subject maps to, without a secret.
 
-use crate::cache::issuer_keys::FetchError;
-use crate::domain::trusted_issuer::IssuerKeys;
-use crate::oauth::federated_assertion::{self, KeysFailed};
+use crate::oauth::federated_assertion;
 use crate::oauth::form::Form;
 use crate::oauth::issue::{self, Subject};
 use crate::oauth::{OAuthError, scope};
-use crate::store;
 
-use super::super::{Context, client_auth, mint};
+use super::super::{Context, client_auth, federation, mint};
 use super::TokenResponse;
 
 #[tracing::instrument(level = "info", name = "jwt_bearer", skip_all, fields(auth_server = %ctx.entry.server.id, client_id))]
@@ -20,33 +17,11 @@ pub(super) async fn grant(
     form: &Form,
 ) -> Result<TokenResponse, OAuthError> {
     let assertion = form.require("assertion")?;
-    let issuer = federated_assertion::unverified_issuer(assertion)?;
-    let trusted = ctx
-        .entry
-        .trusted_issuers
-        .iter()
-        .find(|trusted| trusted.enabled && trusted.issuer == issuer)
+    // Read first only to tell a malformed assertion from one of an issuer not trusted here.
+    federated_assertion::unverified_issuer(assertion)?;
+    let trusted = federation::trusted_issuer(ctx, assertion)
         .ok_or_else(|| OAuthError::invalid_grant("assertion iss is not a trusted issuer of this auth server"))?;
-    let bad_signature =
-        || OAuthError::invalid_grant("assertion signature does not verify with this trusted issuer's keys");
-    let verified = match &trusted.keys {
-        IssuerKeys::Jwks(jwks) => {
-            federated_assertion::verify(assertion, trusted, jwks, ctx.now).map_err(|_| bad_signature())??
-        }
-        IssuerKeys::JwksUri(uri) => {
-            let fetch_failed = |e: FetchError| OAuthError::invalid_grant(e.to_string());
-            let jwks = ctx.cache.issuer_keys.get(uri, false).await.map_err(fetch_failed)?;
-            match federated_assertion::verify(assertion, trusted, &jwks, ctx.now) {
-                Ok(result) => result?,
-                // The issuer may have rotated its keys since they were fetched.
-                Err(KeysFailed::UnknownKid) => {
-                    let jwks = ctx.cache.issuer_keys.get(uri, true).await.map_err(fetch_failed)?;
-                    federated_assertion::verify(assertion, trusted, &jwks, ctx.now).map_err(|_| bad_signature())??
-                }
-                Err(KeysFailed::BadSignature) => return Err(bad_signature()),
-            }
-        }
-    };
+    let verified = federation::verify(ctx, trusted, assertion, "jwt_bearer").await?;
     tracing::Span::current().record("client_id", verified.client_id.as_str());
     let server_id = ctx.entry.server.id;
     let entry = ctx
@@ -69,12 +44,6 @@ pub(super) async fn grant(
         }
     } else {
         ctx.limiter.client(server_id, entry.client.id.as_str(), std::time::Instant::now())?;
-    }
-    // RFC 7523 §3 item 7: each assertion once, on every node.
-    let first =
-        store::grants::mark_used(ctx.store, verified.use_id, server_id, "jwt_bearer", verified.remember_until).await?;
-    if !first {
-        return Err(OAuthError::invalid_grant("this assertion (its jti) has already been used"));
     }
     let client = &entry.client;
     let granted = scope::grant_with_openid(form.get("scope"), &ctx.entry.scopes, client)?;

@@ -1,0 +1,56 @@
+//! A trusted issuer's token presented to an issuer endpoint (RFC 7523): as a grant (§2.1) or as
+//! a client's authentication (§2.2). Finds the trusted issuer by the token's `iss`, gets its
+//! keys (inline, or fetched from its `jwks_uri`, again when it names an unknown `kid`), checks
+//! the token, and records its single use on every node.
+
+use crate::cache::issuer_keys::FetchError;
+use crate::domain::trusted_issuer::{IssuerKeys, TrustedIssuer};
+use crate::oauth::OAuthError;
+use crate::oauth::federated_assertion::{self, KeysFailed, Verified};
+use crate::store;
+
+use super::Context;
+
+/// The enabled trusted issuer of this auth server that the assertion claims (`iss`, unverified).
+pub fn trusted_issuer<'a>(ctx: &'a Context<'_>, assertion: &str) -> Option<&'a TrustedIssuer> {
+    let issuer = federated_assertion::unverified_issuer(assertion).ok()?;
+    ctx.entry.trusted_issuers.iter().find(|trusted| trusted.enabled && trusted.issuer == issuer)
+}
+
+/// Checks the assertion against `trusted` and records its use (`purpose` names what it was
+/// used for); refusals are `invalid_grant` with the failed check.
+pub async fn verify(
+    ctx: &Context<'_>,
+    trusted: &TrustedIssuer,
+    assertion: &str,
+    purpose: &'static str,
+) -> Result<Verified, OAuthError> {
+    let bad_signature =
+        || OAuthError::invalid_grant("assertion signature does not verify with this trusted issuer's keys");
+    let verified = match &trusted.keys {
+        IssuerKeys::Jwks(jwks) => {
+            federated_assertion::verify(assertion, trusted, jwks, ctx.now).map_err(|_| bad_signature())??
+        }
+        IssuerKeys::JwksUri(uri) => {
+            let fetch_failed = |e: FetchError| OAuthError::invalid_grant(e.to_string());
+            let jwks = ctx.cache.issuer_keys.get(uri, false).await.map_err(fetch_failed)?;
+            match federated_assertion::verify(assertion, trusted, &jwks, ctx.now) {
+                Ok(result) => result?,
+                // The issuer may have rotated its keys since they were fetched.
+                Err(KeysFailed::UnknownKid) => {
+                    let jwks = ctx.cache.issuer_keys.get(uri, true).await.map_err(fetch_failed)?;
+                    federated_assertion::verify(assertion, trusted, &jwks, ctx.now).map_err(|_| bad_signature())??
+                }
+                Err(KeysFailed::BadSignature) => return Err(bad_signature()),
+            }
+        }
+    };
+    // RFC 7523 §3 item 7: each assertion once, on every node.
+    let first =
+        store::grants::mark_used(ctx.store, verified.use_id, ctx.entry.server.id, purpose, verified.remember_until)
+            .await?;
+    if !first {
+        return Err(OAuthError::invalid_grant("this assertion (its jti) has already been used"));
+    }
+    Ok(verified)
+}

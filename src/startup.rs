@@ -58,10 +58,12 @@ impl Application {
         let hasher = Arc::new(crate::hashing::Hasher::new(workers, queue, metrics.clone()));
         let cache = Arc::new(Cache::new(store.clone(), sealer, metrics.clone(), hasher));
         let (token_log, writer) = TokenLog::start(store.clone());
+        let (use_log, use_writer) = crate::store::UseLog::start(store.clone());
         let admin_usage = Arc::new(crate::service::admin_auth::Usage::default());
         let audit_failures = Arc::new(std::sync::Mutex::new(crate::domain::audit::FailureThrottle::default()));
         let mut tasks = vec![
             writer,
+            use_writer,
             tokio::spawn(tasks::flush_admin_usage(store.clone(), admin_usage.clone())),
             tokio::spawn(tasks::record_held_back_failures(store.clone(), audit_failures.clone())),
             tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
@@ -76,6 +78,7 @@ impl Application {
             admin_token_configured: settings.admin_token.is_some(),
             cache,
             token_log,
+            use_log,
             metrics,
             metrics_token: settings.metrics_token.as_deref().map(|token| Arc::from(token_digest(token))),
             flows,

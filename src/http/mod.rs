@@ -43,6 +43,8 @@ pub struct AppState {
     pub admin_token_configured: bool,
     pub cache: Arc<Cache>,
     pub token_log: TokenLog,
+    /// Single uses of assertions, with group commit.
+    pub use_log: crate::store::UseLog,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// SHA-256 digest of `TESSERA_METRICS_TOKEN`, which /metrics then requires; open when unset.
     pub metrics_token: Option<Arc<str>>,

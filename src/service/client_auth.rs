@@ -11,7 +11,6 @@ use crate::limits;
 use crate::oauth::client_auth::{self, Method};
 use crate::oauth::form::Form;
 use crate::oauth::{OAuthError, client_assertion};
-use crate::store;
 
 use super::Context;
 
@@ -156,9 +155,7 @@ async fn authenticate_assertion(
     };
     let verified = client_assertion::verify(assertion, &client_id, jwks, ctx.issuer, server_id, ctx.now)?;
     // RFC 7523 §3 item 7: a replayed assertion is refused, on every node.
-    let first =
-        store::grants::mark_used(ctx.store, verified.use_id, server_id, "client_assertion", verified.expires_at)
-            .await?;
+    let first = ctx.use_log.mark_used(verified.use_id, server_id, "client_assertion", verified.expires_at).await?;
     if !first {
         return Err(OAuthError::invalid_client_with("This client_assertion (its jti) has already been used"));
     }

@@ -7,7 +7,6 @@ use crate::cache::issuer_keys::FetchError;
 use crate::domain::trusted_issuer::{IssuerKeys, TrustedIssuer};
 use crate::oauth::OAuthError;
 use crate::oauth::federated_assertion::{self, KeysFailed, Verified};
-use crate::store;
 
 use super::Context;
 
@@ -46,9 +45,7 @@ pub async fn verify(
         }
     };
     // RFC 7523 §3 item 7: each assertion once, on every node.
-    let first =
-        store::grants::mark_used(ctx.store, verified.use_id, ctx.entry.server.id, purpose, verified.remember_until)
-            .await?;
+    let first = ctx.use_log.mark_used(verified.use_id, ctx.entry.server.id, purpose, verified.remember_until).await?;
     if !first {
         return Err(OAuthError::invalid_grant("this assertion (its jti) has already been used"));
     }

@@ -43,6 +43,7 @@ pub struct Context<'a> {
     pub store: &'a Store,
     pub cache: &'a Cache,
     pub token_log: &'a TokenLog,
+    pub use_log: &'a crate::store::UseLog,
     pub flows: &'a FlowKeys,
     pub entry: &'a ServerEntry,
     /// The issuer identifier (OpenID Connect Discovery §3: `iss` of every token).

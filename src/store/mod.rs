@@ -27,6 +27,7 @@ pub mod signing_keys;
 mod token_log;
 pub mod tokens;
 pub mod trusted_issuers;
+mod use_log;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use tracing::Instrument;
 use health::Health;
 pub use list::ListPage;
 pub use token_log::{Recorded, TokenLog};
+pub use use_log::UseLog;
 
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

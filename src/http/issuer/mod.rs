@@ -109,6 +109,7 @@ impl Issuer {
             store: &state.store,
             cache: &state.cache,
             token_log: &state.token_log,
+            use_log: &state.use_log,
             flows: &state.flows,
             entry: &self.entry,
             issuer: &self.issuer,

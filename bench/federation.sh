@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The JWT bearer grant (RFC 7523 §2.1) against client_credentials for the same client and
+# signing algorithm, at concurrency 32, in one run: for each of RS256 and ES256, the auth server
+# signs with that algorithm and the trusted issuer's assertions (made by bench/assertions, each
+# used once, keys inline so no fetch is measured) are signed with it too. Prints tokens/s, the
+# ratio (target: within 30% of client_credentials) and the peak RSS. Binds to 127.0.0.1 only.
+#
+#   bash bench/federation.sh                      # SQLite, 10 s per run
+#   BENCH_SECONDS=6 BENCH_BACKEND=postgres bash bench/federation.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+BACKEND=${BENCH_BACKEND:-sqlite}
+PG_URL=${BENCH_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432/postgres}
+PORT=18094
+BASE=http://127.0.0.1:$PORT
+ADMIN=bench-admin-token-0123456789
+CORES=$(nproc)
+THREADS=$(( 32 < CORES ? 32 : CORES ))
+WORK=$(mktemp -d)
+SERVER_PID=""
+SAMPLER_PID=""
+
+command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
+command -v jq >/dev/null || apt-get install -y -q jq >/dev/null 2>&1 || true
+cleanup() {
+  [[ -n "$SAMPLER_PID" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  [[ -n "${PG_DB:-}" ]] && psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [[ -z "${BENCH_BIN:-}" ]]; then cargo build --release -q; BENCH_BIN=target/release/tessera; fi
+cargo build --release -q --manifest-path bench/assertions/Cargo.toml
+case $BACKEND in
+  sqlite) url="sqlite://$WORK/bench.db?mode=rwc" ;;
+  postgres) PG_DB="tessera_federation_$$"; psql -q "$PG_URL" -c "CREATE DATABASE $PG_DB" >/dev/null; url="${PG_URL%/*}/$PG_DB" ;;
+  *) echo "BENCH_BACKEND is sqlite or postgres"; exit 1 ;;
+esac
+
+TESSERA_LISTEN=127.0.0.1:$PORT TESSERA_ADMIN_TOKEN=$ADMIN DATABASE_URL="$url" TESSERA_LOG=warn "$BENCH_BIN" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.2; done
+curl -sf "$BASE/readyz" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
+( while kill -0 "$SERVER_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null; sleep 0.2; done ) >"$WORK/rss.txt" &
+SAMPLER_PID=$!
+peak_rss_mb() { sort -n "$WORK/rss.txt" | tail -1 | awk '{printf "%.0f", $1/1024}'; }
+api() { curl -sf -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json" "$@"; }
+rps() { sed -E 's/.*rps=([0-9]+).*/\1/' <<<"$1"; }
+
+for alg in RS256 ES256; do
+  server=$(api -X POST "$BASE/v1/auth-servers" -d "{\"name\":\"federation-$alg\",\"audience\":\"http://myhttpbin.dev\",\"signing_algorithm\":\"$alg\"}")
+  SERVER_ID=$(jq -r .id <<<"$server"); ISSUER=$(jq -r .issuer <<<"$server")
+  scope=$(api -X POST "$BASE/v1/auth-servers/$SERVER_ID/scopes" -d '{"name":"scope1"}' | jq -r .id)
+  api -X POST "$BASE/v1/auth-servers/$SERVER_ID/claims" -d "{\"name\":\"claim1\",\"value\":\"claim1\",\"include_in_token\":true,\"include_in_scopes\":[\"$scope\"]}" >/dev/null
+  client=$(api -X POST "$BASE/v1/auth-servers/$SERVER_ID/clients" -d "{\"name\":\"client1\",\"grant_types\":[\"client_credentials\"],\"allow_scopes\":[\"$scope\"],\"access_token_duration\":3600,\"response_types\":[\"token\"]}")
+  CLIENT_ID=$(jq -r .id <<<"$client"); CLIENT_SECRET=$(jq -r .client_secret <<<"$client")
+
+  # Enough assertions for the run at a generous rate; each is used once.
+  count=$(( SECONDS_PER_RUN * 20000 ))
+  bench/assertions/target/release/assertions "$alg" "$count" https://ci.example tessera repo:acme/billing:ref:refs/heads/main "$WORK"
+  api -X POST "$BASE/v1/auth-servers/$SERVER_ID/trusted-issuers" -d "{\"name\":\"ci\",\"issuer\":\"https://ci.example\",
+    \"jwks\":$(cat "$WORK/jwks.json"),\"allowed_algorithms\":[\"$alg\"],\"audience\":\"tessera\",
+    \"subjects\":[{\"subject\":\"repo:acme/*:ref:refs/heads/main\",\"client_id\":\"$CLIENT_ID\"}]}" >/dev/null
+
+  body="grant_type=client_credentials&client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET&scope=scope1"
+  curl -sf -X POST "$ISSUER/oauth/token" -d "$body" >/dev/null # warm the caches
+  reference=$(BENCH_BODY="$body" wrk -t"$THREADS" -c32 -d"${SECONDS_PER_RUN}s" --timeout 10s -s bench/form.lua "$ISSUER/oauth/token" | grep '^RESULT')
+  echo "$alg client_credentials c=32 $reference"
+  bearer=$(BENCH_ASSERTIONS="$WORK/assertions.txt" BENCH_THREADS="$THREADS" BENCH_EXTRA="&scope=scope1" \
+    wrk -t"$THREADS" -c32 -d"${SECONDS_PER_RUN}s" --timeout 10s -s bench/assertion.lua "$ISSUER/oauth/token" | grep '^RESULT')
+  echo "$alg jwt-bearer c=32 $bearer"
+  awk -v a="$alg" -v ref="$(rps "$reference")" -v got="$(rps "$bearer")" 'BEGIN {
+    printf "%s: jwt-bearer %d tokens/s = %.2fx client_credentials %d/s (target >= 0.70x)\n", a, got, got / ref, ref }'
+done
+echo "peak RSS: $(peak_rss_mb) MB"

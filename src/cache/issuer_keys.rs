@@ -25,7 +25,7 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// Past this many `jwks_uri`s, the fetched keys start over.
 const MAX_URIS: usize = 1_000;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("cannot reach the issuer's jwks_uri")]
     Unreachable,
@@ -45,6 +45,9 @@ struct Fetched {
 pub struct IssuerKeys {
     http: reqwest::Client,
     fetched: RwLock<HashMap<String, Fetched>>,
+    /// The last failed fetch per uri, answered again for [`REFETCH_AFTER`] without asking: an
+    /// issuer that hangs costs one timeout per pause, not one per waiting request in turn.
+    failed: RwLock<HashMap<String, (Instant, FetchError)>>,
     fetching: KeyedLocks<String>,
 }
 
@@ -57,7 +60,7 @@ impl Default for IssuerKeys {
             .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        IssuerKeys { http, fetched: RwLock::default(), fetching: KeyedLocks::default() }
+        IssuerKeys { http, fetched: RwLock::default(), failed: RwLock::default(), fetching: KeyedLocks::default() }
     }
 }
 
@@ -77,11 +80,25 @@ impl IssuerKeys {
         if let Some(fetched) = read(&self.fetched).get(uri).filter(|f| f.at.elapsed() < REFETCH_AFTER || usable(f)) {
             return Ok(fetched.jwks.clone());
         }
+        // The issuer is away: the keys it last published still verify what it signed then.
+        let stale_or = |e: FetchError| read(&self.fetched).get(uri).map(|f| f.jwks.clone()).ok_or(e);
+        let recent_failure =
+            read(&self.failed).get(uri).filter(|(at, _)| at.elapsed() < REFETCH_AFTER).map(|(_, e)| e.clone());
+        if let Some(e) = recent_failure {
+            return stale_or(e);
+        }
         let jwks = match self.fetch(uri).await {
             Ok(jwks) => Arc::new(jwks),
-            // The issuer is away: the keys it last published still verify what it signed then.
-            Err(e) => return read(&self.fetched).get(uri).map(|f| f.jwks.clone()).ok_or(e),
+            Err(e) => {
+                let mut failed = write(&self.failed);
+                if failed.len() >= MAX_URIS {
+                    failed.clear();
+                }
+                failed.insert(uri.to_owned(), (Instant::now(), e.clone()));
+                return stale_or(e);
+            }
         };
+        write(&self.failed).remove(uri);
         let mut fetched = write(&self.fetched);
         if fetched.len() >= MAX_URIS {
             fetched.clear();

@@ -213,6 +213,14 @@ async fn a_client_that_authenticates_with_the_grant_must_be_the_mapped_client(ap
         )
         .await;
     assert_eq!(str_of(&wrong_secret.body, "error"), "invalid_client", "{}", wrong_secret.text);
+    let url = format!("{}/oauth/token", seed.issuer);
+    for (client_id, status) in [(seed.client_id.as_str(), 200), ("someone-else", 400)] {
+        let assertion = key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap();
+        let named = app
+            .post_form(&url, &[("grant_type", GRANT_TYPE), ("assertion", &assertion), ("client_id", client_id)])
+            .await;
+        assert_eq!(named.status, status, "{client_id} named without a secret: {}", named.text);
+    }
 }
 
 backend_tests!(
@@ -328,6 +336,20 @@ async fn an_issuer_that_hangs_sends_too_much_or_fails_is_refused_in_seconds(app:
         );
         assert!(str_of(&refused.body, "error_description").contains(reason), "{path}: {}", refused.text);
     }
+    // Requests waiting behind a fetch from an issuer that hangs are answered with its failure,
+    // not each after a timeout of its own in turn.
+    let started = std::time::Instant::now();
+    let slow = format!("{}/slow", issuer.base);
+    let waiting = (0..4).map(|_| {
+        let assertion = key.sign(workload_claims(&slow)).unwrap();
+        let app = &app;
+        let seed = &seed;
+        async move { exchange(app, seed, &assertion, None).await }
+    });
+    for refused in futures::future::join_all(waiting).await {
+        assert!(str_of(&refused.body, "error_description").contains("cannot reach"), "{}", refused.text);
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "{:?}", started.elapsed());
 }
 
 backend_tests!(

@@ -30,11 +30,12 @@ pub(super) async fn grant(
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("the client this assertion's subject maps to does not exist"))?;
     // RFC 7523 §2.1: client authentication is optional with this grant; a client that does
-    // authenticate must be the one the subject maps to.
+    // authenticate, or names itself with `client_id`, must be the one the subject maps to.
     let authenticates = authorization.is_some()
-        || ["client_id", "client_secret", "client_assertion", "client_assertion_type"]
-            .iter()
-            .any(|name| form.get(name).is_some());
+        || ["client_secret", "client_assertion", "client_assertion_type"].iter().any(|name| form.get(name).is_some());
+    if !authenticates && form.get("client_id").is_some_and(|given| given != entry.client.id.as_str()) {
+        return Err(OAuthError::invalid_grant("client_id is not the client the assertion's subject maps to"));
+    }
     if authenticates {
         let caller = client_auth::identify(ctx, authorization, form).await?;
         if caller.client.id != entry.client.id {

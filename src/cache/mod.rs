@@ -90,6 +90,22 @@ pub struct ServerEntry {
     pub registration: RegistrationPolicy,
     /// External issuers whose tokens are grants here (RFC 7523 §2.1), oldest first.
     pub trusted_issuers: Vec<crate::domain::trusted_issuer::TrustedIssuer>,
+    /// The APIs tokens can be narrowed to (RFC 8707), by URI.
+    pub resources: Vec<crate::domain::resource::Resource>,
+    /// Which clients may exchange tokens (RFC 8693), and how.
+    pub exchange_policies: Vec<crate::domain::exchange_policy::ExchangePolicy>,
+}
+
+impl ServerEntry {
+    /// The declared resource named by `uri`.
+    pub fn resource(&self, uri: &str) -> Option<&crate::domain::resource::Resource> {
+        self.resources.iter().find(|resource| resource.uri == uri)
+    }
+
+    /// The token exchange policy of a client, if it has one.
+    pub fn exchange_policy(&self, client_id: &str) -> Option<&crate::domain::exchange_policy::ExchangePolicy> {
+        self.exchange_policies.iter().find(|policy| policy.client_id.as_str() == client_id)
+    }
 }
 
 /// A client with what authenticates it.
@@ -274,7 +290,20 @@ impl Cache {
         let registration =
             store::registrations::policy(&self.store, server.id).await?.map(|p| p.policy).unwrap_or_default();
         let trusted_issuers = store::trusted_issuers::for_server(&self.store, server.id).await?;
-        Ok(ServerEntry { server, scopes, claims, signer, verifiers, jwks, registration, trusted_issuers })
+        // Filled from the store by the resources and exchange policies API.
+        let (resources, exchange_policies) = (Vec::new(), Vec::new());
+        Ok(ServerEntry {
+            server,
+            scopes,
+            claims,
+            signer,
+            verifiers,
+            jwks,
+            registration,
+            trusted_issuers,
+            resources,
+            exchange_policies,
+        })
     }
 
     /// A client of an auth server; `None` when there is none (remembered until it changes).

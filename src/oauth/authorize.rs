@@ -3,8 +3,6 @@
 //! redirect URI first (errors there are shown, never redirected), then everything else
 //! (errors redirected to the client, §4.1.2.1).
 
-use std::collections::HashMap;
-
 use crate::domain::{Client, GrantType, ResponseType, Scope, TokenEndpointAuthMethod};
 
 use super::flow::{AuthorizationRequest, ResponseMode};
@@ -65,12 +63,13 @@ pub fn rejection_code(error: &str) -> &'static str {
     REJECTION_CODES.iter().find(|code| **code == error).copied().unwrap_or("access_denied")
 }
 
-/// Parameters of an authorization request, from the query or a form (each at most once).
-pub type Params = HashMap<String, String>;
+/// Parameters of an authorization request, from the query or a form (each at most once,
+/// but for `resource`, RFC 8707 §2).
+pub type Params = super::form::Form;
 
 /// The client named by `client_id`; the caller looks it up.
 pub fn client_id(params: &Params) -> Result<&str, AuthorizeError> {
-    params.get("client_id").map(String::as_str).ok_or_else(|| AuthorizeError::page("The request has no client_id"))
+    params.get("client_id").ok_or_else(|| AuthorizeError::page("The request has no client_id"))
 }
 
 /// Validates a request of `client`, granting scopes from `scopes`; `require_pkce` is the auth
@@ -84,11 +83,11 @@ pub fn validate(
     browser: &str,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     let redirect_uri = redirect_uri(params, client)?;
-    let state = params.get("state").map(String::as_str);
+    let state = params.get("state");
     if state.is_some_and(|s| s.len() > MAX_ECHOED_LENGTH) {
         return Err(AuthorizeError::page(format!("state is longer than {MAX_ECHOED_LENGTH} characters")));
     }
-    let raw_type = params.get("response_type").map(String::as_str).unwrap_or_default();
+    let raw_type = params.get("response_type").unwrap_or_default();
     let parts = response_type_parts(raw_type);
     let default_mode = if parts.iter().any(|p| *p == ResponseType::Token || *p == ResponseType::IdToken) {
         ResponseMode::Fragment
@@ -115,7 +114,7 @@ pub fn validate(
             Some(value) if value.len() > MAX_ECHOED_LENGTH => {
                 Err(reply.error("invalid_request", format!("{name} is longer than {MAX_ECHOED_LENGTH} characters")))
             }
-            other => Ok(other.cloned()),
+            other => Ok(other.map(str::to_owned)),
         }
     };
     let (prompt, acr_values) = (passed("prompt")?, passed("acr_values")?);
@@ -126,7 +125,8 @@ pub fn validate(
     Ok(AuthorizationRequest {
         client_id: client.id.as_str().to_owned(),
         redirect_uri,
-        redirect_uri_sent: params.contains_key("redirect_uri"),
+        redirect_uri_sent: params.get("redirect_uri").is_some(),
+        resource: params.all("resource").map(str::to_owned).collect(),
         response_type,
         response_mode,
         scope,
@@ -149,7 +149,7 @@ pub fn validate(
 fn redirect_uri(params: &Params, client: &Client) -> Result<String, AuthorizeError> {
     let registered: Vec<&str> = client.redirect_uris.iter().map(|u| u.as_str()).collect();
     match params.get("redirect_uri") {
-        Some(given) if registered.contains(&given.as_str()) => Ok(given.clone()),
+        Some(given) if registered.contains(&given) => Ok(given.to_owned()),
         Some(_) => Err(AuthorizeError::page("redirect_uri is not registered for this client (it must match exactly)")),
         // OpenID Connect Core §3.1.2.1: required in OpenID requests.
         None if params.get("scope").is_some_and(|s| s.split(' ').any(|v| v == "openid")) => {
@@ -185,10 +185,10 @@ fn response_mode(params: &Params, parts: &[ResponseType], reply: &Reply<'_>) -> 
 
 /// OpenID Connect Core §6: request objects are not supported.
 fn refuse_unsupported_parameters(params: &Params, reply: &Reply<'_>) -> Result<(), AuthorizeError> {
-    if params.contains_key("request") {
+    if params.get("request").is_some() {
         return Err(reply.error("request_not_supported", "Request objects are not supported"));
     }
-    if params.contains_key("request_uri") {
+    if params.get("request_uri").is_some() {
         return Err(reply.error("request_uri_not_supported", "request_uri is not supported"));
     }
     Ok(())
@@ -239,7 +239,7 @@ fn granted_scope(
     scopes: &[Scope],
     reply: &Reply<'_>,
 ) -> Result<(Vec<String>, bool), AuthorizeError> {
-    let requested = params.get("scope").map(String::as_str);
+    let requested = params.get("scope");
     let granted =
         scope::grant_with_openid(requested, scopes, client).map_err(|e| reply.error("invalid_scope", e.description))?;
     Ok((granted.names, granted.requested))
@@ -247,7 +247,7 @@ fn granted_scope(
 
 /// OpenID Connect Core §3.2.2.1: a nonce is required when an ID token comes from this endpoint.
 fn nonce(params: &Params, wants_id_token: bool, reply: &Reply<'_>) -> Result<Option<String>, AuthorizeError> {
-    let nonce = params.get("nonce").cloned();
+    let nonce = params.get("nonce").map(str::to_owned);
     if nonce.as_ref().is_some_and(|n| n.len() > MAX_ECHOED_LENGTH) {
         return Err(reply.error("invalid_request", format!("nonce is longer than {MAX_ECHOED_LENGTH} characters")));
     }
@@ -268,7 +268,7 @@ fn pkce(
     reply: &Reply<'_>,
 ) -> Result<Option<String>, AuthorizeError> {
     let challenge = params.get("code_challenge");
-    let method = params.get("code_challenge_method").map(String::as_str);
+    let method = params.get("code_challenge_method");
     match (challenge, method) {
         (None, Some(_)) => Err(reply.error("invalid_request", "code_challenge_method without code_challenge")),
         (Some(_), Some(m)) if m != "S256" => {
@@ -285,7 +285,7 @@ fn pkce(
                     reply.error("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters)")
                 );
             }
-            Ok(Some(challenge.clone()))
+            Ok(Some(challenge.to_owned()))
         }
         (None, None) if wants_code && client.token_endpoint_auth_method == TokenEndpointAuthMethod::None => {
             Err(reply.error("invalid_request", "PKCE is required for public clients: send code_challenge (S256)"))
@@ -414,7 +414,8 @@ mod tests {
     }
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        let pairs = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Params::from_pairs(pairs).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";

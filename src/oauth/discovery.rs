@@ -35,7 +35,7 @@ pub fn metadata(endpoints: &Endpoints, server: &AuthServer, scopes: &[Scope], cl
             ["code", "token", "id_token", "id_token token", "code id_token", "code token", "code id_token token", "none"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "grant_types_supported": ["client_credentials", "authorization_code", "implicit", "refresh_token",
-            "urn:ietf:params:oauth:grant-type:jwt-bearer"],
+            "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange"],
         "code_challenge_methods_supported": ["S256"],
         // RFC 9207: authorization responses carry `iss`.
         "authorization_response_iss_parameter_supported": true,

@@ -48,6 +48,11 @@ impl OAuthError {
         Self::new("invalid_scope", 400, description)
     }
 
+    /// RFC 8707 §2 and RFC 8693 §2.2.2: a resource or audience the token cannot be for.
+    pub fn invalid_target(description: impl Into<String>) -> Self {
+        Self::new("invalid_target", 400, description)
+    }
+
     /// RFC 7009 §2.2.1.
     pub fn unsupported_token_type(description: impl Into<String>) -> Self {
         Self::new("unsupported_token_type", 400, description)

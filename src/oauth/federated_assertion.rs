@@ -70,20 +70,32 @@ pub enum KeysFailed {
 }
 
 /// RFC 7523 §3 against a trusted issuer: signature by one of its keys with an algorithm it
-/// allows, then `iss`, `aud`, `exp`, `nbf`, `iat` age, `sub` mapped to a client, the claim
-/// conditions, and a `jti` for single use.
+/// allows, then `iss`, `aud`, `exp`, `nbf`, `iat` age, a `sub`, the claim conditions, the
+/// `sub` mapped to a client, and a `jti` for single use.
 pub fn verify(
     assertion: &str,
     trusted: &TrustedIssuer,
     jwks: &ClientJwks,
     now: DateTime<Utc>,
 ) -> Result<Result<Verified, OAuthError>, KeysFailed> {
-    let claims = match signed_claims(assertion, trusted, jwks) {
+    Ok(verify_token(assertion, trusted, jwks, now)?.and_then(|claims| as_assertion(&claims, trusted, now)))
+}
+
+/// The checks of [`verify`] that make a trusted issuer's token valid, without those that make
+/// it an assertion (a mapped subject, single use): what a subject or actor token of a token
+/// exchange must pass (RFC 8693 §2.1). Answers the verified claims.
+pub fn verify_token(
+    token: &str,
+    trusted: &TrustedIssuer,
+    jwks: &ClientJwks,
+    now: DateTime<Utc>,
+) -> Result<Result<Map<String, Value>, OAuthError>, KeysFailed> {
+    let claims = match signed_claims(token, trusted, jwks) {
         Ok(claims) => claims,
         Err(Signature::Refused(error)) => return Ok(Err(error)),
         Err(Signature::Keys(failed)) => return Err(failed),
     };
-    Ok(check_claims(&claims, trusted, now))
+    Ok(check_claims(&claims, trusted, now).map(|()| claims))
 }
 
 enum Signature {
@@ -138,11 +150,7 @@ fn unverified_header_alg(assertion: &str) -> Option<String> {
     header.get("alg").and_then(Value::as_str).map(str::to_owned)
 }
 
-fn check_claims(
-    claims: &Map<String, Value>,
-    trusted: &TrustedIssuer,
-    now: DateTime<Utc>,
-) -> Result<Verified, OAuthError> {
+fn check_claims(claims: &Map<String, Value>, trusted: &TrustedIssuer, now: DateTime<Utc>) -> Result<(), OAuthError> {
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     // RFC 7523 §3 item 1.
     if text("iss") != Some(trusted.issuer.as_str()) {
@@ -180,17 +188,31 @@ fn check_claims(
     if now_seconds.saturating_sub(issued) > trusted.max_token_age_secs + SKEW_SECONDS {
         return Err(refused(format!("assertion is older than {} seconds (iat)", trusted.max_token_age_secs)));
     }
-    // RFC 7523 §3 item 2: the subject, which must map to one of the auth server's clients.
-    let subject = text("sub").filter(|sub| !sub.is_empty()).ok_or_else(|| refused("assertion must have sub"))?;
-    let client_id = trusted
-        .client_for(subject)
-        .cloned()
-        .ok_or_else(|| refused("assertion sub matches no subject of this trusted issuer"))?;
+    // RFC 7523 §3 item 2.
+    text("sub").filter(|sub| !sub.is_empty()).ok_or_else(|| refused("assertion must have sub"))?;
     for (name, expected) in &trusted.claim_conditions {
         if text(name) != Some(expected.as_str()) {
             return Err(refused(format!("assertion claim {name} does not meet this trusted issuer's condition")));
         }
     }
+    Ok(())
+}
+
+/// A verified token as an assertion: its subject mapped to a client (RFC 7523 §3 item 2) and its
+/// `jti` made into the id its single use is recorded under (item 7).
+fn as_assertion(
+    claims: &Map<String, Value>,
+    trusted: &TrustedIssuer,
+    now: DateTime<Utc>,
+) -> Result<Verified, OAuthError> {
+    let text = |name: &str| claims.get(name).and_then(Value::as_str);
+    let number = |name: &str| claims.get(name).and_then(Value::as_i64).unwrap_or_default();
+    let subject = text("sub").unwrap_or_default();
+    let client_id = trusted
+        .client_for(subject)
+        .cloned()
+        .ok_or_else(|| refused("assertion sub matches no subject of this trusted issuer"))?;
+    let (expires, issued) = (number("exp"), number("iat"));
     // RFC 7523 §3 item 7: single use, remembered while the assertion could still be accepted.
     let jti = text("jti").filter(|jti| !jti.is_empty() && jti.len() <= 255);
     let jti = jti.ok_or_else(|| refused("assertion must have a jti of 1 to 255 characters"))?;
@@ -199,17 +221,17 @@ fn check_claims(
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     let last_accepted = expires.min(issued.saturating_add(trusted.max_token_age_secs)).saturating_add(SKEW_SECONDS);
-    let copied = trusted
-        .copy_claims
-        .iter()
-        .filter_map(|name| claims.get(name).map(|value| (name.clone(), value.clone())))
-        .collect();
     Ok(Verified {
         client_id,
-        copied,
+        copied: copied_claims(claims, trusted),
         use_id: Uuid::from_bytes(bytes),
         remember_until: DateTime::from_timestamp(last_accepted, 0).unwrap_or(now),
     })
+}
+
+/// The claims of a verified token the trusted issuer copies into the tokens issued for it.
+pub fn copied_claims(claims: &Map<String, Value>, trusted: &TrustedIssuer) -> Vec<(String, Value)> {
+    trusted.copy_claims.iter().filter_map(|name| claims.get(name).map(|value| (name.clone(), value.clone()))).collect()
 }
 
 #[cfg(test)]

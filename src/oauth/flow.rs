@@ -31,6 +31,10 @@ pub struct AuthorizationRequest {
     pub redirect_uri: String,
     /// RFC 6749 §4.1.3: when the request named the redirect URI, the token request must repeat it.
     pub redirect_uri_sent: bool,
+    /// RFC 8707 §2.1: the resources the grant is for; the token requests it allows may name
+    /// some of them. Empty: the auth server's own audience, or what the token request names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<String>,
     /// Space-separated, as requested: "code", "id_token token", ...
     pub response_type: String,
     pub response_mode: ResponseMode,
@@ -326,6 +330,7 @@ mod tests {
             client_id: "c".into(),
             redirect_uri: "https://app.example.com/cb".into(),
             redirect_uri_sent: true,
+            resource: vec![],
             response_type: "code".into(),
             response_mode: ResponseMode::Query,
             scope: vec!["openid".into()],

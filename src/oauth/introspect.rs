@@ -21,6 +21,22 @@ pub fn verify(
     now: DateTime<Utc>,
     is_revoked: impl Fn(&Uuid) -> bool,
 ) -> Option<Map<String, Value>> {
+    let claims = verify_signed(token, verifiers, issuer, now)?;
+    let jti = claims.get("jti").and_then(Value::as_str).and_then(|j| Uuid::parse_str(j).ok())?;
+    if is_revoked(&jti) {
+        return None;
+    }
+    Some(claims)
+}
+
+/// A JWT this issuer signed (access or ID token) that is in force by its times: signature by
+/// a published key, `iss`, `exp`, `nbf`. Revocation is for the caller, which knows the kind.
+pub fn verify_signed(
+    token: &str,
+    verifiers: &HashMap<String, Verifier>,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Option<Map<String, Value>> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     let verifier = verifiers.get(header.kid.as_deref()?)?;
     let claims = verifier.verify(token)?;
@@ -32,10 +48,6 @@ pub fn verify(
     if number("exp")? <= now || number("nbf").is_some_and(|nbf| nbf > now + LEEWAY_SECONDS) {
         return None;
     }
-    let jti = claims.get("jti").and_then(Value::as_str).and_then(|j| Uuid::parse_str(j).ok())?;
-    if is_revoked(&jti) {
-        return None;
-    }
     Some(claims)
 }
 
@@ -43,7 +55,8 @@ pub fn verify(
 pub fn active_response(claims: &Map<String, Value>) -> Value {
     let mut response = Map::new();
     response.insert("active".into(), json!(true));
-    for name in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti"] {
+    // RFC 8693 §4.1: an exchanged token's actor too.
+    for name in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti", "act"] {
         if let Some(value) = claims.get(name) {
             response.insert(name.into(), value.clone());
         }

@@ -21,10 +21,33 @@ pub struct AccessToken {
     pub scope: String,
 }
 
-/// Who a token is for: the client itself (client_credentials) or an end user who signed in.
+impl AccessToken {
+    /// RFC 8707 §2: a token for named resources has them as its audience, in place of the
+    /// auth server's own (`None` leaves it).
+    pub fn restrict_audience(&mut self, audience: Option<Vec<String>>) {
+        if let Some(audience) = audience {
+            self.claims.insert("aud".into(), json!(audience));
+        }
+    }
+
+    /// Ends the token at `expires` (Unix seconds) if that is sooner than its own lifetime: a
+    /// token issued for another never outlives it.
+    pub fn expire_by(&mut self, expires: i64) {
+        let Some(ends) = DateTime::<Utc>::from_timestamp(expires, 0) else { return };
+        if ends < self.record.expires_at {
+            self.expires_in -= (self.record.expires_at - ends).num_seconds();
+            self.record.expires_at = ends;
+            self.claims.insert("exp".into(), json!(expires));
+        }
+    }
+}
+
+/// Who a token is for: the client itself (client_credentials), an end user who signed in, or
+/// the subject of a token exchanged for this one (RFC 8693 §2.1).
 pub enum Subject<'a> {
     Client,
     User(&'a Login),
+    Exchanged(&'a str),
 }
 
 /// An access token for `subject` with the granted scope names.
@@ -45,9 +68,11 @@ pub fn access_token(
     for (name, value) in custom {
         claims.insert(name, value);
     }
-    let (sub, user) = match subject {
-        Subject::Client => (client.id.as_str().to_owned(), None),
-        Subject::User(login) => (login.subject.clone(), Some(login)),
+    // The management API lists the subject of every token not issued to the client itself.
+    let (sub, user, listed_subject) = match subject {
+        Subject::Client => (client.id.as_str().to_owned(), None, None),
+        Subject::User(login) => (login.subject.clone(), Some(login), Some(login.subject.clone())),
+        Subject::Exchanged(sub) => (sub.to_owned(), None, Some(sub.to_owned())),
     };
     // Registered claims last, so nothing custom can replace them (RFC 9068 §2.2).
     claims.insert("iss".into(), json!(issuer));
@@ -72,7 +97,7 @@ pub fn access_token(
         granted_scope_names: names,
         created_at: now,
         expires_at: now + TimeDelta::seconds(lifetime),
-        subject: user.map(|login| login.subject.clone()),
+        subject: listed_subject,
         user_claims: user.map(|login| Value::Object(login.claims.clone()).to_string()),
     };
     AccessToken { claims, record, expires_in: lifetime, scope }

@@ -24,6 +24,8 @@ pub mod form;
 pub mod introspect;
 pub mod issue;
 pub mod registration;
+pub mod resource;
 pub mod scope;
+pub mod token_exchange;
 
 pub use error::OAuthError;

@@ -3,10 +3,10 @@
 //! the browser comes back with the login page's verifier, answers the client.
 
 use crate::domain::Client;
-use crate::oauth::OAuthError;
 use crate::oauth::authorize::{self, AuthorizeError, Delivery, Params, RedirectError};
 use crate::oauth::flow::{self, AuthorizationRequest, BrowserBinding, Challenge, Code, Kind, Login, Outcome, Verifier};
 use crate::oauth::issue::Alongside;
+use crate::oauth::{OAuthError, resource};
 use crate::store;
 
 use super::{Context, mint};
@@ -85,6 +85,10 @@ pub async fn begin(ctx: &Context<'_>, params: &Params) -> Reply {
         Ok(request) => request,
         Err(error) => return Reply::refused(ctx, error),
     };
+    // RFC 8707 §2: resources the auth server does not declare are refused before sign-in.
+    if let Err(e) = resource::resolve(request.resource.iter().map(String::as_str), &ctx.entry.resources) {
+        return Reply::refused(ctx, to_client(&request, e.error, e.description));
+    }
     let Some(login_uri) = client.client.login_uri.as_ref() else {
         return Reply::page("The client has no login_uri");
     };
@@ -191,7 +195,7 @@ async fn respond(
     }
     let mut access = None;
     if request.wants("token") {
-        let (token, jwt) = mint::user_access_token(ctx, client, request, login).await?;
+        let (token, jwt) = mint::user_access_token(ctx, client, request, login, &request.resource).await?;
         params.push(("access_token".to_owned(), jwt.clone()));
         params.push(("token_type".to_owned(), "Bearer".to_owned()));
         params.push(("expires_in".to_owned(), token.expires_in.to_string()));

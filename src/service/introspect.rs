@@ -17,6 +17,12 @@ pub fn verify(ctx: &Context<'_>, token: &str) -> Option<Map<String, Value>> {
     introspect::verify(token, &ctx.entry.verifiers, ctx.issuer, ctx.now, |jti| ctx.cache.is_revoked(jti))
 }
 
+/// A JWT this issuer signed that is in force by its times, access or ID token alike; the
+/// caller tells them apart and checks revocation.
+pub fn verify_signed_own(ctx: &Context<'_>, token: &str) -> Option<Map<String, Value>> {
+    introspect::verify_signed(token, &ctx.entry.verifiers, ctx.issuer, ctx.now)
+}
+
 /// A token presented by a client (introspection, revocation): the caller and, when the token
 /// is one of this issuer's and in force, its claims. Introspection requires an authenticated
 /// client; revocation also accepts a public client identified by `client_id` (RFC 7009 §2.1),

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 use crate::claims;
 use crate::domain::token::TokenRecord;
 use crate::domain::{Client, Scope};
-use crate::oauth::OAuthError;
 use crate::oauth::flow::{AuthorizationRequest, Login};
 use crate::oauth::issue::{self, AccessToken, Alongside, Subject};
+use crate::oauth::{OAuthError, resource};
 use crate::store;
 
 use super::Context;
@@ -70,18 +70,23 @@ pub async fn record(ctx: &Context<'_>, client: &Client, record: TokenRecord) -> 
     }
 }
 
-/// An access token for a signed-in user, signed and recorded.
+/// An access token for a signed-in user, for the resources named by `targets` (RFC 8707;
+/// none: the auth server's audience), signed and recorded.
 pub async fn user_access_token(
     ctx: &Context<'_>,
     client: &Client,
     request: &AuthorizationRequest,
     login: &Login,
+    targets: &[String],
 ) -> Result<(AccessToken, String), OAuthError> {
-    let granted = scopes_named(ctx, &request.scope);
+    let targets = resource::resolve(targets.iter().map(String::as_str), &ctx.entry.resources)?;
+    let mut names = request.scope.clone();
+    resource::narrow(&mut names, &targets, &ctx.entry.scopes);
+    let granted = scopes_named(ctx, &names);
     let custom = custom_claims(ctx, client, &granted, request.scope_requested).await?;
     let server = &ctx.entry.server;
-    let token =
-        issue::access_token(ctx.issuer, server, client, Subject::User(login), request.scope.clone(), custom, ctx.now);
+    let mut token = issue::access_token(ctx.issuer, server, client, Subject::User(login), names, custom, ctx.now);
+    token.restrict_audience(resource::audience(&targets));
     let jwt = sign(ctx, &token.claims)?;
     record(ctx, client, token.record.clone()).await?;
     Ok((token, jwt))

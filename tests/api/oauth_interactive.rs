@@ -882,6 +882,7 @@ async fn an_expired_login_challenge_is_gone_and_a_forged_one_unknown() {
         client_id: setup.client_id.clone(),
         redirect_uri: REDIRECT.into(),
         redirect_uri_sent: true,
+        resource: vec![],
         response_type: "code".into(),
         response_mode: ResponseMode::Query,
         scope: vec!["openid".into()],

@@ -39,7 +39,8 @@ pub async fn authorize(
     reply(&issuer, answer)
 }
 
-/// The parameters from the query (GET) or a form body (POST); each at most once (§3.1).
+/// The parameters from the query (GET) or a form body (POST); each at most once (§3.1), but
+/// for `resource` (RFC 8707 §2).
 fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Params, String> {
     let pairs: Vec<(String, String)> = if method == Method::POST {
         if !is_form(headers) {
@@ -49,16 +50,7 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
     } else {
         serde_urlencoded::from_str(query.unwrap_or("")).map_err(|e| format!("The query is not valid: {e}"))?
     };
-    let mut params = Params::new();
-    for (name, value) in pairs {
-        if value.is_empty() {
-            continue;
-        }
-        if params.insert(name.clone(), value).is_some() {
-            return Err(format!("Parameter {name} is repeated"));
-        }
-    }
-    Ok(params)
+    Params::from_pairs(pairs).map_err(|e| e.description)
 }
 
 /// What the service answered, as the browser receives it.

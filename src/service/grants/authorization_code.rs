@@ -3,9 +3,9 @@
 use uuid::Uuid;
 
 use crate::domain::{Client, TokenEndpointAuthMethod};
-use crate::oauth::OAuthError;
 use crate::oauth::authorize;
 use crate::oauth::flow::{Code, Kind};
+use crate::oauth::{OAuthError, resource};
 use crate::store;
 
 use super::super::{Context, mint};
@@ -57,6 +57,10 @@ pub(super) async fn grant(
         }
         (None, None) => {}
     }
+    // RFC 8707 §2.2: checked before the code is used up, so a wrong resource costs no code.
+    let targets = resource::within_grant(redemption.resources.clone(), &request.resource)?;
+    resource::resolve(targets.iter().copied(), &ctx.entry.resources)?;
+    let targets: Vec<String> = targets.into_iter().map(str::to_owned).collect();
     let first =
         store::grants::mark_used(ctx.store, opened.id, server_id, Kind::Code.as_str(), opened.expires_at).await?;
     if !first {
@@ -65,7 +69,7 @@ pub(super) async fn grant(
             "The authorization code has already been used; what it issued is revoked",
         ));
     }
-    let (token, jwt) = mint::user_access_token(ctx, client, request, login).await?;
+    let (token, jwt) = mint::user_access_token(ctx, client, request, login, &targets).await?;
     let family = Uuid::new_v4();
     let refresh = refresh_token::start_family(ctx, client, &opened.payload, family, &token).await?;
     let mut issued = vec![issued_entry(&token)];

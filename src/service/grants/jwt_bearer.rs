@@ -5,7 +5,7 @@
 use crate::oauth::federated_assertion;
 use crate::oauth::form::Form;
 use crate::oauth::issue::{self, Subject};
-use crate::oauth::{OAuthError, scope};
+use crate::oauth::{OAuthError, resource, scope};
 
 use super::super::{Context, client_auth, federation, mint};
 use super::TokenResponse;
@@ -17,6 +17,8 @@ pub(super) async fn grant(
     form: &Form,
 ) -> Result<TokenResponse, OAuthError> {
     let assertion = form.require("assertion")?;
+    // Before the assertion is used up: a wrong resource costs the workload no token.
+    let targets = resource::resolve(form.all("resource"), &ctx.entry.resources)?;
     // Read first only to tell a malformed assertion from one of an issuer not trusted here.
     federated_assertion::unverified_issuer(assertion)?;
     let trusted = federation::trusted_issuer(ctx, assertion)
@@ -47,7 +49,8 @@ pub(super) async fn grant(
         ctx.limiter.client(server_id, entry.client.id.as_str(), std::time::Instant::now())?;
     }
     let client = &entry.client;
-    let granted = scope::grant_with_openid(form.get("scope"), &ctx.entry.scopes, client)?;
+    let mut granted = scope::grant_with_openid(form.get("scope"), &ctx.entry.scopes, client)?;
+    resource::narrow_granted(&mut granted, &targets, &ctx.entry.scopes);
     let mut custom = mint::custom_claims(ctx, client, &granted.scopes, granted.requested).await?;
     // The auth server's own claims first; a copied claim only where none of them has the name.
     for (name, value) in verified.copied {
@@ -55,8 +58,9 @@ pub(super) async fn grant(
             custom.push((name, value));
         }
     }
-    let token =
+    let mut token =
         issue::access_token(ctx.issuer, &ctx.entry.server, client, Subject::Client, granted.names, custom, ctx.now);
+    token.restrict_audience(resource::audience(&targets));
     let jwt = mint::sign(ctx, &token.claims)?;
     let response = TokenResponse::bearer(&token, jwt);
     mint::record(ctx, client, token.record).await?;

@@ -5,6 +5,7 @@ mod authorization_code;
 mod client_credentials;
 mod jwt_bearer;
 mod refresh_token;
+mod token_exchange;
 
 pub use refresh_token::REFRESH_TOKEN_SECONDS;
 
@@ -22,9 +23,9 @@ use super::{Context, client_auth, mint};
 /// §4.4.2, §6).
 #[derive(Debug)]
 pub enum TokenRequest<'a> {
-    ClientCredentials { scope: Option<&'a str> },
+    ClientCredentials { scope: Option<&'a str>, resources: Vec<&'a str> },
     AuthorizationCode(CodeRedemption<'a>),
-    RefreshToken { refresh_token: &'a str, scope: Option<&'a str> },
+    RefreshToken { refresh_token: &'a str, scope: Option<&'a str>, resources: Vec<&'a str> },
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.5: what redeems an authorization code.
@@ -33,6 +34,8 @@ pub struct CodeRedemption<'a> {
     pub code: &'a str,
     pub redirect_uri: Option<&'a str>,
     pub code_verifier: Option<&'a str>,
+    /// RFC 8707 §2.2: the resources the token is for, among those the grant named.
+    pub resources: Vec<&'a str>,
 }
 
 impl<'a> TokenRequest<'a> {
@@ -45,15 +48,20 @@ impl<'a> TokenRequest<'a> {
             return Err(OAuthError::unauthorized_client(format!("The client may not use grant_type {grant_type}")));
         }
         Ok(match wanted {
-            GrantType::ClientCredentials => TokenRequest::ClientCredentials { scope: form.get("scope") },
+            GrantType::ClientCredentials => {
+                TokenRequest::ClientCredentials { scope: form.get("scope"), resources: form.all("resource").collect() }
+            }
             GrantType::AuthorizationCode => TokenRequest::AuthorizationCode(CodeRedemption {
                 code: form.require("code")?,
                 redirect_uri: form.get("redirect_uri"),
                 code_verifier: form.get("code_verifier"),
+                resources: form.all("resource").collect(),
             }),
-            GrantType::RefreshToken => {
-                TokenRequest::RefreshToken { refresh_token: form.require("refresh_token")?, scope: form.get("scope") }
-            }
+            GrantType::RefreshToken => TokenRequest::RefreshToken {
+                refresh_token: form.require("refresh_token")?,
+                scope: form.get("scope"),
+                resources: form.all("resource").collect(),
+            },
             // RFC 6749 §4.2: implicit tokens come from the authorization endpoint, not this one.
             GrantType::Implicit => {
                 return Err(OAuthError::unsupported_grant_type(format!(
@@ -76,6 +84,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: what a token exchange issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl TokenResponse {
@@ -87,6 +98,7 @@ impl TokenResponse {
             scope: (!token.scope.is_empty()).then(|| token.scope.clone()),
             refresh_token: None,
             id_token: None,
+            issued_token_type: None,
         }
     }
 }
@@ -104,15 +116,23 @@ pub async fn exchange(
         ctx.limiter.server(ctx.entry.server.id, ctx.entry.server.rate_limit_per_second, std::time::Instant::now())?;
         return jwt_bearer::grant(ctx, authorization, form).await;
     }
+    // RFC 8693 §2.1: only a client that authenticates, under its exchange policy.
+    if grant_type == crate::oauth::token_exchange::GRANT_TYPE {
+        let client = client_auth::authenticate(ctx, authorization, form).await?;
+        ctx.limiter.server(ctx.entry.server.id, ctx.entry.server.rate_limit_per_second, std::time::Instant::now())?;
+        return token_exchange::grant(ctx, &client.client, form).await;
+    }
     let client = client_auth::identify(ctx, authorization, form).await?;
     // The auth server's own limit (a Tessera extension; Kong caps an auth server at 100 TPS).
     ctx.limiter.server(ctx.entry.server.id, ctx.entry.server.rate_limit_per_second, std::time::Instant::now())?;
     let client = &client.client;
     match TokenRequest::parse(grant_type, client, form)? {
-        TokenRequest::ClientCredentials { scope } => client_credentials::grant(ctx, client, scope).await,
+        TokenRequest::ClientCredentials { scope, resources } => {
+            client_credentials::grant(ctx, client, scope, resources).await
+        }
         TokenRequest::AuthorizationCode(redemption) => authorization_code::grant(ctx, client, &redemption).await,
-        TokenRequest::RefreshToken { refresh_token, scope } => {
-            refresh_token::grant(ctx, client, refresh_token, scope).await
+        TokenRequest::RefreshToken { refresh_token, scope, resources } => {
+            refresh_token::grant(ctx, client, refresh_token, scope, resources).await
         }
     }
 }
@@ -200,7 +220,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match TokenRequest::parse("client_credentials", &client, &form).unwrap() {
-            TokenRequest::ClientCredentials { scope } => assert_eq!(scope, Some("a")),
+            TokenRequest::ClientCredentials { scope, .. } => assert_eq!(scope, Some("a")),
             other => panic!("{other:?}"),
         }
     }

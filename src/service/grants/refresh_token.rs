@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::domain::{Client, GrantType, TokenEndpointAuthMethod};
 use crate::oauth::flow::{AuthorizationRequest, Code};
 use crate::oauth::issue::AccessToken;
-use crate::oauth::{OAuthError, scope};
+use crate::oauth::{OAuthError, resource, scope};
 use crate::store;
 use crate::store::refresh_tokens::{RefreshToken, Rotation};
 
@@ -26,6 +26,7 @@ pub(super) async fn grant(
     client: &Client,
     presented: &str,
     asked_scope: Option<&str>,
+    asked_resources: Vec<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let invalid = || OAuthError::invalid_grant("The refresh token is invalid, expired or revoked");
     let digest = store::refresh_tokens::digest_of(presented);
@@ -46,7 +47,9 @@ pub(super) async fn grant(
         return Err(invalid());
     }
     let request = refreshed_request(ctx, client, &grant.request, asked_scope)?;
-    let (token, jwt) = mint::user_access_token(ctx, client, &request, &grant.login).await?;
+    let targets = resource::within_grant(asked_resources, &grant.request.resource)?;
+    let targets: Vec<String> = targets.into_iter().map(str::to_owned).collect();
+    let (token, jwt) = mint::user_access_token(ctx, client, &request, &grant.login, &targets).await?;
     let (value, successor) = record(ctx, client, &grant, stored.family_id, &token, stored.expires_at)?;
     match store::refresh_tokens::rotate(ctx.store, &stored.digest, &successor, ctx.now).await? {
         Rotation::Rotated => {}

@@ -12,24 +12,24 @@ use crate::helpers::{Seed, TestApp, TestResponse, backend_tests, str_of};
 use crate::jose::verify_via_discovery;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-const KUBERNETES: &str = "https://kubernetes.default.svc.cluster.local";
+pub(crate) const KUBERNETES: &str = "https://kubernetes.default.svc.cluster.local";
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn rsa_jwk(key: &RS256KeyPair, kid: &str) -> Value {
+pub(crate) fn rsa_jwk(key: &RS256KeyPair, kid: &str) -> Value {
     let components = key.public_key().to_components();
     json!({"kty": "RSA", "kid": kid, "use": "sig", "n": b64(&components.n), "e": b64(&components.e)})
 }
 
-fn ec_jwk(key: &ES256KeyPair, kid: &str) -> Value {
+pub(crate) fn ec_jwk(key: &ES256KeyPair, kid: &str) -> Value {
     let point = key.public_key().public_key().to_bytes_uncompressed();
     json!({"kty": "EC", "crv": "P-256", "kid": kid, "x": b64(&point[1..33]), "y": b64(&point[33..65])})
 }
 
-async fn trust(app: &TestApp, seed: &Seed, body: Value) -> Value {
+pub(crate) async fn trust(app: &TestApp, seed: &Seed, body: Value) -> Value {
     let created = app.post(&format!("/v1/auth-servers/{}/trusted-issuers", seed.server_id), body).await;
     assert_eq!(created.status, 201, "{}", created.text);
     created.body
@@ -44,7 +44,7 @@ async fn exchange(app: &TestApp, seed: &Seed, assertion: &str, scope: Option<&st
 }
 
 /// Claims of a projected Kubernetes service-account token (`kubectl create token api`).
-fn kubernetes_claims(namespace: &str, account: &str, audience: &str) -> JWTClaims<Value> {
+pub(crate) fn kubernetes_claims(namespace: &str, account: &str, audience: &str) -> JWTClaims<Value> {
     let custom = json!({"kubernetes.io": {"namespace": namespace,
         "serviceaccount": {"name": account, "uid": "4b8d5a4e-0000-4000-8000-000000000001"}}});
     Claims::with_custom_claims(custom, Duration::from_secs(600))

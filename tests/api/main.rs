@@ -44,6 +44,8 @@ mod principal_claims;
 mod principals;
 mod rate_limits;
 mod registration;
+mod resource_indicators;
 mod security;
+mod token_exchange;
 mod tracing;
 mod trusted_issuers;

@@ -29,7 +29,8 @@ async fn discovery_describes_the_issuer_and_its_endpoints(app: TestApp) {
             "authorization_code",
             "implicit",
             "refresh_token",
-            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
         ])
     );
     assert!(doc["claims_supported"].as_array().unwrap().contains(&json!("claim1")));

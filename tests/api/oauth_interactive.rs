@@ -919,3 +919,123 @@ async fn an_expired_login_challenge_is_gone_and_a_forged_one_unknown() {
     );
     assert_eq!(app.get(&path(&forged.unwrap())).await.status, 404, "another key: unknown");
 }
+
+/// RFC 8707 §2.1–2.2: resources named at sign-in bound what the code and its refresh tokens
+/// can be for; each token request picks among them, and gets their audience and scopes.
+async fn resources_named_at_sign_in_bound_the_tokens_of_the_code_and_its_refreshes(app: TestApp) {
+    const PROFILES: &str = "https://profiles.example.com";
+    const AUDIT: &str = "https://audit.example.com";
+    let setup = app.interactive(false, json!({"grant_types": ["authorization_code", "refresh_token"]})).await;
+    let scopes = app.get(&format!("/v1/auth-servers/{}/scopes", setup.server_id)).await;
+    let profile = scopes.body["data"][0]["id"].clone();
+    let resources = format!("/v1/auth-servers/{}/resources", setup.server_id);
+    for (uri, scopes) in [(PROFILES, json!([profile])), (AUDIT, json!([])), ("https://other.example.com", json!([]))] {
+        let created = app.post(&resources, json!({"uri": uri, "scopes": scopes})).await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+    let mut query = code_request("r1");
+    query.extend([("resource", PROFILES), ("resource", AUDIT)]);
+    let callback = app.sign_in(&setup, &query, "user-7").await;
+    let token = |form: Vec<(&'static str, String)>| {
+        let request = app
+            .http
+            .post(format!("{}/oauth/token", setup.issuer))
+            .basic_auth(&setup.client_id, setup.secret.as_deref())
+            .form(&form);
+        app.send(request)
+    };
+    let redeem = |resource: &'static str| {
+        token(vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", callback["code"].clone()),
+            ("redirect_uri", REDIRECT.to_owned()),
+            ("code_verifier", VERIFIER.to_owned()),
+            ("resource", resource.to_owned()),
+        ])
+    };
+    let outside = redeem("https://other.example.com").await;
+    assert_eq!(outside.body["error"], "invalid_target", "{}", outside.text);
+    let first = redeem(PROFILES).await;
+    assert_eq!(first.status, 200, "a refused resource does not use the code up: {}", first.text);
+    let (_, access) = jwt_parts(str_of(&first.body, "access_token"));
+    assert_eq!((access["aud"].clone(), access["sub"].clone()), (json!([PROFILES]), json!("user-7")));
+    assert_eq!(first.body["scope"], "openid profile");
+
+    let refresh = |value: String, resource: &'static str| {
+        token(vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", value),
+            ("resource", resource.to_owned()),
+        ])
+    };
+    let audit = refresh(str_of(&first.body, "refresh_token").to_owned(), AUDIT).await;
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    let (_, access) = jwt_parts(str_of(&audit.body, "access_token"));
+    assert_eq!(
+        (access["aud"].clone(), access["scope"].clone()),
+        (json!([AUDIT]), json!("openid")),
+        "profile is not the audit API's"
+    );
+    let refused = refresh(str_of(&audit.body, "refresh_token").to_owned(), "https://other.example.com").await;
+    assert_eq!(refused.body["error"], "invalid_target", "{}", refused.text);
+
+    // An undeclared resource at the authorization endpoint goes back to the client.
+    let mut unknown = code_request("r2");
+    unknown.push(("resource", "https://unknown.example.com"));
+    let response = app.browse(&authorize_url(&setup, &unknown)).await;
+    assert_eq!(response.status, 303, "{}", response.text);
+    let back = params_of(response.header("location").unwrap());
+    assert_eq!((back["error"].as_str(), back["state"].as_str()), ("invalid_target", "r2"));
+}
+
+/// RFC 8693 with an ID token as the subject: the app that received it (its audience, OpenID
+/// Connect Core §2) may exchange it for an access token for the user; another app may not.
+async fn an_app_exchanges_its_users_id_token_and_no_other_app_can(app: TestApp) {
+    let setup = app.interactive(false, json!({})).await;
+    let callback = app.sign_in(&setup, &code_request("x1"), "user-5").await;
+    let tokens = app
+        .send(
+            app.http
+                .post(format!("{}/oauth/token", setup.issuer))
+                .basic_auth(&setup.client_id, setup.secret.as_deref())
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &callback["code"]),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", VERIFIER),
+                ]),
+        )
+        .await;
+    let id_token = str_of(&tokens.body, "id_token").to_owned();
+    let policy =
+        |client_id: &str| format!("/v1/auth-servers/{}/clients/{client_id}/token-exchange-policy", setup.server_id);
+    assert_eq!(app.put(&policy(&setup.client_id), json!({})).await.status, 200);
+    let exchange = |client_id: String, secret: String| {
+        let request =
+            app.http.post(format!("{}/oauth/token", setup.issuer)).basic_auth(client_id, Some(secret)).form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+                ("subject_token", id_token.as_str()),
+                ("subject_token_type", "urn:ietf:params:oauth:token-type:id_token"),
+            ]);
+        app.send(request)
+    };
+    let exchanged = exchange(setup.client_id.clone(), setup.secret.clone().unwrap()).await;
+    assert_eq!(exchanged.status, 200, "{}", exchanged.text);
+    let (_, access) = jwt_parts(str_of(&exchanged.body, "access_token"));
+    assert_eq!((access["sub"].clone(), access["client_id"].clone()), (json!("user-5"), json!(setup.client_id)));
+
+    let other = app.create_client(&setup.server_id, "other-app", &[]).await;
+    assert_eq!(app.put(&policy(str_of(&other, "id")), json!({})).await.status, 200);
+    let refused = exchange(str_of(&other, "id").to_owned(), str_of(&other, "client_secret").to_owned()).await;
+    assert_eq!(refused.body["error"], "invalid_request", "{}", refused.text);
+    assert!(
+        str_of(&refused.body, "error_description").contains("ID token issued to another client"),
+        "{}",
+        refused.text
+    );
+}
+
+backend_tests!(
+    resources_named_at_sign_in_bound_the_tokens_of_the_code_and_its_refreshes,
+    an_app_exchanges_its_users_id_token_and_no_other_app_can
+);

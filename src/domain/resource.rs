@@ -31,7 +31,9 @@ pub struct Resource {
 /// kept as given, since clients compare indicators as strings.
 pub fn parse_uri(value: String) -> Result<String, Invalid> {
     super::check_length(&value, 1, MAX_URI)?;
-    is_indicator(&value).then_some(value).ok_or_else(|| Invalid::new("invalid", "must be an absolute URI without a fragment"))
+    is_indicator(&value)
+        .then_some(value)
+        .ok_or_else(|| Invalid::new("invalid", "must be an absolute URI without a fragment"))
 }
 
 /// Whether `value` can be a resource indicator at all (RFC 8707 §2): a request naming anything

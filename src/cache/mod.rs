@@ -290,8 +290,8 @@ impl Cache {
         let registration =
             store::registrations::policy(&self.store, server.id).await?.map(|p| p.policy).unwrap_or_default();
         let trusted_issuers = store::trusted_issuers::for_server(&self.store, server.id).await?;
-        // Filled from the store by the resources and exchange policies API.
-        let (resources, exchange_policies) = (Vec::new(), Vec::new());
+        let resources = store::resources::for_server(&self.store, server.id).await?;
+        let exchange_policies = store::exchange_policies::for_server(&self.store, server.id).await?;
         Ok(ServerEntry {
             server,
             scopes,

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::admin::{Actor, Origin};
+use super::exchange_policy::ExchangePolicy;
 use super::registration::{InitialAccessToken, RegistrationMetadata, RegistrationPolicy};
 use super::secret::SecretInfo;
 use super::trusted_issuer::{IssuerKeys, TrustedIssuer};
@@ -66,6 +67,16 @@ impl Resource {
 
     pub fn trusted_issuer(auth_server_id: Uuid, id: Uuid) -> Resource {
         Resource::new("trusted_issuer", id, Some(auth_server_id))
+    }
+
+    /// A resource of an auth server (RFC 8707): a protected resource, an API.
+    pub fn protected_resource(auth_server_id: Uuid, id: Uuid) -> Resource {
+        Resource::new("resource", id, Some(auth_server_id))
+    }
+
+    /// A client's token exchange policy: one per client, named by it.
+    pub fn token_exchange_policy(auth_server_id: Uuid, client_id: &ClientId) -> Resource {
+        Resource::new("token_exchange_policy", client_id, Some(auth_server_id))
     }
 
     pub fn client(auth_server_id: Uuid, id: &ClientId) -> Resource {
@@ -304,6 +315,26 @@ impl Snapshot for TrustedIssuer {
             "claim_conditions": self.claim_conditions,
             "copy_claims": self.copy_claims,
             "enabled": self.enabled,
+        }))
+    }
+}
+
+impl Snapshot for super::resource::Resource {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({ "uri": self.uri, "description": self.description, "scopes": self.scopes }))
+    }
+}
+
+impl Snapshot for ExchangePolicy {
+    fn snapshot(&self) -> Map<String, Value> {
+        object(json!({
+            "accept_own_tokens": self.accept_own_tokens,
+            "trusted_issuer_ids": self.trusted_issuer_ids,
+            "audiences": self.audiences,
+            "scopes": self.scopes,
+            "allow_scope_widening": self.allow_scope_widening,
+            "allow_impersonation": self.allow_impersonation,
+            "allow_delegation": self.allow_delegation,
         }))
     }
 }

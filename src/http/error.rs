@@ -227,6 +227,23 @@ impl From<store::Error> for ApiError {
                     })
                     .collect(),
             ),
+            store::Error::MissingItems(items) => ApiError::invalid(
+                items
+                    .iter()
+                    .map(|(field, i)| {
+                        let reason = match *field {
+                            "trusted_issuer_ids" => "is not a trusted issuer of the auth server",
+                            "audiences" => "is not the uri of a resource of the auth server",
+                            _ => "is not a scope of the auth server",
+                        };
+                        InvalidParameter::new(
+                            &format!("{field}[{i}]"),
+                            "body",
+                            Invalid::new("missing_reference", reason),
+                        )
+                    })
+                    .collect(),
+            ),
             store::Error::LimitReached => ApiError::conflict("A limit was reached: delete one before adding another"),
             store::Error::LastAdmin => {
                 ApiError::conflict("This would leave no enabled admin credential: create or enable another admin first")

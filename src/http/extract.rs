@@ -121,6 +121,9 @@ impl PathIds {
     pub fn trusted_issuer(&self) -> Result<Uuid, ApiError> {
         self.uuid("trustedIssuerId")
     }
+    pub fn resource(&self) -> Result<Uuid, ApiError> {
+        self.uuid("resourceId")
+    }
     pub fn token(&self) -> Result<Uuid, ApiError> {
         self.uuid("tokenId")
     }

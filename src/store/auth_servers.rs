@@ -137,6 +137,15 @@ pub(crate) fn for_update(dialect: Dialect) -> &'static str {
     }
 }
 
+/// Locks the auth server's row for the rest of `tx` ([`Error::NotFound`] if there is none).
+/// Writes of lists that name the auth server's scopes, trusted issuers and resources, and the
+/// deletes of what they name, take it first: one at a time per auth server, a write cannot
+/// name what a concurrent delete is removing from every list.
+pub(crate) async fn lock(tx: &mut Tx, id: Uuid) -> Result<()> {
+    let sql = format!("SELECT id FROM auth_servers WHERE id = $1{}", for_update(tx.dialect()));
+    tx.db().fetch_one::<(String,)>(&sql, args![id]).await.map(|_| ())
+}
+
 /// Applies `change` to the stored auth server atomically and returns the result. When the
 /// signing algorithm changes, `new_key` (made for the new algorithm) replaces the current key
 /// at once, and a next key of the old algorithm is withdrawn.

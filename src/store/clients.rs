@@ -373,6 +373,10 @@ pub async fn put(
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: &ClientId, event: Event) -> Result<Vec<(Uuid, i64)>> {
     let mut tx = store.begin().await?;
     super::identities::record_linked_directories(&mut tx, auth_server_id, Some(id.as_str())).await?;
+    // Locked first: a token exchange policy being written for the client commits before its
+    // removal is counted, so the change that drops it from every node's cache is recorded.
+    load(tx.db(), auth_server_id, id, for_update(store.dialect())).await?.ok_or(Error::NotFound)?;
+    super::exchange_policies::forget_client(&mut tx, auth_server_id, id).await?;
     let deleted = tx
         .db()
         .execute("DELETE FROM clients WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, id.as_str()])

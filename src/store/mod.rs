@@ -14,6 +14,7 @@ pub mod claims;
 pub mod client_secrets;
 pub mod clients;
 pub mod directories;
+pub mod exchange_policies;
 pub mod grants;
 mod health;
 pub mod identities;
@@ -22,6 +23,7 @@ pub mod principals;
 pub mod purge;
 pub mod refresh_tokens;
 pub mod registrations;
+pub mod resources;
 pub mod scopes;
 pub mod signing_keys;
 mod token_log;
@@ -78,6 +80,10 @@ pub enum Error {
     /// auth server.
     #[error("subject mappings {0:?} name unknown clients")]
     MissingClients(Vec<usize>),
+    /// Items of list fields, by field and position, that name nothing of their auth server: a
+    /// resource's scopes, a token exchange policy's trusted issuers, audiences and scopes.
+    #[error("unknown references {0:?}")]
+    MissingItems(Vec<(&'static str, usize)>),
     /// The parent already holds as many of these as it may (basic-auths of a principal,
     /// passwords of a username).
     #[error("limit reached")]
@@ -612,6 +618,67 @@ pub(crate) async fn execute_with_change(
     }
     tx.commit().await?;
     Ok(touched)
+}
+
+/// The positions in `values` of those that are no `column` of a row of `table` in the auth
+/// server, reported as items of `field` ([`Error::MissingItems`]).
+pub(crate) async fn missing_items(
+    tx: &mut Tx,
+    (table, column): (&str, &str),
+    auth_server_id: uuid::Uuid,
+    field: &'static str,
+    values: &[String],
+) -> Result<Vec<(&'static str, usize)>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {column} FROM {table} WHERE auth_server_id = $1 AND {column} IN ({})",
+        placeholders(2, values.len())
+    );
+    let mut bound = args![auth_server_id];
+    for value in values {
+        bound.push(value);
+    }
+    let found: Vec<(String,)> = tx.db().fetch_all(&sql, bound).await?;
+    Ok(values
+        .iter()
+        .enumerate()
+        .filter(|(_, value)| !found.iter().any(|(f,)| f == *value))
+        .map(|(i, _)| (field, i))
+        .collect())
+}
+
+/// Removes `old` from the JSON list `column` of every row of `table` in the auth server, or
+/// with `new` puts that in its place: a list stops naming what is deleted or renamed, as a
+/// client's `allow_scopes` stop naming a deleted scope. `key` is the column naming the row in
+/// the auth server. Callers hold the auth server's lock ([`auth_servers::lock`]), as every
+/// write of such a list does, so none can add `old` meanwhile.
+pub(crate) async fn rewrite_lists(
+    tx: &mut Tx,
+    (table, key, column): (&str, &str, &str),
+    auth_server_id: uuid::Uuid,
+    old: &str,
+    new: Option<&str>,
+) -> Result<()> {
+    let sql = format!("SELECT {key}, {column} FROM {table} WHERE auth_server_id = $1");
+    let rows: Vec<(String, String)> = tx.db().fetch_all(&sql, args![auth_server_id]).await?;
+    let update = format!("UPDATE {table} SET {column} = $3 WHERE auth_server_id = $1 AND {key} = $2");
+    for (id, text) in rows {
+        let items: Vec<String> = from_json(column, &text)?;
+        if !items.iter().any(|item| item == old) {
+            continue;
+        }
+        let mut rewritten: Vec<&str> = Vec::with_capacity(items.len());
+        for item in &items {
+            let item = if item == old { new } else { Some(item.as_str()) };
+            if let Some(item) = item.filter(|item| !rewritten.contains(item)) {
+                rewritten.push(item);
+            }
+        }
+        tx.db().execute(&update, args![auth_server_id, id, to_json(&rewritten)]).await?;
+    }
+    Ok(())
 }
 
 /// `$first, $first+1, …` placeholders for an IN list of `count` values.

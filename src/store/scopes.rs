@@ -126,17 +126,22 @@ pub async fn modify<E: From<Error>>(
     Ok(scope)
 }
 
-/// Deletes a scope; the database removes it from clients and claims.
+/// Deletes a scope; the database removes it from clients and claims, and it is removed from
+/// the scope lists of resources and token exchange policies alike.
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid, origin: &Origin) -> Result<()> {
-    let deleted = super::execute_with_change(
-        store,
-        "DELETE FROM scopes WHERE auth_server_id = $1 AND id = $2",
-        args![auth_server_id, id],
-        &Change::Server(auth_server_id),
-        Resource::scope(auth_server_id, id).event(origin, "deleted", Vec::new()),
-    )
-    .await?;
-    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+    let mut tx = store.begin().await?;
+    super::auth_servers::lock(&mut tx, auth_server_id).await?;
+    let deleted =
+        tx.db().execute("DELETE FROM scopes WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, id]).await?;
+    if deleted == 0 {
+        return Err(Error::NotFound);
+    }
+    let id_text = id.to_string();
+    super::rewrite_lists(&mut tx, super::resources::SCOPES, auth_server_id, &id_text, None).await?;
+    super::rewrite_lists(&mut tx, super::exchange_policies::SCOPES, auth_server_id, &id_text, None).await?;
+    changes::record(&mut tx, &Change::Server(auth_server_id)).await?;
+    super::audit::record(&mut tx, Resource::scope(auth_server_id, id).event(origin, "deleted", Vec::new())).await?;
+    tx.commit().await
 }
 
 /// The ids among `ids` that are not scopes of this auth server.

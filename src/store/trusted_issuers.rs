@@ -218,16 +218,23 @@ pub async fn modify<E: From<Error>>(
     Ok(issuer)
 }
 
+/// Deletes a trusted issuer; token exchange policies stop naming it.
 pub async fn delete(store: &Store, auth_server_id: Uuid, id: Uuid, origin: &Origin) -> Result<()> {
-    let deleted = super::execute_with_change(
-        store,
-        "DELETE FROM trusted_issuers WHERE auth_server_id = $1 AND id = $2",
-        args![auth_server_id, id],
-        &Change::Server(auth_server_id),
-        Resource::trusted_issuer(auth_server_id, id).event(origin, "deleted", Vec::new()),
-    )
-    .await?;
-    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+    let mut tx = store.begin().await?;
+    super::auth_servers::lock(&mut tx, auth_server_id).await?;
+    let deleted = tx
+        .db()
+        .execute("DELETE FROM trusted_issuers WHERE auth_server_id = $1 AND id = $2", args![auth_server_id, id])
+        .await?;
+    if deleted == 0 {
+        return Err(Error::NotFound);
+    }
+    let policies = super::exchange_policies::TRUSTED_ISSUERS;
+    super::rewrite_lists(&mut tx, policies, auth_server_id, &id.to_string(), None).await?;
+    changes::record(&mut tx, &Change::Server(auth_server_id)).await?;
+    let event = Resource::trusted_issuer(auth_server_id, id).event(origin, "deleted", Vec::new());
+    super::audit::record(&mut tx, event).await?;
+    tx.commit().await
 }
 
 /// Every trusted issuer of an auth server, enabled or not, oldest first: for the issuer's

@@ -80,6 +80,7 @@ fn fill(template: &str, server: &str, client: &str, scope: &str) -> String {
         .replace("{scopeId}", scope)
         .replace("{claimId}", &unknown)
         .replace("{trustedIssuerId}", &unknown)
+        .replace("{resourceId}", &unknown)
         .replace("{clientSecretId}", &unknown)
         .replace("{tokenId}", &unknown)
         .replace("{initialAccessTokenId}", &unknown)

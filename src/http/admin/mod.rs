@@ -9,12 +9,14 @@ mod claims;
 mod client_secrets;
 mod clients;
 mod directories;
+mod exchange_policies;
 mod identities;
 mod login_requests;
 mod lookup;
 pub mod permissions;
 mod principals;
 mod registration;
+mod resources;
 mod scopes;
 mod signing_keys;
 mod test_claim;
@@ -44,9 +46,11 @@ fn configuration() -> Routes<AppState> {
     auth_servers::routes()
         .merge(scopes::routes())
         .merge(trusted_issuers::routes())
+        .merge(resources::routes())
         .merge(claims::routes())
         .merge(clients::routes())
         .merge(client_secrets::routes())
+        .merge(exchange_policies::routes())
         .merge(tokens::routes())
         .merge(signing_keys::routes())
         .merge(registration::policy_routes())

@@ -57,6 +57,8 @@ fn grant_label(grant_type: &str) -> String {
         "client_credentials" | "authorization_code" | "refresh_token" | "implicit" | "password" => {
             grant_type.to_owned()
         }
+        "urn:ietf:params:oauth:grant-type:jwt-bearer" => "jwt_bearer".to_owned(),
+        "urn:ietf:params:oauth:grant-type:token-exchange" => "token_exchange".to_owned(),
         "" => "none".to_owned(),
         _ => "other".to_owned(),
     }

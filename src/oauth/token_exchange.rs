@@ -81,6 +81,7 @@ impl<'a> ExchangeRequest<'a> {
             })?;
             Ok(Some(Presented { token: value, kind }))
         };
+        form.require("subject_token")?;
         let subject = presented("subject_token", "subject_token_type")?
             .ok_or_else(|| OAuthError::invalid_request("Missing parameter subject_token"))?;
         let actor = presented("actor_token", "actor_token_type")?;

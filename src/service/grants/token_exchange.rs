@@ -57,7 +57,11 @@ pub(super) async fn grant(ctx: &Context<'_>, client: &Client, form: &Form) -> Re
     let server = &ctx.entry.server;
     let mut token = issue::access_token(ctx.issuer, server, client, Subject::Exchanged(sub), names, custom, ctx.now);
     token.restrict_audience(resource::audience(&targets));
+    // Never outliving the subject token; one inside the clock skew allowed has no time to give.
     if let Some(expires) = subject.claims.get("exp").and_then(Value::as_i64) {
+        if expires <= ctx.now.timestamp() {
+            return Err(OAuthError::invalid_request("subject_token has expired"));
+        }
         token.expire_by(expires);
     }
     if let Some(act) = token_exchange::act(&subject.claims, actor.as_ref().map(|a| &a.claims), ctx.issuer) {

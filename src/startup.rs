@@ -71,7 +71,7 @@ impl Application {
         ];
         // Even without scheduled rotation: a next key published on request is promoted on time.
         tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_schedule())));
-        let state = AppState {
+        let state = AppState::new(http::Shared {
             store: store.clone(),
             urls: Arc::new(Urls::new(public_url.clone(), settings.issuer_domain.clone())),
             admin_usage: admin_usage.clone(),
@@ -89,7 +89,7 @@ impl Application {
             proxies: Arc::new(settings.trusted_proxies()?),
             request_timeout: Duration::from_secs(settings.request_timeout_seconds),
             clock_offset: chrono::TimeDelta::seconds(settings.test_clock_offset_seconds),
-        };
+        });
         if settings.metrics_token.is_none() && !settings.listen.ip().is_loopback() {
             tracing::warn!("TESSERA_METRICS_TOKEN is not set: /metrics is open to anyone who can reach {address}");
         }

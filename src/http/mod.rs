@@ -33,8 +33,26 @@ pub use routes::{Routes, Urls};
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+/// What every handler reads, behind one `Arc`: axum clones the state for each extractor and
+/// middleware of every request, and one reference count costs less than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     pub urls: Arc<Urls>,
     /// When admin credentials were last used, written in batches (`tasks::flush_admin_usage`).
@@ -66,7 +84,7 @@ pub struct AppState {
     pub clock_offset: chrono::TimeDelta,
 }
 
-impl AppState {
+impl Shared {
     /// This node's clock: the `now` requests pass down (time is a parameter below `http`).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         chrono::Utc::now() + self.clock_offset

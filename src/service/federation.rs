@@ -27,14 +27,19 @@ pub async fn verify(
     assertion: &str,
     purpose: &'static str,
 ) -> Result<Verified, OAuthError> {
-    let verified =
-        with_keys(ctx, trusted, |jwks| federated_assertion::verify(assertion, trusted, jwks, ctx.now)).await?;
+    let verified = check(ctx, trusted, assertion).await?;
     // RFC 7523 §3 item 7: each assertion once, on every node.
     let first = ctx.use_log.mark_used(verified.use_id, ctx.entry.server.id, purpose, verified.remember_until).await?;
     if !first {
         return Err(OAuthError::invalid_grant("this assertion (its jti) has already been used"));
     }
     Ok(verified)
+}
+
+/// Every check of [`verify`] but the single use, which the caller records itself (the JWT
+/// bearer grant records it with the token it issues, in one write).
+pub async fn check(ctx: &Context<'_>, trusted: &TrustedIssuer, assertion: &str) -> Result<Verified, OAuthError> {
+    with_keys(ctx, trusted, |jwks| federated_assertion::verify(assertion, trusted, jwks, ctx.now)).await
 }
 
 /// A token of `trusted` presented for exchange (RFC 8693 §2.1): its claims once its signature,

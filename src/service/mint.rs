@@ -60,12 +60,28 @@ pub async fn custom_claims(
 /// replaced under its id) before the record commits gets no token: RFC 6749 §5.2
 /// `invalid_client`, and this node forgets its cached copy at once.
 pub async fn record(ctx: &Context<'_>, client: &Client, record: TokenRecord) -> Result<(), OAuthError> {
-    match ctx.token_log.record(record, client.created_at).await {
+    recorded(ctx, client, ctx.token_log.record(record, client.created_at).await)
+}
+
+/// [`record`] for a token issued for an assertion that may be used once (RFC 7523 §3 item 7):
+/// the use is recorded with the token, and a second use gets no token.
+pub async fn record_first_use(
+    ctx: &Context<'_>,
+    client: &Client,
+    record: TokenRecord,
+    single_use: store::tokens::SingleUse,
+) -> Result<(), OAuthError> {
+    recorded(ctx, client, ctx.token_log.record_first_use(record, client.created_at, single_use).await)
+}
+
+fn recorded(ctx: &Context<'_>, client: &Client, outcome: store::Recorded) -> Result<(), OAuthError> {
+    match outcome {
         store::Recorded::Committed => Ok(()),
         store::Recorded::ClientGone => {
             ctx.cache.invalidate(&store::changes::Change::Client(client.auth_server_id, client.id.as_str().to_owned()));
             Err(OAuthError::invalid_client_with("The client no longer exists"))
         }
+        store::Recorded::UsedBefore => Err(OAuthError::invalid_grant("this assertion (its jti) has already been used")),
         store::Recorded::Failed => Err(OAuthError::temporarily_unavailable()),
     }
 }

@@ -7,7 +7,8 @@ use tokio::task::JoinHandle;
 
 use crate::domain::token::TokenRecord;
 
-use super::{Error, Store, tokens};
+use super::tokens::{self, BatchOutcome, SingleUse};
+use super::{Error, Store};
 
 /// Largest group written in one transaction.
 const MAX_GROUP: usize = 1000;
@@ -19,6 +20,8 @@ pub enum Recorded {
     /// Its client was deleted, or replaced by a new client under the same id, before the
     /// record could commit: the token must not be handed out.
     ClientGone,
+    /// The single use it was issued for had already happened: not recorded, not to be handed out.
+    UsedBefore,
     /// The database is unavailable or refused the write.
     Failed,
 }
@@ -26,6 +29,7 @@ pub enum Recorded {
 struct Pending {
     record: TokenRecord,
     incarnation: i64,
+    single_use: Option<SingleUse>,
     done: oneshot::Sender<Recorded>,
 }
 
@@ -46,8 +50,30 @@ impl TokenLog {
     /// Records `record` for a client whose `created_at` the issuing node saw as `incarnation`.
     #[tracing::instrument(level = "debug", name = "token_log", skip_all)]
     pub async fn record(&self, record: TokenRecord, incarnation: chrono::DateTime<chrono::Utc>) -> Recorded {
+        self.send(record, incarnation, None).await
+    }
+
+    /// [`record`](Self::record), for a token issued for a use that may happen once (a JWT
+    /// bearer assertion): the use and the token commit together, in the same group, so the
+    /// grant waits for one write, not two; a use that happened before is [`Recorded::UsedBefore`].
+    #[tracing::instrument(level = "debug", name = "token_log", skip_all)]
+    pub async fn record_first_use(
+        &self,
+        record: TokenRecord,
+        incarnation: chrono::DateTime<chrono::Utc>,
+        single_use: SingleUse,
+    ) -> Recorded {
+        self.send(record, incarnation, Some(single_use)).await
+    }
+
+    async fn send(
+        &self,
+        record: TokenRecord,
+        incarnation: chrono::DateTime<chrono::Utc>,
+        single_use: Option<SingleUse>,
+    ) -> Recorded {
         let (done, committed) = oneshot::channel();
-        let pending = Pending { record, incarnation: super::micros(incarnation), done };
+        let pending = Pending { record, incarnation: super::micros(incarnation), single_use, done };
         if self.sender.send(pending).await.is_err() {
             return Recorded::Failed;
         }
@@ -65,26 +91,22 @@ async fn write_groups(store: Store, mut receiver: mpsc::Receiver<Pending>) {
             }
         }
         // Fails at once while the database is known to be down (see `health`).
-        let batch: Vec<tokens::Pending<'_>> =
-            group.iter().map(|p| tokens::Pending { record: &p.record, incarnation: p.incarnation }).collect();
+        let batch: Vec<tokens::Pending<'_>> = group.iter().map(Pending::as_batch_row).collect();
         let result = tokens::insert_batch(&store, &batch).await;
         drop(batch);
         match result {
-            Ok(inserted) => {
+            Ok(outcome) => {
                 for pending in group {
-                    let outcome =
-                        if inserted.contains(&pending.record.id) { Recorded::Committed } else { Recorded::ClientGone };
-                    let _ = pending.done.send(outcome);
+                    let _ = pending.done.send(recorded(&outcome, &pending.record));
                 }
             }
             // One bad row must not fail its neighbours: retry
             // the group row by row, so only that request fails.
             Err(Error::ForeignKey | Error::Conflict { .. }) => {
                 for pending in group {
-                    let one = [tokens::Pending { record: &pending.record, incarnation: pending.incarnation }];
+                    let one = [pending.as_batch_row()];
                     let outcome = match tokens::insert_batch(&store, &one).await {
-                        Ok(inserted) if inserted.contains(&pending.record.id) => Recorded::Committed,
-                        Ok(_) => Recorded::ClientGone,
+                        Ok(outcome) => recorded(&outcome, &pending.record),
                         Err(_) => Recorded::Failed,
                     };
                     let _ = pending.done.send(outcome);
@@ -97,5 +119,21 @@ async fn write_groups(store: Store, mut receiver: mpsc::Receiver<Pending>) {
                 }
             }
         }
+    }
+}
+
+impl Pending {
+    fn as_batch_row(&self) -> tokens::Pending<'_> {
+        tokens::Pending { record: &self.record, incarnation: self.incarnation, single_use: self.single_use.as_ref() }
+    }
+}
+
+fn recorded(outcome: &BatchOutcome, record: &TokenRecord) -> Recorded {
+    if outcome.inserted.contains(&record.id) {
+        Recorded::Committed
+    } else if outcome.used_before.contains(&record.id) {
+        Recorded::UsedBefore
+    } else {
+        Recorded::ClientGone
     }
 }

@@ -59,6 +59,26 @@ const CACHED_BATCH_SIZES: usize = 16;
 pub struct Pending<'a> {
     pub record: &'a TokenRecord,
     pub incarnation: i64,
+    /// A single use the token is issued for (an assertion's `jti`): the token is recorded only
+    /// if this is its first use, in the same transaction.
+    pub single_use: Option<&'a SingleUse>,
+}
+
+/// A use that may happen once (on every node), recorded until `expires_at`.
+#[derive(Clone, Debug)]
+pub struct SingleUse {
+    pub id: Uuid,
+    pub auth_server_id: Uuid,
+    pub kind: &'static str,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a batch recorded: the tokens inserted, and those refused because their single use had
+/// already happened (their use was not the first).
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub inserted: HashSet<Uuid>,
+    pub used_before: HashSet<Uuid>,
 }
 
 /// Records many tokens in one transaction (the token endpoint's group commit) and returns the
@@ -67,17 +87,19 @@ pub struct Pending<'a> {
 /// the client is imported again. On Postgres the insert holds a key-share lock on those client
 /// rows: a concurrent delete waits for it and then revokes what it recorded, or the insert
 /// waits for the delete and records nothing. SQLite runs write transactions one at a time.
-pub async fn insert_batch(store: &Store, tokens: &[Pending<'_>]) -> Result<HashSet<Uuid>> {
+pub async fn insert_batch(store: &Store, tokens: &[Pending<'_>]) -> Result<BatchOutcome> {
     let lock = match store.dialect() {
         Dialect::Postgres => " FOR KEY SHARE OF c",
         Dialect::Sqlite => "",
     };
     let mut inserted = HashSet::with_capacity(tokens.len());
     let mut tx = store.begin().await?;
+    let used_before = mark_first_uses(&mut tx, tokens).await?;
+    let tokens: Vec<&Pending<'_>> = tokens.iter().filter(|p| !used_before.contains(&p.record.id)).collect();
     for chunk in tokens.chunks(BATCH_ROWS) {
         let mut bound = args![];
         let mut rows = Vec::with_capacity(chunk.len());
-        for Pending { record: token, incarnation } in chunk {
+        for Pending { record: token, incarnation, .. } in chunk.iter().copied() {
             let first = bound.push(token.id);
             bound.push(token.auth_server_id);
             bound.push(token.client_id.as_str());
@@ -113,7 +135,46 @@ pub async fn insert_batch(store: &Store, tokens: &[Pending<'_>]) -> Result<HashS
         }
     }
     tx.commit().await?;
-    Ok(inserted)
+    Ok(BatchOutcome { inserted, used_before })
+}
+
+/// Records the single uses of a batch (RFC 7523 §3 item 7) in its transaction; answers the
+/// tokens whose use had happened before, stored or earlier in the same batch.
+async fn mark_first_uses(tx: &mut super::Tx, tokens: &[Pending<'_>]) -> Result<HashSet<Uuid>> {
+    let uses: Vec<(&TokenRecord, &SingleUse)> =
+        tokens.iter().filter_map(|p| p.single_use.map(|single_use| (p.record, single_use))).collect();
+    let mut used_before = HashSet::new();
+    if uses.is_empty() {
+        return Ok(used_before);
+    }
+    let mut first = HashSet::with_capacity(uses.len());
+    for chunk in uses.chunks(BATCH_ROWS) {
+        let mut bound = args![];
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (_, single_use) in chunk {
+            let at = bound.push(single_use.id);
+            bound.push(single_use.auth_server_id);
+            bound.push(single_use.kind);
+            bound.push(micros(single_use.expires_at));
+            rows.push(format!("({}, '[]', ${})", super::placeholders(at, 3), at + 3));
+        }
+        let sql = format!(
+            "INSERT INTO used_grants (id, auth_server_id, kind, tokens, expires_at) VALUES {} \
+             ON CONFLICT (id) DO NOTHING RETURNING id",
+            rows.join(", ")
+        );
+        let ids: Vec<(String,)> = tx.db().fetch_all_once(&sql, bound).await?;
+        for (id,) in ids {
+            first.insert(parse_uuid(&id)?);
+        }
+    }
+    // A use id inserted once answers for the first request in the batch that named it.
+    for (record, single_use) in uses {
+        if !first.remove(&single_use.id) {
+            used_before.insert(record.id);
+        }
+    }
+    Ok(used_before)
 }
 
 pub async fn list(

@@ -223,7 +223,36 @@ async fn a_client_that_authenticates_with_the_grant_must_be_the_mapped_client(ap
     }
 }
 
+/// The single use commits with the token it issues (one group commit): the same assertion sent
+/// many times at once, so that copies land in one batch, still gets exactly one token.
+async fn an_assertion_sent_many_times_at_once_gets_one_token(app: TestApp) {
+    let seed = app.auth_server_with_client().await;
+    let key = ES256KeyPair::generate().with_key_id("gh-1");
+    trust(
+        &app,
+        &seed,
+        json!({
+            "name": "github", "issuer": GITHUB, "jwks": {"keys": [ec_jwk(&key, "gh-1")]},
+            "audience": "https://tessera.example",
+            "subjects": [{"subject": "repo:acme/*:ref:refs/heads/main", "client_id": seed.client_id}]
+        }),
+    )
+    .await;
+    for round in 0..3 {
+        let assertion = key.sign(github_claims("acme/billing", "refs/heads/main", "acme")).unwrap();
+        let answers = futures::future::join_all((0..12).map(|_| exchange(&app, &seed, &assertion, None))).await;
+        let issued = answers.iter().filter(|a| a.status == 200).count();
+        assert_eq!(issued, 1, "round {round}: {:?}", answers.iter().map(|a| &a.text).collect::<Vec<_>>());
+        for refused in answers.iter().filter(|a| a.status != 200) {
+            assert!(str_of(&refused.body, "error_description").contains("already been used"), "{}", refused.text);
+        }
+    }
+    let tokens = app.get(&format!("/v1/auth-servers/{}/clients/{}/tokens", seed.server_id, seed.client_id)).await;
+    assert_eq!(tokens.body["data"].as_array().map(Vec::len), Some(3), "only the tokens handed out are recorded");
+}
+
 backend_tests!(
+    an_assertion_sent_many_times_at_once_gets_one_token,
     a_kubernetes_workload_trades_its_service_account_token_for_an_access_token,
     a_github_actions_job_gets_a_token_only_for_the_repository_and_branch_it_is_trusted_for,
     a_client_that_authenticates_with_the_grant_must_be_the_mapped_client

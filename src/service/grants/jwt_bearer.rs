@@ -6,6 +6,7 @@ use crate::oauth::federated_assertion;
 use crate::oauth::form::Form;
 use crate::oauth::issue::{self, Subject};
 use crate::oauth::{OAuthError, resource, scope};
+use crate::store;
 
 use super::super::{Context, client_auth, federation, mint};
 use super::TokenResponse;
@@ -23,7 +24,7 @@ pub(super) async fn grant(
     federated_assertion::unverified_issuer(assertion)?;
     let trusted = federation::trusted_issuer(ctx, assertion)
         .ok_or_else(|| OAuthError::invalid_grant("assertion iss is not a trusted issuer of this auth server"))?;
-    let verified = federation::verify(ctx, trusted, assertion, "jwt_bearer").await?;
+    let verified = federation::check(ctx, trusted, assertion).await?;
     tracing::Span::current().record("client_id", verified.client_id.as_str());
     let server_id = ctx.entry.server.id;
     let entry = ctx
@@ -63,6 +64,13 @@ pub(super) async fn grant(
     token.restrict_audience(resource::audience(&targets));
     let jwt = mint::sign(ctx, &token.claims)?;
     let response = TokenResponse::bearer(&token, jwt);
-    mint::record(ctx, client, token.record).await?;
+    // RFC 7523 §3 item 7: the use commits in the token record's transaction; a second use gets no token.
+    let single_use = store::tokens::SingleUse {
+        id: verified.use_id,
+        auth_server_id: server_id,
+        kind: "jwt_bearer",
+        expires_at: verified.remember_until,
+    };
+    mint::record_first_use(ctx, client, token.record, single_use).await?;
     Ok(response)
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The JWT bearer grant (RFC 7523 §2.1) against client_credentials for the same client and
-# signing algorithm, at concurrency 32, in one run: for each of RS256 and ES256, the auth server
-# signs with that algorithm and the trusted issuer's assertions (made by bench/assertions, each
-# used once, keys inline so no fetch is measured) are signed with it too. Prints tokens/s, the
-# ratio (target: within 30% of client_credentials) and the peak RSS. Binds to 127.0.0.1 only.
+# The JWT bearer grant (RFC 7523 §2.1) and token exchange (RFC 8693) against client_credentials
+# for the same signing algorithm, at concurrency 32, in one run: for each of RS256 and ES256, the
+# auth server signs with that algorithm and the trusted issuer's tokens (made by bench/assertions,
+# keys inline so no fetch is measured) are signed with it too. The JWT bearer grant uses each
+# assertion once; token exchange sends one of them as the subject token of every request (a
+# gateway client whose policy accepts the trusted issuer, a subject token being reusable).
+# Prints tokens/s, the ratios (target: within 30% of client_credentials) and the peak RSS.
+# Binds to 127.0.0.1 only.
 #
 #   bash bench/federation.sh                      # SQLite, 10 s per run
 #   BENCH_SECONDS=6 BENCH_BACKEND=postgres bash bench/federation.sh
@@ -61,9 +64,13 @@ for alg in RS256 ES256; do
   # Enough assertions for the run at a generous rate; each is used once.
   count=$(( SECONDS_PER_RUN * 20000 ))
   bench/assertions/target/release/assertions "$alg" "$count" https://ci.example tessera repo:acme/billing:ref:refs/heads/main "$WORK"
-  api -X POST "$BASE/v1/auth-servers/$SERVER_ID/trusted-issuers" -d "{\"name\":\"ci\",\"issuer\":\"https://ci.example\",
+  trusted=$(api -X POST "$BASE/v1/auth-servers/$SERVER_ID/trusted-issuers" -d "{\"name\":\"ci\",\"issuer\":\"https://ci.example\",
     \"jwks\":$(cat "$WORK/jwks.json"),\"allowed_algorithms\":[\"$alg\"],\"audience\":\"tessera\",
-    \"subjects\":[{\"subject\":\"repo:acme/*:ref:refs/heads/main\",\"client_id\":\"$CLIENT_ID\"}]}" >/dev/null
+    \"subjects\":[{\"subject\":\"repo:acme/*:ref:refs/heads/main\",\"client_id\":\"$CLIENT_ID\"}]}" | jq -r .id)
+  gateway=$(api -X POST "$BASE/v1/auth-servers/$SERVER_ID/clients" -d "{\"name\":\"gateway\",\"grant_types\":[\"client_credentials\"],\"access_token_duration\":3600,\"response_types\":[\"token\"]}")
+  GATEWAY_ID=$(jq -r .id <<<"$gateway"); GATEWAY_SECRET=$(jq -r .client_secret <<<"$gateway")
+  api -X PUT "$BASE/v1/auth-servers/$SERVER_ID/clients/$GATEWAY_ID/token-exchange-policy" -d "{\"accept_own_tokens\":false,
+    \"trusted_issuer_ids\":[\"$trusted\"],\"scopes\":[\"$scope\"],\"allow_scope_widening\":true}" >/dev/null
 
   body="grant_type=client_credentials&client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET&scope=scope1"
   curl -sf -X POST "$ISSUER/oauth/token" -d "$body" >/dev/null # warm the caches
@@ -72,7 +79,15 @@ for alg in RS256 ES256; do
   bearer=$(BENCH_ASSERTIONS="$WORK/assertions.txt" BENCH_THREADS="$THREADS" BENCH_EXTRA="&scope=scope1" \
     wrk -t"$THREADS" -c32 -d"${SECONDS_PER_RUN}s" --timeout 10s -s bench/assertion.lua "$ISSUER/oauth/token" | grep '^RESULT')
   echo "$alg jwt-bearer c=32 $bearer"
-  awk -v a="$alg" -v ref="$(rps "$reference")" -v got="$(rps "$bearer")" 'BEGIN {
-    printf "%s: jwt-bearer %d tokens/s = %.2fx client_credentials %d/s (target >= 0.70x)\n", a, got, got / ref, ref }'
+  subject=$(tail -1 "$WORK/assertions.txt")
+  exchange_body="grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=$subject"
+  exchange_body+="&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt&scope=scope1"
+  exchange_body+="&client_id=$GATEWAY_ID&client_secret=$GATEWAY_SECRET"
+  curl -sf -X POST "$ISSUER/oauth/token" -d "$exchange_body" >/dev/null || { echo "token exchange failed"; exit 1; }
+  exchanged=$(BENCH_BODY="$exchange_body" wrk -t"$THREADS" -c32 -d"${SECONDS_PER_RUN}s" --timeout 10s -s bench/form.lua "$ISSUER/oauth/token" | grep '^RESULT')
+  echo "$alg token-exchange c=32 $exchanged"
+  awk -v a="$alg" -v ref="$(rps "$reference")" -v got="$(rps "$bearer")" -v ex="$(rps "$exchanged")" 'BEGIN {
+    printf "%s: jwt-bearer %d tokens/s = %.2fx client_credentials %d/s (target >= 0.70x)\n", a, got, got / ref, ref
+    printf "%s: token-exchange %d tokens/s = %.2fx client_credentials %d/s (target >= 0.70x)\n", a, ex, ex / ref, ref }'
 done
 echo "peak RSS: $(peak_rss_mb) MB"

@@ -9,6 +9,7 @@ pub mod issuer_keys;
 mod locks;
 pub mod lookups;
 pub mod sync;
+pub mod verified_tokens;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -94,6 +95,8 @@ pub struct ServerEntry {
     pub resources: Vec<crate::domain::resource::Resource>,
     /// Which clients may exchange tokens (RFC 8693), and how.
     pub exchange_policies: Vec<crate::domain::exchange_policy::ExchangePolicy>,
+    /// Subject and actor tokens whose signature was checked, for token exchange.
+    pub verified_tokens: verified_tokens::VerifiedTokens,
 }
 
 impl ServerEntry {
@@ -303,6 +306,7 @@ impl Cache {
             trusted_issuers,
             resources,
             exchange_policies,
+            verified_tokens: Default::default(),
         })
     }
 

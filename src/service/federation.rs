@@ -15,7 +15,11 @@ use super::Context;
 
 /// The enabled trusted issuer of this auth server that the assertion claims (`iss`, unverified).
 pub fn trusted_issuer<'a>(ctx: &'a Context<'_>, assertion: &str) -> Option<&'a TrustedIssuer> {
-    let issuer = federated_assertion::unverified_issuer(assertion).ok()?;
+    trusted_issuer_named(ctx, &federated_assertion::unverified_issuer(assertion).ok()?)
+}
+
+/// The enabled trusted issuer of this auth server whose identifier is `issuer`.
+pub fn trusted_issuer_named<'a>(ctx: &'a Context<'_>, issuer: &str) -> Option<&'a TrustedIssuer> {
     ctx.entry.trusted_issuers.iter().find(|trusted| trusted.enabled && trusted.issuer == issuer)
 }
 

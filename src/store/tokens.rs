@@ -163,7 +163,12 @@ async fn mark_first_uses(tx: &mut super::Tx, tokens: &[Pending<'_>]) -> Result<H
              ON CONFLICT (id) DO NOTHING RETURNING id",
             rows.join(", ")
         );
-        let ids: Vec<(String,)> = tx.db().fetch_all_once(&sql, bound).await?;
+        // Prepared once per size for small groups, as the token insert is.
+        let ids: Vec<(String,)> = if chunk.len() <= CACHED_BATCH_SIZES {
+            tx.db().fetch_all(&sql, bound).await?
+        } else {
+            tx.db().fetch_all_once(&sql, bound).await?
+        };
         for (id,) in ids {
             first.insert(parse_uuid(&id)?);
         }

@@ -367,6 +367,17 @@ async fn a_workloads_kubernetes_token_is_exchanged_under_its_trusted_issuers_rul
     set_policy(&app, &gateway, json!({"audiences": [LEDGER]})).await;
     let refused = exchange(&app, &gateway, &[("subject_token", workload.as_str()), ("subject_token_type", JWT)]).await;
     assert!(str_of(&refused.body, "error_description").contains("policy does not accept"), "{}", refused.text);
+    // The token was verified before (and that verification is remembered): a disabled trusted
+    // issuer still stops it at once.
+    set_policy(&app, &gateway, json!({"accept_own_tokens": false, "trusted_issuer_ids": [trusted["id"]]})).await;
+    assert_eq!(
+        exchange(&app, &gateway, &[("subject_token", workload.as_str()), ("subject_token_type", JWT)]).await.status,
+        200
+    );
+    let path = format!("/v1/auth-servers/{}/trusted-issuers/{}", seed.server_id, str_of(&trusted, "id"));
+    assert_eq!(app.patch(&path, json!({"enabled": false})).await.status, 200);
+    let refused = exchange(&app, &gateway, &[("subject_token", workload.as_str()), ("subject_token_type", JWT)]).await;
+    assert!(str_of(&refused.body, "error_description").contains("does not trust"), "{}", refused.text);
 }
 
 backend_tests!(

@@ -20,9 +20,9 @@ pub(super) async fn grant(
     let assertion = form.require("assertion")?;
     // Before the assertion is used up: a wrong resource costs the workload no token.
     let targets = resource::resolve(form.all("resource"), &ctx.entry.resources)?;
-    // Read first only to tell a malformed assertion from one of an issuer not trusted here.
-    federated_assertion::unverified_issuer(assertion)?;
-    let trusted = federation::trusted_issuer(ctx, assertion)
+    // Read unverified only to find the trusted issuer whose keys must verify it.
+    let issuer = federated_assertion::unverified_issuer(assertion)?;
+    let trusted = federation::trusted_issuer_named(ctx, &issuer)
         .ok_or_else(|| OAuthError::invalid_grant("assertion iss is not a trusted issuer of this auth server"))?;
     let verified = federation::check(ctx, trusted, assertion).await?;
     tracing::Span::current().record("client_id", verified.client_id.as_str());

@@ -3,6 +3,8 @@
 //! scopes no wider than the subject's unless the client's exchange policy says so, naming who
 //! acts for the subject when an actor token is given (delegation, `act`).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use crate::domain::Client;
@@ -18,7 +20,7 @@ use super::TokenResponse;
 
 /// A presented token that checked out, and what the auth server takes from it.
 struct Verified {
-    claims: Map<String, Value>,
+    claims: Arc<Map<String, Value>>,
     /// Claims its trusted issuer copies into tokens issued for it.
     copied: Vec<(String, Value)>,
 }
@@ -64,7 +66,7 @@ pub(super) async fn grant(ctx: &Context<'_>, client: &Client, form: &Form) -> Re
         }
         token.expire_by(expires);
     }
-    if let Some(act) = token_exchange::act(&subject.claims, actor.as_ref().map(|a| &a.claims), ctx.issuer) {
+    if let Some(act) = token_exchange::act(&subject.claims, actor.as_ref().map(|a| a.claims.as_ref()), ctx.issuer) {
         token.claims.insert("act".into(), act);
     }
     let jwt = mint::sign(ctx, &token.claims)?;
@@ -93,17 +95,29 @@ async fn verify_presented(
         if !policy.accepts(TokenSource::Own) {
             return Err(refused("is this auth server's, and the client's exchange policy does not accept its tokens"));
         }
-        let claims = own_token(ctx, client, presented).await.map_err(|reason| refused(reason))?;
+        let claims = own_token(ctx, client, presented).await.map_err(&refused)?;
         return Ok(Verified { claims, copied: Vec::new() });
     }
-    let trusted = ctx.entry.trusted_issuers.iter().find(|trusted| trusted.enabled && trusted.issuer == issuer);
-    let trusted = trusted.ok_or_else(|| refused("is from an issuer this auth server does not trust"))?;
+    let trusted = federation::trusted_issuer_named(ctx, &issuer)
+        .ok_or_else(|| refused("is from an issuer this auth server does not trust"))?;
     if !policy.accepts(TokenSource::Trusted(trusted.id)) {
         return Err(refused("is from a trusted issuer the client's exchange policy does not accept"));
     }
-    let claims = federation::verified_claims(ctx, trusted, presented.token)
-        .await
-        .map_err(|e| OAuthError::invalid_request(e.description.replacen("assertion", name, 1)))?;
+    let now = ctx.now.timestamp();
+    let claims = match ctx.entry.verified_tokens.get(presented.token, now) {
+        Some(claims) => claims,
+        None => {
+            let claims = federation::verified_claims(ctx, trusted, presented.token)
+                .await
+                .map_err(|e| OAuthError::invalid_request(e.description.replacen("assertion", name, 1)))?;
+            let claims = Arc::new(claims);
+            // Held no longer than the checks of its trusted issuer would pass it: expiry and age.
+            let number = |claim: &str| claims.get(claim).and_then(Value::as_i64).unwrap_or(now);
+            let until = number("exp").min(number("iat").saturating_add(trusted.max_token_age_secs));
+            ctx.entry.verified_tokens.put(presented.token, claims.clone(), until, now);
+            claims
+        }
+    };
     let copied = federated_assertion::copied_claims(&claims, trusted);
     Ok(Verified { claims, copied })
 }
@@ -115,10 +129,20 @@ async fn own_token(
     ctx: &Context<'_>,
     client: &Client,
     presented: &Presented<'_>,
-) -> Result<Map<String, Value>, &'static str> {
+) -> Result<Arc<Map<String, Value>>, &'static str> {
     let entry = ctx.entry;
-    let signed =
-        introspect::verify_signed_own(ctx, presented.token).ok_or("is not a token of this auth server in force")?;
+    let now = ctx.now.timestamp();
+    let signed = match entry.verified_tokens.get(presented.token, now) {
+        Some(claims) => claims,
+        None => {
+            let signed = introspect::verify_signed_own(ctx, presented.token)
+                .ok_or("is not a token of this auth server in force")?;
+            let signed = Arc::new(signed);
+            let expires = signed.get("exp").and_then(Value::as_i64).unwrap_or(now);
+            entry.verified_tokens.put(presented.token, signed.clone(), expires, now);
+            signed
+        }
+    };
     let is_access_token = signed.contains_key("jti");
     match (presented.kind, is_access_token) {
         (TokenType::AccessToken | TokenType::Jwt, true) => {

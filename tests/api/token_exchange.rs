@@ -43,6 +43,9 @@ fn ledger_scopes(ledger: &Value) -> Value {
     ledger["scopes"].clone()
 }
 
+/// Form parameters of a token exchange request, some computed.
+type Params = Vec<(&'static str, String)>;
+
 async fn exchange(app: &TestApp, caller: &Seed, params: &[(&str, &str)]) -> TestResponse {
     let mut form = vec![("grant_type", GRANT_TYPE)];
     form.extend_from_slice(params);
@@ -80,7 +83,7 @@ async fn a_gateway_exchanges_a_callers_token_for_one_narrowed_to_the_api_it_call
     let verified = verify_via_discovery(&app, &seed.issuer, token, LEDGER).await;
     assert_eq!(verified.subject, seed.client_id, "the caller stays the subject");
     assert_eq!(verified.custom["client_id"], gateway.client_id.as_str(), "RFC 8693 §4.3: the client that exchanged");
-    assert!(verified.custom.get("act").is_none(), "impersonation names no actor");
+    assert!(!verified.custom.contains_key("act"), "impersonation names no actor");
     assert!(jwt_parts(token).1["exp"].as_i64().unwrap() <= subject_exp, "never outlives the subject token");
     let introspected = app.introspect(&gateway, token).await;
     assert_eq!(
@@ -186,7 +189,7 @@ async fn the_exchange_policy_decides_who_may_exchange_what(app: TestApp) {
         params.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
         params
     };
-    let cases: Vec<(Vec<(&str, String)>, &str, &str)> = vec![
+    let cases: Vec<(Params, &str, &str)> = vec![
         (with(&[("scope", "ledger:read")]), "invalid_scope", "wider than the subject token"),
         (with(&[("scope", "payments:write")]), "invalid_scope", "does not allow scope payments:write"),
         (with(&[("resource", PAYMENTS)]), "invalid_target", "does not allow this resource"),

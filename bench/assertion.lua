@@ -1,6 +1,6 @@
 -- wrk script for the JWT bearer grant: POSTs grant_type=jwt-bearer with the next assertion of
 -- the file BENCH_ASSERTIONS (one per line, each usable once), and BENCH_EXTRA appended to the
--- form. Thread i of n takes lines i, i+n, i+2n…; prints one RESULT line like form.lua.
+-- form (BENCH_PREFIX replaces what goes before the assertion). Thread i of n takes lines i, i+n, i+2n…; prints one RESULT line like form.lua.
 local threads = {}
 setup = function(thread)
   threads[#threads + 1] = thread
@@ -22,11 +22,13 @@ init = function(args)
 end
 
 local extra = os.getenv("BENCH_EXTRA") or ""
+-- What goes before each token: the JWT bearer grant's form unless BENCH_PREFIX says otherwise
+-- (token exchange sends them as subject tokens).
+local prefix = os.getenv("BENCH_PREFIX") or "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion="
 request = function()
   local assertion = assertions[next_assertion]
   next_assertion = next_assertion % #assertions + 1
-  return wrk.format("POST", nil, {["Content-Type"] = "application/x-www-form-urlencoded"},
-    "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" .. assertion .. extra)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/x-www-form-urlencoded"}, prefix .. assertion .. extra)
 end
 
 done = function(summary, latency, requests)

@@ -1,18 +1,15 @@
 //! `private_key_jwt` client authentication: a JWT the client signs with one of its registered
 //! keys (RFC 7521 §4.2, RFC 7523 §2.2 and §3, OpenID Connect Core §9).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::Digest;
 use uuid::Uuid;
 
 use crate::domain::SigningAlgorithm;
 use crate::domain::jwks::ClientJwks;
-use crate::keys::Verifier;
 
-use super::OAuthError;
+use super::{OAuthError, jwt};
 
 /// RFC 7523 §2.2: the only `client_assertion_type` Tessera takes.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -33,12 +30,7 @@ pub fn claimed_client(assertion: &str) -> Result<String, OAuthError> {
     if assertion.len() > MAX_ASSERTION_LENGTH {
         return Err(refused(format!("client_assertion is longer than {MAX_ASSERTION_LENGTH} characters")));
     }
-    let payload = assertion
-        .split('.')
-        .nth(1)
-        .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
-        .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
-        .ok_or_else(|| refused("client_assertion is not a JWT"))?;
+    let payload = jwt::unverified_payload(assertion).ok_or_else(|| refused("client_assertion is not a JWT"))?;
     let issuer = payload.get("iss").and_then(Value::as_str);
     let subject = payload.get("sub").and_then(Value::as_str);
     match (issuer, subject) {
@@ -68,20 +60,11 @@ pub fn verify(
     now: DateTime<Utc>,
 ) -> Result<Verified, OAuthError> {
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| refused("client_assertion is not a JWT"))?;
-    let algorithm_name = serde_json::to_value(header.alg).ok().and_then(|v| v.as_str().map(str::to_owned));
     // RFC 8725 §3.1: only the asymmetric algorithms Tessera signs with; never `none` or HMAC.
-    let algorithm = algorithm_name.as_deref().and_then(|name| SigningAlgorithm::parse(name).ok()).ok_or_else(|| {
+    let algorithm = jwt::algorithm(&header).ok_or_else(|| {
         refused(format!("client_assertion alg must be one of {}", SigningAlgorithm::NAMES.join(", ")))
     })?;
-    let claims = jwks
-        .candidates(header.kid.as_deref(), algorithm)
-        .into_iter()
-        .find_map(|key| {
-            let mut jwk = key.clone();
-            jwk.insert("alg".into(), Value::String(algorithm.as_str().to_owned()));
-            jwk.entry("kid").or_insert_with(|| Value::String(String::new()));
-            Verifier::from_jwk(&Value::Object(jwk)).ok()?.verify(assertion)
-        })
+    let claims = jwt::verify_with(assertion, jwks.candidates(header.kid.as_deref(), algorithm), algorithm)
         // The same answer as for an unknown client, so nobody learns which clients use keys.
         .ok_or_else(|| OAuthError::invalid_client(false))?;
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
@@ -95,11 +78,8 @@ pub fn verify(
         return Err(refused(format!("client_assertion aud must be the issuer, {issuer}, as a single string")));
     }
     // RFC 7519 §2: NumericDate values are numbers; one of another type is refused, not skipped.
-    let time = |name: &str| match claims.get(name) {
-        None => Ok(None),
-        Some(value) => {
-            value.as_i64().map(Some).ok_or_else(|| refused(format!("client_assertion {name} must be an integer")))
-        }
+    let time = |name: &str| {
+        jwt::numeric_date(&claims, name).map_err(|_| refused(format!("client_assertion {name} must be an integer")))
     };
     let now_seconds = now.timestamp();
     let expires = time("exp")?.ok_or_else(|| refused("client_assertion must have exp"))?;
@@ -127,6 +107,9 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     use super::*;
     use crate::keys::{Signer, generate};

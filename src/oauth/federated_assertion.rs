@@ -9,12 +9,11 @@ use serde_json::{Map, Value};
 use sha2::Digest;
 use uuid::Uuid;
 
+use crate::domain::ClientId;
 use crate::domain::jwks::ClientJwks;
 use crate::domain::trusted_issuer::TrustedIssuer;
-use crate::domain::{ClientId, SigningAlgorithm};
-use crate::keys::Verifier;
 
-use super::OAuthError;
+use super::{OAuthError, jwt};
 
 /// RFC 7523 §2.1: the grant type of a JWT used as an authorization grant.
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -34,12 +33,7 @@ pub fn unverified_issuer(assertion: &str) -> Result<String, OAuthError> {
     if assertion.len() > MAX_ASSERTION_LENGTH {
         return Err(refused(format!("assertion is longer than {MAX_ASSERTION_LENGTH} characters")));
     }
-    let payload = assertion
-        .split('.')
-        .nth(1)
-        .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
-        .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
-        .ok_or_else(|| refused("assertion is not a JWT"))?;
+    let payload = jwt::unverified_payload(assertion).ok_or_else(|| refused("assertion is not a JWT"))?;
     payload
         .get("iss")
         .and_then(Value::as_str)
@@ -119,12 +113,8 @@ fn signed_claims(assertion: &str, trusted: &TrustedIssuer, jwks: &ClientJwks) ->
         Err(_) if unverified_header_alg(assertion).is_some() => return Err(alg_refused()),
         Err(_) => return Err(Signature::Refused(refused("assertion is not a JWT"))),
     };
-    let name = serde_json::to_value(header.alg).ok().and_then(|v| v.as_str().map(str::to_owned));
-    let algorithm = name
-        .as_deref()
-        .and_then(|name| SigningAlgorithm::parse(name).ok())
-        .filter(|algorithm| trusted.algorithms.contains(algorithm))
-        .ok_or_else(alg_refused)?;
+    let algorithm =
+        jwt::algorithm(&header).filter(|algorithm| trusted.algorithms.contains(algorithm)).ok_or_else(alg_refused)?;
     let candidates = jwks.candidates(header.kid.as_deref(), algorithm);
     if candidates.is_empty() {
         return Err(Signature::Keys(if header.kid.is_some() {
@@ -133,15 +123,7 @@ fn signed_claims(assertion: &str, trusted: &TrustedIssuer, jwks: &ClientJwks) ->
             KeysFailed::BadSignature
         }));
     }
-    candidates
-        .into_iter()
-        .find_map(|key| {
-            let mut jwk = key.clone();
-            jwk.insert("alg".into(), Value::String(algorithm.as_str().to_owned()));
-            jwk.entry("kid").or_insert_with(|| Value::String(String::new()));
-            Verifier::from_jwk(&Value::Object(jwk)).ok()?.verify(assertion)
-        })
-        .ok_or(Signature::Keys(KeysFailed::BadSignature))
+    jwt::verify_with(assertion, candidates, algorithm).ok_or(Signature::Keys(KeysFailed::BadSignature))
 }
 
 fn unverified_header_alg(assertion: &str) -> Option<String> {
@@ -166,9 +148,8 @@ fn check_claims(claims: &Map<String, Value>, trusted: &TrustedIssuer, now: DateT
         return Err(refused(format!("assertion aud must include {}", trusted.audience)));
     }
     // RFC 7519 §2: NumericDate values are numbers; one of another type is refused, not skipped.
-    let time = |name: &str| match claims.get(name) {
-        None => Ok(None),
-        Some(value) => value.as_i64().map(Some).ok_or_else(|| refused(format!("assertion {name} must be an integer"))),
+    let time = |name: &str| {
+        jwt::numeric_date(claims, name).map_err(|_| refused(format!("assertion {name} must be an integer")))
     };
     let now_seconds = now.timestamp();
     // RFC 7523 §3 item 4.
@@ -241,6 +222,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::domain::SigningAlgorithm;
     use crate::domain::trusted_issuer::{IssuerKeys, SubjectMapping, SubjectPattern};
     use crate::domain::{ClientId, Name};
     use crate::keys::{Signer, generate};

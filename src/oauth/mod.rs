@@ -23,6 +23,7 @@ pub mod flow;
 pub mod form;
 pub mod introspect;
 pub mod issue;
+pub mod jwt;
 pub mod registration;
 pub mod resource;
 pub mod scope;

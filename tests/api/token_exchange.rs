@@ -222,6 +222,11 @@ async fn the_exchange_policy_decides_who_may_exchange_what(app: TestApp) {
             "not trust",
         ),
         (vec![("subject_token_type", ACCESS_TOKEN.into())], "invalid_request", "Missing parameter subject_token"),
+        (
+            vec![("subject_token", "x".repeat(17_000)), ("subject_token_type", ACCESS_TOKEN.into())],
+            "invalid_request",
+            "subject_token is longer than 16384 characters",
+        ),
     ];
     for (params, error, reason) in cases {
         let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -15,7 +15,8 @@ pub const MAX_ITEMS: usize = 100;
 pub struct ExchangePolicy {
     pub auth_server_id: Uuid,
     pub client_id: ClientId,
-    /// Whether access tokens this auth server issued are accepted as subject and actor tokens.
+    /// Whether tokens this auth server issued (access tokens; ID tokens from the client they
+    /// were issued to) are accepted as subject and actor tokens.
     pub accept_own_tokens: bool,
     /// Trusted issuers (by id) whose tokens are accepted as subject and actor tokens.
     pub trusted_issuer_ids: Vec<Uuid>,

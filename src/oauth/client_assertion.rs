@@ -17,8 +17,7 @@ pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jw
 pub const MAX_LIFETIME_SECONDS: i64 = 300;
 /// Clock differences tolerated between the client and Tessera.
 pub const SKEW_SECONDS: i64 = 30;
-/// Longest assertion read: far more than any signed set of claims needs.
-const MAX_ASSERTION_LENGTH: usize = 16 * 1024;
+use super::jwt::MAX_LENGTH as MAX_ASSERTION_LENGTH;
 
 fn refused(description: impl Into<String>) -> OAuthError {
     OAuthError::invalid_client_with(description)

@@ -19,8 +19,7 @@ use super::{OAuthError, jwt};
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Clock differences tolerated between the issuer and Tessera.
 pub const SKEW_SECONDS: i64 = 30;
-/// Longest assertion read: a Kubernetes token is about 1 KiB, a GitHub Actions one 2 KiB.
-pub const MAX_ASSERTION_LENGTH: usize = 16 * 1024;
+pub use super::jwt::MAX_LENGTH as MAX_ASSERTION_LENGTH;
 
 /// RFC 7523 §3.1: a JWT bearer grant that fails a check is `invalid_grant`.
 fn refused(description: impl Into<String>) -> OAuthError {

@@ -9,6 +9,10 @@ use serde_json::{Map, Value};
 use crate::domain::SigningAlgorithm;
 use crate::keys::Verifier;
 
+/// Longest JWT from outside read (assertions, subject and actor tokens): a Kubernetes token is
+/// about 1 KiB, a GitHub Actions one 2 KiB; far more than any signed set of claims needs.
+pub const MAX_LENGTH: usize = 16 * 1024;
+
 /// The payload of a compact JWS, read without verifying it: only to find whose keys must.
 pub fn unverified_payload(token: &str) -> Option<Map<String, Value>> {
     let part = token.split('.').nth(1)?;

@@ -540,20 +540,10 @@ pub fn client_information(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Labels, ScopeName};
+    use crate::domain::Labels;
 
     fn scope(name: &str) -> Scope {
-        Scope {
-            id: Uuid::new_v4(),
-            auth_server_id: Uuid::nil(),
-            name: ScopeName::parse(name.to_owned()).unwrap_or_else(|_| unreachable!()),
-            description: String::new(),
-            is_default: false,
-            include_in_metadata: false,
-            enabled: true,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        Scope::named(name)
     }
 
     fn body(value: Value) -> Map<String, Value> {

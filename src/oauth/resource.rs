@@ -90,20 +90,9 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::ScopeName;
 
     fn scope(name: &str) -> Scope {
-        Scope {
-            id: Uuid::new_v4(),
-            auth_server_id: Uuid::nil(),
-            name: ScopeName::parse(name.to_owned()).unwrap_or_else(|_| unreachable!()),
-            description: String::new(),
-            is_default: false,
-            include_in_metadata: false,
-            enabled: true,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        Scope::named(name)
     }
 
     fn resource(uri: &str, scopes: &[&Scope]) -> Resource {

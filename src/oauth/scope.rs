@@ -16,15 +16,26 @@ pub fn grant<'a>(requested: Option<&str>, scopes: &'a [Scope], client: &Client) 
     let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
         return Ok(scopes.iter().filter(|s| s.enabled && s.is_default && allowed(client, s)).collect());
     };
+    named(requested, scopes, |scope| match allowed(client, scope) {
+        true => Ok(()),
+        false => Err(OAuthError::invalid_scope(format!("The client may not request scope {}", scope.name.as_str()))),
+    })
+}
+
+/// The scopes a space-delimited request names, each once: every name an enabled scope of the
+/// auth server (`invalid_scope` otherwise) that passes `check`.
+pub fn named<'a>(
+    requested: &str,
+    scopes: &'a [Scope],
+    check: impl Fn(&Scope) -> Result<(), OAuthError>,
+) -> Result<Vec<&'a Scope>, OAuthError> {
     let mut granted: Vec<&Scope> = Vec::new();
     for name in requested.split(' ').filter(|n| !n.is_empty()) {
         let scope = scopes
             .iter()
             .find(|s| s.name.as_str() == name && s.enabled)
             .ok_or_else(|| OAuthError::invalid_scope(format!("Unknown scope {name}")))?;
-        if !allowed(client, scope) {
-            return Err(OAuthError::invalid_scope(format!("The client may not request scope {name}")));
-        }
+        check(scope)?;
         if !granted.iter().any(|g| g.id == scope.id) {
             granted.push(scope);
         }

@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 use crate::domain::Scope;
 use crate::domain::exchange_policy::ExchangePolicy;
 
-use super::OAuthError;
 use super::form::Form;
+use super::{OAuthError, scope};
 
 /// RFC 8693 §2.1.
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -148,23 +148,16 @@ pub fn grant_scopes<'s>(
     let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
         return Ok(scopes.iter().filter(|s| allowed(s) && subject_scopes.contains(&s.name.as_str())).collect());
     };
-    let mut granted: Vec<&Scope> = Vec::new();
-    for name in requested.split(' ').filter(|n| !n.is_empty()) {
-        let scope = scopes
-            .iter()
-            .find(|s| s.name.as_str() == name && s.enabled)
-            .ok_or_else(|| OAuthError::invalid_scope(format!("Unknown scope {name}")))?;
+    scope::named(requested, scopes, |scope| {
+        let name = scope.name.as_str();
         if !allowed(scope) {
             return Err(OAuthError::invalid_scope(format!("The client's exchange policy does not allow scope {name}")));
         }
         if !policy.allow_scope_widening && !subject_scopes.contains(&name) {
             return Err(OAuthError::invalid_scope(format!("Scope {name} is wider than the subject token's scopes")));
         }
-        if !granted.iter().any(|g| g.id == scope.id) {
-            granted.push(scope);
-        }
-    }
-    Ok(granted)
+        Ok(())
+    })
 }
 
 /// RFC 8693 §4.4: a subject token with `may_act` names who may act for its subject; an actor
@@ -208,20 +201,10 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::{ClientId, ScopeName};
+    use crate::domain::ClientId;
 
     fn scope(name: &str) -> Scope {
-        Scope {
-            id: Uuid::new_v4(),
-            auth_server_id: Uuid::nil(),
-            name: ScopeName::parse(name.to_owned()).unwrap_or_else(|_| unreachable!()),
-            description: String::new(),
-            is_default: false,
-            include_in_metadata: false,
-            enabled: true,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        Scope::named(name)
     }
 
     fn policy(scopes: &[&Scope]) -> ExchangePolicy {

@@ -123,19 +123,22 @@ pub async fn insert_batch(store: &Store, tokens: &[Pending<'_>]) -> Result<Batch
              RETURNING id",
             rows.join(", ")
         );
-        // Small batches, the common case at low concurrency, reuse their prepared statement
-        // (one text per size); large ones vary too much to be worth caching.
-        let ids: Vec<(String,)> = if chunk.len() <= CACHED_BATCH_SIZES {
-            tx.db().fetch_all(&sql, bound).await?
-        } else {
-            tx.db().fetch_all_once(&sql, bound).await?
-        };
-        for (id,) in ids {
-            inserted.insert(parse_uuid(&id)?);
-        }
+        inserted.extend(returned_ids(&mut tx, &sql, bound, chunk.len()).await?);
     }
     tx.commit().await?;
     Ok(BatchOutcome { inserted, used_before })
+}
+
+/// Runs a multi-row insert of `rows` rows `RETURNING id`. Small batches, the common case at low
+/// concurrency, reuse their prepared statement (one text per size); large ones vary too much to
+/// be worth caching.
+async fn returned_ids(tx: &mut super::Tx, sql: &str, bound: super::Args, rows: usize) -> Result<Vec<Uuid>> {
+    let ids: Vec<(String,)> = if rows <= CACHED_BATCH_SIZES {
+        tx.db().fetch_all(sql, bound).await?
+    } else {
+        tx.db().fetch_all_once(sql, bound).await?
+    };
+    ids.iter().map(|(id,)| parse_uuid(id)).collect()
 }
 
 /// Records the single uses of a batch (RFC 7523 §3 item 7) in its transaction; answers the
@@ -163,15 +166,7 @@ async fn mark_first_uses(tx: &mut super::Tx, tokens: &[Pending<'_>]) -> Result<H
              ON CONFLICT (id) DO NOTHING RETURNING id",
             rows.join(", ")
         );
-        // Prepared once per size for small groups, as the token insert is.
-        let ids: Vec<(String,)> = if chunk.len() <= CACHED_BATCH_SIZES {
-            tx.db().fetch_all(&sql, bound).await?
-        } else {
-            tx.db().fetch_all_once(&sql, bound).await?
-        };
-        for (id,) in ids {
-            first.insert(parse_uuid(&id)?);
-        }
+        first.extend(returned_ids(tx, &sql, bound, chunk.len()).await?);
     }
     // A use id inserted once answers for the first request in the batch that named it.
     for (record, single_use) in uses {

@@ -15,42 +15,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 BACKEND=${BENCH_BACKEND:-sqlite}
-PG_URL=${BENCH_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=18094
-BASE=http://127.0.0.1:$PORT
-ADMIN=bench-admin-token-0123456789
-CORES=$(nproc)
+source bench/common.sh
 THREADS=$(( 32 < CORES ? 32 : CORES ))
-WORK=$(mktemp -d)
-SERVER_PID=""
-SAMPLER_PID=""
-
-command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
-command -v jq >/dev/null || apt-get install -y -q jq >/dev/null 2>&1 || true
-cleanup() {
-  [[ -n "$SAMPLER_PID" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
-  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  [[ -n "${PG_DB:-}" ]] && psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [[ -z "${BENCH_BIN:-}" ]]; then cargo build --release -q; BENCH_BIN=target/release/tessera; fi
 cargo build --release -q --manifest-path bench/assertions/Cargo.toml
-case $BACKEND in
-  sqlite) url="sqlite://$WORK/bench.db?mode=rwc" ;;
-  postgres) PG_DB="tessera_federation_$$"; psql -q "$PG_URL" -c "CREATE DATABASE $PG_DB" >/dev/null; url="${PG_URL%/*}/$PG_DB" ;;
-  *) echo "BENCH_BACKEND is sqlite or postgres"; exit 1 ;;
-esac
 
-TESSERA_LISTEN=127.0.0.1:$PORT TESSERA_ADMIN_TOKEN=$ADMIN DATABASE_URL="$url" TESSERA_LOG=warn "$BENCH_BIN" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.2; done
-curl -sf "$BASE/readyz" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
-( while kill -0 "$SERVER_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null; sleep 0.2; done ) >"$WORK/rss.txt" &
-SAMPLER_PID=$!
-peak_rss_mb() { sort -n "$WORK/rss.txt" | tail -1 | awk '{printf "%.0f", $1/1024}'; }
-api() { curl -sf -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json" "$@"; }
+start_server federation
 rps() { sed -E 's/.*rps=([0-9]+).*/\1/' <<<"$1"; }
 
 for alg in RS256 ES256; do

@@ -16,43 +16,10 @@ SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 BACKEND=${BENCH_BACKEND:-sqlite}
 PRINCIPALS=${BENCH_PRINCIPALS:-100000}
 HOT=${BENCH_HOT_KEYS:-1000}
-PG_URL=${BENCH_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=18093
-BASE=http://127.0.0.1:$PORT
-ADMIN=bench-admin-token-0123456789
-CORES=$(nproc)
-WORK=$(mktemp -d)
-SERVER_PID=""
-SAMPLER_PID=""
+source bench/common.sh
 
-command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
-command -v jq >/dev/null || apt-get install -y -q jq >/dev/null 2>&1 || true
-cleanup() {
-  [[ -n "$SAMPLER_PID" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
-  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  [[ -n "${PG_DB:-}" ]] && psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [[ -z "${BENCH_BIN:-}" ]]; then cargo build --release -q; BENCH_BIN=target/release/tessera; fi
-case $BACKEND in
-  sqlite) url="sqlite://$WORK/bench.db?mode=rwc" ;;
-  postgres) PG_DB="tessera_lookups_$$"; psql -q "$PG_URL" -c "CREATE DATABASE $PG_DB" >/dev/null; url="${PG_URL%/*}/$PG_DB" ;;
-  *) echo "BENCH_BACKEND is sqlite or postgres"; exit 1 ;;
-esac
-
-TESSERA_LISTEN=127.0.0.1:$PORT TESSERA_ADMIN_TOKEN=$ADMIN DATABASE_URL="$url" TESSERA_LOG=warn "$BENCH_BIN" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.2; done
-curl -sf "$BASE/readyz" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
-
-# Peak resident memory, sampled every 200 ms for the whole run.
-( while kill -0 "$SERVER_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null; sleep 0.2; done ) >"$WORK/rss.txt" &
-SAMPLER_PID=$!
-peak_rss_mb() { sort -n "$WORK/rss.txt" | tail -1 | awk '{printf "%.0f", $1/1024}'; }
-
-api() { curl -sf -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json" "$@"; }
+start_server lookups
 threads=$(( 32 < CORES ? 32 : CORES ))
 lookups() { # $1 = keys file; prints the RESULT line
   BENCH_KEYS="$1" BENCH_AUTH="Bearer $GATEWAY" wrk -t"$threads" -c32 -d"${SECONDS_PER_RUN}s" --timeout 10s \
@@ -81,7 +48,7 @@ GATEWAY=$(api -X POST "$BASE/v1/admin-credentials" -d "{\"name\":\"edge\",\"role
 one=$(lookups "$WORK/one.txt")
 echo "lookup, 1 principal, c=32 $one rss_mb=$(rss_now_mb)"
 
-python3 bench/lookup_fixture.py "$url" "$DIRECTORY" $((PRINCIPALS - 1)) "$WORK/keys.txt"
+python3 bench/lookup_fixture.py "$DB_URL" "$DIRECTORY" $((PRINCIPALS - 1)) "$WORK/keys.txt"
 shuf -n "$HOT" "$WORK/keys.txt" >"$WORK/hot.txt"
 hot=$(lookups "$WORK/hot.txt")
 echo "lookup, $PRINCIPALS principals, $HOT hot keys, c=32 $hot rss_mb=$(rss_now_mb)"

@@ -10,6 +10,8 @@ fn main() {
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=migrations");
+    // The console's files are embedded (`http::console`): a changed or added file rebuilds.
+    println!("cargo::rerun-if-changed=console");
     let postgres = std::env::var("TESSERA_TEST_POSTGRES_URL").is_ok_and(|url| !url.is_empty());
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     if postgres || ci {

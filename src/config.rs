@@ -181,6 +181,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(1..=600), global = true)]
     pub request_timeout_seconds: u64,
 
+    /// Seconds a web console session may go without requests before it ends (it ends 12 hours
+    /// after sign-in in any case).
+    #[arg(long, env = "TESSERA_CONSOLE_IDLE_TIMEOUT_SECONDS", default_value_t = 1800,
+          value_parser = clap::value_parser!(u64).range(1..=43_200), global = true)]
+    pub console_idle_timeout_seconds: u64,
+
     /// Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed.
     #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     pub trusted_proxies: Vec<String>,
@@ -292,6 +298,7 @@ impl Settings {
             header_read_timeout_seconds: 10,
             max_connections: 10_000,
             request_timeout_seconds: 30,
+            console_idle_timeout_seconds: 1800,
             trusted_proxies: Vec::new(),
             rate_limit_per_address: 0,
             rate_limit_registrations_per_address: 0,

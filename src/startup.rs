@@ -61,13 +61,16 @@ impl Application {
         let (use_log, use_writer) = crate::store::UseLog::start(store.clone());
         let admin_usage = Arc::new(crate::service::admin_auth::Usage::default());
         let audit_failures = Arc::new(std::sync::Mutex::new(crate::domain::audit::FailureThrottle::default()));
+        let console_lifetime = crate::service::console_session::Lifetime {
+            idle: chrono::TimeDelta::seconds(settings.console_idle_timeout_seconds as i64),
+        };
         let mut tasks = vec![
             writer,
             use_writer,
             tokio::spawn(tasks::flush_admin_usage(store.clone(), admin_usage.clone())),
             tokio::spawn(tasks::record_held_back_failures(store.clone(), audit_failures.clone())),
             tokio::spawn(crate::cache::sync::run(cache.clone(), store.clone())),
-            tokio::spawn(tasks::cleanup(store.clone(), cache.clone(), settings.audit_retention())),
+            tokio::spawn(tasks::cleanup(store.clone(), cache.clone(), settings.audit_retention(), console_lifetime)),
         ];
         // Even without scheduled rotation: a next key published on request is promoted on time.
         tasks.push(tokio::spawn(tasks::rotate_keys(store.clone(), cache.clone(), settings.key_schedule())));
@@ -88,6 +91,7 @@ impl Application {
             audit_failures: audit_failures.clone(),
             proxies: Arc::new(settings.trusted_proxies()?),
             request_timeout: Duration::from_secs(settings.request_timeout_seconds),
+            console_lifetime,
             clock_offset: chrono::TimeDelta::seconds(settings.test_clock_offset_seconds),
         });
         if settings.metrics_token.is_none() && !settings.listen.ip().is_loopback() {

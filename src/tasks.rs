@@ -11,13 +11,20 @@ use crate::keys;
 use crate::store::{self, Store, changes::Change};
 
 /// Every minute: drop expired tokens, revocations, old change-feed rows, keys no token can need
-/// any more, and audit events older than `audit_retention` (`None`: kept forever).
-pub async fn cleanup(store: Store, cache: Arc<Cache>, audit_retention: Option<chrono::TimeDelta>) {
+/// any more, ended console sessions, and audit events older than `audit_retention` (`None`: kept
+/// forever).
+pub async fn cleanup(
+    store: Store,
+    cache: Arc<Cache>,
+    audit_retention: Option<chrono::TimeDelta>,
+    console: crate::service::console_session::Lifetime,
+) {
     let mut interval = tokio::time::interval(Duration::from_secs(60));
     loop {
         interval.tick().await;
         let now = Utc::now();
         store::purge::expired(&store, now, keys::RETIRED_KEY_PUBLISH_SECONDS).await;
+        crate::service::console_session::purge_ended(&store, console, now).await;
         if let Some(retention) = audit_retention {
             store::purge::audit_events(&store, now - retention).await;
         }

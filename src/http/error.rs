@@ -132,6 +132,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "Invalid or missing admin token: send Authorization: Bearer <token>")
     }
 
+    /// 401 for a console request whose session has ended or never began: the console signs in again.
+    pub fn console_signed_out(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
     /// 401 for a token that names a credential which may not be used now: its holder learns why.
     pub fn unauthorized_because(reason: &impl std::fmt::Display) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, format!("Invalid admin token: {reason}"))

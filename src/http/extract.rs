@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::domain::admin::{Access, Role};
+use crate::domain::admin::{Access, AdminCredential, Role};
 use crate::domain::{ClientId, Invalid};
 use crate::service::admin_auth::{self, Refused};
 
@@ -285,38 +285,18 @@ pub async fn require_admin(
 }
 
 async fn admin(State(state): State<AppState>, scoped: Scoped, mut request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned());
-    let Some(presented) = presented else {
-        return ApiError::unauthorized().into_response();
-    };
-    // Failed tokens back off per source address (RFC 6585 §4), before any lookup.
     let source = super::rate_limit::source(request.extensions());
-    let failures = state.limiter.admin_failures();
-    if let Err(throttled) = failures.check(&source, Instant::now()) {
-        return ApiError::from(throttled).into_response();
-    }
-    let now = state.now();
-    let credential = match admin_auth::authenticate(&state.store, &presented, now).await {
-        Ok(credential) => credential,
-        Err(Refused::Store(e)) => return ApiError::from(e).into_response(),
-        Err(refused) => {
-            failures.failed(&source, Instant::now());
-            tracing::info!(reason = %refused, %source, "admin authentication failed");
-            super::admin::audit_events::failed_authentication(&state, source).await;
-            return match refused {
-                Refused::Disabled | Refused::Expired => ApiError::unauthorized_because(&refused).into_response(),
-                _ => ApiError::unauthorized().into_response(),
-            };
-        }
+    let credential = match bearer_credential(&state, request.headers(), source).await {
+        Some(Ok(credential)) => credential,
+        Some(Err(refusal)) => return refusal,
+        // No bearer token: a console session's cookie, with its CSRF header, stands in for one.
+        None => match super::console::authenticate(&state, request.headers()).await {
+            Some(Ok(credential)) => credential,
+            Some(Err(refusal)) => return refusal.into_response(),
+            None => return ApiError::unauthorized().into_response(),
+        },
     };
-    failures.succeeded(&source);
-    state.admin_usage.note(credential.id, now);
+    state.admin_usage.note(credential.id, state.now());
     let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
     if let Err(refusal) = authorize(&credential.access, request.method().as_str(), route, scoped) {
         return refusal.into_response();
@@ -325,6 +305,42 @@ async fn admin(State(state): State<AppState>, scoped: Scoped, mut request: Reque
     request.extensions_mut().insert(credential.actor());
     request.extensions_mut().insert(credential.access);
     next.run(request).await
+}
+
+/// The credential whose token the `Authorization: Bearer` header carries; `None` without one.
+async fn bearer_credential(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    source: std::net::IpAddr,
+) -> Option<Result<AdminCredential, Response>> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let presented = presented?;
+    // Failed tokens back off per source address (RFC 6585 §4), before any lookup.
+    let failures = state.limiter.admin_failures();
+    if let Err(throttled) = failures.check(&source, Instant::now()) {
+        return Some(Err(ApiError::from(throttled).into_response()));
+    }
+    Some(match admin_auth::authenticate(&state.store, &presented, state.now()).await {
+        Ok(credential) => {
+            failures.succeeded(&source);
+            Ok(credential)
+        }
+        Err(Refused::Store(e)) => Err(ApiError::from(e).into_response()),
+        Err(refused) => {
+            failures.failed(&source, Instant::now());
+            tracing::info!(reason = %refused, %source, "admin authentication failed");
+            super::admin::audit_events::failed_authentication(state, source).await;
+            Err(match refused {
+                Refused::Disabled | Refused::Expired => ApiError::unauthorized_because(&refused).into_response(),
+                _ => ApiError::unauthorized().into_response(),
+            })
+        }
+    })
 }
 
 /// An auth server or directory outside the credential's scope is absent to it (404, the same

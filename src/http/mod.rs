@@ -3,6 +3,7 @@
 
 pub mod admin;
 mod connection;
+pub mod console;
 pub mod error;
 pub mod extract;
 mod health;
@@ -78,6 +79,8 @@ pub struct Shared {
     pub audit_failures: Arc<std::sync::Mutex<crate::domain::audit::FailureThrottle>>,
     /// Whose `X-Forwarded-For` names the source of a request.
     pub proxies: Arc<crate::limits::TrustedProxies>,
+    /// How long web console sessions last.
+    pub console_lifetime: crate::service::console_session::Lifetime,
     /// A request still running after this is answered 503.
     pub request_timeout: Duration,
     /// Zero except in tests that skew a node's clock (`TESSERA_TEST_CLOCK_OFFSET_SECONDS`).
@@ -103,6 +106,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(admin::router(&state))
         .merge(issuer::router(&state))
+        .merge(
+            console::routes().into_router().route_layer(middleware::from_fn_with_state(state.clone(), track_latency)),
+        )
         .merge(health::routes().into_router().route_layer(middleware::from_fn_with_state(state.clone(), track_latency)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -59,6 +59,11 @@ pub const BASIC_AUTH_PASSWORD: &str =
     "/v2/directories/{directoryId}/principals/{principalId}/basic-auths/{basicAuthId}/passwords/{passwordId}";
 pub const DIRECTORY_AUTHENTICATE: &str = "/v2/directories/{directoryId}/authenticate";
 pub const DIRECTORY_RESOLVE: &str = "/v2/directories/{directoryId}/resolve";
+pub const CONSOLE: &str = "/console";
+pub const CONSOLE_HOME: &str = "/console/";
+pub const CONSOLE_ASSET: &str = "/console/assets/{*path}";
+pub const CONSOLE_SESSION: &str = "/console/session";
+pub const CONSOLE_ACTIVITY: &str = "/console/api/auth-servers/{authServerId}/activity";
 pub const OPENAPI_V2: &str = "/openapi-v2.yaml";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
@@ -167,6 +172,11 @@ pub struct Urls {
 impl Urls {
     pub fn new(public_url: Url, issuer_domain: Option<String>) -> Urls {
         Urls { public_url, issuer_domain }
+    }
+
+    /// Whether the server is reached over https (its cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
     }
 
     /// The slug of a host-based issuer from a Host header, when issuers are host-based.

@@ -19,6 +19,7 @@ pub mod admin_auth;
 pub mod authorize;
 pub mod basic_auth;
 pub mod client_auth;
+pub mod console_session;
 pub mod federation;
 pub mod grants;
 pub mod introspect;

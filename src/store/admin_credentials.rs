@@ -30,11 +30,11 @@ pub const LIST: ListSchema = ListSchema {
     ],
 };
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, name, role, auth_server_ids, directory_ids, enabled, expires_at, last_used_at, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     id: String,
     name: String,
     role: String,

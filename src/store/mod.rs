@@ -13,6 +13,7 @@ pub mod changes;
 pub mod claims;
 pub mod client_secrets;
 pub mod clients;
+pub mod console_sessions;
 pub mod directories;
 pub mod exchange_policies;
 pub mod grants;

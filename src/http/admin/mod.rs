@@ -64,6 +64,7 @@ fn no_configuration() -> Routes<AppState> {
         .merge(admin_credentials::routes())
         .merge(audit_events::routes())
         .merge(lookup::routes())
+        .merge(super::console::api_routes())
 }
 
 /// What the lookup API answers from: a successful write here drops the directory's answers

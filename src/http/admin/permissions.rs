@@ -54,6 +54,8 @@ pub const TABLE: &[(&str, &str, Permission)] = &[
     ("DELETE", CLIENT_TOKEN, WriteAuthServer),
     ("GET", SIGNING_KEYS, ReadAuthServer),
     ("POST", ROTATE_SIGNING_KEY, WriteAuthServer),
+    // The console's dashboard: this node's token counts for the auth server.
+    ("GET", CONSOLE_ACTIVITY, ReadAuthServer),
     ("GET", LOGIN_REQUEST, ReadLoginRequest),
     ("POST", LOGIN_REQUEST_ACCEPT, AnswerLoginRequest),
     ("POST", LOGIN_REQUEST_REJECT, AnswerLoginRequest),

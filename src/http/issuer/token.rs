@@ -29,6 +29,6 @@ pub async fn token(
         Ok(_) => "issued",
         Err(error) => error.error,
     };
-    state.metrics.token(&issuer.entry.server.id.to_string(), grant_type, outcome);
+    state.metrics.token(&issuer.entry.server.id.to_string(), grant_type, outcome, state.now());
     Ok((no_store(), Json(result?)).into_response())
 }

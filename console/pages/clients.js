@@ -1,0 +1,10 @@
+// Being written.
+import { h, card } from '../ui.js';
+import { authServerFrame, loadAuthServer } from './common.js';
+
+export const routes = [
+  {
+    pattern: '/auth-servers/:authServerId/clients',
+    render: async (ctx) => authServerFrame(ctx, await loadAuthServer(ctx), 'clients', card(null, h('p', { class: 'muted' }, 'Coming soon.'))),
+  },
+];

@@ -1,12 +1,109 @@
-// Placeholder until this area is written (owned by the second console helper).
-import { h, pageHeader, card } from '../ui.js';
+// Audit log: every change made through the management API, the console and the command line,
+// filtered by the API's own query parameters, newest first; a row expands to its field changes.
+import { h, pageHeader, card, badge, emptyState, pagedList, input, select, formActions, button, onSubmit, read, curl, curlCommand, formatDate } from '../ui.js';
 
+const PATH = '/v1/audit-events';
+const ACTOR_TYPES = ['admin_credential', 'client', 'initial_access_token', 'anonymous', 'command_line'];
+
+// datetime-local (the browser's local time) → RFC 3339 in UTC, as the API wants.
+function toInstant(text) {
+  if (!text) return '';
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? text : date.toISOString();
+}
+
+function actorCell(actor) {
+  const who = actor.name || actor.id || '';
+  return h('div', {}, h('span', { class: 'title' }, who || actor.type), who ? h('span', { class: 'sub' }, actor.type) : null);
+}
+
+function changeValue(value) {
+  if (value === null || value === undefined) return h('span', { class: 'muted' }, '—');
+  return h('code', {}, typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+// The expandable part of a row: the changed fields (secrets only as "changed") and the request.
+function changesCell(event) {
+  const changes = event.changes || [];
+  const summary = changes.length ? `${changes.length} field${changes.length === 1 ? '' : 's'}` : 'Details';
+  return h('details', { class: 'audit-changes' },
+    h('summary', { 'data-test': 'expand' }, summary),
+    changes.length
+      ? h('div', { class: 'table-wrap' }, h('table', { 'data-test': 'changes' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Before'), h('th', { scope: 'col' }, 'After'))),
+        h('tbody', {}, changes.map((change) => h('tr', {},
+          h('td', { 'data-label': 'Field' }, h('code', {}, change.field)),
+          change.redacted
+            ? h('td', { 'data-label': 'Change', colspan: '2' }, h('span', { class: 'muted' }, 'Changed (the value is not recorded)'))
+            : [h('td', { 'data-label': 'Before' }, changeValue(change.old)), h('td', { 'data-label': 'After' }, changeValue(change.new))])))))
+      : h('p', { class: 'muted small' }, 'No field changes (a deletion, or an event without fields).'),
+    h('p', { class: 'muted small' }, 'Request ', h('code', {}, event.request_id), ' from ', h('code', {}, event.source)));
+}
+
+async function auditPage(ctx) {
+  const servers = ctx.can('GET', '/v1/auth-servers')
+    ? await ctx.api.get('/v1/auth-servers', { 'page[size]': 100, sort: 'name' }).then((r) => r.data || [], () => [])
+    : [];
+  const serverNames = new Map(servers.map((s) => [s.id, s.name]));
+  const initial = { sort: 'occurred_at desc' };
+
+  const list = pagedList({
+    api: ctx.api,
+    path: PATH,
+    query: initial,
+    caption: 'Audit events',
+    rowId: (event) => event.id,
+    columns: [
+      { label: 'When', render: (event) => formatDate(event.occurred_at) },
+      { label: 'Action', render: (event) => badge(event.action, event.action.endsWith('.deleted') || event.action.endsWith('.failed') ? 'danger' : 'neutral') },
+      { label: 'Actor', render: (event) => actorCell(event.actor) },
+      { label: 'Resource', render: (event) => h('div', {}, h('span', { class: 'title' }, event.resource_type), event.resource_id ? h('code', { class: 'sub' }, event.resource_id) : null) },
+      { label: 'Auth server', render: (event) => (event.auth_server_id
+        ? h('a', { href: `#/auth-servers/${event.auth_server_id}/overview` }, serverNames.get(event.auth_server_id) || event.auth_server_id)
+        : h('span', { class: 'muted' }, '—')) },
+      { label: 'Changes', render: changesCell },
+    ],
+    empty: () => emptyState('No audit events match', 'Changes show up here as they are made. Widen the filters to see more.'),
+  });
+
+  const curlBox = h('div', {}, curl(curlCommand('GET', `${PATH}?sort=occurred_at%20desc`), 'The same with curl'));
+  const form = h('form', { id: 'audit-filter', class: 'card form-card', novalidate: true, role: 'search' },
+    h('div', { class: 'form-grid' },
+      input({ label: 'From', name: 'filter[occurred_at][gte]', type: 'datetime-local', hint: 'Local time; events at or after it.' }),
+      input({ label: 'Until', name: 'filter[occurred_at][lte]', type: 'datetime-local', hint: 'Local time; events at or before it.' }),
+      input({ label: 'Action', name: 'filter[action]', placeholder: 'client_secret.disabled' }),
+      select({ label: 'Actor type', name: 'filter[actor_type]', value: '', options: [{ value: '', label: 'Any' }, ...ACTOR_TYPES] }),
+      input({ label: 'Actor ID', name: 'filter[actor_id]', hint: 'An admin credential id, a client id or an initial access token id.' }),
+      input({ label: 'Resource type', name: 'filter[resource_type]', placeholder: 'client' }),
+      input({ label: 'Resource ID', name: 'filter[resource_id]' }),
+      servers.length
+        ? select({ label: 'Auth server', name: 'filter[auth_server_id]', value: '', options: [{ value: '', label: 'Any' }, ...servers.map((s) => ({ value: s.id, label: s.name }))] })
+        : input({ label: 'Auth server ID', name: 'filter[auth_server_id]' }),
+      select({ label: 'Order', name: 'sort', value: 'occurred_at desc', options: [{ value: 'occurred_at desc', label: 'Newest first' }, { value: 'occurred_at', label: 'Oldest first' }] })),
+    formActions('Apply filters', button('Clear', { 'data-test': 'clear', onClick: () => { form.reset(); form.requestSubmit(); } })));
+
+  onSubmit(form, async () => {
+    const query = {};
+    for (const name of ['filter[action]', 'filter[actor_type]', 'filter[actor_id]', 'filter[resource_type]', 'filter[resource_id]', 'filter[auth_server_id]', 'sort']) {
+      const value = read.text(form, name);
+      if (value) query[name] = value;
+    }
+    for (const name of ['filter[occurred_at][gte]', 'filter[occurred_at][lte]']) {
+      const value = toInstant(read.text(form, name));
+      if (value) query[name] = value;
+    }
+    const search = new URLSearchParams(query).toString();
+    curlBox.replaceChildren(curl(curlCommand('GET', `${PATH}?${search}`), 'The same with curl'));
+    await list.filter(query);
+  });
+
+  return h('div', { class: 'stack' },
+    pageHeader('Audit log', 'Who changed what, when and from where. Secret values are never recorded, only that they changed. Reading the log is not itself recorded.'),
+    form,
+    list.element,
+    card(null, curlBox));
+}
 
 export const routes = [
-  {
-    pattern: '/audit',
-    render: async (ctx) => {
-      return h('div', {}, pageHeader('Audit log'), card(null, h('p', { class: 'muted' }, 'Coming soon.')));
-    },
-  },
+  { pattern: '/audit', render: auditPage },
 ];

@@ -53,6 +53,11 @@ export function pageHeader(title, subtitle, ...actions) {
     actions.length ? h('div', { class: 'actions' }, actions) : null);
 }
 
+// A link back up one level ("← All clients").
+export function backLink(href, label) {
+  return h('nav', { class: 'breadcrumbs', 'aria-label': 'Back' }, h('a', { href }, h('span', { 'aria-hidden': 'true' }, '← '), label));
+}
+
 export function card(title, ...children) {
   return h('section', { class: 'card' }, title ? h('h2', {}, title) : null, children);
 }

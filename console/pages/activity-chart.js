@@ -1,8 +1,8 @@
 // The overview's per-minute token activity as an SVG bar chart (issued and rejected side by side).
 import { h, svg } from '../ui.js';
 
-const WIDTH = 720;
-const HEIGHT = 180;
+const WIDTH = 1000;
+const HEIGHT = 200;
 const PAD = { top: 10, right: 8, bottom: 22, left: 34 };
 
 export function activityChart(data) {

@@ -1,6 +1,6 @@
 // Auth servers: the list, the create form, the overview tab (activity, issuer documents, curl)
 // and the settings tab (edit, delete).
-import { h, pageHeader, card, button, linkButton, badge, emptyState, pagedList, input, textarea, select, formError, formActions,
+import { h, backLink, pageHeader, card, button, linkButton, badge, emptyState, pagedList, input, textarea, select, formError, formActions,
   onSubmit, read, formatLabels, confirmDialog, toast, jsonView, curl, curlCommand, details, formatDate, errorBox, copyButton, checkbox } from '../ui.js';
 import { issuerUrl, issuerFetch } from '../api.js';
 import { authServerFrame, loadAuthServer, apiPath } from './common.js';
@@ -117,7 +117,7 @@ function authServerForm(ctx, server, onSaved) {
 
 function createPage(ctx) {
   return h('div', {},
-    h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: '#/auth-servers' }, 'Auth servers'), ' / '),
+    backLink('#/auth-servers', 'All auth servers'),
     pageHeader('New auth server', 'It gets its own issuer URL and a signing key right away.'),
     authServerForm(ctx, null, (server) => {
       toast(`Created ${server.name}`);

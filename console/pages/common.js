@@ -1,5 +1,5 @@
 // Pieces shared by the pages below one auth server.
-import { h, tabs, badge, copyButton } from '../ui.js';
+import { h, tabs, badge, copyButton, backLink } from '../ui.js';
 
 export const TABS = [
   { key: 'overview', label: 'Overview' },
@@ -19,7 +19,7 @@ export const apiPath = (ctx, rest = '') => `/v1/auth-servers/${ctx.params.authSe
 // The auth server header (name, audience, issuer) and tab bar around a tab's content.
 export function authServerFrame(ctx, authServer, activeTab, content) {
   return h('div', { class: 'auth-server' },
-    h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: '#/auth-servers' }, 'Auth servers'), h('span', { 'aria-hidden': 'true' }, ' / ')),
+    backLink('#/auth-servers', 'All auth servers'),
     h('div', { class: 'page-header' },
       h('div', {},
         h('h1', {}, authServer.name, ' ', badge(authServer.signing_algorithm)),

@@ -99,6 +99,8 @@ pub fn route_table() -> Vec<(String, String)> {
     let mut table = admin::routes().table();
     table.extend(issuer::routes().table());
     table.extend(health::routes().table());
+    // axum's catch-all `{*path}` is OpenAPI's `{path}`.
+    table.extend(console::routes().table().into_iter().map(|(method, path)| (method, path.replace("{*", "{"))));
     table
 }
 

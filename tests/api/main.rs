@@ -20,6 +20,7 @@ mod audit;
 mod basic_auths;
 mod claim_templates;
 mod client_assertion;
+mod console;
 mod directories;
 mod exchange_policies;
 mod gateway_example;

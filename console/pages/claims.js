@@ -127,18 +127,18 @@ function claimForm(ctx, claim, scopes, clients) {
   const disabled = !editable;
   const valueField = textarea({ label: 'Value', name: 'value', value: claim?.value, rows: 4, disabled, required: true, spellcheck: 'false',
     placeholder: '${ .Client.Labels.env | default "prod" }', hint: 'A fixed value or a template with ${ … } actions; valid JSON goes in typed.' });
-  const form = h('form', { id: 'claim-form', class: 'card form-card', novalidate: true },
+  const editor = h('div', { class: 'editor-grid' }, h('div', {}, valueField, templateHelp()));
+  const form = h('form', { id: 'claim-form', class: 'card form-card form-wide', novalidate: true },
     formError(),
     input({ label: 'Name', name: 'name', value: claim?.name, required: true, disabled, placeholder: 'env', hint: 'The claim’s name in tokens.' }),
-    valueField,
-    templateHelp());
+    editor);
   const allScopes = checkbox({ label: 'Include whatever scopes are granted', name: 'include_in_all_scopes', checked: claim?.include_in_all_scopes, disabled });
   const scopeGroup = checkboxGroup({ legend: 'Only when one of these scopes is granted', name: 'include_in_scopes',
     options: scopes.map((scope) => ({ value: scope.id, label: scope.name })), selected: claim?.include_in_scopes || [], disabled });
   for (const box of scopeGroup.querySelectorAll('input')) box.dataset.name = scopes.find((s) => s.id === box.value)?.name || '';
   const syncScopes = () => { scopeGroup.hidden = form.elements.include_in_all_scopes.checked; };
+  editor.append(claimPreview(ctx, form, clients));
   form.append(
-    claimPreview(ctx, form, clients),
     checkbox({ label: 'Enabled', name: 'enabled', checked: claim ? claim.enabled : true, disabled }),
     checkbox({ label: 'Put it in the access token', name: 'include_in_token', checked: claim ? claim.include_in_token : true, disabled, hint: 'Otherwise it is only returned by /userinfo.' }),
     allScopes, scopeGroup,

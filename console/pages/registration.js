@@ -36,8 +36,8 @@ function policyForm(ctx, policy, scopes, onSaved) {
   const scopeChoices = scopeOptions(scopes, policy);
   const form = h('form', { id: 'registration-form', class: 'card form-card', novalidate: true },
     h('h2', {}, 'Registration policy'),
-    h('p', { class: 'muted' }, 'Whether apps may register themselves as clients at ', h('code', {}, policy.registration_endpoint),
-      ', and what they may ask for. Clients already registered keep what they have when the policy changes.'),
+    h('p', { class: 'muted' }, 'Whether apps may register themselves as clients at the registration endpoint, and what they may ask for. ',
+      'Clients already registered keep what they have when the policy changes.'),
     formError(),
     checkbox({ label: 'Registration enabled', name: 'enabled', checked: policy.enabled, disabled,
       hint: 'Off: the registration endpoint answers 403 and discovery does not advertise it.' }),

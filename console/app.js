@@ -136,7 +136,7 @@ async function render() {
   if (mine !== renderCount) return;
   view.replaceChildren(content);
   const heading = view.querySelector('h1');
-  if (heading) document.title = `${heading.textContent} · Tessera console`;
+  if (heading) document.title = `${heading.firstChild.textContent} · Tessera console`;
 }
 
 // ---------- sign-in ----------

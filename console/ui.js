@@ -318,6 +318,29 @@ export function formActions(submitLabel, ...extra) {
     h('button', { type: 'submit', class: 'btn btn-primary', 'data-test': 'submit' }, submitLabel), extra);
 }
 
+// A search box for a pagedList: filters by `filter[name][contains]` as it is submitted.
+export function nameSearch(list, label = 'Search by name') {
+  const id = uid('search');
+  const form = h('form', { class: 'search', role: 'search' },
+    h('label', { for: id, class: 'sr-only' }, label),
+    h('input', { id, type: 'search', name: 'q', placeholder: label, autocomplete: 'off' }));
+  let timer;
+  const apply = () => {
+    const text = form.elements.q.value.trim();
+    list.filter(text ? { 'filter[name][contains]': text } : {});
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    apply();
+  });
+  // Filters as the user types, once they pause.
+  form.elements.q.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(apply, 300);
+  });
+  return form;
+}
+
 // ---------- dialogs ----------
 
 // confirmDialog({title, message, body, confirmLabel, danger, onConfirm}): resolves true once
@@ -390,7 +413,9 @@ export function pagedList({ api, path, query = {}, columns, rowId, empty, captio
         return load();
       }
       const pages = Math.max(1, Math.ceil(meta.total / meta.size));
-      element.replaceChildren(rows.length ? table({ columns, rows, rowId, caption }) : empty());
+      const filtered = currentQuery !== query;
+      element.replaceChildren(rows.length ? table({ columns, rows, rowId, caption })
+        : filtered ? emptyState('Nothing matches', 'Try another search, or clear the filter.') : empty());
       if (meta.total > meta.size || page > 1) {
         element.append(h('nav', { class: 'pager', 'data-test': 'pager', 'aria-label': 'Pages' },
           button('Previous', { 'data-test': 'prev-page', disabled: page <= 1, onClick: () => { page -= 1; load(); } }),
@@ -407,7 +432,7 @@ export function pagedList({ api, path, query = {}, columns, rowId, empty, captio
     element,
     reload: load,
     filter(newQuery) {
-      currentQuery = { ...query, ...newQuery };
+      currentQuery = Object.keys(newQuery).length ? { ...query, ...newQuery } : query;
       page = 1;
       return load();
     },

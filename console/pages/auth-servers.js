@@ -1,6 +1,6 @@
 // Auth servers: the list, the create form, the overview tab (activity, issuer documents, curl)
 // and the settings tab (edit, delete).
-import { h, backLink, pageHeader, card, button, linkButton, badge, emptyState, pagedList, input, textarea, select, formError, formActions,
+import { h, backLink, nameSearch, pageHeader, card, button, linkButton, badge, emptyState, pagedList, input, textarea, select, formError, formActions,
   onSubmit, read, formatLabels, confirmDialog, toast, jsonView, curl, curlCommand, details, formatDate, errorBox, copyButton, checkbox } from '../ui.js';
 import { issuerUrl, issuerFetch } from '../api.js';
 import { authServerFrame, loadAuthServer, apiPath } from './common.js';
@@ -35,6 +35,7 @@ function list(ctx) {
   });
   return h('div', {},
     pageHeader('Auth servers', 'Each auth server has its own issuer URL, signing keys, scopes, claims and clients.', create),
+    nameSearch(table, 'Search auth servers'),
     table.element);
 }
 

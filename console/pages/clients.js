@@ -1,5 +1,5 @@
 // Clients of an auth server: list, create (secret shown once), edit, and the client overview.
-import { h, backLink, card, button, linkButton, badge, emptyState, pagedList, input, textarea, select, checkbox, checkboxGroup, formError,
+import { h, backLink, nameSearch, card, button, linkButton, badge, emptyState, pagedList, input, textarea, select, checkbox, checkboxGroup, formError,
   formActions, onSubmit, read, formatLabels, toast, curl, curlCommand, details, formatDate, secretOnce } from '../ui.js';
 import { authServerFrame, loadAuthServer, apiPath } from './common.js';
 import { clientFrame, clientPath, clientsHash, clientHash, deleteClient } from './client-common.js';
@@ -53,6 +53,7 @@ async function listPage(ctx) {
   return authServerFrame(ctx, server, 'clients', h('div', {},
     h('div', { class: 'card-head' }, h('h2', {}, 'Clients'),
       canWrite ? linkButton('New client', `${clientsHash(ctx)}/new`, { kind: 'primary', 'data-test': 'create' }) : null),
+    nameSearch(list, 'Search clients'),
     list.element));
 }
 

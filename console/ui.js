@@ -151,7 +151,7 @@ export function secretOnce({ title, value, note, onDone }) {
     h('h2', {}, title),
     h('p', {}, note || 'Copy it now and store it safely: you will not see it again.'),
     h('div', { class: 'secret-row' }, h('code', { class: 'secret-value', 'data-test': 'secret-value' }, value), copyButton(value)),
-    h('p', { class: 'muted small' }, 'Tessera keeps only a digest of it; you will not see it again.'),
+    h('p', { class: 'muted small' }, 'Tessera keeps only a digest of it, so it cannot show it later.'),
     h('div', { class: 'form-actions' }, done));
   done.addEventListener('click', () => {
     box.remove();

@@ -16,6 +16,8 @@ const ROLES = [
   { value: 'directory-admin', label: 'directory-admin — everything in its directories', directories: 'required' },
   { value: 'gateway', label: 'gateway — principal lookups in its directories', directories: 'required' },
 ];
+// Shown instead of calling an endpoint the role cannot use (the server would answer 403).
+const noAccess = (ctx, text) => card(null, h('p', { class: 'muted', 'data-test': 'no-access' }, `Your role (${ctx.session.role}) ${text}`));
 const roleOf = (value) => ROLES.find((role) => role.value === value) || {};
 
 // Names of the auth servers and directories a credential may be scoped to (first 100 of each).
@@ -90,6 +92,7 @@ function createForm(ctx, targets, onCreated, onCancel) {
 }
 
 async function adminCredentialsPage(ctx) {
+  if (!ctx.can('GET', PATH)) return h('div', {}, pageHeader('Admin credentials'), noAccess(ctx, 'cannot manage admin credentials: only admin can.'));
   const canWrite = ctx.can('POST', PATH);
   const targets = await loadTargets(ctx);
   const secretSlot = h('div', {});

@@ -3,6 +3,8 @@
 import { h, pageHeader, card, badge, emptyState, pagedList, input, select, formActions, button, onSubmit, read, curl, curlCommand, formatDate } from '../ui.js';
 
 const PATH = '/v1/audit-events';
+// Shown instead of calling an endpoint the role cannot use (the server would answer 403).
+const noAccess = (ctx, text) => card(null, h('p', { class: 'muted', 'data-test': 'no-access' }, `Your role (${ctx.session.role}) ${text}`));
 const ACTOR_TYPES = ['admin_credential', 'client', 'initial_access_token', 'anonymous', 'command_line'];
 
 // datetime-local (the browser's local time) → RFC 3339 in UTC, as the API wants.
@@ -41,6 +43,7 @@ function changesCell(event) {
 }
 
 async function auditPage(ctx) {
+  if (!ctx.can('GET', PATH)) return h('div', {}, pageHeader('Audit log'), noAccess(ctx, 'cannot read the audit log.'));
   const servers = ctx.can('GET', '/v1/auth-servers')
     ? await ctx.api.get('/v1/auth-servers', { 'page[size]': 100, sort: 'name' }).then((r) => r.data || [], () => [])
     : [];

@@ -2,7 +2,11 @@
 // rotation. The API lists every published key at once (never more than a handful), so this list
 // has no pager.
 import { h, card, button, badge, table, emptyState, loading, errorBox, confirmDialog, toast, curl, curlCommand, formatDate, uid } from '../ui.js';
-import { authServerFrame, loadAuthServer, apiPath } from './common.js';
+import { authServerFrame, apiPath } from './common.js';
+import { loadFrameServer } from './registration.js';
+// Shown instead of calling an endpoint the role cannot use (the server would answer 403).
+const noAccess = (ctx, text) => card(null, h('p', { class: 'muted', 'data-test': 'no-access' }, `Your role (${ctx.session.role}) ${text}`));
+
 
 const STATE_BADGE = { current: 'success', next: 'accent', retired: 'neutral' };
 
@@ -80,7 +84,8 @@ async function rotate(ctx, keys, done) {
 }
 
 async function keysPage(ctx) {
-  const authServer = await loadAuthServer(ctx);
+  const authServer = await loadFrameServer(ctx);
+  if (!ctx.can('GET', apiPath(ctx, '/keys'))) return authServerFrame(ctx, authServer, 'keys', noAccess(ctx, 'cannot see this auth server\'s signing keys.'));
   const listBox = h('div', {}, loading());
   const canRotate = ctx.can('POST', apiPath(ctx, '/keys/rotate'));
   let keys = [];

@@ -7,6 +7,8 @@ import { h, card, button, badge, input, textarea, select, formError, formActions
 import { authServerFrame, apiPath } from './common.js';
 import { loadFrameServer } from './registration.js';
 
+// Shown instead of calling an endpoint the role cannot use (the server would answer 403).
+const noAccess = (ctx, text) => card(null, h('p', { class: 'muted', 'data-test': 'no-access' }, `Your role (${ctx.session.role}) ${text}`));
 const REJECTION_CODES = ['access_denied', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required'];
 
 // An error in the ApiError shape, so onSubmit shows it next to its field.
@@ -94,6 +96,7 @@ async function loginRequestsPage(ctx) {
   const lookupPath = (challenge) => apiPath(ctx, `/login-requests/${encodeURIComponent(challenge)}`);
   const curlPath = apiPath(ctx, '/login-requests/$LOGIN_CHALLENGE');
   const canAnswer = ctx.can('POST', apiPath(ctx, '/login-requests/x/accept'));
+  if (!ctx.can('GET', apiPath(ctx, '/login-requests/x'))) return authServerFrame(ctx, authServer, 'login-requests', noAccess(ctx, 'cannot look up this auth server\'s login requests.'));
 
   const lookup = h('form', { id: 'login-request-form', class: 'card form-card', novalidate: true, role: 'search' },
     h('h2', {}, 'Look up a login request'),

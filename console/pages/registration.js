@@ -6,6 +6,8 @@ import { authServerFrame, loadAuthServer, apiPath } from './common.js';
 
 const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', 'implicit'];
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+// Shown instead of calling an endpoint the role cannot use (the server would answer 403).
+const noAccess = (ctx, text) => card(null, h('p', { class: 'muted', 'data-test': 'no-access' }, `Your role (${ctx.session.role}) ${text}`));
 const options = (values) => values.map((value) => ({ value, label: value }));
 
 // A registration-admin may read the policy but not the auth server itself: frame the tab with
@@ -188,6 +190,7 @@ async function registrationPage(ctx) {
   const [authServer, scopes] = await Promise.all([loadFrameServer(ctx), loadScopes(ctx).catch(() => null)]);
   const body = h('div', { class: 'stack' }, loading());
   const policyPath = apiPath(ctx, '/client-registration');
+  if (!ctx.can('GET', policyPath)) return authServerFrame(ctx, authServer, 'registration', noAccess(ctx, 'cannot see this auth server\'s registration policy.'));
 
   async function show(policy) {
     const written = policy.updated_at

@@ -3,6 +3,10 @@
 import { h, card, button, linkButton, badge, emptyState, pagedList, input, textarea, checkbox, checkboxGroup, formError, formActions,
   onSubmit, read, formatLabels, confirmDialog, toast, curl, curlCommand, formatDate, details } from '../ui.js';
 import { authServerFrame, loadAuthServer, apiPath } from './common.js';
+import { loadFrameServer } from './registration.js';
+// Shown instead of calling an endpoint the role cannot use (the server would answer 403).
+const noAccess = (ctx, text) => card(null, h('p', { class: 'muted', 'data-test': 'no-access' }, `Your role (${ctx.session.role}) ${text}`));
+
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'EdDSA'];
 const tabPath = (ctx, rest = '') => `/auth-servers/${ctx.params.authServerId}/trusted-issuers${rest}`;
@@ -116,8 +120,9 @@ async function remove(ctx, issuer, done) {
 }
 
 async function listPage(ctx) {
-  const authServer = await loadAuthServer(ctx);
   const base = apiPath(ctx, '/trusted-issuers');
+  if (!ctx.can('GET', base)) return authServerFrame(ctx, await loadFrameServer(ctx), 'trusted-issuers', noAccess(ctx, 'cannot see this auth server\'s trusted issuers.'));
+  const authServer = await loadAuthServer(ctx);
   const canCreate = ctx.can('POST', base);
   const list = pagedList({
     api: ctx.api,
@@ -159,17 +164,21 @@ async function loadClients(ctx) {
 }
 
 async function createPage(ctx) {
+  if (!ctx.can('POST', apiPath(ctx, '/trusted-issuers'))) return authServerFrame(ctx, await loadFrameServer(ctx), 'trusted-issuers', noAccess(ctx, 'cannot create trusted issuers.'));
   const [authServer, clients] = await Promise.all([loadAuthServer(ctx), loadClients(ctx)]);
   return authServerFrame(ctx, authServer, 'trusted-issuers', h('div', { class: 'stack' },
     h('h2', {}, 'New trusted issuer'),
     issuerForm(ctx, null, clients, (issuer) => {
       toast(`Created ${issuer.name}`);
       ctx.navigate(tabPath(ctx));
-    })));
+    }),
+    curl(curlCommand('POST', apiPath(ctx, '/trusted-issuers'), { name: 'k8s-prod', issuer: 'https://k8s.example.com',
+      jwks_uri: 'https://k8s.example.com/openid/v1/jwks', subjects: [{ subject: 'system:serviceaccount:payments:*', client_id: '<client id>' }] }), 'The same with curl')));
 }
 
 async function editPage(ctx) {
   const base = apiPath(ctx, `/trusted-issuers/${ctx.params.trustedIssuerId}`);
+  if (!ctx.can('GET', base)) return authServerFrame(ctx, await loadFrameServer(ctx), 'trusted-issuers', noAccess(ctx, 'cannot see this auth server\'s trusted issuers.'));
   const [authServer, issuer, clients] = await Promise.all([loadAuthServer(ctx), ctx.api.get(base), loadClients(ctx)]);
   return authServerFrame(ctx, authServer, 'trusted-issuers', h('div', { class: 'stack' },
     h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: `#${tabPath(ctx)}` }, 'Trusted issuers'), ' / ', issuer.name),

@@ -6,6 +6,8 @@ import { h, pageHeader, card, button, linkButton, badge, emptyState, table, load
   formError, formActions, onSubmit, read, formatLabels, confirmDialog, toast, curl, curlCommand, formatDate, details, secretOnce } from '../ui.js';
 
 const PAGE_SIZE = 20;
+// Shown instead of calling an endpoint the role cannot use (the server would answer 403).
+const noAccess = (ctx, text) => card(null, h('p', { class: 'muted', 'data-test': 'no-access' }, `Your role (${ctx.session.role}) ${text}`));
 const dirPath = (id) => `/v2/directories/${id}`;
 const principalPath = (ctx) => `${dirPath(ctx.params.directoryId)}/principals/${ctx.params.principalId}`;
 const ghost = (label, test, onClick, danger) => button(label, { kind: 'ghost', class: `btn btn-ghost btn-small${danger ? ' btn-link-danger' : ''}`, 'data-test': test, onClick });
@@ -132,6 +134,7 @@ function directoryForm(ctx, directory, onSaved) {
 }
 
 function directoriesPage(ctx) {
+  if (!ctx.can('GET', '/v2/directories')) return h('div', {}, pageHeader('Directories'), noAccess(ctx, 'cannot see directories.'));
   const canCreate = ctx.can('POST', '/v2/directories');
   const list = cursorList({
     api: ctx.api,
@@ -170,10 +173,12 @@ function createDirectoryPage(ctx) {
     directoryForm(ctx, null, (directory) => {
       toast(`Created ${directory.name}`);
       ctx.navigate(`/directories/${directory.id}`);
-    }));
+    }),
+    curl(curlCommand('POST', '/v2/directories', { name: 'staff', ttl_secs: 600 }), 'The same with curl'));
 }
 
 async function directorySettingsPage(ctx) {
+  if (!ctx.can('GET', dirPath(ctx.params.directoryId))) return h('div', {}, pageHeader('Directory'), noAccess(ctx, 'cannot see this directory.'));
   const directory = await ctx.api.get(dirPath(ctx.params.directoryId));
   return h('div', { class: 'stack' },
     h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: '#/directories' }, 'Directories'), ' / ', h('a', { href: `#/directories/${directory.id}` }, directory.name), ' / '),
@@ -184,7 +189,8 @@ async function directorySettingsPage(ctx) {
     }),
     ctx.can('DELETE', dirPath(directory.id)) ? card('Delete this directory',
       h('p', { class: 'muted' }, 'If it still holds principals you will be asked to confirm deleting them too.'),
-      button('Delete directory', { kind: 'danger', 'data-test': 'delete', onClick: () => deleteDirectory(ctx, directory, () => ctx.navigate('/directories')) })) : null);
+      button('Delete directory', { kind: 'danger', 'data-test': 'delete', onClick: () => deleteDirectory(ctx, directory, () => ctx.navigate('/directories')) })) : null,
+    curl(curlCommand('PATCH', dirPath(directory.id), { ttl_secs: 900 }), 'Change it with curl'));
 }
 
 // ---------- principals ----------
@@ -208,6 +214,7 @@ function principalForm(ctx, directoryId, onSaved, onCancel) {
 }
 
 async function directoryPage(ctx) {
+  if (!ctx.can('GET', dirPath(ctx.params.directoryId))) return h('div', {}, pageHeader('Directory'), noAccess(ctx, 'cannot see this directory.'));
   const directory = await ctx.api.get(dirPath(ctx.params.directoryId));
   const base = `${dirPath(directory.id)}/principals`;
   const canWrite = ctx.can('POST', base);
@@ -465,6 +472,7 @@ function identitiesSection(ctx) {
 }
 
 async function principalPage(ctx) {
+  if (!ctx.can('GET', principalPath(ctx))) return h('div', {}, pageHeader('Principal'), noAccess(ctx, 'cannot see this directory.'));
   const [directory, principal] = await Promise.all([ctx.api.get(dirPath(ctx.params.directoryId)), ctx.api.get(principalPath(ctx))]);
   const canDelete = ctx.can('DELETE', principalPath(ctx));
   return h('div', { class: 'stack' },

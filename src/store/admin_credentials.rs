@@ -251,6 +251,10 @@ pub async fn modify<E: From<Error>>(
     if weakens_an_admin(&current, Some(&credential)) {
         keep_an_admin(&mut tx, origin.at).await?;
     }
+    if rotated || !credential.enabled {
+        // Its console sessions end for good: enabling it again does not bring them back.
+        tx.db().execute("DELETE FROM console_sessions WHERE credential_id = $1", args![id]).await?;
+    }
     let verb = match (rotated, was_enabled, credential.enabled) {
         (true, _, _) => "rotated",
         (false, true, false) => "disabled",

@@ -206,6 +206,8 @@ async fn disabling_or_rotating_the_credential_ends_its_console_sessions(app: Tes
     let refused = call(&app, Method::GET, "/v1/auth-servers", Some(&console.csrf), None).await;
     assert_eq!(refused.status, 401, "a disabled credential's session ends: {}", refused.text);
     assert_eq!(app.patch(&format!("/v1/admin-credentials/{id}"), json!({"enabled": true})).await.status, 200);
+    let revived = call(&app, Method::GET, "/v1/auth-servers", Some(&console.csrf), None).await;
+    assert_eq!(revived.status, 401, "enabling the credential again does not revive its old sessions");
 
     let console = sign_in(&app, &token).await;
     assert_eq!(call(&app, Method::GET, "/v1/auth-servers", Some(&console.csrf), None).await.status, 200);

@@ -3,6 +3,7 @@
 //! every response is checked against `openapi.yaml`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod helpers;
 mod process;
 mod spec;
@@ -21,6 +22,7 @@ mod basic_auths;
 mod claim_templates;
 mod client_assertion;
 mod console;
+mod console_browser;
 mod directories;
 mod exchange_policies;
 mod gateway_example;

@@ -195,21 +195,20 @@ async function directorySettingsPage(ctx) {
 
 // ---------- principals ----------
 
-function principalForm(ctx, directoryId, onSaved, onCancel) {
+// Creates a principal, or edits one (PATCH replaces labels whole, so the form sends them all).
+function principalForm(ctx, directoryId, principal, onSaved, onCancel) {
   const form = h('form', { id: 'principal-form', class: 'card form-card', novalidate: true },
-    h('h2', {}, 'New principal'),
+    h('h2', {}, principal ? 'Edit principal' : 'New principal'),
     formError(),
     h('div', { class: 'form-grid' },
-      input({ label: 'Display name', name: 'display_name', placeholder: 'payments-service' }),
-      input({ label: 'Description', name: 'description' })),
-    textarea({ label: 'Labels', name: 'labels', rows: 2, placeholder: 'team=payments', hint: 'One key=value per line.' }),
-    formActions('Create principal', button('Cancel', { onClick: onCancel })));
+      input({ label: 'Display name', name: 'display_name', value: principal?.display_name, placeholder: 'payments-service' }),
+      input({ label: 'Description', name: 'description', value: principal?.description })),
+    textarea({ label: 'Labels', name: 'labels', value: formatLabels(principal?.labels), rows: 2, placeholder: 'team=payments', hint: 'One key=value per line.' }),
+    formActions(principal ? 'Save changes' : 'Create principal', onCancel ? button('Cancel', { onClick: onCancel }) : null));
   return onSubmit(form, async () => {
-    onSaved(await ctx.api.post(`${dirPath(directoryId)}/principals`, {
-      display_name: read.text(form, 'display_name'),
-      description: read.text(form, 'description'),
-      labels: read.labels(form, 'labels'),
-    }));
+    const body = { display_name: read.text(form, 'display_name'), description: read.text(form, 'description'), labels: read.labels(form, 'labels') };
+    const base = `${dirPath(directoryId)}/principals`;
+    onSaved(principal ? await ctx.api.patch(`${base}/${principal.id}`, body) : await ctx.api.post(base, body));
   });
 }
 
@@ -238,7 +237,7 @@ async function directoryPage(ctx) {
     empty: () => emptyState('No principals yet', 'A principal is a person or service that authenticates at a gateway with its API keys or passwords.'),
   });
   function openForm() {
-    const form = principalForm(ctx, directory.id, (principal) => {
+    const form = principalForm(ctx, directory.id, null, (principal) => {
       toast(`Created ${principal.display_name || 'the principal'}`);
       ctx.navigate(`/directories/${directory.id}/principals/${principal.id}`);
     }, () => formSlot.replaceChildren());
@@ -475,6 +474,16 @@ async function principalPage(ctx) {
   if (!ctx.can('GET', principalPath(ctx))) return h('div', {}, pageHeader('Principal'), noAccess(ctx, 'cannot see this directory.'));
   const [directory, principal] = await Promise.all([ctx.api.get(dirPath(ctx.params.directoryId)), ctx.api.get(principalPath(ctx))]);
   const canDelete = ctx.can('DELETE', principalPath(ctx));
+  const canEdit = ctx.can('PATCH', principalPath(ctx));
+  const editSlot = h('div', {});
+  const openEdit = () => {
+    const form = principalForm(ctx, directory.id, principal, () => {
+      toast('Saved');
+      ctx.navigate(`/directories/${directory.id}/principals/${principal.id}`);
+    }, () => editSlot.replaceChildren());
+    editSlot.replaceChildren(form);
+    form.querySelector('input[name=display_name]').focus();
+  };
   return h('div', { class: 'stack' },
     h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: '#/directories' }, 'Directories'), ' / ', h('a', { href: `#/directories/${directory.id}` }, directory.name), ' / '),
     pageHeader(principal.display_name || 'Principal', principal.description || null,
@@ -484,7 +493,8 @@ async function principalPage(ctx) {
       ['Labels', formatLabels(principal.labels).replaceAll('\n', ', ') || '—'],
       ['Provisioned by', principal.provisioned_by || '—'],
       ['Created', formatDate(principal.created_at)],
-    ])),
+    ]), canEdit ? button('Edit', { 'data-test': 'edit', onClick: openEdit }) : null),
+    editSlot,
     apiKeysSection(ctx),
     basicAuthsSection(ctx),
     identitiesSection(ctx),

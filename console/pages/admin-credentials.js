@@ -44,24 +44,34 @@ function scopeCell(credential, targets) {
     directories !== null ? h('div', {}, 'Directories: ', directories) : null);
 }
 
-function createForm(ctx, targets, onCreated, onCancel) {
+// RFC 3339 → the value a datetime-local input shows (local time, to the minute).
+function toLocalInput(text) {
+  const date = new Date(text);
+  if (!text || Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+// Creates a credential, or edits one (`credential` given): name, role, scope, expiry, state.
+function credentialForm(ctx, targets, credential, onSaved, onCancel) {
   const serverGroup = checkboxGroup({ legend: 'Auth servers', name: 'auth_server_ids', options: targets.servers.map((s) => ({ value: s.id, label: s.name })),
-    hint: 'The auth servers this credential reaches.' });
+    selected: credential?.auth_server_ids || [], hint: 'The auth servers this credential reaches.' });
   const directoryGroup = checkboxGroup({ legend: 'Directories', name: 'directory_ids', options: targets.directories.map((d) => ({ value: d.id, label: d.name })),
-    hint: 'The directories this credential reaches.' });
-  const roleField = select({ label: 'Role', name: 'role', value: 'read-only', options: ROLES });
+    selected: credential?.directory_ids || [], hint: 'The directories this credential reaches.' });
+  const roleField = select({ label: 'Role', name: 'role', value: credential?.role || 'read-only', options: ROLES });
   const form = h('form', { id: 'admin-credential-form', class: 'card form-card', novalidate: true },
-    h('h2', {}, 'New admin credential'),
+    h('h2', {}, credential ? `Edit ${credential.name}` : 'New admin credential'),
     formError(),
     h('div', { class: 'form-grid' },
-      input({ label: 'Name', name: 'name', required: true, hint: 'Unique; says who or what uses it, e.g. ci-deploy.' }),
+      input({ label: 'Name', name: 'name', value: credential?.name, required: true, hint: 'Unique; says who or what uses it, e.g. ci-deploy.' }),
       roleField),
     serverGroup,
     directoryGroup,
     h('div', { class: 'form-grid' },
-      input({ label: 'Expires at (optional)', name: 'expires_at', type: 'datetime-local', hint: 'Your local time. Leave empty for a credential that never expires.' }),
-      checkbox({ label: 'Enabled', name: 'enabled', checked: true })),
-    formActions('Create credential', button('Cancel', { onClick: onCancel })));
+      input({ label: 'Expires at (optional)', name: 'expires_at', type: 'datetime-local', value: toLocalInput(credential?.expires_at),
+        hint: 'Your local time. Leave empty for a credential that never expires.' }),
+      checkbox({ label: 'Enabled', name: 'enabled', checked: credential ? credential.enabled : true })),
+    formActions(credential ? 'Save changes' : 'Create credential', button('Cancel', { onClick: onCancel })));
 
   // Show only the scopes the chosen role accepts, and say whether they are required.
   const roleSelect = roleField.querySelector('select');
@@ -77,17 +87,20 @@ function createForm(ctx, targets, onCreated, onCancel) {
 
   return onSubmit(form, async () => {
     const role = roleOf(read.text(form, 'role'));
-    const body = { name: read.text(form, 'name'), role: role.value, enabled: read.bool(form, 'enabled') };
     const servers = read.checked(form, 'auth_server_ids');
     const directories = read.checked(form, 'directory_ids');
-    if (role.authServers) body.auth_server_ids = servers.length ? servers : null;
-    if (role.directories) body.directory_ids = directories.length ? directories : null;
     const expires = read.text(form, 'expires_at');
-    if (expires) {
-      const date = new Date(expires);
-      body.expires_at = Number.isNaN(date.getTime()) ? expires : date.toISOString();
-    }
-    onCreated(await ctx.api.post(PATH, body));
+    const date = new Date(expires);
+    const body = {
+      name: read.text(form, 'name'),
+      role: role.value,
+      enabled: read.bool(form, 'enabled'),
+      // A scope the role does not take is sent as null, so changing role drops the old scope.
+      auth_server_ids: role.authServers && servers.length ? servers : null,
+      directory_ids: role.directories && directories.length ? directories : null,
+      expires_at: expires ? (Number.isNaN(date.getTime()) ? expires : date.toISOString()) : null,
+    };
+    onSaved(credential ? await ctx.api.patch(`${PATH}/${credential.id}`, body) : await ctx.api.post(PATH, body));
   });
 }
 
@@ -173,6 +186,7 @@ async function adminCredentialsPage(ctx) {
       {
         label: 'Actions', class: 'actions',
         render: (c) => (canWrite ? h('div', { class: 'row-actions' },
+          button('Edit', { kind: 'ghost', class: 'btn btn-ghost btn-small', 'data-test': 'edit', onClick: () => openEdit(c) }),
           button('Rotate', { kind: 'ghost', class: 'btn btn-ghost btn-small', 'data-test': 'rotate', onClick: () => rotate(c) }),
           c.enabled
             ? button('Disable', { kind: 'ghost', class: 'btn btn-ghost btn-small', 'data-test': 'disable', onClick: () => setEnabled(c, false) })
@@ -183,8 +197,19 @@ async function adminCredentialsPage(ctx) {
     empty: () => emptyState('No admin credentials', 'Create one per person or automation, with the narrowest role that does the job.'),
   });
 
+  function openEdit(credential) {
+    const form = credentialForm(ctx, targets, credential, (saved) => {
+      formSlot.replaceChildren();
+      toast(`Saved ${saved.name}`);
+      list.reload();
+    }, () => formSlot.replaceChildren());
+    formSlot.replaceChildren(form);
+    form.scrollIntoView({ block: 'nearest' });
+    form.querySelector('input[name=name]').focus();
+  }
+
   function openForm() {
-    const form = createForm(ctx, targets, (credential) => {
+    const form = credentialForm(ctx, targets, null, (credential) => {
       formSlot.replaceChildren();
       showToken(credential, `Token for ${credential.name}`);
       toast(`Created ${credential.name}`);

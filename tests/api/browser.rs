@@ -132,7 +132,11 @@ impl Browser {
 
     pub async fn click(&self, css: &str) {
         let element = self.find(css).await;
-        // Scrolled into view by WebDriver; a button still being enabled is retried.
+        // Centred first: scrolled only to the edge, it would sit under the sticky header. A
+        // button still being enabled is retried.
+        if let Ok(handle) = serde_json::to_value(&element) {
+            let _ = self.client.execute("arguments[0].scrollIntoView({block: 'center'})", vec![handle]).await;
+        }
         let started = Instant::now();
         loop {
             match element.click().await {
@@ -146,19 +150,27 @@ impl Browser {
         }
     }
 
+    /// Clicks the label that reads `text` inside the form `#form_id` (ticking its checkbox).
+    pub async fn click_label(&self, form_id: &str, text: &str) {
+        let xpath = format!("//form[@id='{form_id}']//label[normalize-space()='{text}']");
+        let label = match self.client.wait().at_most(PATIENCE).for_element(Locator::XPath(&xpath)).await {
+            Ok(label) => label,
+            Err(e) => panic!("no label {text:?} in #{form_id}: {e}\n{}", self.describe().await),
+        };
+        label.click().await.unwrap_or_else(|e| panic!("cannot click the label {text:?}: {e}"));
+    }
+
+    /// Waits until the page has rendered: no loading indicator left in the console's `#app`.
+    pub async fn wait_loaded(&self) {
+        self.find("#app > *").await;
+        self.wait_gone("#app .loading").await;
+    }
+
     /// Replaces the value of the field matching `css` with `text`, as typed.
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;
         field.clear().await.unwrap_or_else(|e| panic!("cannot clear {css}: {e}"));
         field.send_keys(text).await.unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
-    }
-
-    pub async fn select(&self, css: &str, value: &str) {
-        self.find(css)
-            .await
-            .select_by_value(value)
-            .await
-            .unwrap_or_else(|e| panic!("cannot choose {value} in {css}: {e}"));
     }
 
     /// The visible text of the first element matching `css`.
@@ -205,13 +217,18 @@ impl Browser {
         self.client.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}"))
     }
 
-    /// `fetch` from the page, as the console's own scripts could: returns the status.
-    pub async fn fetch_status(&self, method: &str, path: &str, headers: Value) -> u16 {
-        let script = "const [method, path, headers, done] = arguments;
-                      fetch(path, {method, headers, credentials: 'same-origin'}).then(r => done(r.status), e => done(String(e)));";
+    /// `fetch` from the page with the session's CSRF token (read from `GET /console/session`,
+    /// as the console does) unless `csrf` is false: returns the status.
+    pub async fn fetch_as_console(&self, method: &str, path: &str, body: Value, csrf: bool) -> u16 {
+        let script = "const [method, path, body, csrf, done] = arguments;
+            fetch('/console/session', {credentials: 'same-origin'}).then(r => r.json()).then(session => {
+              const headers = {'Content-Type': 'application/json'};
+              if (csrf) headers['X-CSRF-Token'] = session.csrf_token;
+              return fetch(path, {method, headers, credentials: 'same-origin', body: body === null ? undefined : JSON.stringify(body)});
+            }).then(r => done(r.status), e => done(String(e)));";
         let status = self
             .client
-            .execute_async(script, vec![json!(method), json!(path), headers])
+            .execute_async(script, vec![json!(method), json!(path), body, json!(csrf)])
             .await
             .unwrap_or_else(|e| panic!("fetch failed: {e}"));
         status.as_u64().unwrap_or_else(|| panic!("fetch {method} {path}: {status}")) as u16

@@ -18,8 +18,22 @@ const routes = pages.flatMap((page) => page.routes).map((route) => ({
   parts: route.pattern.split('/').filter(Boolean),
 }));
 
+// A route value is an id: a UUID, a client id or a key id. Anything else (an encoded '/', '?',
+// '#' or '..') would let a crafted link aim the page's API calls, and so its buttons, at
+// another resource: such a link matches no page.
+const ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function decode(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
+}
+
 function match(path) {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path.split('/').filter(Boolean).map(decode);
+  if (parts.includes(null)) return null;
   let best = null;
   for (const route of routes) {
     if (route.parts.length !== parts.length) continue;
@@ -28,7 +42,7 @@ function match(path) {
     const ok = route.parts.every((part, i) => {
       if (part.startsWith(':')) {
         params[part.slice(1)] = parts[i];
-        return true;
+        return ID.test(parts[i]);
       }
       literals += 1;
       return part === parts[i];

@@ -165,7 +165,7 @@ async function editPage(ctx) {
   const isNew = !ctx.params.claimId;
   const [server, claim, scopes, clients] = await Promise.all([
     loadAuthServer(ctx),
-    isNew ? null : ctx.api.get(apiPath(ctx, `/claims/${ctx.params.claimId}`)),
+    isNew ? null : ctx.api.get(apiPath(ctx, `/claims/${encodeURIComponent(ctx.params.claimId)}`)),
     firstPage(ctx, '/scopes'),
     firstPage(ctx, '/clients'),
   ]);

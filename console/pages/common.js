@@ -14,7 +14,7 @@ export const TABS = [
 ];
 
 export const authServerPath = (authServer, tab = 'overview') => `#/auth-servers/${authServer.id}/${tab}`;
-export const apiPath = (ctx, rest = '') => `/v1/auth-servers/${ctx.params.authServerId}${rest}`;
+export const apiPath = (ctx, rest = '') => `/v1/auth-servers/${encodeURIComponent(ctx.params.authServerId)}${rest}`;
 
 // The auth server header (name, audience, issuer) and tab bar around a tab's content.
 export function authServerFrame(ctx, authServer, activeTab, content) {

@@ -8,8 +8,8 @@ import { h, pageHeader, card, button, linkButton, badge, emptyState, table, load
 const PAGE_SIZE = 20;
 // Shown instead of calling an endpoint the role cannot use (the server would answer 403).
 const noAccess = (ctx, text) => card(null, h('p', { class: 'muted', 'data-test': 'no-access' }, `Your role (${ctx.session.role}) ${text}`));
-const dirPath = (id) => `/v2/directories/${id}`;
-const principalPath = (ctx) => `${dirPath(ctx.params.directoryId)}/principals/${ctx.params.principalId}`;
+const dirPath = (id) => `/v2/directories/${encodeURIComponent(id)}`;
+const principalPath = (ctx) => `${dirPath(ctx.params.directoryId)}/principals/${encodeURIComponent(ctx.params.principalId)}`;
 const ghost = (label, test, onClick, danger) => button(label, { kind: 'ghost', class: `btn btn-ghost btn-small${danger ? ' btn-link-danger' : ''}`, 'data-test': test, onClick });
 
 // A cursor-paginated list: first page from `path`, then the links the API answers with.

@@ -80,7 +80,7 @@ function scopeForm(ctx, scope) {
 
 async function editPage(ctx) {
   const isNew = !ctx.params.scopeId;
-  const [server, scope] = await Promise.all([loadAuthServer(ctx), isNew ? null : ctx.api.get(apiPath(ctx, `/scopes/${ctx.params.scopeId}`))]);
+  const [server, scope] = await Promise.all([loadAuthServer(ctx), isNew ? null : ctx.api.get(apiPath(ctx, `/scopes/${encodeURIComponent(ctx.params.scopeId)}`))]);
   const canDelete = scope && ctx.can('DELETE', apiPath(ctx, `/scopes/${scope.id}`));
   return authServerFrame(ctx, server, 'scopes', h('div', {},
     backLink(base(ctx), 'All scopes'),

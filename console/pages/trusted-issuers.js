@@ -177,7 +177,7 @@ async function createPage(ctx) {
 }
 
 async function editPage(ctx) {
-  const base = apiPath(ctx, `/trusted-issuers/${ctx.params.trustedIssuerId}`);
+  const base = apiPath(ctx, `/trusted-issuers/${encodeURIComponent(ctx.params.trustedIssuerId)}`);
   if (!ctx.can('GET', base)) return authServerFrame(ctx, await loadFrameServer(ctx), 'trusted-issuers', noAccess(ctx, 'cannot see this auth server\'s trusted issuers.'));
   const [authServer, issuer, clients] = await Promise.all([loadAuthServer(ctx), ctx.api.get(base), loadClients(ctx)]);
   return authServerFrame(ctx, authServer, 'trusted-issuers', h('div', { class: 'stack' },

@@ -24,6 +24,14 @@ use crate::service::console_session::{self, Ended, Session};
 
 /// The session cookie. `Path=/`: it authenticates `/v1` and `/v2` calls too.
 const COOKIE: &str = "tessera_console";
+/// Its name over https: the `__Host-` prefix makes browsers refuse it from anywhere but this
+/// host, with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant or shadow
+/// it (RFC 6265bis §4.1.3.2).
+const HOST_COOKIE: &str = "__Host-tessera_console";
+
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.urls.is_https() { HOST_COOKIE } else { COOKIE }
+}
 
 /// The header carrying the session's CSRF token on every cookie-authenticated request.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -185,7 +193,7 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
 /// `DELETE /console/session`: signs out (with the session's CSRF token, so no other site can
 /// sign a browser out), and clears the cookie.
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(session_token) = session_cookie(&headers) else {
+    let Some(session_token) = session_cookie(&state, &headers) else {
         return ApiError::console_signed_out("Not signed in to the console").into_response();
     };
     match authenticate(&state, &headers).await {
@@ -197,7 +205,9 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response
         return ApiError::from(e).into_response();
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    set_cookie(&mut response, &format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"));
+    let secure = if state.urls.is_https() { "; Secure" } else { "" };
+    let name = cookie_name(&state);
+    set_cookie(&mut response, &format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}"));
     response
 }
 
@@ -233,7 +243,7 @@ async fn activity(State(state): State<AppState>, ids: super::extract::PathIds) -
 
 fn cookie(state: &AppState, session_token: &str) -> String {
     let secure = if state.urls.is_https() { "; Secure" } else { "" };
-    format!("{COOKIE}={session_token}; Path=/; HttpOnly; SameSite=Strict{secure}")
+    format!("{}={session_token}; Path=/; HttpOnly; SameSite=Strict{secure}", cookie_name(state))
 }
 
 fn set_cookie(response: &mut Response, value: &str) {
@@ -243,21 +253,22 @@ fn set_cookie(response: &mut Response, value: &str) {
 }
 
 /// The session token in the request's `Cookie` header(s), if any.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+fn session_cookie<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
+    let cookie = cookie_name(state);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
+        .map(|(name, value)| (name, value.trim()))
+        .find(|(name, value)| *name == cookie && !value.is_empty())
+        .map(|(_, value)| value)
 }
 
 /// The session the cookie holds, if there is a cookie.
 async fn resume(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
-    let Some(session_token) = session_cookie(headers) else { return Ok(None) };
+    let Some(session_token) = session_cookie(state, headers) else { return Ok(None) };
     match console_session::resume(&state.store, session_token, state.console_lifetime, state.now()).await {
         Ok(session) => Ok(Some(session)),
         Err(Ended::Store(e)) => Err(ApiError::from(e)),

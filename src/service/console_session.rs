@@ -21,6 +21,10 @@ use crate::store::{self, Store};
 /// However active, a session ends this long after sign-in.
 pub const ABSOLUTE_LIFETIME: TimeDelta = TimeDelta::hours(12);
 
+/// Live sessions one credential may have; a further sign-in ends its oldest. Enough for one
+/// person's browsers and a team sharing a credential.
+pub const SESSIONS_PER_CREDENTIAL: i64 = 20;
+
 /// How long a session lasts without requests, and since when.
 #[derive(Clone, Copy, Debug)]
 pub struct Lifetime {
@@ -75,8 +79,8 @@ pub struct Session {
 pub async fn sign_in(store: &Store, token: &str, now: DateTime<Utc>) -> Result<(String, Session), Refused> {
     let credential = admin_auth::authenticate(store, token, now).await?;
     let session_token = crate::domain::random::alphanumeric(43);
-    store::console_sessions::insert(store, &token_digest(&session_token), credential.id, &token_digest(token), now)
-        .await?;
+    let (id_hash, token_hash) = (token_digest(&session_token), token_digest(token));
+    store::console_sessions::insert(store, &id_hash, credential.id, &token_hash, now, SESSIONS_PER_CREDENTIAL).await?;
     let csrf_token = csrf_token(&session_token);
     Ok((session_token, Session { credential, csrf_token }))
 }
@@ -94,10 +98,14 @@ pub async fn resume(
         store::console_sessions::delete(store, &id_hash).await?;
         return Err(ended);
     }
-    stored.credential.check_usable(now).map_err(|unusable| match unusable {
-        crate::domain::admin::Unusable::Disabled => Ended::Disabled,
-        crate::domain::admin::Unusable::Expired => Ended::Expired,
-    })?;
+    if let Err(unusable) = stored.credential.check_usable(now) {
+        // Over for good: extending the credential's expiry does not bring the session back.
+        store::console_sessions::delete(store, &id_hash).await?;
+        return Err(match unusable {
+            crate::domain::admin::Unusable::Disabled => Ended::Disabled,
+            crate::domain::admin::Unusable::Expired => Ended::Expired,
+        });
+    }
     if lifetime.worth_touching(stored.last_seen_at, now) {
         store::console_sessions::touch(store, &id_hash, now).await?;
     }

@@ -119,6 +119,8 @@ pub async fn set_bootstrap_token(store: &Store, digest: &str, origin: &Origin) -
         )
         .await?;
     if touched > 0 {
+        // A new token ends the sessions of the old one for good, even if the old one comes back.
+        tx.db().execute("DELETE FROM console_sessions WHERE credential_id = $1", args![BOOTSTRAP]).await?;
         let event = match existed {
             Some(_) => resource(BOOTSTRAP).event(origin, "rotated", vec![FieldChange::redacted("token")]),
             None => resource(BOOTSTRAP).event(origin, "created", audit::created(&fetch(&mut tx, BOOTSTRAP).await?)),

@@ -26,17 +26,32 @@ struct SessionRow {
     session_last_seen_at: i64,
 }
 
-/// Starts a session for the credential whose token has `token_hash`.
-pub async fn insert(store: &Store, id_hash: &str, credential: Uuid, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
-    store
-        .db()
+/// Starts a session for the credential whose token has `token_hash`, ending its oldest ones
+/// beyond the newest `keep`, so signing in over and over cannot pile up rows.
+pub async fn insert(
+    store: &Store,
+    id_hash: &str,
+    credential: Uuid,
+    token_hash: &str,
+    at: DateTime<Utc>,
+    keep: i64,
+) -> Result<()> {
+    let mut tx = store.begin().await?;
+    tx.db()
         .execute(
             "INSERT INTO console_sessions (id_hash, credential_id, token_hash, created_at, last_seen_at) \
              VALUES ($1, $2, $3, $4, $4)",
             args![id_hash, credential, token_hash, micros(at)],
         )
         .await?;
-    Ok(())
+    tx.db()
+        .execute(
+            "DELETE FROM console_sessions WHERE credential_id = $1 AND id_hash NOT IN \
+             (SELECT id_hash FROM console_sessions WHERE credential_id = $1 ORDER BY created_at DESC, id_hash LIMIT $2)",
+            args![credential, keep],
+        )
+        .await?;
+    tx.commit().await
 }
 
 /// The session with this digest, if its credential still exists with the token it signed in with.

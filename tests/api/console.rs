@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, Backend, TestApp, TestResponse, backend_tests, str_of};
+use crate::helpers::{ADMIN_TOKEN, Backend, TestApp, TestResponse, backend_fns, backend_tests, str_of};
 
 /// A signed-in console: the app's cookie jar holds the session cookie.
 struct Console {
@@ -57,7 +57,10 @@ backend_tests!(
     a_read_only_console_session_reads_but_cannot_write,
     console_writes_are_audited_as_the_credential_that_signed_in,
     the_activity_dashboard_counts_issued_and_rejected_token_requests,
+    a_credential_keeps_at_most_twenty_sessions_and_a_further_sign_in_ends_the_oldest,
 );
+
+backend_fns!(a_new_bootstrap_token_ends_the_old_ones_console_sessions_for_good);
 
 async fn the_console_page_and_its_files_are_served_under_a_strict_content_security_policy(app: TestApp) {
     for path in ["/console", "/console/"] {
@@ -317,5 +320,67 @@ async fn an_idle_console_session_ends_and_a_used_one_does_not() {
     assert_eq!(idle.status, 401, "{}", idle.text);
     assert!(str_of(&idle.body, "detail").starts_with("Signed out of the console"), "{}", idle.text);
     assert_eq!(call(&app, Method::GET, "/console/session", None, None).await.status, 401);
+    app.stop().await;
+}
+
+/// Signs in from a browser of its own (no shared cookie jar): the session cookie's
+/// `name=value` and the session's CSRF token.
+async fn sign_in_elsewhere(app: &TestApp, token: &str) -> (String, String) {
+    let signed_in =
+        app.send(reqwest::Client::new().post(app.url("/console/session")).json(&json!({ "token": token }))).await;
+    assert_eq!(signed_in.status, 201, "{}", signed_in.text);
+    let cookie = signed_in.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    (cookie, str_of(&signed_in.body, "csrf_token").to_owned())
+}
+
+async fn status_with(app: &TestApp, (cookie, csrf): &(String, String)) -> u16 {
+    let request =
+        reqwest::Client::new().get(app.url("/v1/auth-servers")).header("cookie", cookie).header("x-csrf-token", csrf);
+    app.send(request).await.status
+}
+
+async fn a_credential_keeps_at_most_twenty_sessions_and_a_further_sign_in_ends_the_oldest(app: TestApp) {
+    let mut sessions = Vec::new();
+    for _ in 0..20 {
+        sessions.push(sign_in_elsewhere(&app, ADMIN_TOKEN).await);
+        // Sessions are ordered by when they started, to the microsecond.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert_eq!(status_with(&app, &sessions[0]).await, 200);
+    let newest = sign_in_elsewhere(&app, ADMIN_TOKEN).await;
+    assert_eq!(status_with(&app, &sessions[0]).await, 401, "the oldest session ended");
+    for session in sessions[1..].iter().chain([&newest]) {
+        assert_eq!(status_with(&app, session).await, 200, "the newest twenty live on");
+    }
+}
+
+async fn a_new_bootstrap_token_ends_the_old_ones_console_sessions_for_good(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let session = sign_in_elsewhere(&app, ADMIN_TOKEN).await;
+    assert_eq!(status_with(&app, &session).await, 200);
+    let app = app.restart_with(|s| s.admin_token = Some("another-admin-token-0123456789".to_owned())).await;
+    assert_eq!(status_with(&app, &session).await, 401, "the old token's session ended");
+    let app = app.restart_with(|_| {}).await;
+    assert_eq!(status_with(&app, &session).await, 401, "and the old token coming back does not revive it");
+    app.stop().await;
+}
+
+/// Over https the cookie is `__Host-` prefixed and `Secure`: no other host of the site can
+/// set or shadow it. The plain name is not accepted then.
+#[tokio::test]
+async fn over_https_the_session_cookie_is_host_prefixed_and_secure() {
+    let public_url = url::Url::parse("https://tessera.example.com").unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.public_url = Some(public_url)).await;
+    let signed_in = sign_in_with(&app, ADMIN_TOKEN).await;
+    let cookie = signed_in.header("set-cookie").unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-tessera_console=") && cookie.ends_with("; Secure"), "{cookie}");
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    let value = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
+    let csrf = str_of(&signed_in.body, "csrf_token").to_owned();
+    assert_eq!(status_with(&app, &(format!("__Host-tessera_console={value}"), csrf.clone())).await, 200);
+    assert_eq!(status_with(&app, &(format!("tessera_console={value}"), csrf.clone())).await, 401);
+    // An empty cookie of the same name placed first does not hide the session.
+    let both = format!("__Host-tessera_console=; __Host-tessera_console={value}");
+    assert_eq!(status_with(&app, &(both, csrf)).await, 200);
     app.stop().await;
 }

@@ -385,3 +385,32 @@ async fn no_console_page_has_a_console_error_or_a_csp_violation_at_desktop_or_ph
     }
     app.stop().await;
 }
+
+/// A link whose ids carry an encoded `/`, `?`, `#` or `..` would aim a page's API calls, and
+/// its buttons, at another resource (a "revoke all" that deletes an admin credential): such a
+/// link opens no page.
+#[tokio::test]
+async fn a_crafted_console_link_cannot_aim_a_pages_buttons_at_another_resource() {
+    let Some(browser) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let seed = app.auth_server_with_client().await;
+    let created = app.post("/v1/admin-credentials", json!({"name": "ci-deployer", "role": "admin"})).await;
+    let credential_id = str_of(&created.body, "id").to_owned();
+    sign_in(&browser, &app, ADMIN_TOKEN).await;
+    let server = &seed.server_id;
+    for link in [
+        format!("#/auth-servers/..%2Fadmin-credentials%2F{credential_id}%23/clients/x/tokens"),
+        format!("#/auth-servers/{server}%3Fforce%3Dtrue%23/clients/{}/tokens", seed.client_id),
+        format!("#/auth-servers/{server}/scopes/..%2F..%2F..%2Fadmin-credentials%2F{credential_id}"),
+        format!("#/directories/x%2F..%2F..%2F..%2Fv1%2Fadmin-credentials%2F{credential_id}%23/principals/y"),
+        "#/auth-servers/%E0%A4%A".to_owned(),
+    ] {
+        browser.goto(&app.url(&format!("/console{link}"))).await;
+        browser.wait_for_text("#app", "Page not found").await;
+        assert!(!browser.exists("[data-test=revoke-all], [data-test=delete]").await, "{link} offers a button");
+    }
+    assert_eq!(app.get(&format!("/v1/admin-credentials/{credential_id}")).await.status, 200);
+    assert_eq!(app.get(&format!("/v1/auth-servers/{server}")).await.status, 200);
+    browser.assert_no_problems("crafted links").await;
+    app.stop().await;
+}

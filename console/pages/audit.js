@@ -112,9 +112,13 @@ async function auditPage(ctx) {
     await list.filter(query);
   });
 
+  // The events come first; the filters open when the link carries one, or on request.
+  const filtering = Object.keys(fromLink).some((name) => name.startsWith('filter['));
+  const filters = h('details', { class: 'filters', open: filtering, 'data-test': 'filters' },
+    h('summary', {}, 'Filters'), form);
   return h('div', { class: 'stack' },
     pageHeader('Audit log', 'Who changed what, when and from where. Secret values are never recorded, only that they changed. Reading the log is not itself recorded.'),
-    form,
+    filters,
     list.element,
     card(null, curlBox));
 }

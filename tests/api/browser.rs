@@ -262,10 +262,19 @@ impl Browser {
         if std::env::var_os("TESSERA_SCREENSHOTS").is_none() {
             return;
         }
+        // A picture of the page, not of the notices that fade from it.
+        self.execute("document.querySelectorAll('.toast').forEach(t => t.remove())", vec![]).await;
         let png = self.client.screenshot().await.expect("a screenshot");
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/console");
         std::fs::create_dir_all(&dir).expect("docs/console");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
+    }
+
+    /// Scrolls the first element matching `css` to the top of the window.
+    pub async fn scroll_to(&self, css: &str) {
+        let element = self.find(css).await;
+        let handle = serde_json::to_value(&element).expect("an element reference");
+        self.execute("arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -80)", vec![handle]).await;
     }
 
     pub async fn resize(&self, width: u32, height: u32) {

@@ -70,7 +70,6 @@ async fn a_wrong_token_is_refused_on_the_sign_in_page_and_the_right_one_signs_in
     let Some(browser) = browser().await else { return };
     let app = TestApp::spawn(Backend::Sqlite).await;
     browser.goto(&app.url("/console")).await;
-    browser.screenshot("sign-in").await;
     browser.fill("#sign-in input[name=token]", "not-the-admin-token").await;
     browser.click("#sign-in [data-test=submit]").await;
     browser.wait_for_text("[data-test=form-error]", "").await;
@@ -91,7 +90,6 @@ async fn a_newcomer_completes_the_kong_tutorial_in_the_console_without_curl() {
     sign_in(&browser, &app, ADMIN_TOKEN).await;
     browser.wait_loaded().await;
     assert!(browser.exists("[data-test=empty]").await, "a first start shows the empty state");
-    browser.screenshot("empty").await;
 
     // The auth server.
     browser.click("[data-test=create]").await;
@@ -187,12 +185,22 @@ async fn a_newcomer_completes_the_kong_tutorial_in_the_console_without_curl() {
         )
         .await;
     assert_eq!(introspected.body["active"], true, "the page's token is live: {}", introspected.text);
+    browser.scroll_to("#test-token").await;
     browser.screenshot("test-token").await;
 
     // The dashboard counted the two tokens.
     browser.click("[data-test=tab-overview]").await;
     browser.wait_for_text("[data-test=issued-total]", "2").await;
-    browser.screenshot("overview").await;
+    browser.screenshot("dashboard").await;
+
+    // The audit log, filtered to the client by a link: its creation, by this credential.
+    browser.goto(&app.url(&format!("/console#/audit?filter[resource_id]={client_id}"))).await;
+    browser.wait_for_text("[data-test=row]", "client.created").await;
+    let rows = browser.execute("return document.querySelectorAll('[data-test=row]').length", vec![]).await;
+    assert_eq!(rows, json!(1), "only the client's events");
+    browser.goto(&app.url("/console#/audit")).await;
+    browser.wait_for_text("[data-test=row]", "client.created").await;
+    browser.screenshot("audit").await;
     browser.assert_no_problems("the tutorial").await;
     app.stop().await;
 }
@@ -228,7 +236,6 @@ async fn a_secret_is_rotated_and_tokens_are_revoked_in_the_console() {
     browser.click("[data-test=confirm-dialog] [data-test=confirm]").await;
     browser.wait_gone(&format!("[data-test=row][data-id='{old_secret}']")).await;
     assert_eq!(secret_ids(&app, &seed).await.len(), 1);
-    browser.screenshot("client-secrets").await;
 
     // Revocation: one token, then all of them.
     let first = app.access_token(&rotated).await;
@@ -378,7 +385,10 @@ async fn no_console_page_has_a_console_error_or_a_csp_violation_at_desktop_or_ph
                 browser.execute("return document.querySelector('#app').innerText.includes('Not found')", vec![]).await;
             assert_eq!(broken, json!(false), "{page} renders");
             browser.assert_no_problems(page).await;
-            if matches!(*name, "overview" | "auth-servers" | "audit" | "client" | "principal" | "keys") {
+            // The README's pictures: the first page at desktop width, two at phone width.
+            if (suffix.is_empty() && *name == "auth-servers")
+                || (!suffix.is_empty() && matches!(*name, "overview" | "client"))
+            {
                 browser.screenshot(&format!("{name}{suffix}")).await;
             }
         }

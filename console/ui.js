@@ -438,3 +438,38 @@ export function pagedList({ api, path, query = {}, columns, rowId, empty, captio
     },
   };
 }
+
+// Deletes `path` after a confirmation. When the API refuses because the thing is not empty
+// (`needsForce(error)`), asks again with an explicit checkbox and deletes with `?force=true`.
+// Resolves to whether it was deleted.
+export async function deleteWithForce({ api, path, confirm, needsForce, force }) {
+  let refusedAsNotEmpty = false;
+  const deleted = await confirmDialog({
+    ...confirm,
+    onConfirm: async () => {
+      try {
+        await api.del(path);
+        return true;
+      } catch (error) {
+        if (needsForce(error)) {
+          refusedAsNotEmpty = true;
+          return false;
+        }
+        throw error;
+      }
+    },
+  });
+  if (!refusedAsNotEmpty) return deleted;
+  const id = uid('force-delete');
+  const box = h('input', { type: 'checkbox', id, 'data-test': 'force' });
+  return confirmDialog({
+    title: force.title,
+    message: force.message,
+    body: h('div', { class: 'check' }, box, h('label', { for: id }, force.label)),
+    confirmLabel: 'Delete everything',
+    onConfirm: async () => {
+      if (!box.checked) throw new Error('Tick the box to confirm deleting everything in it.');
+      await api.del(`${path}?force=true`);
+    },
+  });
+}

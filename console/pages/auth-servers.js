@@ -1,7 +1,7 @@
 // Auth servers: the list, the create form, the overview tab (activity, issuer documents, curl)
 // and the settings tab (edit, delete).
 import { h, backLink, nameSearch, pageHeader, card, button, linkButton, badge, emptyState, pagedList, input, textarea, select, formError, formActions,
-  onSubmit, read, formatLabels, confirmDialog, toast, jsonView, curl, curlCommand, details, formatDate, errorBox, copyButton, checkbox } from '../ui.js';
+  onSubmit, read, formatLabels, deleteWithForce, toast, jsonView, curl, curlCommand, details, formatDate, errorBox, copyButton, checkbox } from '../ui.js';
 import { issuerUrl, issuerFetch } from '../api.js';
 import { authServerFrame, loadAuthServer, apiPath } from './common.js';
 import { activityChart } from './activity-chart.js';
@@ -42,41 +42,22 @@ function list(ctx) {
 // Deleting asks once; if the server still holds scopes, claims or clients the API refuses
 // (400 on `force`) and the console asks again with an explicit force checkbox.
 export async function deleteAuthServer(ctx, server, done) {
-  const path = `/v1/auth-servers/${server.id}`;
-  let needsForce = false;
-  const deleted = await confirmDialog({
-    title: `Delete ${server.name}?`,
-    message: 'Its issuer URL stops working and tokens it issued can no longer be verified. This cannot be undone.',
-    confirmLabel: 'Delete auth server',
-    onConfirm: async () => {
-      try {
-        await ctx.api.del(path);
-        return true;
-      } catch (error) {
-        if (error.status === 400 && error.invalidParameters.some((p) => p.field === 'force')) {
-          needsForce = true;
-          return false;
-        }
-        throw error;
-      }
+  const deleted = await deleteWithForce({
+    api: ctx.api,
+    path: `/v1/auth-servers/${encodeURIComponent(server.id)}`,
+    confirm: {
+      title: `Delete ${server.name}?`,
+      message: 'Its issuer URL stops working and tokens it issued can no longer be verified. This cannot be undone.',
+      confirmLabel: 'Delete auth server',
     },
-  });
-  if (needsForce) {
-    const force = h('input', { type: 'checkbox', id: 'force-delete', 'data-test': 'force' });
-    const forced = await confirmDialog({
+    needsForce: (error) => error.status === 400 && error.invalidParameters.some((p) => p.field === 'force'),
+    force: {
       title: `${server.name} is not empty`,
       message: 'It still has scopes, claims or clients. Deleting it deletes them too, with every client secret.',
-      body: h('div', { class: 'check' }, force, h('label', { for: 'force-delete' }, 'Delete the auth server and everything in it')),
-      confirmLabel: 'Delete everything',
-      onConfirm: async () => {
-        if (!force.checked) throw new Error('Tick the box to confirm deleting everything in it.');
-        await ctx.api.del(`${path}?force=true`);
-      },
-    });
-    if (!forced) return;
-  } else if (!deleted) {
-    return;
-  }
+      label: 'Delete the auth server and everything in it',
+    },
+  });
+  if (!deleted) return;
   toast(`Deleted ${server.name}`);
   done();
 }

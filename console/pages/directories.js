@@ -3,7 +3,7 @@
 // /v2 lists page with cursors (meta.page.next/previous links), not page numbers, so this module
 // has its own small cursor pager with the same test hooks as ui.js pagedList.
 import { h, pageHeader, card, button, linkButton, badge, emptyState, table, loading, errorBox, input, textarea, select, checkbox,
-  formError, formActions, onSubmit, read, formatLabels, confirmDialog, toast, curl, curlCommand, formatDate, details, secretOnce } from '../ui.js';
+  formError, formActions, onSubmit, read, formatLabels, confirmDialog, deleteWithForce, toast, curl, curlCommand, formatDate, details, secretOnce } from '../ui.js';
 
 const PAGE_SIZE = 20;
 // Shown instead of calling an endpoint the role cannot use (the server would answer 403).
@@ -54,41 +54,22 @@ function isoOrUndefined(text) {
 // Deleting asks once; a directory that still holds principals is refused (409) and the console
 // asks again with an explicit force checkbox.
 async function deleteDirectory(ctx, directory, done) {
-  const path = dirPath(directory.id);
-  let needsForce = false;
-  const deleted = await confirmDialog({
-    title: `Delete ${directory.name}?`,
-    message: 'Gateways stop authenticating its principals once their cache expires. This cannot be undone.',
-    confirmLabel: 'Delete directory',
-    onConfirm: async () => {
-      try {
-        await ctx.api.del(path);
-        return true;
-      } catch (error) {
-        if (error.status === 409) {
-          needsForce = true;
-          return false;
-        }
-        throw error;
-      }
+  const deleted = await deleteWithForce({
+    api: ctx.api,
+    path: dirPath(directory.id),
+    confirm: {
+      title: `Delete ${directory.name}?`,
+      message: 'Gateways stop authenticating its principals once their cache expires. This cannot be undone.',
+      confirmLabel: 'Delete directory',
     },
-  });
-  if (needsForce) {
-    const force = h('input', { type: 'checkbox', id: 'force-delete-directory', 'data-test': 'force' });
-    const forced = await confirmDialog({
+    needsForce: (error) => error.status === 409,
+    force: {
       title: `${directory.name} still holds principals`,
       message: 'Deleting it deletes every principal in it too, with their API keys, passwords and identities.',
-      body: h('div', { class: 'check' }, force, h('label', { for: 'force-delete-directory' }, 'Delete the directory and everything in it')),
-      confirmLabel: 'Delete everything',
-      onConfirm: async () => {
-        if (!force.checked) throw new Error('Tick the box to confirm deleting everything in it.');
-        await ctx.api.del(`${path}?force=true`);
-      },
-    });
-    if (!forced) return;
-  } else if (!deleted) {
-    return;
-  }
+      label: 'Delete the directory and everything in it',
+    },
+  });
+  if (!deleted) return;
   toast(`Deleted ${directory.name}`);
   done();
 }

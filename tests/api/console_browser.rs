@@ -424,3 +424,26 @@ async fn a_crafted_console_link_cannot_aim_a_pages_buttons_at_another_resource()
     browser.assert_no_problems("crafted links").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn deleting_an_auth_server_that_is_not_empty_asks_again_with_a_force_checkbox() {
+    let Some(browser) = browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let seed = app.auth_server_with_client().await;
+    sign_in(&browser, &app, ADMIN_TOKEN).await;
+    browser.goto(&app.url(&format!("/console#/auth-servers/{}/settings", seed.server_id))).await;
+    browser.click("[data-test=delete]").await;
+    browser.click("[data-test=confirm-dialog] [data-test=confirm]").await;
+    // The API refused (it holds a scope, a claim and a client): the second question.
+    browser.find("[data-test=confirm-dialog] [data-test=force]").await;
+    browser.click("[data-test=confirm-dialog] [data-test=confirm]").await;
+    browser.wait_for_text("[data-test=dialog-error]", "Tick the box").await;
+    assert_eq!(app.get(&format!("/v1/auth-servers/{}", seed.server_id)).await.status, 200, "not without the box");
+    browser.click("[data-test=confirm-dialog] [data-test=force]").await;
+    browser.click("[data-test=confirm-dialog] [data-test=confirm]").await;
+    browser.wait_gone("[data-test=confirm-dialog]").await;
+    browser.find("[data-test=empty]").await;
+    assert_eq!(app.get(&format!("/v1/auth-servers/{}", seed.server_id)).await.status, 404);
+    browser.problems().await; // the first refusal is logged as a 400
+    app.stop().await;
+}

@@ -97,7 +97,8 @@ impl Application {
         if settings.metrics_token.is_none() && !settings.listen.ip().is_loopback() {
             tracing::warn!("TESSERA_METRICS_TOKEN is not set: /metrics is open to anyone who can reach {address}");
         }
-        tracing::info!(%address, public_url = %public_url, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
+        let console = public_url.join("console").map(|url| url.to_string()).unwrap_or_default();
+        tracing::info!(%address, public_url = %public_url, %console, database = %crate::config::redact_url(&settings.database_url), "tessera listening");
         let limits = settings.connection_limits();
         Ok(Application {
             listener,
@@ -237,7 +238,8 @@ async fn store_admin_token_later(store: Store, digest: String, origin: Origin) {
 fn print_admin_token(what: &str, token: &AdminToken) {
     eprintln!(
         "\n  Tessera {what}; it is stored only as a hash and will not be shown again:\n\n    {}\n\n  \
-         Use it as: Authorization: Bearer <token>. Lost it? Run `tessera rotate-admin-token`.\n",
+         Use it as: Authorization: Bearer <token>, or sign in with it to the web console at /console.\n  \
+         Lost it? Run `tessera rotate-admin-token`.\n",
         token.expose()
     );
 }

@@ -308,14 +308,15 @@ async fn the_activity_dashboard_counts_issued_and_rejected_token_requests(app: T
 /// database's).
 #[tokio::test]
 async fn an_idle_console_session_ends_and_a_used_one_does_not() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.console_idle_timeout_seconds = 2).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.console_idle_timeout_seconds = 4).await;
     let console = sign_in(&app, ADMIN_TOKEN).await;
-    for _ in 0..3 {
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // Used every second for longer than the idle timeout: it stays open.
+    for _ in 0..5 {
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
         let used = call(&app, Method::GET, "/v1/auth-servers", Some(&console.csrf), None).await;
         assert_eq!(used.status, 200, "a session in use stays open: {}", used.text);
     }
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
     let idle = call(&app, Method::GET, "/v1/auth-servers", Some(&console.csrf), None).await;
     assert_eq!(idle.status, 401, "{}", idle.text);
     assert!(str_of(&idle.body, "detail").starts_with("Signed out of the console"), "{}", idle.text);

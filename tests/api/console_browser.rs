@@ -308,7 +308,7 @@ async fn a_read_only_credential_sees_no_edit_buttons_and_the_server_refuses_its_
 #[tokio::test]
 async fn console_requests_need_the_csrf_token_and_an_ended_session_returns_to_sign_in() {
     let Some(browser) = browser().await else { return };
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.console_idle_timeout_seconds = 3).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.console_idle_timeout_seconds = 6).await;
     sign_in(&browser, &app, ADMIN_TOKEN).await;
     let body = json!({"name": "Forged", "audience": "forged"});
     assert_eq!(browser.fetch_as_console("POST", "/v1/auth-servers", body.clone(), false).await, 403, "no CSRF token");
@@ -316,7 +316,7 @@ async fn console_requests_need_the_csrf_token_and_an_ended_session_returns_to_si
     assert_eq!(browser.fetch_as_console("POST", "/v1/auth-servers", body, true).await, 201, "with it");
     browser.problems().await; // the refused fetch is logged as a 403
 
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    tokio::time::sleep(Duration::from_millis(6200)).await;
     // The next page the console opens finds the session over.
     browser.click("[data-test=nav-directories]").await;
     browser.wait_for_text("[data-test=session-ended]", "Your session has ended").await;

@@ -321,9 +321,11 @@ pub struct AdminCredential {
 }
 
 /// Why a credential that matched a token may not be used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Unusable {
+    #[error("the admin credential is disabled")]
     Disabled,
+    #[error("the admin credential has expired")]
     Expired,
 }
 

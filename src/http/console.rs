@@ -183,7 +183,7 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
             tracing::info!(reason = %refused, %source, "console sign-in failed");
             super::admin::audit_events::failed_authentication(&state, source).await;
             match refused {
-                Refused::Disabled | Refused::Expired => ApiError::unauthorized_because(&refused).into_response(),
+                Refused::Unusable(_) => ApiError::unauthorized_because(&refused).into_response(),
                 _ => ApiError::unauthorized().into_response(),
             }
         }

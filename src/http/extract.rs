@@ -336,7 +336,7 @@ async fn bearer_credential(
             tracing::info!(reason = %refused, %source, "admin authentication failed");
             super::admin::audit_events::failed_authentication(state, source).await;
             Err(match refused {
-                Refused::Disabled | Refused::Expired => ApiError::unauthorized_because(&refused).into_response(),
+                Refused::Unusable(_) => ApiError::unauthorized_because(&refused).into_response(),
                 _ => ApiError::unauthorized().into_response(),
             })
         }

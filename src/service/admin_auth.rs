@@ -19,10 +19,8 @@ use serde_json::Value;
 pub enum Refused {
     #[error("no admin credential has this token")]
     Unknown,
-    #[error("the admin credential is disabled")]
-    Disabled,
-    #[error("the admin credential has expired")]
-    Expired,
+    #[error(transparent)]
+    Unusable(#[from] Unusable),
     #[error(transparent)]
     Store(#[from] store::Error),
 }
@@ -32,10 +30,7 @@ pub enum Refused {
 /// every node at once.
 pub async fn authenticate(store: &Store, token: &str, now: DateTime<Utc>) -> Result<AdminCredential, Refused> {
     let credential = store::admin_credentials::by_token(store, &token_digest(token)).await?.ok_or(Refused::Unknown)?;
-    credential.check_usable(now).map_err(|unusable| match unusable {
-        Unusable::Disabled => Refused::Disabled,
-        Unusable::Expired => Refused::Expired,
-    })?;
+    credential.check_usable(now)?;
     Ok(credential)
 }
 

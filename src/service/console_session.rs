@@ -59,10 +59,8 @@ pub enum Ended {
     Idle,
     #[error("the console session has reached its maximum lifetime")]
     TooOld,
-    #[error("the admin credential is disabled")]
-    Disabled,
-    #[error("the admin credential has expired")]
-    Expired,
+    #[error(transparent)]
+    Unusable(#[from] crate::domain::admin::Unusable),
     #[error(transparent)]
     Store(#[from] store::Error),
 }
@@ -101,10 +99,7 @@ pub async fn resume(
     if let Err(unusable) = stored.credential.check_usable(now) {
         // Over for good: extending the credential's expiry does not bring the session back.
         store::console_sessions::delete(store, &id_hash).await?;
-        return Err(match unusable {
-            crate::domain::admin::Unusable::Disabled => Ended::Disabled,
-            crate::domain::admin::Unusable::Expired => Ended::Expired,
-        });
+        return Err(unusable.into());
     }
     if lifetime.worth_touching(stored.last_seen_at, now) {
         store::console_sessions::touch(store, &id_hash, now).await?;
